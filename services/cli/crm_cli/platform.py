@@ -1,0 +1,151 @@
+"""Run the whole platform as separate processes: stores, four services, the
+gateway under gunicorn. Used by `crm run` (make run), the end-to-end tests
+and the benchmark, so all three boot it the same way."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crm_kit.localstores import LocalStores, free_port, start_local_stores, terminate
+
+SERVICES = ("customer", "sales", "support", "loyalty")
+FIXED_PORTS = {"customer": 50051, "sales": 50052, "support": 50053, "loyalty": 50054}
+
+
+def dev_secret(data_dir: Path) -> str:
+    """The HS256 development secret, kept under var/ so tokens survive restarts."""
+    if os.environ.get("CRM_JWT_DEV_SECRET"):
+        return os.environ["CRM_JWT_DEV_SECRET"]
+    path = data_dir / "dev-jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    fixed_ports: bool = False  # make run: well-known ports; tests and bench: free ones
+    gateway_port: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    stores: LocalStores | None = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    grpc_ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def target(self, service: str) -> str:
+        return f"127.0.0.1:{self.grpc_ports[service]}"
+
+    def start(self, timeout: float = 60.0) -> "Platform":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        mongo_uri = os.environ.get("CUSTOMER_MONGODB_URI")
+        redis_url = os.environ.get("LOYALTY_REDIS_URL")
+        if not (mongo_uri and redis_url):
+            self.stores = start_local_stores(self.data_dir)
+            mongo_uri, redis_url = self.stores.mongodb_uri, self.stores.redis_url
+        redis_base = redis_url.rsplit("/", 1)[0]
+        self.grpc_ports = {s: FIXED_PORTS[s] if self.fixed_ports else free_port() for s in SERVICES}
+        self.gateway_port = self.gateway_port or (8080 if self.fixed_ports else free_port())
+        env = dict(os.environ)
+        env.update({
+            "CRM_JWT_DEV_SECRET": dev_secret(self.data_dir),
+            "CUSTOMER_MONGODB_URI": mongo_uri,
+            "SALES_MONGODB_URI": os.environ.get("SALES_MONGODB_URI", mongo_uri),
+            "SUPPORT_MONGODB_URI": os.environ.get("SUPPORT_MONGODB_URI", mongo_uri),
+            "LOYALTY_REDIS_URL": redis_url,
+            "GATEWAY_REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", f"{redis_base}/1"),
+            "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", f"{redis_base}/2"),
+            "GATEWAY_BIND": f"127.0.0.1:{self.gateway_port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics")),
+        })
+        for service in SERVICES:
+            prefix = service.upper()
+            env[f"{prefix}_GRPC_ADDR"] = f"127.0.0.1:{self.grpc_ports[service]}"
+            env[f"{prefix}_GRPC_TARGET"] = f"127.0.0.1:{self.grpc_ports[service]}"
+            env[f"{prefix}_METRICS_PORT"] = str(FIXED_PORTS[service] + 9101 - 50051 if self.fixed_ports else free_port())
+        env.update(self.extra_env)
+        self.env = env
+        try:
+            for service in SERVICES:
+                self.start_service(service)
+            self._spawn("gateway", [sys.executable, "-m", "gunicorn", "-c", "python:crm_gateway.gunicorn_conf",
+                                    "crm_gateway.app:create_app()"])
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_service(self, service: str) -> None:
+        self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"])
+
+    def _fresh_dir(self, name: str) -> Path:
+        path = self.data_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.iterdir():
+            stale.unlink()
+        return path
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = open(self.data_dir / "logs" / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    tail = (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+            try:
+                with urllib.request.urlopen(f"{self.gateway_url}/readyz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"platform not ready within {timeout:.0f}s; logs in {self.data_dir / 'logs'}")
+            time.sleep(0.2)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (fault tests)."""
+        proc = self.processes[name]
+        proc.kill()
+        proc.wait()
+
+    def pids(self) -> dict[str, list[int]]:
+        """Every platform process, gunicorn workers included."""
+        out = {name: [p.pid] for name, p in self.processes.items() if p.poll() is None}
+        gateway = self.processes.get("gateway")
+        if gateway and gateway.poll() is None:
+            children = Path(f"/proc/{gateway.pid}/task/{gateway.pid}/children")
+            if children.exists():
+                out["gateway"] += [int(pid) for pid in children.read_text().split()]
+        if self.stores:
+            out["ferretdb"] = [self.stores.processes[0].pid]
+            out["redis"] = [self.stores.processes[1].pid]
+        return out
+
+    def stop(self, grace: float = 15.0) -> None:
+        """Gateway first (stop taking requests), then services drain, stores last."""
+        for group in (("gateway",), SERVICES):
+            terminate([self.processes[n] for n in group if n in self.processes], grace)
+        self.processes.clear()
+        if self.stores:
+            self.stores.stop()
+            self.stores = None

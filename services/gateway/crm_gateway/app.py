@@ -1,0 +1,107 @@
+"""The gateway's Flask app factory: `create_app()`.
+
+Per request: a request id, bearer-JWT authentication (except the public
+operational routes), RED metrics by route template, and every error as
+problem+json. Routes live in blueprints.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from crm_kit import context
+from crm_kit.auth import TokenVerifier
+from crm_kit.errors import Unauthenticated
+from crm_kit.redis_store import connect as connect_redis
+
+from crm_gateway import customers, ops
+from crm_gateway.downstream import Downstream
+from crm_gateway.idempotency import IdempotencyStore, fingerprint
+from crm_gateway.problems import Problem, problem_response
+from crm_gateway.settings import GatewaySettings
+from crm_gateway.web_metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+log = logging.getLogger("crm.gateway")
+
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+def create_app(settings: GatewaySettings | None = None) -> Flask:
+    settings = settings or GatewaySettings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    verifier = TokenVerifier(settings.auth)
+    downstream = Downstream(settings)
+    idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)
+
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(customers.bp)
+
+    @app.before_request
+    def begin():
+        g.started = time.perf_counter()
+        g.downstream = downstream
+        g.rid_token = context.request_id.set(context.accept_request_id(request.headers.get("X-Request-Id")))
+        g.idempotency = None
+        if request.routing_exception is not None:  # 404 / 405 answer before auth
+            raise request.routing_exception
+        if request.path in PUBLIC_PATHS or request.path.startswith("/readyz/"):
+            return None
+        try:
+            g.principal = verifier.verify_header(request.headers.get("Authorization"))
+        except Unauthenticated as err:
+            raise Problem(401, err.message, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"}) from None
+        g.token_token = context.bearer_token.set(request.headers["Authorization"].split(" ", 1)[1].strip())
+        key = request.headers.get("Idempotency-Key")
+        if request.method == "POST" and key is not None and request.url_rule is not None:
+            fp = fingerprint(request.method, request.path, request.get_data(cache=True))
+            replay = idempotency.begin(g.principal.subject, key, fp)
+            if replay is not None:
+                return replay
+            g.idempotency = (key, fp)
+        return None
+
+    @app.after_request
+    def finish(resp: Response) -> Response:
+        if g.get("idempotency") and "Idempotent-Replayed" not in resp.headers:
+            key, fp = g.idempotency
+            idempotency.finish(g.principal.subject, key, fp, resp)
+        resp.headers["X-Request-Id"] = context.request_id.get()
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        HTTP_REQUESTS.labels(request.method, route, str(resp.status_code)).inc()
+        if "started" in g:
+            HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - g.started)
+        return resp
+
+    @app.teardown_request
+    def reset_context(_exc):
+        if "token_token" in g:
+            context.bearer_token.reset(g.token_token)
+        if "rid_token" in g:
+            context.request_id.reset(g.rid_token)
+
+    @app.errorhandler(Problem)
+    def on_problem(p: Problem):
+        return problem_response(p)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(err: HTTPException):
+        headers = {}
+        if err.code == 405 and err.valid_methods:
+            headers["Allow"] = ", ".join(err.valid_methods)
+        detail = {404: "no such resource", 405: f"{request.method} is not allowed here",
+                  413: f"the body is larger than {settings.max_body_bytes} bytes"}.get(err.code, err.description)
+        return problem_response(Problem(err.code or 500, detail, headers=headers))
+
+    @app.errorhandler(Exception)
+    def on_unexpected(err: Exception):
+        log.exception("unhandled error", extra={"fields": {"path": request.path}})
+        return problem_response(Problem(500, "internal error", slug="internal"))
+
+    return app

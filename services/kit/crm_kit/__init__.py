@@ -1,0 +1,1 @@
+"""Shared service kit: the mechanics every CRM service needs, in one place."""

@@ -1,0 +1,142 @@
+"""Bearer-JWT authentication shared by the gateway and every service.
+
+Development: HS256 with a shared secret (`CRM_JWT_DEV_SECRET`).
+Production: RS256 verified against a JSON Web Key Set (`CRM_JWT_JWKS_FILE`),
+so services hold only public keys. Exactly one of the two must be set.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+
+from crm_kit.errors import Unauthenticated
+from crm_kit.settings import SettingsError, env_optional, env_str
+
+ROLES = ("admin", "manager", "rep", "agent", "finance", "integration")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    team: str = ""
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("admin", "manager")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    issuer: str
+    audience: str
+    dev_secret: str | None
+    jwks_file: str | None
+
+    @classmethod
+    def from_env(cls) -> "AuthSettings":
+        dev_secret = env_optional("CRM_JWT_DEV_SECRET")
+        jwks_file = env_optional("CRM_JWT_JWKS_FILE")
+        if bool(dev_secret) == bool(jwks_file):
+            raise SettingsError("set exactly one of CRM_JWT_DEV_SECRET (HS256, development) "
+                                "and CRM_JWT_JWKS_FILE (RS256 key set, production)")
+        if dev_secret and len(dev_secret) < 32:
+            raise SettingsError("environment variable CRM_JWT_DEV_SECRET must be at least 32 characters")
+        if jwks_file and not Path(jwks_file).is_file():
+            raise SettingsError(f"environment variable CRM_JWT_JWKS_FILE names a missing file: {jwks_file}")
+        return cls(
+            issuer=env_str("CRM_JWT_ISSUER", "crm"),
+            audience=env_str("CRM_JWT_AUDIENCE", "crm"),
+            dev_secret=dev_secret,
+            jwks_file=jwks_file,
+        )
+
+
+class TokenVerifier:
+    # Verified tokens are remembered until they expire: every hop re-checks
+    # the same token, and a signature check costs more than the dict lookup.
+    CACHE_SIZE = 10_000
+
+    def __init__(self, settings: AuthSettings):
+        self.settings = settings
+        self._keys: dict[str, object] = {}
+        self._verified: dict[str, tuple[Principal, float]] = {}
+        if settings.jwks_file:
+            jwks = json.loads(Path(settings.jwks_file).read_text())
+            for jwk in jwks.get("keys", []):
+                self._keys[jwk["kid"]] = jwt.PyJWK(jwk).key
+            if not self._keys:
+                raise SettingsError("CRM_JWT_JWKS_FILE holds no keys")
+
+    def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        principal, expires_at = self._verify_signature(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def _verify_signature(self, token: str) -> tuple[Principal, float]:
+        try:
+            if self.settings.dev_secret:
+                key, algorithms = self.settings.dev_secret, ["HS256"]
+            else:
+                kid = jwt.get_unverified_header(token).get("kid", "")
+                if kid not in self._keys:
+                    raise Unauthenticated("token signed by an unknown key")
+                key, algorithms = self._keys[kid], ["RS256"]
+            claims = jwt.decode(
+                token, key, algorithms=algorithms, audience=self.settings.audience,
+                issuer=self.settings.issuer, options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("token expired") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("invalid token") from None
+        return principal_from_claims(claims), float(claims["exp"])
+
+    def verify_header(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise Unauthenticated("missing bearer token")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("authorization must be 'Bearer <token>'")
+        return self.verify(token.strip())
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    role = claims.get("role")
+    subject = claims.get("sub")
+    if role not in ROLES:
+        raise Unauthenticated("token has no valid role")
+    if not isinstance(subject, str) or not 0 < len(subject) <= 128:
+        raise Unauthenticated("token has no valid subject")
+    scopes = claims.get("scope", "")
+    return Principal(
+        subject=subject,
+        role=role,
+        team=str(claims.get("team", ""))[:128],
+        scopes=frozenset(scopes.split()) if isinstance(scopes, str) else frozenset(),
+    )
+
+
+def mint_dev_token(secret: str, subject: str, role: str, *, team: str = "", scopes: str = "",
+                   ttl_seconds: int = 12 * 3600, issuer: str = "crm", audience: str = "crm") -> str:
+    """A development token (HS256). Production tokens come from the identity provider."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    now = int(time.time())
+    claims = {"sub": subject, "role": role, "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl_seconds}
+    if team:
+        claims["team"] = team
+    if scopes:
+        claims["scope"] = scopes
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,24 @@
+"""Per-call context carried across threads and hops: request id, caller.
+
+Set by the gRPC server interceptors and the gateway; read by the client
+interceptor so the request id and the caller's token travel with every call.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+request_id: ContextVar[str] = ContextVar("request_id", default="")
+bearer_token: ContextVar[str] = ContextVar("bearer_token", default="")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def accept_request_id(candidate: str | None) -> str:
+    """Keep a caller's request id if it is well-formed, else make a new one
+    (ids end up in logs, so nothing arbitrary gets through)."""
+    if candidate and _REQUEST_ID.match(candidate):
+        return candidate
+    return uuid.uuid4().hex

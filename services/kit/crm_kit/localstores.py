@@ -1,0 +1,147 @@
+"""Real local stores for tests and `make run`: FerretDB (SQLite) and Redis.
+
+One piece of code builds FerretDB once (tools/build-ferretdb.sh into the
+git-ignored .tools/ folder), starts it and Debian's `redis-server` (AOF on)
+on free loopback ports with data under a folder of the caller's choosing,
+waits until both answer, and stops them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
+
+
+class StoreStartError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_ferretdb() -> Path:
+    explicit = os.environ.get("FERRETDB_BIN")
+    if explicit:
+        return Path(explicit)
+    subprocess.run(["bash", str(REPO_ROOT / "tools" / "build-ferretdb.sh")], check=True)
+    return FERRETDB_BIN
+
+
+def ensure_redis() -> str:
+    found = shutil.which("redis-server")
+    if not found:
+        raise StoreStartError("redis-server not found: install it with `apt-get install redis-server`")
+    return found
+
+
+def _port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class LocalStores:
+    """Running FerretDB and Redis processes; `stop()` ends them."""
+
+    mongodb_uri: str
+    redis_url: str
+    data_dir: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        terminate(self.processes, timeout)
+        self.processes.clear()
+
+
+def terminate(processes: list[subprocess.Popen], grace: float) -> None:
+    """SIGTERM all, wait up to `grace` seconds in total, SIGKILL what is left."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_port: int | None = None,
+                       wait_seconds: float = 30.0) -> LocalStores:
+    data_dir = Path(data_dir)
+    (data_dir / "ferretdb").mkdir(parents=True, exist_ok=True)
+    (data_dir / "redis").mkdir(parents=True, exist_ok=True)
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    ferretdb = ensure_ferretdb()
+    redis_server = ensure_redis()
+    mongo_port = mongo_port or free_port()
+    redis_port = redis_port or free_port()
+    stores = LocalStores(
+        mongodb_uri=f"mongodb://127.0.0.1:{mongo_port}/",
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        data_dir=data_dir,
+    )
+    try:
+        stores.processes.append(_spawn([
+            str(ferretdb), "--handler=sqlite", f"--sqlite-url=file:{data_dir / 'ferretdb'}/",
+            "--telemetry=disable", f"--listen-addr=127.0.0.1:{mongo_port}",
+            f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={data_dir / 'ferretdb'}",
+            "--log-level=warn",
+        ], data_dir / "logs" / "ferretdb.log"))
+        stores.processes.append(_spawn([
+            redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(data_dir / "redis"),
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+            "--loglevel", "warning",
+        ], data_dir / "logs" / "redis.log"))
+        _wait_until_ready(stores, mongo_port, redis_port, wait_seconds)
+    except BaseException:
+        stores.stop()
+        raise
+    return stores
+
+
+def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")
+    # Own process group: Ctrl-C in a terminal reaches the supervisor only,
+    # which then stops the stores last, after the services have drained.
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def _wait_until_ready(stores: LocalStores, mongo_port: int, redis_port: int, wait_seconds: float) -> None:
+    import pymongo
+    import redis
+
+    deadline = time.monotonic() + wait_seconds
+    pending = {"ferretdb": mongo_port, "redis": redis_port}
+    while pending:
+        for proc in stores.processes:
+            if proc.poll() is not None:
+                raise StoreStartError(f"{proc.args[0]} exited with {proc.returncode}; see {stores.data_dir / 'logs'}")
+        if "ferretdb" in pending and _port_answers(mongo_port):
+            with pymongo.MongoClient(stores.mongodb_uri, serverSelectionTimeoutMS=1000) as client:
+                client.admin.command("ping")
+            pending.pop("ferretdb")
+        if "redis" in pending and _port_answers(redis_port):
+            redis.Redis.from_url(stores.redis_url, socket_timeout=1).ping()
+            pending.pop("redis")
+        if pending and time.monotonic() > deadline:
+            raise StoreStartError(f"{', '.join(pending)} did not answer within {wait_seconds:.0f}s")
+        if pending:
+            time.sleep(0.05)

@@ -1,0 +1,83 @@
+"""MongoDB client factory (works against MongoDB and FerretDB alike).
+
+Writes use write concern `majority` with journaling; retryable writes are on
+(MongoDB applies them on a replica set; FerretDB ignores what it can't do).
+Every command's latency lands in `store_command_seconds`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import IndexModel, MongoClient, monitoring
+from pymongo.database import Database
+
+from crm_kit import metrics
+from crm_kit.settings import env_str, env_url
+
+
+class _CommandMetrics(monitoring.CommandListener):
+    def __init__(self):
+        self._children: dict[str, object] = {}
+
+    def _seconds(self, command: str):
+        child = self._children.get(command)
+        if child is None:
+            child = self._children[command] = metrics.STORE_SECONDS.labels("mongodb", command)
+        return child
+
+    def started(self, event):
+        pass
+
+    def succeeded(self, event):
+        self._seconds(event.command_name).observe(event.duration_micros / 1e6)
+
+    def failed(self, event):
+        self._seconds(event.command_name).observe(event.duration_micros / 1e6)
+        metrics.STORE_FAILED.labels("mongodb", event.command_name).inc()
+
+
+def connect(uri: str, app_name: str) -> MongoClient:
+    return MongoClient(
+        uri, appname=app_name, w="majority", journal=True, retryWrites=True, tz_aware=True,
+        serverSelectionTimeoutMS=5000, connectTimeoutMS=3000, socketTimeoutMS=10000,
+        maxPoolSize=64, event_listeners=[_CommandMetrics()],
+    )
+
+
+def ensure_indexes(db: Database, indexes: dict[str, list[IndexModel]]) -> None:
+    """Create the indexes a service declares in code; a no-op when present."""
+    for collection, models in indexes.items():
+        if models:
+            db[collection].create_indexes(models)
+
+
+@dataclass(frozen=True)
+class MongoSettings:
+    uri: str
+    database: str
+
+    @classmethod
+    def from_env(cls, service: str) -> "MongoSettings":
+        prefix = service.upper()
+        return cls(
+            uri=env_url(f"{prefix}_MONGODB_URI", "mongodb://127.0.0.1:27017/", schemes=("mongodb", "mongodb+srv")),
+            database=env_str(f"{prefix}_MONGODB_DATABASE", f"crm_{service}"),
+        )
+
+    def open(self, app_name: str) -> Database:
+        return connect(self.uri, app_name)[self.database]
+
+
+@dataclass(frozen=True)
+class MongoServiceSettings:
+    """What a service backed by one MongoDB database needs to start."""
+
+    server: "ServerSettings"
+    store: MongoSettings
+
+    @classmethod
+    def from_env(cls, service: str, default_port: int, default_metrics_port: int) -> "MongoServiceSettings":
+        from crm_kit.grpc_server import ServerSettings
+
+        return cls(ServerSettings.from_env(service, default_port, default_metrics_port), MongoSettings.from_env(service))

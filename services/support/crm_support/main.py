@@ -1,0 +1,28 @@
+"""Entry point: `crm-support`. The service runs, checks its store and answers
+health checks; its methods arrive with the support issue."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from crm.support.v1 import support_service_pb2, support_service_pb2_grpc
+from crm_kit.grpc_server import ServiceHost, run_service
+from crm_kit.mongo import MongoServiceSettings
+
+SERVICE_NAME = support_service_pb2.DESCRIPTOR.services_by_name["SupportService"].full_name
+load_settings = partial(MongoServiceSettings.from_env, "support", 50053, 9103)
+
+
+def build_host(settings: MongoServiceSettings) -> ServiceHost:
+    settings.store.open("crm-support").command("ping")  # fail at start-up, not on first call
+    servicer = support_service_pb2_grpc.SupportServiceServicer()
+    return ServiceHost(settings.server, [SERVICE_NAME],
+                       partial(support_service_pb2_grpc.add_SupportServiceServicer_to_server, servicer))
+
+
+def main() -> None:
+    run_service("support", load_settings, build_host)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Shared fixtures: real FerretDB and Redis, started once per session on free
+loopback ports in a temporary folder (or the servers named by
+CUSTOMER_MONGODB_URI / LOYALTY_REDIS_URL when set), real gRPC servers."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from crm_kit.auth import AuthSettings, mint_dev_token
+from crm_kit.grpc_server import ServerSettings, ServiceHost
+from crm_kit.localstores import start_local_stores
+from crm_kit.mongo import MongoSettings
+
+SECRET = "test-secret-" + "x" * 40
+AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None)
+
+
+@dataclass
+class Stores:
+    mongodb_uri: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory):
+    mongo_uri, redis_url = os.environ.get("CUSTOMER_MONGODB_URI"), os.environ.get("LOYALTY_REDIS_URL")
+    if mongo_uri and redis_url:
+        yield Stores(mongo_uri, redis_url)
+        return
+    local = start_local_stores(tmp_path_factory.mktemp("stores"))
+    try:
+        yield Stores(local.mongodb_uri, local.redis_url)
+    finally:
+        local.stop()
+
+
+def token(subject: str = "rep-a", role: str = "rep", **kw) -> str:
+    return mint_dev_token(SECRET, subject, role, **kw)
+
+
+@pytest.fixture
+def phone():
+    """A fresh, valid mainland mobile number each call (tests share one store)."""
+    used: set[str] = set()
+
+    def make() -> str:
+        while True:
+            number = f"+86139{random.randrange(10**8):08d}"
+            if number not in used:
+                used.add(number)
+                return number
+    return make
+
+
+def server_settings(name: str) -> ServerSettings:
+    return ServerSettings(name=name, listen_addr="127.0.0.1:0", metrics_port=0, workers=16, grace_seconds=1.0,
+                          log_level="INFO", auth=AUTH)
+
+
+@dataclass
+class RunningServices:
+    targets: dict[str, str]
+    hosts: dict[str, ServiceHost]
+    customer_db_name: str
+    mongodb_uri: str
+
+
+@pytest.fixture(scope="session")
+def services(stores):
+    """All four services as real gRPC servers in this process."""
+    from crm_customer.main import CustomerSettings, build_host as build_customer
+    from crm_loyalty.main import LoyaltySettings, build_host as build_loyalty
+    from crm_kit.redis_store import RedisSettings
+    from crm_kit.mongo import MongoServiceSettings
+    from crm_sales.main import build_host as build_sales
+    from crm_support.main import build_host as build_support
+
+    suffix = uuid.uuid4().hex[:8]
+    customer_db = f"crm_customer_test_{suffix}"
+    hosts = {
+        "customer": build_customer(CustomerSettings(server_settings("customer"),
+                                                    MongoSettings(stores.mongodb_uri, customer_db), "CN")),
+        "sales": build_sales(MongoServiceSettings(server_settings("sales"), MongoSettings(stores.mongodb_uri, f"crm_sales_test_{suffix}"))),
+        "support": build_support(MongoServiceSettings(server_settings("support"), MongoSettings(stores.mongodb_uri, f"crm_support_test_{suffix}"))),
+        "loyalty": build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url))),
+    }
+    targets = {name: f"127.0.0.1:{host.start()}" for name, host in hosts.items()}
+    yield RunningServices(targets, hosts, customer_db, stores.mongodb_uri)
+    for host in hosts.values():
+        host.stop(0.5)
+
+
+@pytest.fixture(scope="session")
+def customer_db(services):
+    from crm_kit.mongo import connect
+
+    client = connect(services.mongodb_uri, "tests")
+    yield client[services.customer_db_name]
+    client.close()

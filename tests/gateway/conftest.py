@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from crm_gateway.app import create_app
+from crm_gateway.settings import GatewaySettings
+from tests.conftest import AUTH, token
+
+
+def gateway_settings(targets: dict[str, str], redis_url: str) -> GatewaySettings:
+    return GatewaySettings(targets=targets, grpc_timeout_seconds=2.0, list_timeout_seconds=5.0, max_body_bytes=64 * 1024,
+                           redis_url=redis_url.rsplit("/", 1)[0] + "/1", idempotency_ttl_seconds=86400,
+                           auth=AUTH, log_level="INFO")
+
+
+@pytest.fixture(scope="session")
+def app(services, stores):
+    return create_app(gateway_settings(services.targets, stores.redis_url))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def auth(subject: str = "rep-a", role: str = "rep", **kw) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(subject, role, **kw)}"}

@@ -1,0 +1,85 @@
+"""Service kit: settings validation, tokens, error mapping."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from crm_kit.auth import AuthSettings, TokenVerifier, mint_dev_token
+from crm_kit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unauthenticated
+from crm_kit.grpc_errors import to_status
+from crm_kit.settings import SettingsError, env_address, env_int, env_url
+from crm_customer.main import CustomerSettings
+
+SECRET = "s" * 40
+DEV = AuthSettings("crm", "crm", SECRET, None)
+
+
+def test_bad_variables_are_named(monkeypatch):
+    monkeypatch.setenv("CUSTOMER_GRPC_WORKERS", "many")
+    with pytest.raises(SettingsError, match="CUSTOMER_GRPC_WORKERS"):
+        env_int("CUSTOMER_GRPC_WORKERS", 16)
+    monkeypatch.setenv("CUSTOMER_GRPC_ADDR", "nohost")
+    with pytest.raises(SettingsError, match="CUSTOMER_GRPC_ADDR"):
+        env_address("CUSTOMER_GRPC_ADDR", "127.0.0.1:1")
+    monkeypatch.setenv("CUSTOMER_MONGODB_URI", "http://db")
+    with pytest.raises(SettingsError, match="CUSTOMER_MONGODB_URI"):
+        env_url("CUSTOMER_MONGODB_URI", None, schemes=("mongodb",))
+
+
+def test_service_settings_fail_on_unknown_phone_region(monkeypatch):
+    monkeypatch.setenv("CRM_JWT_DEV_SECRET", SECRET)
+    monkeypatch.setenv("CUSTOMER_DEFAULT_PHONE_REGION", "XX")
+    with pytest.raises(SettingsError, match="CUSTOMER_DEFAULT_PHONE_REGION"):
+        CustomerSettings.from_env()
+
+
+def test_exactly_one_key_source_is_required(monkeypatch):
+    monkeypatch.delenv("CRM_JWT_DEV_SECRET", raising=False)
+    monkeypatch.delenv("CRM_JWT_JWKS_FILE", raising=False)
+    with pytest.raises(SettingsError, match="CRM_JWT_DEV_SECRET"):
+        AuthSettings.from_env()
+
+
+def test_dev_token_round_trip():
+    principal = TokenVerifier(DEV).verify(mint_dev_token(SECRET, "rep-7", "rep", team="east"))
+    assert (principal.subject, principal.role, principal.team) == ("rep-7", "rep", "east")
+
+
+@pytest.mark.parametrize("bad", [
+    mint_dev_token("w" * 40, "rep-7", "rep"),  # wrong key
+    mint_dev_token(SECRET, "rep-7", "rep", ttl_seconds=-10),  # expired
+    jwt.encode({"sub": "x", "role": "emperor", "iss": "crm", "aud": "crm", "exp": int(time.time()) + 60}, SECRET),
+    jwt.encode({"sub": "x", "role": "rep", "iss": "crm", "aud": "crm", "exp": int(time.time()) + 60}, "", algorithm="none"),
+    "garbage",
+])
+def test_bad_tokens_are_unauthenticated(bad):
+    with pytest.raises(Unauthenticated):
+        TokenVerifier(DEV).verify(bad)
+
+
+def test_rs256_tokens_verify_against_a_key_set(tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}))
+    verifier = TokenVerifier(AuthSettings("crm", "crm", None, str(jwks)))
+    claims = {"sub": "svc", "role": "integration", "scope": "customers:read", "iss": "crm", "aud": "crm",
+              "exp": int(time.time()) + 60}
+    good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+    assert verifier.verify(good).scopes == frozenset({"customers:read"})
+    with pytest.raises(Unauthenticated):
+        verifier.verify(jwt.encode(claims, key, algorithm="RS256", headers={"kid": "other"}))
+    with pytest.raises(Unauthenticated):  # an HS256 token signed with the public key must not pass
+        verifier.verify(mint_dev_token("p" * 40, "svc", "admin"))
+
+
+def test_domain_errors_map_to_status_codes():
+    assert to_status(InvalidArgument(FieldViolation("x", "bad"))).code == grpc.StatusCode.INVALID_ARGUMENT
+    assert to_status(NotFound("customer")).code == grpc.StatusCode.NOT_FOUND
+    assert to_status(AlreadyExists("customer", "phone:+1", "yours", "dup")).code == grpc.StatusCode.ALREADY_EXISTS
