@@ -35,10 +35,10 @@ test: install proto-check
 test-fast:
 	$(UV) run pytest tests/unit tests/service tests/gateway
 
-proto:
+proto: install
 	$(UV) run python tools/protogen.py
 
-proto-check:
+proto-check: install
 	$(UV) run python tools/protogen.py --check
 
 $(BUF):
