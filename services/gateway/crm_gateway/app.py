@@ -20,6 +20,7 @@ from crm_kit.redis_store import connect as connect_redis
 
 from crm_gateway import customers, ops
 from crm_gateway.downstream import Downstream
+from crm_gateway.openapi import build_spec
 from crm_gateway.idempotency import IdempotencyStore, fingerprint
 from crm_gateway.problems import Problem, problem_response
 from crm_gateway.settings import GatewaySettings
@@ -27,6 +28,8 @@ from crm_gateway.web_metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 log = logging.getLogger("crm.gateway")
 
+# Each serves a blueprint `bp` and declares its OpenAPI `PATHS`.
+API_MODULES = (customers, ops)
 PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 
@@ -40,8 +43,11 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     downstream = Downstream(settings)
     idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)
 
-    app.register_blueprint(ops.bp)
-    app.register_blueprint(customers.bp)
+    paths: dict = {}
+    for module in API_MODULES:
+        app.register_blueprint(module.bp)
+        paths.update(module.PATHS)
+    app.extensions["openapi"] = build_spec(paths)
 
     @app.before_request
     def begin():

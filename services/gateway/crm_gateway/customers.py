@@ -7,6 +7,7 @@ from google.protobuf import field_mask_pb2
 
 from crm.customer.v1 import customer_service_pb2 as pb
 
+from crm_gateway.openapi import COMMON, ETAG, IDEMPOTENCY_PARAM, json_response, problem
 from crm_gateway.problems import Problem
 from crm_gateway.requests import call, json_body, require_role
 
@@ -102,3 +103,75 @@ def update_customer(customer_id: str):
     update.customer.id = customer_id[:64]
     return _one(call("customer", g.downstream.customers.UpdateCustomer, update))
 
+
+CUSTOMER_ID_PARAM = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+PATHS = {
+    "/api/v1/customers": {
+        "post": {
+            "operationId": "createCustomer", "summary": "Create a customer",
+            "description": "Phones are normalized to E.164. A phone already on file is refused with 409, "
+                           "saying whose record holds it without showing it.",
+            "parameters": [IDEMPOTENCY_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CustomerCreate"}}}},
+            "responses": {
+                "201": json_response("Customer", "Created.", {**ETAG, "Location": {"schema": {"type": "string"}}}),
+                "400": problem("Malformed JSON or bad Idempotency-Key."),
+                "409": problem("A customer with one of these phones exists, or the Idempotency-Key is in use."),
+                "413": problem("Body too large."),
+                "415": problem("Body is not application/json."),
+                "422": problem("Body fails validation; `errors` lists each field."),
+                **COMMON,
+            },
+        },
+        "get": {
+            "operationId": "listCustomers", "summary": "List customers you may see",
+            "description": "Oldest first, cursor-paginated. Reps always get their own customers.",
+            "parameters": [
+                {"name": "owner_id", "in": "query", "schema": {"type": "string", "maxLength": 128}},
+                {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {"name": "page_token", "in": "query", "schema": {"type": "string", "maxLength": 512}},
+            ],
+            "responses": {"200": json_response("CustomerPage", "A page of customers."),
+                          "400": problem("Bad query parameter."), **COMMON},
+        },
+    },
+    "/api/v1/customers/lookup": {
+        "get": {
+            "operationId": "lookupCustomerByPhone", "summary": "Find a customer by phone",
+            "parameters": [{"name": "phone", "in": "query", "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 32}}],
+            "responses": {"200": json_response("Customer", "The customer holding this phone.", ETAG),
+                          "400": problem("Missing or invalid phone."),
+                          "404": problem("No customer you may see has this phone."), **COMMON},
+        },
+    },
+    "/api/v1/customers/{customer_id}": {
+        "get": {
+            "operationId": "getCustomer", "summary": "Get a customer",
+            "parameters": [CUSTOMER_ID_PARAM],
+            "responses": {"200": json_response("Customer", "The customer.", ETAG),
+                          "404": problem("No such customer, or not yours."), **COMMON},
+        },
+        "patch": {
+            "operationId": "updateCustomer", "summary": "Change some fields of a customer",
+            "description": "Send only the fields to change. If-Match with the current ETag is required.",
+            "parameters": [CUSTOMER_ID_PARAM, {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CustomerPatch"}},
+                "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/CustomerPatch"}}}},
+            "responses": {
+                "200": json_response("Customer", "The updated customer.", ETAG),
+                "400": problem("Malformed JSON."),
+                "404": problem("No such customer, or not yours."),
+                "409": problem("A new phone belongs to another customer."),
+                "412": problem("If-Match is stale: someone changed the customer since you read it."),
+                "413": problem("Body too large."),
+                "415": problem("Body is not JSON."),
+                "422": problem("Body fails validation."),
+                "428": problem("If-Match header missing."),
+                **COMMON,
+            },
+        },
+    },
+}

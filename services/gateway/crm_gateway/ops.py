@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, g, jsonify, render_template_string
+from flask import Blueprint, Response, current_app, g, jsonify, render_template_string
 
 from crm_gateway.downstream import SERVICE_NAMES
-from crm_gateway.openapi import build_spec
+from crm_gateway.openapi import RETRY, problem
 from crm_gateway.problems import Problem
 from crm_gateway.web_metrics import render
 
 bp = Blueprint("ops", __name__)
-_SPEC = build_spec()
 
 
 @bp.get("/healthz")
@@ -48,7 +47,7 @@ def metrics():
 
 @bp.get("/openapi.json")
 def openapi():
-    return Response(json.dumps(_SPEC, ensure_ascii=False), mimetype="application/json")
+    return Response(json.dumps(current_app.extensions["openapi"], ensure_ascii=False), mimetype="application/json")
 
 
 _DOCS = """<!doctype html>
@@ -75,4 +74,21 @@ code,pre{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px}pre{padding:.6
 
 @bp.get("/docs")
 def docs():
-    return render_template_string(_DOCS, spec=_SPEC)
+    return render_template_string(_DOCS, spec=current_app.extensions["openapi"])
+
+
+PATHS = {
+    "/healthz": {"get": {"operationId": "healthz", "summary": "Process is alive", "security": [],
+                         "responses": {"200": {"description": "Alive."}}}},
+    "/readyz": {"get": {"operationId": "readyz", "summary": "All downstream services are serving", "security": [],
+                        "responses": {"200": {"description": "Ready."}, "503": problem("Not ready.", RETRY)}}},
+    "/readyz/{service}": {"get": {
+        "operationId": "readyzService", "summary": "One downstream service is serving (one gRPC health call)",
+        "security": [],
+        "parameters": [{"name": "service", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": ["customer", "sales", "support", "loyalty"]}}],
+        "responses": {"200": {"description": "Serving."}, "404": problem("Unknown service."),
+                      "503": problem("Not serving.", RETRY)}}},
+    "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "security": [],
+                         "responses": {"200": {"description": "Prometheus text format."}}}},
+}

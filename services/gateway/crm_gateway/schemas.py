@@ -75,17 +75,29 @@ PROBLEM = {
     },
 }
 
-COMPONENTS = {"Customer": CUSTOMER, "CustomerCreate": CUSTOMER_CREATE, "CustomerPatch": CUSTOMER_PATCH,
-              "CustomerPage": CUSTOMER_PAGE, "Problem": PROBLEM}
+# Every schema of the API by name: OpenAPI `components.schemas` and what
+# `violations` validates request bodies against. Modules add theirs with
+# `register` (a request schema must not use $ref: it is validated alone).
+COMPONENTS: dict[str, dict] = {}
+_VALIDATORS: dict[str, Draft202012Validator] = {}
 
-VALIDATORS = {name: Draft202012Validator(schema) for name, schema in (
-    ("CustomerCreate", CUSTOMER_CREATE), ("CustomerPatch", CUSTOMER_PATCH))}
+
+def register(**schemas: dict) -> None:
+    for name, schema in schemas.items():
+        if name in COMPONENTS and COMPONENTS[name] is not schema:
+            raise ValueError(f"schema {name!r} registered twice")
+        COMPONENTS[name] = schema
+        _VALIDATORS[name] = Draft202012Validator(schema)
+
+
+register(Customer=CUSTOMER, CustomerCreate=CUSTOMER_CREATE, CustomerPatch=CUSTOMER_PATCH,
+         CustomerPage=CUSTOMER_PAGE, Problem=PROBLEM)
 
 
 def violations(schema_name: str, body) -> list[dict]:
     """Every way `body` breaks the named schema, as {field, message}."""
     out = []
-    for err in sorted(VALIDATORS[schema_name].iter_errors(body), key=lambda e: list(e.path)):
+    for err in sorted(_VALIDATORS[schema_name].iter_errors(body), key=lambda e: list(e.path)):
         path = ".".join(str(p) for p in err.path) or "(body)"
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
