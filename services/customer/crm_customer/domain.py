@@ -62,6 +62,8 @@ class Customer:
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    # System field, moved forward only by recorded interactions (never by updates).
+    last_contact_at: datetime | None = None
 
     @property
     def etag(self) -> str:

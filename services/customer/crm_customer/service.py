@@ -171,6 +171,10 @@ class CustomerService:
         # create of that phone (_reclaim_if_stale).
         return updated
 
+    def touch_last_contact(self, customer_id: str, when: datetime) -> None:
+        """Called when an interaction is recorded (the caller has checked access)."""
+        self.store.touch_last_contact(customer_id, when)
+
     def _finish_abandoned_write(self, current: Customer) -> None:
         """A claimed version whose write never landed (its writer crashed)
         would block the customer forever: apply it once it is clearly stale."""

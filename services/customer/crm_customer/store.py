@@ -142,7 +142,12 @@ class CustomerStore:
         """Store a state whose version this writer has claimed."""
         doc = _to_doc(customer)
         doc.pop("_id")
+        doc.pop("last_contact_at")  # only touch_last_contact moves it, so a stale read can't move it back
         self.customers.update_one({"_id": customer.id}, {"$set": doc})
+
+    def touch_last_contact(self, customer_id: str, when: datetime) -> None:
+        """Move the last-contact time forward (never back); by `_id` alone."""
+        self.customers.update_one({"_id": customer_id}, {"$max": {"last_contact_at": when}})
 
     def list_page(self, owner_id: str | None, after_id: str, limit: int) -> list[Customer]:
         query: dict = {}
@@ -161,7 +166,7 @@ def _to_doc(c: Customer) -> dict:
         "_id": c.id, "display_name": c.display_name, "kind": c.kind, "phones": list(c.phones),
         "email": c.email, "region": {"province": c.region.province, "city": c.region.city},
         "owner_id": c.owner_id, "team_id": c.team_id, "created_at": c.created_at,
-        "updated_at": c.updated_at, "version": c.version,
+        "updated_at": c.updated_at, "version": c.version, "last_contact_at": c.last_contact_at,
     }
 
 
@@ -171,5 +176,5 @@ def _from_doc(d: dict) -> Customer:
         id=d["_id"], display_name=d["display_name"], kind=d["kind"], phones=tuple(d.get("phones", ())),
         email=d.get("email", ""), region=Region(region.get("province", ""), region.get("city", "")),
         owner_id=d.get("owner_id", ""), team_id=d.get("team_id", ""), created_at=d["created_at"],
-        updated_at=d["updated_at"], version=d.get("version", 1),
+        updated_at=d["updated_at"], version=d.get("version", 1), last_contact_at=d.get("last_contact_at"),
     )
