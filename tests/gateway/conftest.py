@@ -23,5 +23,6 @@ def client(app):
     return app.test_client()
 
 
-def auth(subject: str = "rep-a", role: str = "rep", **kw) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(subject, role, **kw)}"}
+def auth(subject: str = "rep-a", role: str = "rep", team: str = "team-1", **kw) -> dict[str, str]:
+    """Headers for a principal; everyone is in team-1 unless told otherwise."""
+    return {"Authorization": f"Bearer {token(subject, role, team=team, **kw)}"}

@@ -18,7 +18,7 @@ def new_customer(client, number, who=None, **extra):
 
 def test_create_get_lookup_round_trip(client, phone):
     number = phone()
-    made = new_customer(client, number[3:], email="Chen.Jing@Example.com", region={"province": "广东", "city": "深圳"})
+    made = new_customer(client, number[3:], emails=[f"Chen.Jing.{number}@Example.com"], region={"province": "广东", "city": "深圳"})
     assert made.status_code == 201
     body = made.get_json()
     assert made.headers["Location"] == f"/api/v1/customers/{body['id']}"
@@ -32,7 +32,7 @@ def test_create_get_lookup_round_trip(client, phone):
 
 def test_duplicate_is_409_without_the_other_reps_customer(client, phone):
     number = phone()
-    new_customer(client, number, display_name="赵敏", email="zhao.min@example.com")
+    new_customer(client, number, display_name="赵敏", emails=[f"zhao.min.{number[1:]}@example.com"])
     dup = new_customer(client, number, auth("rep-b"))
     assert dup.status_code == 409 and dup.mimetype == PROBLEM
     problem = dup.get_json()
@@ -41,10 +41,11 @@ def test_duplicate_is_409_without_the_other_reps_customer(client, phone):
     assert "赵敏" not in text and "zhao.min" not in text and "rep-a" not in text
 
 
-def test_other_reps_get_404_and_managers_see_everything(client, phone):
+def test_other_reps_get_404_and_managers_see_their_team(client, phone):
     cid = new_customer(client, phone()).get_json()["id"]
     assert client.get(f"/api/v1/customers/{cid}", headers=auth("rep-b")).status_code == 404
     assert client.get(f"/api/v1/customers/{cid}", headers=auth("boss", "manager")).status_code == 200
+    assert client.get(f"/api/v1/customers/{cid}", headers=auth("boss-w", "manager", team="west")).status_code == 404
 
 
 def test_patch_needs_if_match_and_stale_etag_is_412(client, phone):
@@ -81,7 +82,13 @@ def test_list_filters_by_owner_and_pages_with_a_cursor(client, phone):
     ('{"display_name": "x", "phones": ["13800138000"], "$where": "1"}', 422),       # operator as key
     ('{"display_name": "' + "长" * 201 + '", "phones": ["13800138000"]}', 422),     # overlong
     ('{"display_name": "x", "phones": ["12345"]}', 422),                            # invalid phone
-    ('{"display_name": "x", "phones": ["13800138000"], "email": "a@@b"}', 422),     # invalid e-mail
+    ('{"display_name": "x", "phones": ["13800138000"], "emails": ["a@@b"]}', 422),  # invalid e-mail
+    ('{"display_name": "x", "phones": ["13800138000"], "stage": "hot"}', 422),      # unknown stage
+    ('{"display_name": "x", "phones": ["13800138000"], "birthday": {"calendar": "lunar", "year": 2024, '
+     '"month": 6, "day": 1, "leap_month": true}}', 422),                            # no such lunar date
+    ('{"display_name": "x", "phones": ["13800138000"], "tags": ["' + "t" * 33 + '"]}', 422),  # overlong tag
+    ('{"display_name": "x", "phones": ["13800138000"], "owner_id": {"$ne": ""}}', 422),  # operator as owner
+    ('{"display_name": "x"}', 422),                                                 # no way to reach them
     ('[]', 422),                                                                    # not an object
 ])
 def test_bad_input_is_a_problem_and_writes_nothing(client, customer_db, body, status):
@@ -93,7 +100,7 @@ def test_bad_input_is_a_problem_and_writes_nothing(client, customer_db, body, st
 
 
 def test_validation_problem_lists_each_field(client):
-    resp = client.post("/api/v1/customers", json={"display_name": 1, "phones": [], "x": 1}, headers=auth())
+    resp = client.post("/api/v1/customers", json={"display_name": 1, "phones": "x", "x": 1}, headers=auth())
     fields = {e["field"] for e in resp.get_json()["errors"]}
     assert fields == {"display_name", "phones", "(body)"}
 

@@ -30,8 +30,9 @@ def stub(channel):
     return customer_service_pb2_grpc.CustomerServiceStub(channel)
 
 
-def as_(subject="rep-a", role="rep", **kw):
-    return [("authorization", f"Bearer {token(subject, role, **kw)}")]
+def as_(subject="rep-a", role="rep", team="team-1", **kw):
+    """Call metadata for a principal; everyone is in team-1 unless told otherwise."""
+    return [("authorization", f"Bearer {token(subject, role, team=team, **kw)}")]
 
 
 def create(stub, phone, who=None, **fields):
@@ -77,10 +78,10 @@ def test_calls_without_a_valid_token_are_unauthenticated(stub):
 def test_create_normalizes_and_owner_is_the_caller(stub, phone):
     number = phone()
     national = number.removeprefix("+86")
-    made = create(stub, f"{national[:3]} {national[3:7]} {national[7:]}", email="Li.Lei@Example.COM",
+    made = create(stub, f"{national[:3]} {national[3:7]} {national[7:]}", emails=[f"Li.Lei.{national}@Example.COM"],
                   region=pb.Region(province="浙江", city="杭州"))
     assert list(made.phones) == [number]
-    assert made.email == "Li.Lei@example.com"
+    assert list(made.emails) == [f"Li.Lei.{national}@example.com"]
     assert made.owner_id == "rep-a"
     assert made.etag == "1"
     assert stub.GetCustomer(pb.GetCustomerRequest(id=made.id), metadata=as_()).display_name == "王小明"
@@ -146,10 +147,10 @@ def test_invalid_input_is_refused_with_field_violations_and_nothing_written(stub
     before = customer_db.customers.count_documents({})
     with pytest.raises(grpc.RpcError) as err:
         stub.CreateCustomer(pb.CreateCustomerRequest(customer=pb.Customer(
-            display_name="x" * 201, phones=["12345"], email="nope")), metadata=as_())
+            display_name="x" * 201, phones=["12345"], emails=["nope"])), metadata=as_())
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     fields = {v.field for v in details_of(err.value)[0].field_violations}
-    assert fields == {"display_name", "phones[0]", "email"}
+    assert fields == {"display_name", "phones[0]", "emails[0]"}
     assert customer_db.customers.count_documents({}) == before
 
 

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
 
 from crm_customer import domain
-from crm_customer.domain import Customer, Region
+from crm_customer.domain import Anniversary, Consent, Customer, Profile, Region
 from crm_customer.service import _decode_page_token, _encode_page_token
 from crm_kit.auth import Principal
 from crm_kit.errors import InvalidArgument, PermissionDenied
 
-REP = Principal("rep-a", "rep")
-OTHER_REP = Principal("rep-b", "rep")
-MANAGER = Principal("boss", "manager")
+REP = Principal("rep-a", "rep", team="east")
+OTHER_REP = Principal("rep-b", "rep", team="east")
+MANAGER = Principal("boss", "manager", team="east")
+OTHER_MANAGER = Principal("boss-w", "manager", team="west")
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def customer(owner="rep-a", phones=("+8613800138000",)) -> Customer:
-    return Customer("cus_" + "a" * 24, "张三", "person", phones, "", Region(), owner, "", NOW, NOW, 1)
+def customer(owner="rep-a", phones=("+8613800138000",), team="east", **profile) -> Customer:
+    return Customer("cus_" + "a" * 24, Profile(display_name="张三", phones=phones, **profile), owner, team, NOW, NOW, 1,
+                    owned_since=NOW if owner else None)
+
+
+def draft(**values):
+    values.setdefault("display_name", "张三")
+    values.setdefault("phones", ["13800138000"])
+    return domain.build_draft(values, "", "CN")
 
 
 @pytest.mark.parametrize("raw", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "0086 13800138000"])
@@ -46,16 +55,25 @@ def test_normalizing_a_normalized_phone_changes_nothing(n):
 
 def test_draft_reports_every_bad_field_at_once():
     with pytest.raises(InvalidArgument) as err:
-        domain.build_draft(display_name="", kind="robot", phones=["12"], email="not-an-email",
-                           region=Region("x" * 65, ""), owner_id="", default_region="CN")
+        domain.build_draft({"display_name": "", "kind": "robot", "phones": ["12"], "emails": ["not-an-email"],
+                            "region": Region("x" * 65, ""), "stage": "hot"}, "", "CN")
     fields = {v.field for v in err.value.violations}
-    assert fields == {"display_name", "kind", "phones[0]", "email", "region.province"}
+    assert fields == {"display_name", "kind", "phones[0]", "emails[0]", "region.province", "stage"}
+
+
+def test_a_customer_needs_a_phone_or_an_email():
+    with pytest.raises(InvalidArgument):
+        domain.build_draft({"display_name": "无名"}, "", "CN")
+    assert draft(phones=[], emails=["a@example.com"]).profile.emails == ("a@example.com",)
+
+
+def test_unknown_fields_are_refused():
+    with pytest.raises(InvalidArgument):
+        draft(owner_idx="x")
 
 
 def test_names_in_any_script_are_kept_and_trimmed():
-    draft = domain.build_draft(display_name="  欧阳 娜娜 ", kind="person", phones=["13800138000"], email="",
-                               region=Region(), owner_id="", default_region="CN")
-    assert draft.display_name == "欧阳 娜娜"
+    assert draft(display_name="  欧阳 娜娜 ").profile.display_name == "欧阳 娜娜"
 
 
 def test_control_characters_in_names_are_refused():
@@ -73,16 +91,84 @@ def test_same_phone_twice_counts_once():
     assert domain.validate_phones(["13800138000", "+8613800138000"], "CN") == ("+8613800138000",)
 
 
-def test_reps_see_only_their_own_customers_managers_see_all():
-    assert domain.can_read(REP, customer("rep-a"))
-    assert not domain.can_read(OTHER_REP, customer("rep-a"))
-    assert domain.can_read(MANAGER, customer("rep-a"))
+def test_every_phone_email_company_and_external_id_is_a_key():
+    p = draft(kind="company", display_name="杭州 ＡＢＣ 贸易", phones=["13800138000"], emails=["Sales@ABC.cn"],
+              region=Region("浙江", "杭州"), external_id="ERP-1").profile
+    assert domain.natural_keys(p) == ("phone:+8613800138000", "email:sales@abc.cn", "company:杭州 abc 贸易|浙江|杭州",
+                                      "ext:ERP-1")
+
+
+def test_company_names_fold_width_case_and_spaces():
+    assert domain.company_key("ＡＢＣ  Ltd", Region("浙江", "杭州")) == domain.company_key("abc ltd", Region("浙江", "杭州"))
+
+
+def test_chinese_names_sort_and_search_by_pinyin():
+    assert domain.sort_name("张三") == "zhang san"
+    names = ["赵敏", "Alice Wang", "张三", "陈静", "Bob"]
+    assert sorted(names, key=domain.sort_name) == ["Alice Wang", "Bob", "陈静", "张三", "赵敏"]
+
+
+@pytest.mark.parametrize("anniversary", [
+    Anniversary("birthday", "gregorian", 2, 29, 0),         # year unknown: 29 February may exist
+    Anniversary("birthday", "lunar", 8, 15, 1990),
+    Anniversary("birthday", "lunar", 6, 1, 2025, True),     # 2025 has a leap sixth month
+])
+def test_valid_anniversaries_are_stored_as_given(anniversary):
+    assert domain.validate_anniversary(anniversary, "birthday") == anniversary
+
+
+@pytest.mark.parametrize("anniversary", [
+    Anniversary("birthday", "gregorian", 2, 29, 2023),      # not a leap year
+    Anniversary("birthday", "gregorian", 13, 1, 0),
+    Anniversary("birthday", "lunar", 6, 1, 2024, True),     # 2024 has no leap sixth month
+    Anniversary("birthday", "lunar", 1, 31, 0),             # lunar months have at most 30 days
+    Anniversary("birthday", "julian", 1, 1, 0),
+    Anniversary("birthday", "gregorian", 1, 1, 0, True),    # only lunar months are leap
+])
+def test_impossible_anniversaries_are_refused(anniversary):
+    with pytest.raises(InvalidArgument):
+        domain.validate_anniversary(anniversary, "birthday")
+
+
+def test_consent_time_is_set_when_the_state_changes_and_cannot_be_forged():
+    before = Profile(display_name="x", phones=("+8613800138000",))
+    forged = replace(before, consent_sms=Consent("granted", datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    stamped = domain.stamp_consent(before, forged, NOW)
+    assert stamped.consent_sms == Consent("granted", NOW)
+    assert domain.stamp_consent(stamped, stamped, NOW + timedelta(days=1)).consent_sms == Consent("granted", NOW)
+
+
+def test_views_by_role():
+    mine, pool, theirs = customer("rep-a"), customer(""), customer("rep-b")
+    assert domain.view_for(REP, mine) == domain.FULL
+    assert domain.view_for(REP, pool) == domain.POOL
+    assert domain.view_for(REP, theirs) is None
+    assert domain.view_for(MANAGER, theirs) == domain.FULL
+    assert domain.view_for(OTHER_MANAGER, theirs) is None
+    assert domain.view_for(Principal("agent-1", "agent"), theirs) == domain.CONTACT
+    assert domain.view_for(Principal("root", "admin"), theirs) == domain.FULL
+
+
+def test_pool_view_hides_every_way_to_reach_the_customer():
+    c = customer("", emails=("a@example.com",), intent_notes="wants 3 rooms", tags=("vip",))
+    seen = domain.visible(c, domain.POOL).profile
+    assert seen.phones == () and seen.emails == () and seen.intent_notes == "" and seen.tags == ("vip",)
+    contact = domain.visible(c, domain.CONTACT).profile
+    assert contact.phones == c.profile.phones and contact.intent_notes == "" and contact.tags == ()
+
+
+def test_writes_by_role():
+    assert domain.can_write(REP, customer("rep-a"))
+    assert not domain.can_write(OTHER_REP, customer("rep-a"))
+    assert not domain.can_write(REP, customer(""))  # claim first
+    assert domain.can_write(MANAGER, customer("rep-b"))
+    assert not domain.can_write(OTHER_MANAGER, customer("rep-b"))
     assert not domain.can_write(Principal("agent-1", "agent"), customer("rep-a"))
 
 
 def test_integration_accounts_get_their_scopes_only():
     reader = Principal("erp", "integration", scopes=frozenset({"customers:read"}))
-    assert domain.can_read(reader, customer())
+    assert domain.view_for(reader, customer()) == domain.FULL
     assert not domain.can_write(reader, customer())
     with pytest.raises(PermissionDenied):
         domain.require_create_right(reader)
@@ -95,27 +181,63 @@ def test_reps_cannot_create_for_someone_else():
     assert domain.owner_for_new_customer(REP, "") == "rep-a"
 
 
+def test_list_scope_by_role():
+    assert domain.list_scope(REP, "", False) == domain.ListScope(owner_id="rep-a")
+    assert domain.list_scope(REP, "", True) == domain.ListScope(pool_only=True)
+    assert domain.list_scope(MANAGER, "rep-b", False) == domain.ListScope(owner_id="rep-b", team_id="east")
+    with pytest.raises(PermissionDenied):
+        domain.list_scope(REP, "rep-b", False)
+    with pytest.raises(PermissionDenied):
+        domain.list_scope(Principal("agent-1", "agent"), "", False)
+
+
 def test_duplicate_message_names_the_relation_not_the_record():
-    assert domain.duplicate_relation(REP, "rep-a")[0] == "yours"
-    assert domain.duplicate_relation(REP, "")[0] == "public_pool"
-    relation, message = domain.duplicate_relation(REP, "rep-b")
-    assert relation == "another_owner" and "rep-b" not in message
+    assert domain.duplicate_relation(REP, "rep-a", "phone:+1")[0] == "yours"
+    assert domain.duplicate_relation(REP, "", "email:x")[0] == "public_pool"
+    relation, message = domain.duplicate_relation(REP, "rep-b", "company:x")
+    assert relation == "another_owner" and "rep-b" not in message and "company" in message
 
 
-def test_update_refuses_fields_outside_the_mask_list():
-    with pytest.raises(InvalidArgument):
-        domain.apply_update(customer(), {"owner_id": "rep-a"}, ["owner_id"], "CN")
+def test_update_refuses_owner_and_system_fields():
+    for path in ("owner_id", "team_id", "created_at", "version", "last_contact_at"):
+        with pytest.raises(InvalidArgument):
+            domain.apply_update(customer().profile, {path: "x"}, [path], "CN")
 
 
 def test_update_changes_only_masked_fields():
-    updated = domain.apply_update(customer(), {"display_name": "李四", "email": "x@example.com"}, ["display_name"], "CN")
-    assert updated.display_name == "李四" and updated.email == ""
+    updated = domain.apply_update(customer().profile, {"display_name": "李四", "emails": ["x@example.com"]},
+                                  ["display_name"], "CN")
+    assert updated.display_name == "李四" and updated.emails == ()
+
+
+def test_update_cannot_remove_the_last_way_to_reach_a_customer():
+    with pytest.raises(InvalidArgument):
+        domain.apply_update(customer().profile, {"phones": []}, ["phones"], "CN")
+
+
+def test_protection_period_counts_from_the_last_contact_or_the_claim():
+    owned = replace(customer(), owned_since=NOW)
+    assert not domain.protection_expired(owned, NOW + timedelta(days=29), 30)
+    assert domain.protection_expired(owned, NOW + timedelta(days=30), 30)
+    contacted = replace(owned, last_contact_at=NOW + timedelta(days=20))
+    assert not domain.protection_expired(contacted, NOW + timedelta(days=30), 30)
+    assert not domain.protection_expired(customer(""), NOW + timedelta(days=300), 30)  # already in the pool
+
+
+@given(st.lists(st.text(min_size=1, max_size=5), min_size=0, max_size=40, unique=True),
+       st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=6, unique=True))
+def test_hand_over_gives_every_customer_to_exactly_one_rep_evenly(customer_ids, reps):
+    plan = domain.assign_round_robin(customer_ids, reps)
+    assert set(plan) == set(customer_ids) and set(plan.values()) <= set(reps)
+    loads = [list(plan.values()).count(r) for r in reps]
+    assert max(loads) - min(loads) <= 1
 
 
 def test_page_tokens_round_trip_and_are_bound_to_their_query():
-    token = _encode_page_token("cus_" + "b" * 24, "rep-a")
-    assert _decode_page_token(token, "rep-a") == "cus_" + "b" * 24
+    last = customer()
+    token = _encode_page_token(last, "id", "query-a")
+    assert _decode_page_token(token, "query-a") == (last.id, last.id)
     with pytest.raises(InvalidArgument):
-        _decode_page_token(token, "rep-b")
+        _decode_page_token(token, "query-b")
     with pytest.raises(InvalidArgument):
-        _decode_page_token("not-a-token", None)
+        _decode_page_token("not-a-token", "query-a")

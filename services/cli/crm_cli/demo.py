@@ -1,4 +1,5 @@
-"""Demo customers: Chinese and English names, valid mainland phones, regions.
+"""Demo customers: Chinese and English names, valid mainland phones, regions,
+stages, tags, preferences and (lunar or Gregorian) birthdays.
 
 Deterministic: customer n always gets the same name and phone, and phones
 never repeat (the index goes through a bijection of the 8 digit suffix).
@@ -20,6 +21,11 @@ REGIONS = [("北京", "北京"), ("上海", "上海"), ("广东", "广州"), ("�
            ("山东", "青岛"), ("重庆", "重庆"), ("天津", "天津"), ("湖南", "长沙")]
 MOBILE_PREFIXES = ["138", "139", "150", "151", "158", "186", "188", "136", "137", "159"]
 DEMO_REPS = [f"rep-{i:03d}" for i in range(1, 21)]
+DEMO_TEAM = "team-east"
+STAGES = ["new", "contacted", "target", "strong_intent", "negotiating", "won", "lost", "dormant"]
+TAGS = ["老客户", "高潜力", "价格敏感", "vip", "wechat", "企业采购", "回头客"]
+PREFERENCES = [("seat", "likes the window seat"), ("room", "favourite room type: lake view"),
+               ("drink", "喜欢龙井茶"), ("contact", "prefers WeChat after 18:00"), ("room", "favourite room: 1208")]
 
 
 def demo_phone(n: int) -> str:
@@ -39,8 +45,19 @@ def demo_customer(n: int) -> dict:
         first, last = rnd.choice(FIRST), rnd.choice(LAST)
         name, kind, email = f"{first} {last}", "person", f"{first}.{last}{n}@example.com".lower()
     else:
-        name, kind, email = f"{city}{rnd.choice(SURNAMES)}氏{rnd.choice(COMPANY_SUFFIX)}", "company", ""
-    return {
-        "display_name": name, "kind": kind, "phones": [demo_phone(n)], "email": email,
+        # The number keeps company names unique per region (company name + region is a natural key).
+        name, kind, email = f"{city}{rnd.choice(SURNAMES)}氏{rnd.choice(COMPANY_SUFFIX)}{n}号", "company", ""
+    customer = {
+        "display_name": name, "kind": kind, "phones": [demo_phone(n)], "emails": [email] if email else [],
         "region": {"province": province, "city": city}, "owner_id": DEMO_REPS[n % len(DEMO_REPS)],
+        "stage": rnd.choice(STAGES), "level": rnd.choice("ABCD"), "tags": rnd.sample(TAGS, rnd.randrange(3)),
+        "type": "customer" if rnd.random() < 0.6 else "prospect", "source": rnd.choice(["web", "phone", "referral"]),
     }
+    if rnd.random() < 0.3:
+        topic, note = rnd.choice(PREFERENCES)
+        customer["preferences"] = [{"topic": topic, "note": note}]
+    if kind == "person" and rnd.random() < 0.5:
+        lunar = rnd.random() < 0.4
+        customer["birthday"] = {"calendar": "lunar" if lunar else "gregorian", "year": rnd.randrange(1960, 2005),
+                                "month": rnd.randrange(1, 13), "day": rnd.randrange(1, 29)}
+    return customer

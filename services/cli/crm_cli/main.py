@@ -17,6 +17,8 @@ from pathlib import Path
 from crm_kit.auth import ROLES, mint_dev_token
 from crm_kit.localstores import REPO_ROOT
 
+from crm_cli.demo import DEMO_TEAM
+
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", REPO_ROOT / "var"))
 
 
@@ -34,7 +36,7 @@ def cmd_token(args) -> None:
 def cmd_seed(args) -> None:
     from crm_cli.seed import seed_customers
 
-    token = mint_dev_token(_secret(), "seed", "admin", ttl_seconds=3600)
+    token = mint_dev_token(_secret(), "seed", "admin", team=DEMO_TEAM, ttl_seconds=3600)
     outcomes = seed_customers(args.target, token, args.count, start=args.start, progress=not args.quiet)
     print(", ".join(f"{k.lower()}: {v}" for k, v in sorted(outcomes.items())))
 
@@ -50,7 +52,7 @@ def cmd_run(args) -> None:
     print(f"starting stores and services (data in {VAR_DIR}, logs in {VAR_DIR / 'logs'}) ...", flush=True)
     platform.start()
     try:
-        token = mint_dev_token(_secret(), "seed", "admin", ttl_seconds=3600)
+        token = mint_dev_token(_secret(), "seed", "admin", team=DEMO_TEAM, ttl_seconds=3600)
         stub = customer_service_pb2_grpc.CustomerServiceStub(
             open_channel(platform.target("customer"), "crm.customer.v1.CustomerService"))
         if args.seed and customer_count_is_zero(stub, token):

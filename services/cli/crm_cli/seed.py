@@ -10,14 +10,17 @@ from crm.customer.v1 import customer_service_pb2 as pb
 from crm.customer.v1 import customer_service_pb2_grpc
 from crm_kit.grpc_client import open_channel
 
+from google.protobuf import json_format
+
 from crm_cli.demo import demo_customer
 
 _KINDS = {"person": pb.CUSTOMER_KIND_PERSON, "company": pb.CUSTOMER_KIND_COMPANY}
 
 
 def _to_pb(d: dict) -> pb.Customer:
-    return pb.Customer(display_name=d["display_name"], kind=_KINDS[d["kind"]], phones=d["phones"], email=d["email"],
-                       region=pb.Region(**d["region"]), owner_id=d["owner_id"])
+    message = json_format.ParseDict({k: v for k, v in d.items() if k != "kind"}, pb.Customer())
+    message.kind = _KINDS[d["kind"]]
+    return message
 
 
 def customer_count_is_zero(stub, token: str) -> bool:

@@ -7,44 +7,85 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
+
+from prometheus_client import Counter
 
 from crm_kit.auth import Principal
 from crm_kit.errors import AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
-    NotFound, PreconditionViolation
+    NotFound, PermissionDenied, PreconditionViolation
 
 from crm_customer import domain
 from crm_customer.domain import Customer, CustomerDraft
-from crm_customer.store import CustomerStore, KeyHolder, new_customer_id
+from crm_customer.store import Change, CustomerStore, KeyHolder, ListQuery, new_customer_id
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_BATCH = 1000
+MAX_REASON = 500
 # A key whose customer is still missing (or a version claim whose write never
 # landed) after this long was left by a writer that crashed; it may be taken over.
 ABANDONED_AFTER = timedelta(seconds=30)
 # A key seen without its customer younger than that: a concurrent create is
 # mid-flight. Wait this long for it to finish before answering.
 PENDING_WAIT_SECONDS = 0.5
+SYSTEM = "system"
+
+POOL_RELEASED = Counter("crm_customer_pool_released_total",
+                        "Customers returned to the public pool because their protection period ran out.")
+OWNERSHIP_CHANGES = Counter("crm_customer_ownership_changes_total", "Ownership changes, by action.", ["action"])
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    owner_id: str = ""
+    pool: bool = False
+    province: str = ""
+    city: str = ""
+    level: str = ""
+    stage: str = ""
+    tag: str = ""
+    name_prefix: str = ""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    contact_from: datetime | None = None
+    contact_to: datetime | None = None
+    order_by: str = "id"
+
+
+@dataclass(frozen=True)
+class PrivacyPart:
+    """Data about a customer held elsewhere in this service (interactions,
+    visits): included in an export and removed by an erase."""
+
+    name: str
+    export: Callable[[str], object]
+    erase: Callable[[str], None]
 
 
 class CustomerService:
-    def __init__(self, store: CustomerStore, default_region: str = "CN"):
+    def __init__(self, store: CustomerStore, default_region: str = "CN", protection_days: int = 30):
         self.store = store
         self.default_region = default_region
+        self.protection_days = protection_days
+        self.privacy_parts: list[PrivacyPart] = []
 
     # --- create ---------------------------------------------------------
 
     def create(self, principal: Principal, draft: CustomerDraft) -> Customer:
         domain.require_create_right(principal)
         customer = self._new_customer(principal, draft)
+        self._check_referrer(customer)
         for _attempt in range(3):
             holder = self.store.reserve_keys(customer.keys, customer.id, customer.owner_id)
             if holder is None:
                 self.store.insert(customer)
+                self._link_referral(customer)
                 return customer
             if not self._reclaim_if_stale(holder):
                 raise self._duplicate(principal, holder)
@@ -62,33 +103,45 @@ class CustomerService:
         for draft in drafts:
             try:
                 customer = self._new_customer(principal, draft)
+                self._check_referrer(customer)
             except DomainError as err:
                 results.append(err)
                 continue
             if seen_keys.intersection(customer.keys):  # duplicate inside the batch itself
                 results.append(AlreadyExists("customer", customer.keys[0], "yours",
-                                             "the same phone appears twice in this batch"))
+                                             "the same phone, e-mail or company appears twice in this batch"))
                 continue
             seen_keys.update(customer.keys)
             wanted[customer.id] = (customer.keys, customer.owner_id)
             results.append(customer)
         granted = self.store.reserve_keys_bulk(wanted)
-        self.store.insert_many([r for r in results if isinstance(r, Customer) and r.id in granted])
+        inserted = [r for r in results if isinstance(r, Customer) and r.id in granted]
+        self.store.insert_many(inserted)
+        for customer in inserted:
+            self._link_referral(customer)
         for i, item in enumerate(results):
             if isinstance(item, Customer) and item.id not in granted:
                 try:
-                    results[i] = self.create(principal, _draft_of(item))  # resolves staleness, names the holder
-                except DomainError as err:
+                    results[i] = self.create(principal, CustomerDraft(item.profile, item.owner_id))
+                except DomainError as err:  # resolves staleness, names the holder
                     results[i] = err
         return results
 
     def _new_customer(self, principal: Principal, draft: CustomerDraft) -> Customer:
         now = _now()
-        return Customer(
-            id=new_customer_id(), display_name=draft.display_name, kind=draft.kind, phones=draft.phones,
-            email=draft.email, region=draft.region, owner_id=domain.owner_for_new_customer(principal, draft.owner_id),
-            team_id=principal.team, created_at=now, updated_at=now, version=1,
-        )
+        owner = domain.owner_for_new_customer(principal, draft.owner_id)
+        profile = domain.stamp_consent(domain.Profile(), draft.profile, now)
+        return Customer(id=new_customer_id(), profile=profile, owner_id=owner, team_id=principal.team,
+                        created_at=now, updated_at=now, version=1, owned_since=now if owner else None)
+
+    def _check_referrer(self, customer: Customer) -> None:
+        referrer = customer.profile.referred_by
+        if referrer and (referrer == customer.id or self._live(referrer) is None):
+            raise InvalidArgument(FieldViolation("referred_by", "no such customer"))
+
+    def _link_referral(self, customer: Customer) -> None:
+        if customer.profile.referred_by:
+            self.store.add_referral(customer.profile.referred_by, customer.id)
 
     def _reclaim_if_stale(self, holder: KeyHolder) -> bool:
         """True when the key was left by a crashed or superseded write and is now free."""
@@ -96,10 +149,9 @@ class CustomerService:
         while True:
             customer = self.store.get(holder.customer_id) if holder.customer_id else None
             if customer is not None:
-                phone = holder.key.removeprefix("phone:")
-                if phone in customer.phones:
+                if holder.key in customer.keys:
                     return False  # a real, live duplicate
-                return self.store.drop_stale_key(holder)  # left over from a phone change
+                return self.store.drop_stale_key(holder)  # left over from a change or an erase
             if datetime.now(timezone.utc) - holder.created_at > ABANDONED_AFTER:
                 return self.store.drop_stale_key(holder)
             if time.monotonic() > deadline:
@@ -109,66 +161,113 @@ class CustomerService:
     def _duplicate(self, principal: Principal, holder: KeyHolder) -> AlreadyExists:
         current = self.store.get(holder.customer_id) if holder.customer_id else None
         owner = current.owner_id if current else holder.owner_id
-        relation, message = domain.duplicate_relation(principal, owner)
+        relation, message = domain.duplicate_relation(principal, owner, holder.key)
         return AlreadyExists("customer", holder.key, relation, message)
 
     # --- read -----------------------------------------------------------
 
     def get(self, principal: Principal, customer_id: str) -> Customer:
+        """The customer as the caller may see it (NotFound when not at all)."""
+        customer, view = self._readable(principal, customer_id)
+        return domain.visible(customer, view)
+
+    def view_of(self, principal: Principal, customer: Customer) -> str:
+        return domain.view_for(principal, customer) or domain.POOL
+
+    def _readable(self, principal: Principal, customer_id: str) -> tuple[Customer, str]:
         domain.require_read_right(principal)
-        customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
-        if customer is None or not domain.can_read(principal, customer):
+        customer = self._live(customer_id)
+        view = domain.view_for(principal, customer) if customer else None
+        if customer is None or view is None:
             raise NotFound("customer", customer_id)  # never "exists but not yours"
+        return customer, view
+
+    def _writable(self, principal: Principal, customer_id: str) -> Customer:
+        customer, _view = self._readable(principal, customer_id)
+        if not domain.can_write(principal, customer):
+            if customer.in_pool and principal.role == "rep":
+                raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
+                                                                "the customer is in the public pool")],
+                                         "claim the customer from the pool before changing it")
+            raise NotFound("customer", customer_id)
         return customer
 
-    def lookup_by_phone(self, principal: Principal, raw_phone: str) -> Customer:
+    def _live(self, customer_id: str) -> Customer | None:
+        if not _plausible_id(customer_id):
+            return None
+        customer = self.store.get(customer_id)
+        return customer if customer is not None and customer.erased_at is None else None
+
+    def lookup(self, principal: Principal, *, phone: str = "", email: str = "") -> Customer:
         domain.require_read_right(principal)
-        phone = domain.normalize_phone(raw_phone, self.default_region, "phone")
-        holder = self.store.key_holder(domain.phone_key(phone))
-        customer = self.store.get(holder.customer_id) if holder else None
-        if customer is None or phone not in customer.phones or not domain.can_read(principal, customer):
+        if bool(phone) == bool(email):
+            raise InvalidArgument(FieldViolation("phone", "give exactly one of phone or email"))
+        key = domain.phone_key(domain.normalize_phone(phone, self.default_region, "phone")) if phone \
+            else domain.email_key(domain.normalize_email(email, "email"))
+        holder = self.store.key_holder(key)
+        customer = self._live(holder.customer_id) if holder else None
+        view = domain.view_for(principal, customer) if customer and key in customer.keys else None
+        if view is None:
             raise NotFound("customer")
-        return customer
+        return domain.visible(customer, view)
 
-    def list(self, principal: Principal, *, owner_id: str, page_size: int, page_token: str) -> tuple[list[Customer], str]:
+    def list(self, principal: Principal, filters: ListFilters, page_size: int, page_token: str
+             ) -> tuple[list[Customer], str]:
         domain.require_read_right(principal)
         if page_size < 0 or page_size > MAX_PAGE_SIZE:
             raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {MAX_PAGE_SIZE}"))
         size = page_size or DEFAULT_PAGE_SIZE
-        owner = domain.list_owner_filter(principal, domain.validate_owner_id(owner_id))
-        after = _decode_page_token(page_token, owner)
-        page = self.store.list_page(owner, after, size + 1)
+        scope = domain.list_scope(principal, domain.validate_owner_id(filters.owner_id), filters.pool)
+        query = _list_query(scope, filters)
+        fingerprint = _query_fingerprint(query)
+        query = replace(query, after=_decode_page_token(page_token, fingerprint))
+        page = self.store.list_page(query, size + 1)
         more = len(page) > size
         page = page[:size]
-        return page, (_encode_page_token(page[-1].id, owner) if more else "")
+        token = _encode_page_token(page[-1], query.order_by, fingerprint) if more else ""
+        return [domain.visible(c, domain.view_for(principal, c) or domain.POOL) for c in page], token
 
     # --- update ---------------------------------------------------------
 
     def update(self, principal: Principal, customer_id: str, changes: dict, paths: list[str],
                expected_etag: str) -> Customer:
-        current = self.get(principal, customer_id)
-        if not domain.can_write(principal, current):
-            raise NotFound("customer", customer_id)
+        current = self._writable(principal, customer_id)
         if expected_etag and expected_etag != current.etag:
             raise _stale(customer_id)
-        updated = domain.apply_update(current, changes, paths, self.default_region)
+        profile = domain.apply_update(current.profile, changes, paths, self.default_region)
+        now = _now()
+        updated = replace(current, profile=domain.stamp_consent(current.profile, profile, now))
+        if updated.profile.referred_by != current.profile.referred_by:
+            self._check_referrer(updated)
+        saved = self._commit(principal, current, updated)
+        self._link_referral(saved)
+        return saved
+
+    def _commit(self, principal: Principal | None, current: Customer, updated: Customer,
+                change: Change | None = None) -> Customer:
+        """Write a new version of `current`: new keys reserved first, the
+        version claimed (one writer wins), then the customer written by `_id`.
+        Raises FailedPrecondition when someone else changed it meanwhile."""
         updated = replace(updated, updated_at=_now(), version=current.version + 1)
+        subject = principal.subject if principal else SYSTEM
         added = tuple(k for k in updated.keys if k not in current.keys)
         if added:
-            holder = self.store.reserve_keys(added, current.id, current.owner_id)
+            holder = self.store.reserve_keys(added, current.id, updated.owner_id)
             if holder is not None:
                 if not self._reclaim_if_stale(holder) or \
-                        self.store.reserve_keys(added, current.id, current.owner_id) is not None:
-                    raise self._duplicate(principal, holder)
-        if not self.store.claim_version(updated, principal.subject):
+                        self.store.reserve_keys(added, current.id, updated.owner_id) is not None:
+                    raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
+        if not self.store.claim_version(updated, subject, change):
             self.store.release_keys(added, current.id)
             self._finish_abandoned_write(current)
-            raise _stale(customer_id)
+            raise _stale(current.id)
         self.store.write(updated)
-        # Keys of removed phones are not deleted here: a conditional delete is
-        # a scan on FerretDB/SQLite, and a key whose customer no longer lists
-        # the phone is already ignored by lookups and taken over by the next
-        # create of that phone (_reclaim_if_stale).
+        if updated.owner_id != current.owner_id:
+            self.store.set_key_owner(updated.keys, updated.owner_id)
+            OWNERSHIP_CHANGES.labels(change.action if change else "update").inc()
+        # Keys of removed values are not deleted here: a conditional delete is
+        # a scan on FerretDB/SQLite, and a key whose customer no longer holds
+        # it is ignored by lookups and taken over by the next create (_reclaim_if_stale).
         return updated
 
     def touch_last_contact(self, customer_id: str, when: datetime) -> None:
@@ -187,15 +286,169 @@ class CustomerService:
             if latest is not None and latest.version == current.version:
                 self.store.write(claimed_state)
 
+    # --- ownership and the public pool --------------------------------------
+
+    def _change_owner(self, principal: Principal | None, current: Customer, action: str, to_owner: str,
+                      to_team: str, reason: str) -> Customer:
+        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        now = _now()
+        updated = replace(current, owner_id=to_owner, team_id=to_team, owned_since=now if to_owner else None)
+        change = Change(action, current.owner_id, to_owner, principal.subject if principal else SYSTEM, now, reason)
+        return self._commit(principal, current, updated, change)
+
+    def claim(self, principal: Principal, customer_id: str) -> Customer:
+        if principal.role not in ("rep", "manager"):
+            raise PermissionDenied("only reps and managers claim customers from the pool")
+        current, _view = self._readable(principal, customer_id)
+        if current.owner_id == principal.subject:
+            return current  # claiming twice changes nothing
+        if not current.in_pool:
+            raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
+                                                            "the customer is not in the public pool")],
+                                     "only customers in the public pool can be claimed")
+        return self._change_owner(principal, current, "claim", principal.subject, principal.team, "")
+
+    def release(self, principal: Principal, customer_id: str, reason: str) -> Customer:
+        current = self._writable(principal, customer_id)
+        if current.in_pool:
+            return current
+        return self._change_owner(principal, current, "release", "", current.team_id, reason)
+
+    def transfer(self, principal: Principal, customer_id: str, to_owner: str, to_team: str, reason: str) -> Customer:
+        domain.require_manager(principal, "transfer customers")
+        to_owner = domain.clean_text(to_owner, "to_owner_id", domain.MAX_OWNER_ID, required=True)
+        current = self._writable(principal, customer_id)
+        if current.owner_id == to_owner:
+            return current
+        return self._change_owner(principal, current, "transfer", to_owner,
+                                  self._team_for(principal, to_team), reason)
+
+    def hand_over(self, principal: Principal, from_owner: str, to_owners: list[str], to_team: str,
+                  reason: str) -> tuple[int, list[str]]:
+        """Move every customer of `from_owner` to `to_owners` in turn. Customers
+        changed concurrently (or outside the caller's team) are skipped and named."""
+        domain.require_manager(principal, "hand customers over")
+        from_owner = domain.clean_text(from_owner, "from_owner_id", domain.MAX_OWNER_ID, required=True)
+        receivers = [domain.clean_text(r, f"to_owner_ids[{i}]", domain.MAX_OWNER_ID, required=True)
+                     for i, r in enumerate(to_owners)]
+        if from_owner in receivers:
+            raise InvalidArgument(FieldViolation("to_owner_ids", "must not include the rep handing over"))
+        team = self._team_for(principal, to_team)
+        plan = domain.assign_round_robin(self.store.ids_owned_by(from_owner), receivers)
+        moved, skipped = 0, []
+        for customer_id, receiver in plan.items():
+            current = self._live(customer_id)
+            try:
+                if current is None or current.owner_id != from_owner or not domain.can_write(principal, current):
+                    raise NotFound("customer", customer_id)
+                self._change_owner(principal, current, "hand_over", receiver, team, reason)
+                moved += 1
+            except (NotFound, FailedPrecondition):
+                skipped.append(customer_id)
+        return moved, skipped
+
+    @staticmethod
+    def _team_for(principal: Principal, to_team: str) -> str:
+        return domain.clean_text(to_team, "to_team_id", domain.MAX_OWNER_ID) or principal.team
+
+    def release_inactive(self, principal: Principal | None, now: datetime | None = None) -> int:
+        """Return owned customers nobody contacted for the protection period to
+        the pool. Idempotent: a released customer is no longer a candidate,
+        and a concurrent run loses the version claim instead of releasing twice."""
+        if principal is not None and principal.role != "admin":
+            raise PermissionDenied("only admins (and the scheduler) run the pool release")
+        now = now or _now()
+        cutoff = now - timedelta(days=self.protection_days)
+        released = 0
+        for customer in self.store.owned_not_contacted_since(cutoff):
+            if not domain.protection_expired(customer, now, self.protection_days):
+                continue
+            try:
+                self._change_owner(None, customer, "protection_expired", "", customer.team_id,
+                                   f"no interaction for {self.protection_days} days")
+            except FailedPrecondition:
+                continue  # changed meanwhile (a new contact, a transfer, another run)
+            released += 1
+            POOL_RELEASED.inc()
+        return released
+
+    def ownership_changes(self, principal: Principal, customer_id: str) -> list[Change]:
+        customer, view = self._readable(principal, customer_id)
+        if view != domain.FULL:
+            raise NotFound("customer", customer_id)
+        return self.store.ownership_changes(customer.id, customer.version)
+
+    def referrals(self, principal: Principal, customer_id: str) -> tuple[str, list[str]]:
+        customer, view = self._readable(principal, customer_id)
+        if view != domain.FULL:
+            raise NotFound("customer", customer_id)
+        return customer.profile.referred_by, self.store.referred_by(customer.id)
+
+    # --- privacy --------------------------------------------------------
+
+    def export_data(self, principal: Principal, customer_id: str) -> dict:
+        """Everything this service holds about a customer, JSON-ready."""
+        _require_admin(principal, "export a customer's data")
+        customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        return _jsonable({
+            "customer": {"id": customer.id, **asdict(customer.profile), "owner_id": customer.owner_id,
+                         "team_id": customer.team_id, "owned_since": customer.owned_since,
+                         "created_at": customer.created_at, "updated_at": customer.updated_at,
+                         "last_contact_at": customer.last_contact_at, "erased_at": customer.erased_at},
+            "ownership_changes": [asdict(c) for c in self.store.ownership_changes(customer.id, customer.version)],
+            "referrals": {"referred_by": customer.profile.referred_by,
+                          "referred": self.store.referred_by(customer.id)},
+            **{part.name: part.export(customer.id) for part in self.privacy_parts},
+        })
+
+    def erase(self, principal: Principal, customer_id: str, reason: str) -> Customer:
+        """Remove personal data for good, keep the id. Each step is idempotent
+        and the erased state is written last, so a crash part-way is finished
+        by calling erase again."""
+        _require_admin(principal, "erase customers")
+        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        for _attempt in range(3):
+            current = self.store.get(customer_id) if _plausible_id(customer_id) else None
+            if current is None:
+                raise NotFound("customer", customer_id)
+            if current.erased_at is not None:
+                return current
+            for part in self.privacy_parts:
+                part.erase(current.id)
+            self.store.release_keys(current.keys, current.id)
+            self.store.erase_history(current.id, current.version, keep_version=current.version + 1)
+            now = _now()
+            erased = replace(current, profile=domain.erased_profile(current.profile.kind), owner_id="",
+                             owned_since=None, erased_at=now)
+            change = Change("erase", current.owner_id, "", principal.subject, now, reason)
+            try:
+                return self._commit(principal, current, erased, change)
+            except FailedPrecondition:
+                continue  # changed meanwhile: erase the newer state
+        raise _stale(customer_id)
+
+
+def _require_admin(principal: Principal, action: str) -> None:
+    if principal.role != "admin":
+        raise PermissionDenied(f"only admins may {action}")
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
 
 def _now() -> datetime:
     # BSON dates hold milliseconds: round here so what we return equals what we store.
     now = datetime.now(timezone.utc)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def _draft_of(c: Customer) -> CustomerDraft:
-    return CustomerDraft(c.display_name, c.kind, c.phones, c.email, c.region, c.owner_id)
 
 
 def _stale(customer_id: str) -> FailedPrecondition:
@@ -205,25 +458,62 @@ def _stale(customer_id: str) -> FailedPrecondition:
 
 
 def _plausible_id(customer_id: str) -> bool:
-    return isinstance(customer_id, str) and customer_id.startswith("cus_") and len(customer_id) == 28 \
-        and all(ch in "0123456789abcdef" for ch in customer_id[4:])
+    return isinstance(customer_id, str) and domain.CUSTOMER_ID.match(customer_id) is not None
 
 
-def _encode_page_token(last_id: str, owner: str | None) -> str:
-    raw = json.dumps({"after": last_id, "owner": owner}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _list_query(scope: domain.ListScope, f: ListFilters) -> ListQuery:
+    """Validated filters -> store query (only plain values reach the store)."""
+    violations: list[FieldViolation] = []
+
+    def code(value: str, name: str, allowed: tuple[str, ...] | None = None, max_len: int = 64) -> str:
+        try:
+            text = domain.clean_text(value, name, max_len)
+            if allowed is not None and text and text not in allowed:
+                raise InvalidArgument(FieldViolation(name, f"must be one of {', '.join(a for a in allowed if a)}"))
+            return text
+        except InvalidArgument as err:
+            violations.extend(err.violations)
+            return ""
+
+    q = ListQuery(
+        owner_id=scope.owner_id, team_id=scope.team_id, pool_only=scope.pool_only,
+        province=code(f.province, "province"), city=code(f.city, "city"), level=code(f.level, "level"),
+        stage=code(f.stage, "stage", domain.STAGES), tag=code(f.tag, "tag", max_len=domain.MAX_TAG),
+        name_prefix=domain.sort_name(code(f.name_prefix, "name_prefix", max_len=domain.MAX_NAME)),
+        created_from=f.created_from, created_to=f.created_to, contact_from=f.contact_from, contact_to=f.contact_to,
+        order_by=code(f.order_by, "order_by", ("id", "name")) or "id",
+    )
+    for name, start, end in (("create_time", f.created_from, f.created_to),
+                             ("last_contact_time", f.contact_from, f.contact_to)):
+        if start and end and start >= end:
+            violations.append(FieldViolation(name, "start must be before end"))
+    if violations:
+        raise InvalidArgument(violations)
+    return q
 
 
-def _decode_page_token(token: str, owner: str | None) -> str:
-    """The id to continue after; the token must come from the same query."""
+def _query_fingerprint(q: ListQuery) -> str:
+    """Ties a page token to its query: a token reused with other filters is refused."""
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v
+                      for k, v in asdict(q).items() if k != "after"], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _encode_page_token(last: Customer, order_by: str, fingerprint: str) -> str:
+    value = domain.sort_name(last.profile.display_name) if order_by == "name" else last.id
+    raw = json.dumps({"v": value, "id": last.id, "q": fingerprint}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str, fingerprint: str) -> tuple[str, str] | None:
+    """The keyset position to continue after; the token must come from the same query."""
     if not token:
-        return ""
+        return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        after = data["after"]
-        same_query = data["owner"] == owner
+        value, last_id, same_query = data["v"], data["id"], data["q"] == fingerprint
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidArgument(FieldViolation("page_token", "is not a valid page token")) from None
-    if not same_query or not _plausible_id(after):
+    if not same_query or not isinstance(value, str) or not _plausible_id(last_id):
         raise InvalidArgument(FieldViolation("page_token", "does not belong to this query"))
-    return after
+    return value, last_id

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.customer.v1 import customer_service_pb2 as pb
@@ -11,19 +14,26 @@ from crm_kit.grpc_errors import to_status
 from crm_kit.grpc_server import current_principal
 
 from crm_customer import domain
-from crm_customer.domain import Customer, Region
-from crm_customer.service import CustomerService
+from crm_customer.domain import Address, Anniversary, Consent, Customer, Preference, Region
+from crm_customer.service import CustomerService, ListFilters
+from crm_customer.store import Change
 
 _KIND_TO_PB = {"person": pb.CUSTOMER_KIND_PERSON, "company": pb.CUSTOMER_KIND_COMPANY}
 _KIND_FROM_PB = {v: k for k, v in _KIND_TO_PB.items()}
+_VIEW_TO_PB = {domain.FULL: pb.CUSTOMER_VIEW_FULL, domain.CONTACT: pb.CUSTOMER_VIEW_CONTACT,
+               domain.POOL: pb.CUSTOMER_VIEW_POOL}
 
 
 class CustomerServicer(pb_grpc.CustomerServiceServicer):
     def __init__(self, service: CustomerService):
         self.service = service
 
+    def _out(self, customer: Customer) -> pb.Customer:
+        view = self.service.view_of(current_principal(), customer)
+        return to_pb(domain.visible(customer, view), view)
+
     def CreateCustomer(self, request, context):
-        return to_pb(self.service.create(current_principal(), self._draft(request.customer)))
+        return self._out(self.service.create(current_principal(), self._draft(request.customer)))
 
     def BatchCreateCustomers(self, request, context):
         principal = current_principal()
@@ -43,56 +53,153 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
                 result.error_code = to_status(outcome).code.name
                 result.error_message = outcome.message
             else:
-                result.customer.CopyFrom(to_pb(outcome))
+                result.customer.CopyFrom(to_pb(outcome, domain.FULL))
         return response
 
     def GetCustomer(self, request, context):
-        return to_pb(self.service.get(current_principal(), request.id))
+        return self._out(self.service.get(current_principal(), request.id))
 
     def LookupCustomer(self, request, context):
-        return to_pb(self.service.lookup_by_phone(current_principal(), request.phone))
+        return self._out(self.service.lookup(current_principal(), phone=request.phone, email=request.email))
 
     def ListCustomers(self, request, context):
-        customers, token = self.service.list(
-            current_principal(), owner_id=request.owner_id, page_size=request.page_size,
-            page_token=request.page_token)
-        return pb.ListCustomersResponse(customers=[to_pb(c) for c in customers], next_page_token=token)
+        filters = ListFilters(
+            owner_id=request.owner_id, pool=request.pool, province=request.province, city=request.city,
+            level=request.level, stage=request.stage, tag=request.tag, name_prefix=request.name_prefix,
+            created_from=_start(request, "create_time"), created_to=_end(request, "create_time"),
+            contact_from=_start(request, "last_contact_time"), contact_to=_end(request, "last_contact_time"),
+            order_by=request.order_by or "id")
+        customers, token = self.service.list(current_principal(), filters, request.page_size, request.page_token)
+        return pb.ListCustomersResponse(customers=[self._out(c) for c in customers], next_page_token=token)
 
     def UpdateCustomer(self, request, context):
         paths = list(request.update_mask.paths)
-        c = request.customer
-        changes = {
-            "display_name": c.display_name, "kind": _kind_from_pb(c.kind, "customer.kind"),
-            "phones": list(c.phones), "email": c.email,
-            "region": Region(c.region.province, c.region.city),
-        }
-        return to_pb(self.service.update(current_principal(), c.id, changes, paths, request.etag))
+        unknown = [p for p in paths if p not in domain.PROFILE_FIELDS and p not in domain.SYSTEM_FIELDS]
+        if unknown:
+            raise InvalidArgument([FieldViolation("update_mask", f"field {p!r} cannot be updated") for p in unknown])
+        values = {k: v for k, v in profile_values(request.customer).items() if k in paths}
+        customer = self.service.update(current_principal(), request.customer.id, values, paths, request.etag)
+        return self._out(customer)
+
+    def ClaimCustomer(self, request, context):
+        return self._out(self.service.claim(current_principal(), request.id))
+
+    def ReleaseCustomer(self, request, context):
+        return self._out(self.service.release(current_principal(), request.id, request.reason))
+
+    def TransferCustomer(self, request, context):
+        return self._out(self.service.transfer(current_principal(), request.id, request.to_owner_id,
+                                               request.to_team_id, request.reason))
+
+    def HandOverCustomers(self, request, context):
+        moved, skipped = self.service.hand_over(current_principal(), request.from_owner_id,
+                                                list(request.to_owner_ids), request.to_team_id, request.reason)
+        return pb.HandOverCustomersResponse(moved_count=moved, skipped_ids=skipped)
+
+    def ReleaseInactiveCustomers(self, request, context):
+        return pb.ReleaseInactiveCustomersResponse(released_count=self.service.release_inactive(current_principal()))
+
+    def ListOwnershipChanges(self, request, context):
+        changes = self.service.ownership_changes(current_principal(), request.id)
+        return pb.ListOwnershipChangesResponse(changes=[_change_pb(request.id, c) for c in changes])
+
+    def ListReferrals(self, request, context):
+        referred_by, referred = self.service.referrals(current_principal(), request.id)
+        return pb.ListReferralsResponse(referred_by=referred_by, referred_ids=referred)
+
+    def ExportCustomerData(self, request, context):
+        data = struct_pb2.Struct()
+        data.update(self.service.export_data(current_principal(), request.id))
+        return pb.ExportCustomerDataResponse(data=data)
+
+    def EraseCustomer(self, request, context):
+        return self._out(self.service.erase(current_principal(), request.id, request.reason))
 
     def _draft(self, c: pb.Customer) -> domain.CustomerDraft:
-        return domain.build_draft(
-            display_name=c.display_name, kind=_kind_from_pb(c.kind, "kind"), phones=list(c.phones),
-            email=c.email, region=Region(c.region.province, c.region.city), owner_id=c.owner_id,
-            default_region=self.service.default_region)
+        return domain.build_draft(profile_values(c), c.owner_id, self.service.default_region)
 
 
-def _kind_from_pb(kind: int, field: str) -> str:
+# --- messages <-> domain values ------------------------------------------------
+
+def profile_values(c: pb.Customer) -> dict:
+    """Every profile field of a message as domain values (unset -> the default)."""
+    return {
+        "display_name": c.display_name, "kind": _kind_from_pb(c.kind), "phones": list(c.phones),
+        "emails": list(c.emails), "region": Region(c.region.province, c.region.city),
+        "addresses": [Address(a.label, a.province, a.city, a.district, a.line, a.postal_code) for a in c.addresses],
+        "type": c.type or "prospect", "level": c.level, "tags": list(c.tags), "source": c.source,
+        "stage": c.stage or "new", "intent_notes": c.intent_notes,
+        "preferences": [Preference(p.topic, p.note) for p in c.preferences],
+        "birthday": _anniversary(c.birthday) if c.HasField("birthday") else None,
+        "anniversaries": [_anniversary(a) for a in c.anniversaries],
+        "consent_sms": Consent(c.consent_sms.state or "unknown"),
+        "consent_email": Consent(c.consent_email.state or "unknown"),
+        "referred_by": c.referred_by, "external_id": c.external_id,
+    }
+
+
+def _kind_from_pb(kind: int) -> str:
     if kind == pb.CUSTOMER_KIND_UNSPECIFIED:
         return "person"
     if kind not in _KIND_FROM_PB:
-        raise InvalidArgument(FieldViolation(field, "unknown customer kind"))
+        raise InvalidArgument(FieldViolation("kind", "unknown customer kind"))
     return _KIND_FROM_PB[kind]
 
 
-def _timestamp(dt) -> Timestamp:
+def _anniversary(a: pb.Anniversary) -> Anniversary:
+    return Anniversary(a.label, a.calendar or "gregorian", a.month, a.day, a.year, a.leap_month)
+
+
+def _anniversary_pb(a: Anniversary) -> pb.Anniversary:
+    return pb.Anniversary(label=a.label, calendar=a.calendar, year=a.year, month=a.month, day=a.day,
+                          leap_month=a.leap_month)
+
+
+def _timestamp(dt: datetime | None) -> Timestamp | None:
+    if dt is None:
+        return None
     ts = Timestamp()
     ts.FromDatetime(dt)
     return ts
 
 
-def to_pb(c: Customer) -> pb.Customer:
+def _start(request, name: str) -> datetime | None:
+    r = getattr(request, name)
+    return r.start_time.ToDatetime(tzinfo=timezone.utc) if request.HasField(name) and r.HasField("start_time") else None
+
+
+def _end(request, name: str) -> datetime | None:
+    r = getattr(request, name)
+    return r.end_time.ToDatetime(tzinfo=timezone.utc) if request.HasField(name) and r.HasField("end_time") else None
+
+
+def _consent_pb(c: Consent) -> pb.Consent:
+    return pb.Consent(state=c.state, change_time=_timestamp(c.changed_at))
+
+
+def _change_pb(customer_id: str, c: Change) -> pb.OwnershipChange:
+    return pb.OwnershipChange(customer_id=customer_id, action=c.action, from_owner_id=c.from_owner_id,
+                              to_owner_id=c.to_owner_id, changed_by=c.changed_by,
+                              change_time=_timestamp(c.changed_at), reason=c.reason)
+
+
+def to_pb(c: Customer, view: str) -> pb.Customer:
+    """The message for a customer already reduced to `view` (domain.visible)."""
+    p = c.profile
     return pb.Customer(
-        id=c.id, display_name=c.display_name, kind=_KIND_TO_PB[c.kind], phones=list(c.phones), email=c.email,
-        region=pb.Region(province=c.region.province, city=c.region.city), owner_id=c.owner_id,
-        team_id=c.team_id, create_time=_timestamp(c.created_at), update_time=_timestamp(c.updated_at),
-        etag=c.etag,
+        id=c.id, display_name=p.display_name, kind=_KIND_TO_PB[p.kind], phones=list(p.phones), emails=list(p.emails),
+        region=pb.Region(province=p.region.province, city=p.region.city),
+        addresses=[pb.Address(label=a.label, province=a.province, city=a.city, district=a.district, line=a.line,
+                              postal_code=a.postal_code) for a in p.addresses],
+        type=p.type, level=p.level, tags=list(p.tags), source=p.source, stage=p.stage, intent_notes=p.intent_notes,
+        preferences=[pb.Preference(topic=x.topic, note=x.note) for x in p.preferences],
+        birthday=_anniversary_pb(p.birthday) if p.birthday else None,
+        anniversaries=[_anniversary_pb(a) for a in p.anniversaries],
+        consent_sms=_consent_pb(p.consent_sms) if view != domain.POOL else None,
+        consent_email=_consent_pb(p.consent_email) if view != domain.POOL else None,
+        referred_by=p.referred_by, external_id=p.external_id,
+        owner_id=c.owner_id, team_id=c.team_id, create_time=_timestamp(c.created_at),
+        update_time=_timestamp(c.updated_at), owned_since_time=_timestamp(c.owned_since),
+        last_contact_time=_timestamp(c.last_contact_at), erase_time=_timestamp(c.erased_at),
+        etag=c.etag, view=_VIEW_TO_PB[view],
     )

@@ -3,13 +3,17 @@ that knows collection and field names.
 
 Uniqueness uses key documents whose `_id` is the natural key
 (`customer_keys`, `_id: "phone:+8613800138000"`): inserting one is the
-duplicate check, reading one is the phone lookup, and both go by `_id`,
-which every back end serves without a scan (DESIGN section 6).
+duplicate check, reading one is the lookup, and both go by `_id`, which
+every back end serves without a scan (DESIGN section 6). Queries are built
+here from validated values only, never from request documents, so no
+`$`-operator from a caller can reach the database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from bson import ObjectId
@@ -17,15 +21,23 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_customer.domain import Customer, Region
+from crm_customer.domain import Address, Anniversary, Consent, Customer, Preference, Profile, Region, sort_name
 
 DUPLICATE_KEY = 11000
 
 INDEXES = {
-    # Lists filtered by owner, in keyset order.
-    "customers": [IndexModel([("owner_id", ASCENDING), ("_id", ASCENDING)], name="owner_id_1__id_1")],
+    # Lists: by owner or team in keyset order, by name, and the filters sales teams use most.
+    # (FerretDB's SQLite back end scans regardless; MongoDB uses these.)
+    "customers": [
+        IndexModel([("owner_id", ASCENDING), ("_id", ASCENDING)], name="owner_id_1__id_1"),
+        IndexModel([("team_id", ASCENDING), ("_id", ASCENDING)], name="team_id_1__id_1"),
+        IndexModel([("owner_id", ASCENDING), ("stage", ASCENDING), ("_id", ASCENDING)], name="owner_stage_id"),
+        IndexModel([("sort_name", ASCENDING), ("_id", ASCENDING)], name="sort_name_1__id_1"),
+        IndexModel([("tags", ASCENDING)], name="tags_1"),
+    ],
     "customer_keys": [],  # looked up by _id only
     "customer_versions": [],  # "<customer id>#<version>", by _id only
+    "customer_referrals": [],  # _id = referrer id
 }
 
 
@@ -42,12 +54,46 @@ class KeyHolder:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """A validated list request; `after` is the keyset position (sort value, id)."""
+
+    owner_id: str | None = None
+    team_id: str | None = None
+    pool_only: bool = False
+    province: str = ""
+    city: str = ""
+    level: str = ""
+    stage: str = ""
+    tag: str = ""
+    name_prefix: str = ""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    contact_from: datetime | None = None
+    contact_to: datetime | None = None
+    order_by: str = "id"
+    after: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """An ownership change, kept with the version it produced (the audit trail)."""
+
+    action: str
+    from_owner_id: str
+    to_owner_id: str
+    changed_by: str
+    changed_at: datetime
+    reason: str = ""
+
+
 class CustomerStore:
     def __init__(self, db: Database):
         self.db = db
         self.customers = db["customers"]
         self.keys = db["customer_keys"]
         self.versions = db["customer_versions"]
+        self.referrals = db["customer_referrals"]
 
     # --- key documents --------------------------------------------------
 
@@ -89,15 +135,25 @@ class CustomerStore:
         return granted
 
     def release_keys(self, keys: tuple[str, ...], customer_id: str) -> None:
-        """Delete keys, but only those still held by `customer_id`."""
-        if keys:
-            self.keys.delete_many({"_id": {"$in": list(keys)}, "customer_id": customer_id})
+        """Delete keys, but only those still held by `customer_id`. Read then
+        delete, each by `_id` alone: a conditional delete is a scan on FerretDB.
+        (While `customer_id` holds a key nobody else can insert it.)"""
+        for key in keys:
+            holder = self.key_holder(key)
+            if holder is not None and holder.customer_id == customer_id:
+                self.keys.delete_one({"_id": key})
 
     def key_holder(self, key: str) -> KeyHolder | None:
         doc = self.keys.find_one({"_id": key})
         if doc is None:
             return None
         return KeyHolder(doc["_id"], doc["customer_id"], doc.get("owner_id", ""), doc["created_at"])
+
+    def set_key_owner(self, keys: tuple[str, ...], owner_id: str) -> None:
+        """Keep the owner noted on key documents current (it answers 409s when
+        the customer itself cannot be read)."""
+        for key in keys:
+            self.keys.update_one({"_id": key}, {"$set": {"owner_id": owner_id}})
 
     def drop_stale_key(self, holder: KeyHolder) -> bool:
         """Remove a key whose customer never got written (its creator crashed)."""
@@ -123,13 +179,18 @@ class CustomerStore:
     # customers). So a version change is claimed by inserting a document
     # whose `_id` is "<customer id>#<new version>": exactly one writer wins
     # each version, the customer is then written by `_id` alone, and the
-    # claim, which holds the new state, doubles as the change history.
+    # claim, which holds the new state (and the ownership change, if any),
+    # is the change history and the ownership audit trail. It is written
+    # before the customer, so a crash in between loses no audit record.
 
-    def claim_version(self, customer: Customer, changed_by: str) -> bool:
+    def claim_version(self, customer: Customer, changed_by: str, change: Change | None = None) -> bool:
         """Claim `customer.version` for this new state; False if already taken."""
+        doc = {"_id": f"{customer.id}#{customer.version}", "customer": _to_doc(customer),
+               "changed_by": changed_by, "claimed_at": datetime.now(timezone.utc)}
+        if change is not None:
+            doc["change"] = asdict(change)
         try:
-            self.versions.insert_one({"_id": f"{customer.id}#{customer.version}", "customer": _to_doc(customer),
-                                      "changed_by": changed_by, "claimed_at": datetime.now(timezone.utc)})
+            self.versions.insert_one(doc)
             return True
         except DuplicateKeyError:
             return False
@@ -137,6 +198,29 @@ class CustomerStore:
     def version_claim(self, customer_id: str, version: int) -> tuple[Customer, datetime] | None:
         doc = self.versions.find_one({"_id": f"{customer_id}#{version}"})
         return (_from_doc(doc["customer"]), doc["claimed_at"]) if doc else None
+
+    def ownership_changes(self, customer_id: str, up_to_version: int) -> list[Change]:
+        """Oldest first. One `_id` read per version (an `_id` range or `$in` is a scan on FerretDB)."""
+        out = []
+        for version in range(1, up_to_version + 1):
+            doc = self.versions.find_one({"_id": f"{customer_id}#{version}"}, {"change": 1})
+            if doc and doc.get("change"):
+                out.append(Change(**doc["change"]))
+        return out
+
+    def erase_history(self, customer_id: str, up_to_version: int, keep_version: int) -> None:
+        """Delete the stored states of a customer (they hold personal data),
+        keeping the erasing version (it holds none)."""
+        for version in range(1, up_to_version + 1):
+            if version != keep_version:
+                doc_id = f"{customer_id}#{version}"
+                doc = self.versions.find_one({"_id": doc_id}, {"change": 1})
+                if doc is None:
+                    continue
+                if doc.get("change"):  # keep who/when/why of ownership changes, drop the personal snapshot
+                    self.versions.update_one({"_id": doc_id}, {"$unset": {"customer": ""}})
+                else:
+                    self.versions.delete_one({"_id": doc_id})
 
     def write(self, customer: Customer) -> None:
         """Store a state whose version this writer has claimed."""
@@ -149,32 +233,95 @@ class CustomerStore:
         """Move the last-contact time forward (never back); by `_id` alone."""
         self.customers.update_one({"_id": customer_id}, {"$max": {"last_contact_at": when}})
 
-    def list_page(self, owner_id: str | None, after_id: str, limit: int) -> list[Customer]:
-        query: dict = {}
-        if owner_id is not None:
-            query["owner_id"] = owner_id
-        if after_id:
-            query["_id"] = {"$gt": after_id}
-        return [_from_doc(d) for d in self.customers.find(query).sort("_id", ASCENDING).limit(limit)]
+    # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
+
+    def list_page(self, q: ListQuery, limit: int) -> list[Customer]:
+        sort_field = "sort_name" if q.order_by == "name" else "_id"
+        cursor = self.customers.find(_list_filter(q, sort_field))
+        cursor = cursor.sort([(sort_field, ASCENDING), ("_id", ASCENDING)] if sort_field != "_id" else [("_id", ASCENDING)])
+        return [_from_doc(d) for d in cursor.limit(limit)]
+
+    def ids_owned_by(self, owner_id: str) -> list[str]:
+        return [d["_id"] for d in self.customers.find({"owner_id": owner_id}, {"_id": 1}).sort("_id", ASCENDING)]
+
+    def owned_not_contacted_since(self, cutoff: datetime) -> Iterator[Customer]:
+        """Owned customers whose protection clock may have run out (the domain rule decides)."""
+        query = {"owner_id": {"$ne": ""}, "erased_at": None,
+                 "$or": [{"last_contact_at": None}, {"last_contact_at": {"$lt": cutoff}}]}
+        for doc in self.customers.find(query).sort("_id", ASCENDING):
+            yield _from_doc(doc)
 
     def count(self) -> int:
         return self.customers.estimated_document_count()
 
+    # --- referrals: one document per referrer, so "whom did X refer" is an `_id` read --
+
+    def add_referral(self, referrer_id: str, referred_id: str) -> None:
+        self.referrals.update_one({"_id": referrer_id}, {"$addToSet": {"referred": referred_id}}, upsert=True)
+
+    def referred_by(self, referrer_id: str) -> list[str]:
+        doc = self.referrals.find_one({"_id": referrer_id})
+        return list(doc.get("referred", [])) if doc else []
+
+
+def _list_filter(q: ListQuery, sort_field: str) -> dict:
+    clauses: list[dict] = [{"erased_at": None}]
+    if q.pool_only:
+        clauses.append({"owner_id": ""})
+    elif q.owner_id is not None:
+        clauses.append({"owner_id": q.owner_id})
+    if q.team_id is not None and not q.pool_only:
+        clauses.append({"$or": [{"team_id": q.team_id}, {"owner_id": ""}]})
+    for name, value in (("region.province", q.province), ("region.city", q.city), ("level", q.level),
+                        ("stage", q.stage), ("tags", q.tag)):
+        if value:
+            clauses.append({name: value})
+    if q.name_prefix:
+        clauses.append({"sort_name": {"$regex": "^" + re.escape(q.name_prefix)}})
+    for name, start, end in (("created_at", q.created_from, q.created_to),
+                             ("last_contact_at", q.contact_from, q.contact_to)):
+        bounds = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
+        if bounds:
+            clauses.append({name: bounds})
+    if q.after is not None:
+        value, last_id = q.after
+        if sort_field == "_id":
+            clauses.append({"_id": {"$gt": last_id}})
+        else:
+            clauses.append({"$or": [{sort_field: {"$gt": value}}, {sort_field: value, "_id": {"$gt": last_id}}]})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
 
 def _to_doc(c: Customer) -> dict:
+    p = asdict(c.profile)
     return {
-        "_id": c.id, "display_name": c.display_name, "kind": c.kind, "phones": list(c.phones),
-        "email": c.email, "region": {"province": c.region.province, "city": c.region.city},
-        "owner_id": c.owner_id, "team_id": c.team_id, "created_at": c.created_at,
-        "updated_at": c.updated_at, "version": c.version, "last_contact_at": c.last_contact_at,
+        "_id": c.id, **p, "phones": list(c.profile.phones), "emails": list(c.profile.emails),
+        "tags": list(c.profile.tags), "sort_name": sort_name(c.profile.display_name),
+        "owner_id": c.owner_id, "team_id": c.team_id, "owned_since": c.owned_since,
+        "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version,
+        "last_contact_at": c.last_contact_at, "erased_at": c.erased_at,
     }
 
 
+def _anniversary(d: dict | None) -> Anniversary | None:
+    return Anniversary(**d) if d else None
+
+
 def _from_doc(d: dict) -> Customer:
-    region = d.get("region") or {}
+    profile = Profile(
+        display_name=d["display_name"], kind=d["kind"], phones=tuple(d.get("phones", ())),
+        emails=tuple(d.get("emails", ())), region=Region(**(d.get("region") or {})),
+        addresses=tuple(Address(**a) for a in d.get("addresses", ())), type=d.get("type", "prospect"),
+        level=d.get("level", ""), tags=tuple(d.get("tags", ())), source=d.get("source", ""),
+        stage=d.get("stage", "new"), intent_notes=d.get("intent_notes", ""),
+        preferences=tuple(Preference(**p) for p in d.get("preferences", ())),
+        birthday=_anniversary(d.get("birthday")),
+        anniversaries=tuple(Anniversary(**a) for a in d.get("anniversaries", ())),
+        consent_sms=Consent(**(d.get("consent_sms") or {})), consent_email=Consent(**(d.get("consent_email") or {})),
+        referred_by=d.get("referred_by", ""), external_id=d.get("external_id", ""),
+    )
     return Customer(
-        id=d["_id"], display_name=d["display_name"], kind=d["kind"], phones=tuple(d.get("phones", ())),
-        email=d.get("email", ""), region=Region(region.get("province", ""), region.get("city", "")),
-        owner_id=d.get("owner_id", ""), team_id=d.get("team_id", ""), created_at=d["created_at"],
-        updated_at=d["updated_at"], version=d.get("version", 1), last_contact_at=d.get("last_contact_at"),
+        id=d["_id"], profile=profile, owner_id=d.get("owner_id", ""), team_id=d.get("team_id", ""),
+        created_at=d["created_at"], updated_at=d["updated_at"], version=d.get("version", 1),
+        owned_since=d.get("owned_since"), last_contact_at=d.get("last_contact_at"), erased_at=d.get("erased_at"),
     )

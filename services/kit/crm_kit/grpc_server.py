@@ -26,6 +26,7 @@ from crm_kit import context, logs, metrics
 from crm_kit.auth import AuthSettings, Principal, TokenVerifier
 from crm_kit.errors import DomainError, Unauthenticated
 from crm_kit.grpc_errors import to_status
+from crm_kit.jobs import PeriodicJob
 from crm_kit.settings import SettingsError, env_address, env_float, env_int, env_str
 
 log = logging.getLogger("crm.grpc")
@@ -126,9 +127,10 @@ class ServiceHost:
     """A running gRPC server for one service, with health and reflection."""
 
     def __init__(self, settings: ServerSettings, service_names: list[str],
-                 register: Callable[[grpc.Server], None]):
+                 register: Callable[[grpc.Server], None], jobs: tuple[PeriodicJob, ...] = ()):
         self.settings = settings
         self.service_names = service_names
+        self.jobs = jobs
         self.health = health.HealthServicer(experimental_non_blocking=True)
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix=settings.name),
@@ -148,12 +150,16 @@ class ServiceHost:
         self.server.start()
         for name in ["", *self.service_names]:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        for job in self.jobs:
+            job.start()
         log.info("serving", extra={"fields": {"addr": self.settings.listen_addr, "port": self.port}})
         return self.port
 
     def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING first (load balancers stop routing), then drain in-flight calls."""
         self.health.enter_graceful_shutdown()
+        for job in self.jobs:
+            job.stop()
         grace = self.settings.grace_seconds if grace is None else grace
         self.server.stop(grace).wait(grace + 1)
         self._stopped.set()

@@ -23,40 +23,83 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&crm/customer/v1/customer_service.proto\x12\x0f\x63rm.customer.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"(\n\x06Region\x12\x10\n\x08province\x18\x01 \x01(\t\x12\x0c\n\x04\x63ity\x18\x02 \x01(\t\"\xb4\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.crm.customer.v1.CustomerKind\x12\x0e\n\x06phones\x18\x04 \x03(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\'\n\x06region\x18\x06 \x01(\x0b\x32\x17.crm.customer.v1.Region\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x0f\n\x07team_id\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x0b \x01(\t\"D\n\x15\x43reateCustomerRequest\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\" \n\x12GetCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x83\x01\n\x15UpdateCustomerRequest\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"O\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.crm.customer.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x15LookupCustomerRequest\x12\r\n\x05phone\x18\x01 \x01(\t\"W\n\x1b\x42\x61tchCreateCustomersRequest\x12\x38\n\x08requests\x18\x01 \x03(\x0b\x32&.crm.customer.v1.CreateCustomerRequest\"\\\n\x1c\x42\x61tchCreateCustomersResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32+.crm.customer.v1.BatchCreateCustomersResult\"t\n\x1a\x42\x61tchCreateCustomersResult\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x12\n\nerror_code\x18\x02 \x01(\t\x12\x15\n\rerror_message\x18\x03 \x01(\t*b\n\x0c\x43ustomerKind\x12\x1d\n\x19\x43USTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43USTOMER_KIND_PERSON\x10\x01\x12\x19\n\x15\x43USTOMER_KIND_COMPANY\x10\x02\x32\xb4\x04\n\x0f\x43ustomerService\x12S\n\x0e\x43reateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12M\n\x0bGetCustomer\x12#.crm.customer.v1.GetCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12S\n\x0eUpdateCustomer\x12&.crm.customer.v1.UpdateCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12^\n\rListCustomers\x12%.crm.customer.v1.ListCustomersRequest\x1a&.crm.customer.v1.ListCustomersResponse\x12S\n\x0eLookupCustomer\x12&.crm.customer.v1.LookupCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12s\n\x14\x42\x61tchCreateCustomers\x12,.crm.customer.v1.BatchCreateCustomersRequest\x1a-.crm.customer.v1.BatchCreateCustomersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&crm/customer/v1/customer_service.proto\x12\x0f\x63rm.customer.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"(\n\x06Region\x12\x10\n\x08province\x18\x01 \x01(\t\x12\x0c\n\x04\x63ity\x18\x02 \x01(\t\"m\n\x07\x41\x64\x64ress\x12\r\n\x05label\x18\x01 \x01(\t\x12\x10\n\x08province\x18\x02 \x01(\t\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\x10\n\x08\x64istrict\x18\x04 \x01(\t\x12\x0c\n\x04line\x18\x05 \x01(\t\x12\x13\n\x0bpostal_code\x18\x06 \x01(\t\")\n\nPreference\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"l\n\x0b\x41nniversary\x12\r\n\x05label\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61lendar\x18\x02 \x01(\t\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\r\n\x05month\x18\x04 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x05 \x01(\x05\x12\x12\n\nleap_month\x18\x06 \x01(\x08\"I\n\x07\x43onsent\x12\r\n\x05state\x18\x01 \x01(\t\x12/\n\x0b\x63hange_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xba\x07\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.crm.customer.v1.CustomerKind\x12\x0e\n\x06phones\x18\x04 \x03(\t\x12\'\n\x06region\x18\x06 \x01(\x0b\x32\x17.crm.customer.v1.Region\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x0f\n\x07team_id\x18\x08 \x01(\t\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x0b \x01(\t\x12\x0e\n\x06\x65mails\x18\x0c \x03(\t\x12+\n\taddresses\x18\r \x03(\x0b\x32\x18.crm.customer.v1.Address\x12\x0c\n\x04type\x18\x0e \x01(\t\x12\r\n\x05level\x18\x0f \x01(\t\x12\x0c\n\x04tags\x18\x10 \x03(\t\x12\x0e\n\x06source\x18\x11 \x01(\t\x12\r\n\x05stage\x18\x12 \x01(\t\x12\x14\n\x0cintent_notes\x18\x13 \x01(\t\x12\x30\n\x0bpreferences\x18\x14 \x03(\x0b\x32\x1b.crm.customer.v1.Preference\x12.\n\x08\x62irthday\x18\x15 \x01(\x0b\x32\x1c.crm.customer.v1.Anniversary\x12\x33\n\ranniversaries\x18\x16 \x03(\x0b\x32\x1c.crm.customer.v1.Anniversary\x12-\n\x0b\x63onsent_sms\x18\x17 \x01(\x0b\x32\x18.crm.customer.v1.Consent\x12/\n\rconsent_email\x18\x18 \x01(\x0b\x32\x18.crm.customer.v1.Consent\x12\x13\n\x0breferred_by\x18\x19 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x1a \x01(\t\x12\x34\n\x10owned_since_time\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_contact_time\x18\x1c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nerase_time\x18\x1d \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x04view\x18\x1e \x01(\x0e\x32\x1d.crm.customer.v1.CustomerViewJ\x04\x08\x05\x10\x06R\x05\x65mail\"D\n\x15\x43reateCustomerRequest\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\" \n\x12GetCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x83\x01\n\x15UpdateCustomerRequest\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"i\n\tTimeRange\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb7\x02\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0c\n\x04pool\x18\x04 \x01(\x08\x12\x10\n\x08province\x18\x05 \x01(\t\x12\x0c\n\x04\x63ity\x18\x06 \x01(\t\x12\r\n\x05level\x18\x07 \x01(\t\x12\r\n\x05stage\x18\x08 \x01(\t\x12\x0b\n\x03tag\x18\t \x01(\t\x12\x13\n\x0bname_prefix\x18\n \x01(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.crm.customer.v1.TimeRange\x12\x35\n\x11last_contact_time\x18\x0c \x01(\x0b\x32\x1a.crm.customer.v1.TimeRange\x12\x10\n\x08order_by\x18\r \x01(\t\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.crm.customer.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x15LookupCustomerRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"W\n\x1b\x42\x61tchCreateCustomersRequest\x12\x38\n\x08requests\x18\x01 \x03(\x0b\x32&.crm.customer.v1.CreateCustomerRequest\"\\\n\x1c\x42\x61tchCreateCustomersResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32+.crm.customer.v1.BatchCreateCustomersResult\"t\n\x1a\x42\x61tchCreateCustomersResult\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x12\n\nerror_code\x18\x02 \x01(\t\x12\x15\n\rerror_message\x18\x03 \x01(\t\"\"\n\x14\x43laimCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\"4\n\x16ReleaseCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"^\n\x17TransferCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bto_owner_id\x18\x02 \x01(\t\x12\x12\n\nto_team_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"k\n\x18HandOverCustomersRequest\x12\x15\n\rfrom_owner_id\x18\x01 \x01(\t\x12\x14\n\x0cto_owner_ids\x18\x02 \x03(\t\x12\x12\n\nto_team_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"E\n\x19HandOverCustomersResponse\x12\x13\n\x0bmoved_count\x18\x01 \x01(\x05\x12\x13\n\x0bskipped_ids\x18\x02 \x03(\t\"!\n\x1fReleaseInactiveCustomersRequest\":\n ReleaseInactiveCustomersResponse\x12\x16\n\x0ereleased_count\x18\x01 \x01(\x05\")\n\x1bListOwnershipChangesRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xb7\x01\n\x0fOwnershipChange\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x03 \x01(\t\x12\x13\n\x0bto_owner_id\x18\x04 \x01(\t\x12\x12\n\nchanged_by\x18\x05 \x01(\t\x12/\n\x0b\x63hange_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x07 \x01(\t\"Q\n\x1cListOwnershipChangesResponse\x12\x31\n\x07\x63hanges\x18\x01 \x03(\x0b\x32 .crm.customer.v1.OwnershipChange\"\"\n\x14ListReferralsRequest\x12\n\n\x02id\x18\x01 \x01(\t\"B\n\x15ListReferralsResponse\x12\x13\n\x0breferred_by\x18\x01 \x01(\t\x12\x14\n\x0creferred_ids\x18\x02 \x03(\t\"\'\n\x19\x45xportCustomerDataRequest\x12\n\n\x02id\x18\x01 \x01(\t\"C\n\x1a\x45xportCustomerDataResponse\x12%\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"2\n\x14\x45raseCustomerRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*b\n\x0c\x43ustomerKind\x12\x1d\n\x19\x43USTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43USTOMER_KIND_PERSON\x10\x01\x12\x19\n\x15\x43USTOMER_KIND_COMPANY\x10\x02*x\n\x0c\x43ustomerView\x12\x1d\n\x19\x43USTOMER_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43USTOMER_VIEW_FULL\x10\x01\x12\x19\n\x15\x43USTOMER_VIEW_CONTACT\x10\x02\x12\x16\n\x12\x43USTOMER_VIEW_POOL\x10\x03\x32\xbb\x0b\n\x0f\x43ustomerService\x12S\n\x0e\x43reateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12M\n\x0bGetCustomer\x12#.crm.customer.v1.GetCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12S\n\x0eUpdateCustomer\x12&.crm.customer.v1.UpdateCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12^\n\rListCustomers\x12%.crm.customer.v1.ListCustomersRequest\x1a&.crm.customer.v1.ListCustomersResponse\x12S\n\x0eLookupCustomer\x12&.crm.customer.v1.LookupCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12s\n\x14\x42\x61tchCreateCustomers\x12,.crm.customer.v1.BatchCreateCustomersRequest\x1a-.crm.customer.v1.BatchCreateCustomersResponse\x12Q\n\rClaimCustomer\x12%.crm.customer.v1.ClaimCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12U\n\x0fReleaseCustomer\x12\'.crm.customer.v1.ReleaseCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12W\n\x10TransferCustomer\x12(.crm.customer.v1.TransferCustomerRequest\x1a\x19.crm.customer.v1.Customer\x12j\n\x11HandOverCustomers\x12).crm.customer.v1.HandOverCustomersRequest\x1a*.crm.customer.v1.HandOverCustomersResponse\x12\x7f\n\x18ReleaseInactiveCustomers\x12\x30.crm.customer.v1.ReleaseInactiveCustomersRequest\x1a\x31.crm.customer.v1.ReleaseInactiveCustomersResponse\x12s\n\x14ListOwnershipChanges\x12,.crm.customer.v1.ListOwnershipChangesRequest\x1a-.crm.customer.v1.ListOwnershipChangesResponse\x12^\n\rListReferrals\x12%.crm.customer.v1.ListReferralsRequest\x1a&.crm.customer.v1.ListReferralsResponse\x12m\n\x12\x45xportCustomerData\x12*.crm.customer.v1.ExportCustomerDataRequest\x1a+.crm.customer.v1.ExportCustomerDataResponse\x12Q\n\rEraseCustomer\x12%.crm.customer.v1.EraseCustomerRequest\x1a\x19.crm.customer.v1.Customerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.customer_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CUSTOMERKIND']._serialized_start=1235
-  _globals['_CUSTOMERKIND']._serialized_end=1333
-  _globals['_REGION']._serialized_start=126
-  _globals['_REGION']._serialized_end=166
-  _globals['_CUSTOMER']._serialized_start=169
-  _globals['_CUSTOMER']._serialized_end=477
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=479
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=547
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=549
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=581
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=584
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=715
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=717
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=796
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=798
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=892
-  _globals['_LOOKUPCUSTOMERREQUEST']._serialized_start=894
-  _globals['_LOOKUPCUSTOMERREQUEST']._serialized_end=932
-  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_start=934
-  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_end=1021
-  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_start=1023
-  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_end=1115
-  _globals['_BATCHCREATECUSTOMERSRESULT']._serialized_start=1117
-  _globals['_BATCHCREATECUSTOMERSRESULT']._serialized_end=1233
-  _globals['_CUSTOMERSERVICE']._serialized_start=1336
-  _globals['_CUSTOMERSERVICE']._serialized_end=1900
+  _globals['_CUSTOMERKIND']._serialized_start=3644
+  _globals['_CUSTOMERKIND']._serialized_end=3742
+  _globals['_CUSTOMERVIEW']._serialized_start=3744
+  _globals['_CUSTOMERVIEW']._serialized_end=3864
+  _globals['_REGION']._serialized_start=156
+  _globals['_REGION']._serialized_end=196
+  _globals['_ADDRESS']._serialized_start=198
+  _globals['_ADDRESS']._serialized_end=307
+  _globals['_PREFERENCE']._serialized_start=309
+  _globals['_PREFERENCE']._serialized_end=350
+  _globals['_ANNIVERSARY']._serialized_start=352
+  _globals['_ANNIVERSARY']._serialized_end=460
+  _globals['_CONSENT']._serialized_start=462
+  _globals['_CONSENT']._serialized_end=535
+  _globals['_CUSTOMER']._serialized_start=538
+  _globals['_CUSTOMER']._serialized_end=1492
+  _globals['_CREATECUSTOMERREQUEST']._serialized_start=1494
+  _globals['_CREATECUSTOMERREQUEST']._serialized_end=1562
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=1564
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=1596
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=1599
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=1730
+  _globals['_TIMERANGE']._serialized_start=1732
+  _globals['_TIMERANGE']._serialized_end=1837
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=1840
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=2151
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=2153
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=2247
+  _globals['_LOOKUPCUSTOMERREQUEST']._serialized_start=2249
+  _globals['_LOOKUPCUSTOMERREQUEST']._serialized_end=2302
+  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_start=2304
+  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_end=2391
+  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_start=2393
+  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_end=2485
+  _globals['_BATCHCREATECUSTOMERSRESULT']._serialized_start=2487
+  _globals['_BATCHCREATECUSTOMERSRESULT']._serialized_end=2603
+  _globals['_CLAIMCUSTOMERREQUEST']._serialized_start=2605
+  _globals['_CLAIMCUSTOMERREQUEST']._serialized_end=2639
+  _globals['_RELEASECUSTOMERREQUEST']._serialized_start=2641
+  _globals['_RELEASECUSTOMERREQUEST']._serialized_end=2693
+  _globals['_TRANSFERCUSTOMERREQUEST']._serialized_start=2695
+  _globals['_TRANSFERCUSTOMERREQUEST']._serialized_end=2789
+  _globals['_HANDOVERCUSTOMERSREQUEST']._serialized_start=2791
+  _globals['_HANDOVERCUSTOMERSREQUEST']._serialized_end=2898
+  _globals['_HANDOVERCUSTOMERSRESPONSE']._serialized_start=2900
+  _globals['_HANDOVERCUSTOMERSRESPONSE']._serialized_end=2969
+  _globals['_RELEASEINACTIVECUSTOMERSREQUEST']._serialized_start=2971
+  _globals['_RELEASEINACTIVECUSTOMERSREQUEST']._serialized_end=3004
+  _globals['_RELEASEINACTIVECUSTOMERSRESPONSE']._serialized_start=3006
+  _globals['_RELEASEINACTIVECUSTOMERSRESPONSE']._serialized_end=3064
+  _globals['_LISTOWNERSHIPCHANGESREQUEST']._serialized_start=3066
+  _globals['_LISTOWNERSHIPCHANGESREQUEST']._serialized_end=3107
+  _globals['_OWNERSHIPCHANGE']._serialized_start=3110
+  _globals['_OWNERSHIPCHANGE']._serialized_end=3293
+  _globals['_LISTOWNERSHIPCHANGESRESPONSE']._serialized_start=3295
+  _globals['_LISTOWNERSHIPCHANGESRESPONSE']._serialized_end=3376
+  _globals['_LISTREFERRALSREQUEST']._serialized_start=3378
+  _globals['_LISTREFERRALSREQUEST']._serialized_end=3412
+  _globals['_LISTREFERRALSRESPONSE']._serialized_start=3414
+  _globals['_LISTREFERRALSRESPONSE']._serialized_end=3480
+  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_start=3482
+  _globals['_EXPORTCUSTOMERDATAREQUEST']._serialized_end=3521
+  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_start=3523
+  _globals['_EXPORTCUSTOMERDATARESPONSE']._serialized_end=3590
+  _globals['_ERASECUSTOMERREQUEST']._serialized_start=3592
+  _globals['_ERASECUSTOMERREQUEST']._serialized_end=3642
+  _globals['_CUSTOMERSERVICE']._serialized_start=3867
+  _globals['_CUSTOMERSERVICE']._serialized_end=5334
 # @@protoc_insertion_point(module_scope)

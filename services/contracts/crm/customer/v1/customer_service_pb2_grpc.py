@@ -26,9 +26,13 @@ if _version_not_supported:
 
 
 class CustomerServiceStub:
-    """Customers: profile, contacts, ownership. Every call needs a bearer token
-    in the `authorization` metadata; a rep sees and changes only customers
-    they own, a manager or admin sees all.
+    """Customers: the record, its natural keys (deal-collision protection),
+    ownership and the public pool, referrals, privacy. Every call needs a
+    bearer token in the `authorization` metadata. Roles are enforced here:
+    a rep sees and changes their own customers and sees the pool with limited
+    fields; a manager their team's customers and the pool; an admin all; a
+    support agent (or finance) contact fields; integration accounts what the
+    scopes `customers:read` / `customers:write` in their token allow.
     """
 
     def __init__(self, channel):
@@ -67,17 +71,68 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.FromString,
                 _registered_method=True)
+        self.ClaimCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ClaimCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ClaimCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+                _registered_method=True)
+        self.ReleaseCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ReleaseCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+                _registered_method=True)
+        self.TransferCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/TransferCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.TransferCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+                _registered_method=True)
+        self.HandOverCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/HandOverCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersResponse.FromString,
+                _registered_method=True)
+        self.ReleaseInactiveCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ReleaseInactiveCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersResponse.FromString,
+                _registered_method=True)
+        self.ListOwnershipChanges = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListOwnershipChanges',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesResponse.FromString,
+                _registered_method=True)
+        self.ListReferrals = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListReferrals',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsResponse.FromString,
+                _registered_method=True)
+        self.ExportCustomerData = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ExportCustomerData',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataResponse.FromString,
+                _registered_method=True)
+        self.EraseCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/EraseCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
-    """Customers: profile, contacts, ownership. Every call needs a bearer token
-    in the `authorization` metadata; a rep sees and changes only customers
-    they own, a manager or admin sees all.
+    """Customers: the record, its natural keys (deal-collision protection),
+    ownership and the public pool, referrals, privacy. Every call needs a
+    bearer token in the `authorization` metadata. Roles are enforced here:
+    a rep sees and changes their own customers and sees the pool with limited
+    fields; a manager their team's customers and the pool; an admin all; a
+    support agent (or finance) contact fields; integration accounts what the
+    scopes `customers:read` / `customers:write` in their token allow.
     """
 
     def CreateCustomer(self, request, context):
         """Creates a customer owned by the caller (or by `owner_id` when a manager
-        or admin sets it). Fails with ALREADY_EXISTS when a phone is taken.
+        or admin sets it). ALREADY_EXISTS when any phone, e-mail, company name
+        in the same region, or external id is already on file; the error's
+        ErrorInfo says whether that record is yours, in the pool, or another's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,20 +147,21 @@ class CustomerServiceServicer:
 
     def UpdateCustomer(self, request, context):
         """Partially updates a customer: only the paths in `update_mask` change.
+        Owner, team and system fields cannot be set this way.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListCustomers(self, request, context):
-        """Lists customers the caller may see, oldest first, with cursor paging.
+        """Lists customers the caller may see, with filters and cursor paging.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def LookupCustomer(self, request, context):
-        """Finds the customer that owns a phone number (any common format).
+        """Finds the customer holding a phone number (any notation) or an e-mail.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -114,6 +170,73 @@ class CustomerServiceServicer:
     def BatchCreateCustomers(self, request, context):
         """Creates up to 1000 customers in a few bulk writes (seeding, imports).
         Each item succeeds or fails on its own; results keep the request order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimCustomer(self, request, context):
+        """Takes a customer from the public pool: the caller becomes its owner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseCustomer(self, request, context):
+        """Gives a customer back to the public pool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferCustomer(self, request, context):
+        """Moves a customer to another rep (managers and admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HandOverCustomers(self, request, context):
+        """Hands every customer of a leaving rep over to one or several reps, in
+        turn (managers and admins). Safe to repeat: what moved stays moved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseInactiveCustomers(self, request, context):
+        """Returns owned customers nobody contacted for the protection period to
+        the pool (admins; the service also runs it on a schedule). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwnershipChanges(self, request, context):
+        """Ownership history of a customer: who, when, from, to, why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReferrals(self, request, context):
+        """Who referred this customer, and whom this customer referred.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCustomerData(self, request, context):
+        """Everything this service holds about a customer, as JSON (admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseCustomer(self, request, context):
+        """Irreversibly removes a customer's personal data and frees its keys; the
+        id stays so other services' records remain consistent (admins).
+        Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,6 +275,51 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.SerializeToString,
             ),
+            'ClaimCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ClaimCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.SerializeToString,
+            ),
+            'ReleaseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.SerializeToString,
+            ),
+            'TransferCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.TransferCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.SerializeToString,
+            ),
+            'HandOverCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandOverCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersResponse.SerializeToString,
+            ),
+            'ReleaseInactiveCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseInactiveCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersResponse.SerializeToString,
+            ),
+            'ListOwnershipChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnershipChanges,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesResponse.SerializeToString,
+            ),
+            'ListReferrals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReferrals,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsResponse.SerializeToString,
+            ),
+            'ExportCustomerData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCustomerData,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataResponse.SerializeToString,
+            ),
+            'EraseCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'crm.customer.v1.CustomerService', rpc_method_handlers)
@@ -161,9 +329,13 @@ def add_CustomerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CustomerService:
-    """Customers: profile, contacts, ownership. Every call needs a bearer token
-    in the `authorization` metadata; a rep sees and changes only customers
-    they own, a manager or admin sees all.
+    """Customers: the record, its natural keys (deal-collision protection),
+    ownership and the public pool, referrals, privacy. Every call needs a
+    bearer token in the `authorization` metadata. Roles are enforced here:
+    a rep sees and changes their own customers and sees the pool with limited
+    fields; a manager their team's customers and the pool; an admin all; a
+    support agent (or finance) contact fields; integration accounts what the
+    scopes `customers:read` / `customers:write` in their token allow.
     """
 
     @staticmethod
@@ -318,6 +490,249 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/BatchCreateCustomers',
             crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ClaimCustomer',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ClaimCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ReleaseCustomer',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/TransferCustomer',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.TransferCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandOverCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/HandOverCustomers',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.HandOverCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseInactiveCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ReleaseInactiveCustomers',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ReleaseInactiveCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnershipChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListOwnershipChanges',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ListOwnershipChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReferrals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListReferrals',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ListReferralsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCustomerData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ExportCustomerData',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ExportCustomerDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/EraseCustomer',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
             options,
             channel_credentials,
             insecure,
