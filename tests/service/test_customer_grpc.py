@@ -3,7 +3,6 @@ enterprise systems (and the gateway) rely on, roles enforced in the service."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -13,49 +12,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from crm.customer.v1 import customer_service_pb2 as pb
-from crm.customer.v1 import customer_service_pb2_grpc
 from crm_kit.grpc_errors import details_of
-from tests.conftest import token
-
-
-@pytest.fixture(scope="module")
-def channel(services):
-    ch = grpc.insecure_channel(services.targets["customer"])
-    yield ch
-    ch.close()
-
-
-@pytest.fixture(scope="module")
-def stub(channel):
-    return customer_service_pb2_grpc.CustomerServiceStub(channel)
-
-
-def as_(subject="rep-a", role="rep", team="team-1", **kw):
-    """Call metadata for a principal; everyone is in team-1 unless told otherwise."""
-    return [("authorization", f"Bearer {token(subject, role, team=team, **kw)}")]
-
-
-def create(stub, phone, who=None, **fields):
-    customer = pb.Customer(display_name=fields.pop("display_name", "王小明"), phones=[phone], **fields)
-    return stub.CreateCustomer(pb.CreateCustomerRequest(customer=customer), metadata=who or as_())
-
-
-def race(n, call):
-    """Run call(0..n-1) at once; each outcome is its result or its status code."""
-    def attempt(i):
-        try:
-            return call(i)
-        except grpc.RpcError as err:
-            return err.code()
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(attempt, range(n)))
-
-
-def code_of(fn):
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    return err.value.code()
+from tests.service.support import as_, code_of, create, race
 
 
 def test_health_and_reflection_are_served(channel):

@@ -178,7 +178,9 @@ def email_key(email: str) -> str:
 
 
 def company_key(name: str, region: Region) -> str:
-    return f"company:{fold_name(name)}|{region.province.casefold()}|{region.city.casefold()}"
+    # Spacing never tells two companies apart ("杭州 西湖贸易" is "杭州西湖贸易").
+    name_key = "".join(fold_name(name).split())
+    return f"company:{name_key}|{region.province.casefold()}|{region.city.casefold()}"
 
 
 def natural_keys(p: Profile) -> tuple[str, ...]:
@@ -599,3 +601,39 @@ def assign_round_robin(customer_ids: list[str], reps: list[str]) -> dict[str, st
 def erased_profile(kind: str) -> Profile:
     """What remains of an erased customer: no personal field at all."""
     return Profile(display_name="(erased)", kind=kind, type="other", stage="dormant")
+
+
+# --- imports --------------------------------------------------------------------------
+
+# What an imported row may be matched on, and the profile field holding it.
+IMPORT_MATCH_FIELDS = {"phone": "phones", "email": "emails", "external_id": "external_id"}
+
+
+def import_match_key(values: dict, match_on: str, default_region: str) -> str:
+    """The natural key an imported row is matched on: its first phone, its
+    first e-mail or its external id, normalized like the stored keys."""
+    field_name = IMPORT_MATCH_FIELDS.get(match_on)
+    if field_name is None:
+        raise InvalidArgument(FieldViolation("match_on", f"must be one of {', '.join(IMPORT_MATCH_FIELDS)}"))
+    raw = values.get(field_name)
+    if raw is None:
+        raw = "" if field_name == "external_id" else []
+    value = _field_rules(default_region)[field_name](raw)
+    if isinstance(value, tuple):
+        value = value[0] if value else ""
+    if not value:
+        raise InvalidArgument(FieldViolation(field_name, f"is required to match rows on {match_on}"))
+    if field_name == "phones":
+        return phone_key(value)
+    if field_name == "emails":
+        return email_key(value)
+    return f"ext:{value}"
+
+
+def import_paths(paths: list[str]) -> list[str]:
+    """The profile fields an imported row sets; owner and system fields are
+    refused (an import never changes ownership)."""
+    bad = sorted(set(paths) - set(PROFILE_FIELDS))
+    if bad:
+        raise InvalidArgument([FieldViolation(p, "is not a profile field an import can set") for p in bad])
+    return list(dict.fromkeys(paths))

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from crm.customer.v1 import customer_service_pb2_grpc
+
+
+@pytest.fixture(scope="module")
+def channel(services):
+    """A channel to the customer service."""
+    ch = grpc.insecure_channel(services.targets["customer"])
+    yield ch
+    ch.close()
+
+
+@pytest.fixture(scope="module")
+def stub(channel):
+    return customer_service_pb2_grpc.CustomerServiceStub(channel)
