@@ -83,3 +83,19 @@ def test_domain_errors_map_to_status_codes():
     assert to_status(InvalidArgument(FieldViolation("x", "bad"))).code == grpc.StatusCode.INVALID_ARGUMENT
     assert to_status(NotFound("customer")).code == grpc.StatusCode.NOT_FOUND
     assert to_status(AlreadyExists("customer", "phone:+1", "yours", "dup")).code == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_indexes_can_be_ensured_again_at_every_start(stores):
+    from pymongo import ASCENDING, IndexModel
+
+    from crm_kit import mongo
+
+    client = mongo.connect(stores.mongodb_uri, "tests")
+    try:
+        db = client["crm_kit_indexes_test"]
+        wanted = {"things": [IndexModel([("a", ASCENDING)], name="a_1"), IndexModel([("b", ASCENDING)], name="b_1")]}
+        mongo.ensure_indexes(db, wanted)
+        mongo.ensure_indexes(db, wanted)  # a restart: the indexes exist already
+        assert {"a_1", "b_1"} <= set(db["things"].index_information())
+    finally:
+        client.close()

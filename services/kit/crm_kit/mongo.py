@@ -48,8 +48,10 @@ def connect(uri: str, app_name: str) -> MongoClient:
 def ensure_indexes(db: Database, indexes: dict[str, list[IndexModel]]) -> None:
     """Create the indexes a service declares in code; a no-op when present."""
     for collection, models in indexes.items():
-        if models:
-            db[collection].create_indexes(models)
+        # One index per command: FerretDB v1.24 drops the connection (a panic
+        # in its createIndexes) when a multi-index command meets existing indexes.
+        for model in models:
+            db[collection].create_indexes([model])
 
 
 @dataclass(frozen=True)
