@@ -15,6 +15,12 @@ after a short unmeasured warm-up, and each starts with the platform idle
   (d1) gateway GET /readyz/customer: the gateway plus one empty gRPC call
   (d2) gRPC grpc.health.v1.Health/Check: an empty gRPC call
   (d3) pymongo find_one({"_id": id}) straight to FerretDB
+  (e) gateway GET /api/v1/customers/lookup?email=  floor (d1); p99 vs (a)
+  (g) gateway POST /api/v1/customers/{id}/interactions  floor (d1)
+  (f) gateway GET /api/v1/customers?owner_id=&stage=: one client, single
+      requests (a scan on FerretDB/SQLite; the owner_stage_id index on MongoDB)
+  CSV import: `crm import`'s own function, --import-rows new demo customers
+      (default as many as seeded), rows/s against >= 2,000 and the seeding rate
 
 HTTP load comes from wrk, gRPC load from ghz (both installed when missing;
 the Python driver in pyload.py stands in for ghz when it can't be built, and
@@ -48,6 +54,9 @@ from grpc_health.v1 import health_pb2
 
 from crm.customer.v1 import customer_service_pb2
 from crm_cli.demo import demo_phone
+from crm_cli.demo import demo_customer
+from crm_cli import csv_io
+from crm_cli.transfer import import_csv
 from crm_cli.platform import Platform, dev_secret
 from crm_cli.seed import seed_customers
 from crm_kit.auth import mint_dev_token
@@ -60,6 +69,7 @@ BENCH = REPO / "bench"
 RESULTS = BENCH / "results"
 TOOLS_BIN = REPO / ".tools" / "bin"
 WRK_SCRIPT = BENCH / "random_paths.lua"
+WRK_POST_SCRIPT = BENCH / "post_json.lua"
 
 GHZ_MODULE = "github.com/bojand/ghz"
 GHZ_VERSION = "v0.120.0"
@@ -149,6 +159,14 @@ def parse_wrk(output: str, seconds: float) -> LoadStats:
 def wrk_load(wrk: str, base_url: str, paths_file: Path, token: str, seconds: float) -> LoadStats:
     argv = [wrk, f"-t{WRK_THREADS}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
             "-s", str(WRK_SCRIPT), f"{base_url}/", "--", str(paths_file), token]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return parse_wrk(out.stdout, seconds)
+
+
+def wrk_post_load(wrk: str, base_url: str, paths_file: Path, token: str, body_file: Path,
+                  seconds: float) -> LoadStats:
+    argv = [wrk, f"-t{WRK_THREADS}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
+            "-s", str(WRK_POST_SCRIPT), f"{base_url}/", "--", str(paths_file), token, str(body_file)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return parse_wrk(out.stdout, seconds)
 
@@ -246,10 +264,12 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     rss: list[dict] = field(default_factory=list)
     single_calls: list[dict] = field(default_factory=list)
+    importing: dict = field(default_factory=dict)
 
 
 # Scenario key -> the floor it is compared with (throughput ratio >= 0.5).
 FLOORS = {"a": "d1", "b": "d1", "c": "d2"}
+FLOORS.update({"e": "d1", "g": "d1"})
 THROUGHPUT_RATIO_MIN = 0.5
 P99_RATIO_MAX = 1.5
 
@@ -344,6 +364,8 @@ class Bench:
             ("d1", "floor: gateway GET /readyz/customer", self.gateway_readyz),
             ("d2", "floor: gRPC Health/Check", self.grpc_health),
             ("d3", "floor: FerretDB find_one by _id", self.mongo_find_one),
+            ("e", "gateway GET /api/v1/customers/lookup?email=", self.gateway_lookup_by_email),
+            ("g", "gateway POST /api/v1/customers/{id}/interactions", self.gateway_record_interaction),
         ]
 
     def settle(self, limit: float = 120.0) -> None:
@@ -409,6 +431,86 @@ class Bench:
             log(f"{label}: median {rows[-1]['median_ms']} ms, statuses {rows[-1]['statuses']}")
         return rows
 
+    # Added scenarios: e-mail lookup, interaction recording, a filtered list page, CSV import --
+
+    def gateway_lookup_by_email(self):
+        """About a quarter of the demo customers have an e-mail: look those up."""
+        emails = [e for n in range(self.args.customers) for e in demo_customer(n)["emails"][:1]]
+        return self._http([f"/api/v1/customers/lookup?email={quote(e, safe='')}" for e in emails],
+                          "paths-by-email.txt")
+
+    def gateway_record_interaction(self):
+        """An inbound call logged on a random customer, each POST with its own Idempotency-Key."""
+        paths_file = self._lines_file("paths-interactions.txt",
+                                      [f"/api/v1/customers/{cid}/interactions" for cid in self.ids])
+        body_file = self.work / "interaction.json"
+        body_file.write_text(json.dumps({"channel": "call", "direction": "inbound",
+                                         "summary": "客户来电询问订单配送 (bench)"}, ensure_ascii=False))
+        return "wrk", functools.partial(wrk_post_load, self.wrk, self.platform.gateway_url, paths_file, self.token,
+                                        body_file)
+
+    def _timed_get(self, path: str) -> tuple[float, int]:
+        request = urllib.request.Request(self.platform.gateway_url + path)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as resp:
+                resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as err:
+            status = err.code
+        return (time.perf_counter() - started) * 1000, status
+
+    def list_page_single(self) -> Result:
+        """(f) one page of a list filtered by owner and stage, one request at a
+        time (a scan on FerretDB/SQLite: measured, not load-tested)."""
+        from crm_cli.demo import DEMO_REPS, STAGES
+
+        rng = random.Random("list-page")
+        paths = [f"/api/v1/customers?owner_id={rng.choice(DEMO_REPS)}&stage={rng.choice(STAGES)}&page_size=50"
+                 for _ in range(self.args.list_repeats)]
+        label = "gateway GET /api/v1/customers?owner_id=&stage= (1 client; FerretDB scan)"
+        self.settle()
+        self._timed_get(paths[0])  # warm-up
+        log(f"(f) {label}: {len(paths)} requests, one at a time")
+        groups = self.platform.pids()
+        cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        started = time.monotonic()
+        samples = [self._timed_get(path) for path in paths]
+        elapsed = time.monotonic() - started
+        millis = sorted(ms for ms, _ in samples)
+        result = Result(key="f", label=label, tool="python urllib, 1 client", requests=len(samples),
+                        errors=sum(1 for _, status in samples if status != 200),
+                        rps=round(len(samples) / elapsed, 1), p50_ms=round(pyload.percentile(millis, 50), 2),
+                        p99_ms=round(pyload.percentile(millis, 99), 2),
+                        cpu_cores={name: round((cpu_seconds(pids) - cpu_before[name]) / elapsed, 2)
+                                   for name, pids in groups.items()})
+        log(f"(f) p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors")
+        return result
+
+    def csv_import(self, seeding: dict) -> dict:
+        """Import new demo customers (an index range the seeding never used)
+        from a CSV file through the function `crm import` runs."""
+        count = self.args.import_rows if self.args.import_rows is not None else self.args.customers
+        path = self.work / "import.csv"
+        first = IMPORT_FIRST_INDEX
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv_io.write_export(f, (_csv_customer(demo_customer(n)) for n in range(first, first + count)))
+        log(f"CSV import: {count:,} rows ({path.stat().st_size / 1e6:.1f} MB) through ImportCustomers")
+        self.settle()
+        groups = self.platform.pids()
+        cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        started = time.perf_counter()
+        summary = import_csv(self.platform.target("customer"), self.token, path, progress=sys.stderr.isatty())
+        seconds = time.perf_counter() - started
+        rate = count / seconds
+        log(f"CSV import: {summary.totals()}")
+        return {"rows": count, "seconds": round(seconds, 2), "rows_per_s": round(rate, 1),
+                "outcomes": dict(summary.counts), "failed": summary.failed,
+                "floor_rows_per_s": seeding["rows_per_s"], "ratio_to_seeding": round(rate / seeding["rows_per_s"], 2),
+                "cpu_cores": {name: round((cpu_seconds(pids) - cpu_before[name]) / seconds, 2)
+                              for name, pids in groups.items()}}
+
     def rss(self) -> list[dict]:
         rows = []
         for name, pids in self.platform.pids().items():
@@ -460,6 +562,42 @@ def build_checks(results: dict[str, Result], rss: list[dict]) -> list[Check]:
     return checks
 
 
+IMPORT_FIRST_INDEX = 10_000_000  # demo customers from here on were never seeded
+IMPORT_ROWS_MIN_PER_S = 2000.0
+
+
+def _csv_customer(d: dict) -> dict:
+    """A demo customer as the columns `crm export` writes (and `crm import` reads)."""
+    return {**d, "province": d["region"]["province"], "city": d["region"]["city"],
+            "birthday": {"leap_month": False, **d["birthday"]} if d.get("birthday") else None}
+
+
+def extra_checks(report: "Report") -> list[Check]:
+    """Targets of the added scenarios (those with a floor in FLOORS are in build_checks)."""
+    checks = []
+    if "e" in report.results:
+        checks.append(Check("(e) p99 / (a) p99", report.results["e"].p99_ms / report.results["a"].p99_ms, "<=",
+                            P99_RATIO_MAX))
+    if report.importing:
+        checks.append(Check("CSV import, rows/s", report.importing["rows_per_s"], ">=", IMPORT_ROWS_MIN_PER_S))
+        checks.append(Check("CSV import, rows failed", report.importing["failed"], "<=", 0))
+    return checks
+
+
+def _import_lines(report: "Report") -> list[str]:
+    imp = report.importing
+    if not imp:
+        return []
+    return [f"**CSV import** (`crm import`, ImportCustomers in chunks of 1,000, upsert by phone): {imp['rows']:,} "
+            f"new customers in {imp['seconds']:.1f} s = **{imp['rows_per_s']:,.0f} rows/s** (target ≥ "
+            f"{IMPORT_ROWS_MIN_PER_S:,.0f}; floor: seeding through BatchCreateCustomers {imp['floor_rows_per_s']:,.0f} "
+            f"rows/s, ratio {imp['ratio_to_seeding']:.2f}); outcomes "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(imp["outcomes"].items())) + "; CPU cores "
+            + ", ".join(f"{k} {v:.2f}" for k, v in imp["cpu_cores"].items() if v >= 0.01) + ".", "",
+            "(f) is one client sending one request at a time: a list filtered by owner and stage is a scan on "
+            "FerretDB's SQLite back end (it uses the `owner_stage_id` index on MongoDB).", ""]
+
+
 # --- report -------------------------------------------------------------------------
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
@@ -488,6 +626,7 @@ def render_markdown(report: Report) -> str:
         f"Tools: {', '.join(f'{k}: {v}' for k, v in cfg['tools'].items())}.", "",
         f"**Seeding:** {seeding['customers']:,} customers in {seeding['seconds']:.1f} s = "
         f"**{seeding['rows_per_s']:,.0f} rows/s** (BatchCreateCustomers, batches of 500).", "",
+        *_import_lines(report),
         *_table(["scenario", "req/s", "p50 ms", "p99 ms", "floor", "ratio", "target", "met?"], rows), "",
         "Errors (non-2xx / non-OK / socket errors): "
         + ", ".join(f"({r.key}) {r.errors}" for r in report.results.values()) + ".", "",
@@ -532,6 +671,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each (default 2)")
     parser.add_argument("--grpc-driver", choices=("auto", "ghz", "python"), default="auto",
                         help="load generator for the gRPC scenarios (auto: ghz when it can be built)")
+    parser.add_argument("--import-rows", type=int, default=None,
+                        help="customers to import from CSV at the end (default: as many as --customers)")
+    parser.add_argument("--list-repeats", type=int, default=20,
+                        help="single requests for the filtered list page (f) (default 20)")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.duration <= 0:
         parser.error("--customers must be >= 1 and --duration > 0")
@@ -561,8 +704,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, label, prepare in bench.scenarios():
             report.results[key] = bench.measure(key, label, prepare)
         report.single_calls = bench.single_calls()
+        report.results["f"] = bench.list_page_single()
+        report.importing = bench.csv_import(report.seeding)
         report.rss = bench.rss()
         report.checks = build_checks(report.results, report.rss)
+        report.checks += extra_checks(report)
     finally:
         log("stopping the platform")
         platform.stop()

@@ -80,6 +80,95 @@ Press Ctrl-C to stop.""", flush=True)
         print("stopped.")
 
 
+def _transfer_token(args, subject: str) -> str:
+    """--token, else a development admin token (as `crm seed` uses)."""
+    return args.token or mint_dev_token(_secret(), subject, "admin", team=DEMO_TEAM, ttl_seconds=3600)
+
+
+def cmd_import(args) -> None:
+    """Exit 0: every row imported; 1: some rows failed (see the report); 2: nothing sent."""
+    from crm_cli import csv_io
+    from crm_cli.transfer import TransferFailed, import_csv, write_report
+
+    try:
+        mapping = csv_io.load_mapping(args.mapping) if args.mapping else None
+        if not Path(args.file).is_file():
+            raise csv_io.HeaderError(f"no such file: {args.file}")
+        summary = import_csv(args.target, _transfer_token(args, "import"), args.file, match_on=args.match,
+                             dry_run=args.dry_run, mapping=mapping, default_owner=args.owner,
+                             chunk_rows=args.chunk_rows, progress=not args.quiet)
+    except ValueError as err:  # csv_io.HeaderError (unknown column, bad mapping), bad option
+        print(f"crm import: {err}; nothing was imported", file=sys.stderr)
+        raise SystemExit(2) from None
+    except TransferFailed as err:
+        print(f"crm import: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(summary.totals())
+    if args.report:
+        write_report(args.report, summary)
+        print(f"{len(summary.report):,} failed rows listed in {args.report}")
+    else:
+        for line in summary.report[:20]:
+            print(f"  row {line.row}: {line.message}", file=sys.stderr)
+        if len(summary.report) > 20:
+            print(f"  ... and {len(summary.report) - 20:,} more (use --report FILE)", file=sys.stderr)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def cmd_export(args) -> None:
+    import io
+
+    from crm_cli.transfer import EXPORT_FILTERS, TransferFailed, export_csv
+
+    filters = {name: value for name in EXPORT_FILTERS if (value := getattr(args, name))}
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output \
+        else io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        count = export_csv(args.target, _transfer_token(args, "export"), out, filters=filters,
+                           progress=not args.quiet)
+    except TransferFailed as err:
+        print(f"crm export: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        out.flush()
+        if args.output:
+            out.close()
+        else:
+            out.detach()  # leave sys.stdout usable
+    print(f"exported {count:,} customers" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+
+
+def add_transfer_commands(sub) -> None:
+    """`crm import` and `crm export`."""
+    target = os.environ.get("CUSTOMER_GRPC_TARGET", "127.0.0.1:50051")
+    imp = sub.add_parser("import", help="import customers from a CSV file (UTF-8, English or Chinese headers)")
+    imp.add_argument("file", help="CSV file; several phones or e-mails in one cell separated by ';'")
+    imp.add_argument("--match", choices=("phone", "email", "external_id"), default="phone",
+                     help="key that finds an existing customer to update (default: phone)")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and report, write nothing")
+    imp.add_argument("--mapping", help='JSON file of header -> field, e.g. {"客户全称": "display_name", "x": null}')
+    imp.add_argument("--report", help="write the failed rows (row, outcome, message) to this CSV file")
+    imp.add_argument("--owner", default="", help="owner of created customers when the file has no owner column")
+    imp.add_argument("--chunk-rows", type=int, default=1000, help="rows per request (1..1000)")
+    imp.add_argument("--target", default=target)
+    imp.add_argument("--token", default="", help="bearer token (default: a development admin token)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="export customers to CSV (UTF-8 with BOM, English headers)")
+    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    exp.add_argument("--owner", dest="owner_id", default="")
+    exp.add_argument("--pool", action="store_true", help="only customers in the public pool")
+    for name in ("province", "city", "level", "stage", "tag"):
+        exp.add_argument(f"--{name}", default="")
+    exp.add_argument("--name-prefix", default="", help="name or pinyin prefix")
+    exp.add_argument("--target", default=target)
+    exp.add_argument("--token", default="", help="bearer token (default: a development admin token)")
+    exp.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    exp.set_defaults(func=cmd_export)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="crm", description="CRM platform command-line tool")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
     run.add_argument("--seed", type=int, default=1000, help="demo customers to create when the store is empty")
     run.set_defaults(func=cmd_run)
+    add_transfer_commands(sub)
 
     args = parser.parse_args(argv)
     args.func(args)

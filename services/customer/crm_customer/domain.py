@@ -569,6 +569,50 @@ def list_scope(principal: Principal, requested_owner: str, pool: bool) -> ListSc
     raise PermissionDenied("your role may look customers up, not list them")
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    """What a list asks for, besides who asks (see list_scope)."""
+
+    owner_id: str = ""
+    pool: bool = False
+    province: str = ""
+    city: str = ""
+    level: str = ""
+    stage: str = ""
+    tag: str = ""
+    name_prefix: str = ""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    contact_from: datetime | None = None
+    contact_to: datetime | None = None
+    order_by: str = "id"
+
+
+def clean_list_filters(f: ListFilters) -> ListFilters:
+    """Validated filters; the name prefix in its sort form (pinyin), so it
+    matches `sort_name`. Every problem is reported at once."""
+    violations: list[FieldViolation] = []
+
+    def text(value: str, name: str, allowed: tuple[str, ...] | None = None, max_len: int = MAX_REGION_PART) -> str:
+        clean = _collect(violations, clean_text, value, name, max_len) or ""
+        if allowed is not None and clean:
+            clean = _collect(violations, _choice, clean, allowed, name) or ""
+        return clean
+
+    cleaned = replace(
+        f, owner_id=text(f.owner_id, "owner_id", max_len=MAX_OWNER_ID), province=text(f.province, "province"),
+        city=text(f.city, "city"), level=text(f.level, "level"), stage=text(f.stage, "stage", STAGES),
+        tag=text(f.tag, "tag", max_len=MAX_TAG), name_prefix=sort_name(text(f.name_prefix, "name_prefix", max_len=MAX_NAME)),
+        order_by=text(f.order_by, "order_by", ("id", "name")) or "id")
+    for name, start, end in (("create_time", f.created_from, f.created_to),
+                             ("last_contact_time", f.contact_from, f.contact_to)):
+        if start and end and start >= end:
+            violations.append(FieldViolation(name, "start must be before end"))
+    if violations:
+        raise InvalidArgument(violations)
+    return cleaned
+
+
 def duplicate_relation(principal: Principal, holder_owner_id: str, key: str) -> tuple[str, str]:
     """(relation, message) for a refused duplicate, revealing nothing about
     another rep's customer beyond the fact that it exists."""
@@ -630,10 +674,30 @@ def import_match_key(values: dict, match_on: str, default_region: str) -> str:
     return f"ext:{value}"
 
 
+# A row may set one part of the region (a CSV with a city column but no province).
+IMPORT_SUBFIELDS = ("region.province", "region.city")
+
+
 def import_paths(paths: list[str]) -> list[str]:
     """The profile fields an imported row sets; owner and system fields are
     refused (an import never changes ownership)."""
-    bad = sorted(set(paths) - set(PROFILE_FIELDS))
+    bad = sorted(set(paths) - set(PROFILE_FIELDS) - set(IMPORT_SUBFIELDS))
     if bad:
         raise InvalidArgument([FieldViolation(p, "is not a profile field an import can set") for p in bad])
     return list(dict.fromkeys(paths))
+
+
+def import_changes(base: Profile, values: dict, paths: list[str]) -> tuple[dict, list[str]]:
+    """An imported row as changes over `base` and the top-level fields they
+    touch: a field the row sets is replaced, any other is left alone, and
+    `region.province` / `region.city` replace only that part of the region."""
+    changes: dict = {}
+    for path in import_paths(paths):
+        name, _, part = path.partition(".")
+        if part:
+            given = values.get(name)
+            changes[name] = replace(changes.get(name, getattr(base, name)),
+                                    **{part: getattr(given, part) if isinstance(given, Region) else ""})
+        else:
+            changes[name] = values.get(name)
+    return changes, list(changes)

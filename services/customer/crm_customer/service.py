@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import hashlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 
@@ -21,8 +23,8 @@ from crm_kit.errors import AlreadyExists, DomainError, FailedPrecondition, Field
     NotFound, PermissionDenied, PreconditionViolation
 
 from crm_customer import domain
-from crm_customer.domain import Customer, CustomerDraft
-from crm_customer.store import Change, CustomerStore, KeyHolder, ListQuery, new_customer_id
+from crm_customer.domain import Customer, CustomerDraft, ListFilters
+from crm_customer.store import Change, CustomerStore, KeyHolder, new_customer_id
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -39,23 +41,6 @@ SYSTEM = "system"
 POOL_RELEASED = Counter("crm_customer_pool_released_total",
                         "Customers returned to the public pool because their protection period ran out.")
 OWNERSHIP_CHANGES = Counter("crm_customer_ownership_changes_total", "Ownership changes, by action.", ["action"])
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    owner_id: str = ""
-    pool: bool = False
-    province: str = ""
-    city: str = ""
-    level: str = ""
-    stage: str = ""
-    tag: str = ""
-    name_prefix: str = ""
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    contact_from: datetime | None = None
-    contact_to: datetime | None = None
-    order_by: str = "id"
 
 
 @dataclass(frozen=True)
@@ -217,14 +202,13 @@ class CustomerService:
         if page_size < 0 or page_size > MAX_PAGE_SIZE:
             raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {MAX_PAGE_SIZE}"))
         size = page_size or DEFAULT_PAGE_SIZE
-        scope = domain.list_scope(principal, domain.validate_owner_id(filters.owner_id), filters.pool)
-        query = _list_query(scope, filters)
-        fingerprint = _query_fingerprint(query)
-        query = replace(query, after=_decode_page_token(page_token, fingerprint))
-        page = self.store.list_page(query, size + 1)
+        filters = domain.clean_list_filters(filters)
+        scope = domain.list_scope(principal, filters.owner_id, filters.pool)
+        fingerprint = _query_fingerprint(scope, filters)
+        page = self.store.list_page(scope, filters, _decode_page_token(page_token, fingerprint), size + 1)
         more = len(page) > size
         page = page[:size]
-        token = _encode_page_token(page[-1], query.order_by, fingerprint) if more else ""
+        token = _encode_page_token(page[-1], filters.order_by, fingerprint) if more else ""
         return [domain.visible(c, domain.view_for(principal, c) or domain.POOL) for c in page], token
 
     # --- update ---------------------------------------------------------
@@ -429,6 +413,144 @@ class CustomerService:
                 continue  # changed meanwhile: erase the newer state
         raise _stale(customer_id)
 
+    # --- import ---------------------------------------------------------
+
+    def import_rows(self, principal: Principal, rows: list["ImportRow"], match_on: str,
+                    dry_run: bool = False) -> list["ImportResult"]:
+        """Upsert a chunk of imported rows, each on its own: a row matching a
+        customer the caller may change updates the fields it sets; a row
+        matching nothing creates a customer; anything else fails that row
+        alone, having written nothing of it.
+
+        New customers take the bulk create's path: when the first rows of a
+        chunk match nobody, every row that is a complete new customer goes to
+        `batch_create`, whose key-document inserts double as the lookup
+        (DESIGN section 6), and only the rows it refuses are looked up. When
+        they do match (a re-import, an update file), every row's key is looked
+        up first, by `_id`, several at a time. Matched rows are updated through
+        `update` (etag-checked, version-claimed), the rows of one customer in
+        file order, different customers in parallel. A dry run looks every row
+        up and writes nothing."""
+        domain.require_create_right(principal)
+        match_on = match_on or "phone"
+        if match_on not in domain.IMPORT_MATCH_FIELDS:
+            raise InvalidArgument(FieldViolation("match_on", f"must be one of {', '.join(domain.IMPORT_MATCH_FIELDS)}"))
+        if len(rows) > MAX_BATCH:
+            raise InvalidArgument(FieldViolation("rows", f"at most {MAX_BATCH} per request"))
+        results: list[ImportResult | None] = [None] * len(rows)
+        keys: dict[int, str] = {}
+        row_of_key: dict[str, int] = {}
+        for i, row in enumerate(rows):
+            try:
+                domain.import_paths(list(row.paths))
+                key = domain.import_match_key(row.values, match_on, self.default_region)
+                if key in row_of_key:
+                    raise InvalidArgument(FieldViolation(
+                        domain.IMPORT_MATCH_FIELDS[match_on],
+                        f"the same {match_on} is on row {rows[row_of_key[key]].row_number} of this import"))
+            except DomainError as err:
+                results[i] = ImportResult.failed(row, err)
+                continue
+            row_of_key[key] = i
+            keys[i] = key
+        found = self._import_holders(keys, probe=not dry_run)
+        if dry_run:
+            planned: set[str] = set()
+            for i, key in keys.items():
+                results[i] = self._import_into_existing(principal, rows[i], key, None, True, found[i]) \
+                    if i in found else self._import_one_dry(principal, rows[i], key, planned)
+            return results
+        drafts: dict[int, CustomerDraft] = {}
+        create_errors: dict[int, DomainError] = {}
+        for i in keys:
+            if i in found:
+                continue
+            try:
+                drafts[i] = _import_draft(rows[i], self.default_region)
+            except DomainError as err:  # not a complete new customer; it may still update one
+                create_errors[i] = err
+        for i, outcome in zip(drafts, self.batch_create(principal, list(drafts.values())) if drafts else []):
+            if isinstance(outcome, Customer):
+                results[i] = ImportResult(rows[i].row_number, "created", outcome.id)
+            else:
+                create_errors[i] = outcome
+        by_customer: dict[str, list[int]] = {}
+        for i in keys:
+            if results[i] is None:
+                by_customer.setdefault(found[i].id if i in found else f"row {i}", []).append(i)
+
+        def update_in_order(indexes: list[int]) -> None:
+            for n, i in enumerate(indexes):  # after the first, re-read: the version moved on
+                results[i] = self._import_into_existing(principal, rows[i], keys[i], create_errors.get(i), False,
+                                                        found.get(i) if n == 0 else None)
+
+        _in_parallel(update_in_order, list(by_customer.values()))
+        for result in results:
+            IMPORT_ROWS.labels(result.outcome).inc()
+        return results
+
+    def _import_holders(self, keys: dict[int, str], probe: bool) -> dict[int, Customer]:
+        """{row index: the live customer holding the row's key}. With `probe`,
+        a chunk whose first rows match nobody is taken for new customers and
+        not looked up (the bulk key inserts find the few that do match)."""
+        items = list(keys.items())
+        if probe and not any(self._customer_holding(key) for _i, key in items[:IMPORT_PROBE_ROWS]):
+            return {}
+        holders = _in_parallel(lambda item: self._customer_holding(item[1]), items)
+        return {i: customer for (i, _key), customer in zip(items, holders) if customer is not None}
+
+    def _import_one_dry(self, principal: Principal, row: "ImportRow", key: str, planned: set[str]) -> "ImportResult":
+        """What importing `row`, which matches nobody, would do, checked as far as reads allow."""
+        try:
+            customer = self._new_customer(principal, _import_draft(row, self.default_region))
+            self._check_referrer(customer)
+            for k in customer.keys:
+                if k in planned:
+                    raise AlreadyExists("customer", k, "yours",
+                                        "the same phone, e-mail or company appears twice in this import")
+                holder = self._customer_holding(k)
+                if holder is not None:
+                    raise AlreadyExists("customer", k, *domain.duplicate_relation(principal, holder.owner_id, k))
+        except DomainError as err:
+            return ImportResult.failed(row, err)
+        planned.update(customer.keys)
+        return ImportResult(row.row_number, "created")
+
+    def _import_into_existing(self, principal: Principal, row: "ImportRow", key: str,
+                              error_if_none: DomainError | None, dry_run: bool,
+                              current: Customer | None = None) -> "ImportResult":
+        """Update the customer holding `key` (`current`, or looked up now) with
+        the fields the row sets, if the caller may; `error_if_none` is the
+        row's answer when no customer holds it."""
+        current = current or self._customer_holding(key)
+        if current is None:
+            return ImportResult.failed(row, error_if_none or NotFound("customer"))
+        if not domain.can_write(principal, current):  # another rep's (or the pool's): say so, show nothing
+            return ImportResult.failed(row, AlreadyExists(
+                "customer", key, *domain.duplicate_relation(principal, current.owner_id, key)))
+        try:
+            changes, paths = domain.import_changes(current.profile, row.values, list(row.paths))
+            profile = domain.apply_update(current.profile, changes, paths, self.default_region)
+            if domain.stamp_consent(current.profile, profile, _now()) == current.profile:
+                return ImportResult(row.row_number, "unchanged", current.id)
+            if dry_run:
+                for k in domain.natural_keys(profile):
+                    holder = self._customer_holding(k) if k not in current.keys else None
+                    if holder is not None and holder.id != current.id:
+                        raise AlreadyExists("customer", k, *domain.duplicate_relation(principal, holder.owner_id, k))
+                return ImportResult(row.row_number, "updated", current.id)
+            saved = self.update(principal, current.id, changes, paths, current.etag)
+        except DomainError as err:
+            return ImportResult.failed(row, err)
+        return ImportResult(row.row_number, "updated", saved.id)
+
+    def _customer_holding(self, key: str) -> Customer | None:
+        """The live customer a natural key belongs to, by `_id` reads only
+        (a key left behind by a removed value or a crashed create is no one's)."""
+        holder = self.store.key_holder(key)
+        customer = self._live(holder.customer_id) if holder else None
+        return customer if customer is not None and key in customer.keys else None
+
 
 def _require_admin(principal: Principal, action: str) -> None:
     if principal.role != "admin":
@@ -461,41 +583,11 @@ def _plausible_id(customer_id: str) -> bool:
     return isinstance(customer_id, str) and domain.CUSTOMER_ID.match(customer_id) is not None
 
 
-def _list_query(scope: domain.ListScope, f: ListFilters) -> ListQuery:
-    """Validated filters -> store query (only plain values reach the store)."""
-    violations: list[FieldViolation] = []
-
-    def code(value: str, name: str, allowed: tuple[str, ...] | None = None, max_len: int = 64) -> str:
-        try:
-            text = domain.clean_text(value, name, max_len)
-            if allowed is not None and text and text not in allowed:
-                raise InvalidArgument(FieldViolation(name, f"must be one of {', '.join(a for a in allowed if a)}"))
-            return text
-        except InvalidArgument as err:
-            violations.extend(err.violations)
-            return ""
-
-    q = ListQuery(
-        owner_id=scope.owner_id, team_id=scope.team_id, pool_only=scope.pool_only,
-        province=code(f.province, "province"), city=code(f.city, "city"), level=code(f.level, "level"),
-        stage=code(f.stage, "stage", domain.STAGES), tag=code(f.tag, "tag", max_len=domain.MAX_TAG),
-        name_prefix=domain.sort_name(code(f.name_prefix, "name_prefix", max_len=domain.MAX_NAME)),
-        created_from=f.created_from, created_to=f.created_to, contact_from=f.contact_from, contact_to=f.contact_to,
-        order_by=code(f.order_by, "order_by", ("id", "name")) or "id",
-    )
-    for name, start, end in (("create_time", f.created_from, f.created_to),
-                             ("last_contact_time", f.contact_from, f.contact_to)):
-        if start and end and start >= end:
-            violations.append(FieldViolation(name, "start must be before end"))
-    if violations:
-        raise InvalidArgument(violations)
-    return q
-
-
-def _query_fingerprint(q: ListQuery) -> str:
+def _query_fingerprint(scope: domain.ListScope, filters: ListFilters) -> str:
     """Ties a page token to its query: a token reused with other filters is refused."""
     raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v
-                      for k, v in asdict(q).items() if k != "after"], separators=(",", ":"), ensure_ascii=False)
+                      for v in (*asdict(scope).values(), *asdict(filters).values())],
+                     separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -517,3 +609,50 @@ def _decode_page_token(token: str, fingerprint: str) -> tuple[str, str] | None:
     if not same_query or not isinstance(value, str) or not _plausible_id(last_id):
         raise InvalidArgument(FieldViolation("page_token", "does not belong to this query"))
     return value, last_id
+
+
+# --- import rows ----------------------------------------------------------------------
+
+IMPORT_ROWS = Counter("crm_customer_import_rows_total", "Imported rows (dry runs excluded), by outcome.", ["outcome"])
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One row of an import: the values of the profile fields it sets (`paths`)."""
+
+    row_number: int
+    values: dict
+    paths: tuple[str, ...]
+    owner_id: str = ""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    row_number: int
+    outcome: str  # created | updated | unchanged | error
+    customer_id: str = ""
+    error: DomainError | None = None
+
+    @classmethod
+    def failed(cls, row: ImportRow, error: DomainError) -> "ImportResult":
+        return cls(row.row_number, "error", "", error)
+
+
+def _import_draft(row: ImportRow, default_region: str) -> CustomerDraft:
+    """The row as a new customer: the fields it sets, defaults for the rest
+    (a name is required, so `display_name` is always checked)."""
+    changes, _fields = domain.import_changes(domain.Profile(), row.values, list(row.paths))
+    return domain.build_draft({"display_name": "", **changes}, row.owner_id, default_region)
+
+
+# Rows of an import chunk are looked up and updated several at a time (each
+# costs a few store round trips by `_id`); shared by all requests.
+IMPORT_PROBE_ROWS = 8
+_IMPORT_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="customer-import")
+
+
+def _in_parallel(fn: Callable, items: list) -> list:
+    """fn(item) for every item on the import pool, results in order; each
+    task runs in a copy of the caller's context (request id, for the logs)."""
+    futures = [_IMPORT_POOL.submit(contextvars.copy_context().run, fn, item) for item in items]
+    return [future.result() for future in futures]

@@ -14,8 +14,8 @@ from crm_kit.grpc_errors import to_status
 from crm_kit.grpc_server import current_principal
 
 from crm_customer import domain
-from crm_customer.domain import Address, Anniversary, Consent, Customer, Preference, Region
-from crm_customer.service import CustomerService, ListFilters
+from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, Preference, Region
+from crm_customer.service import CustomerService
 from crm_customer.store import Change
 
 _KIND_TO_PB = {"person": pb.CUSTOMER_KIND_PERSON, "company": pb.CUSTOMER_KIND_COMPANY}
@@ -118,6 +118,23 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
     def _draft(self, c: pb.Customer) -> domain.CustomerDraft:
         return domain.build_draft(profile_values(c), c.owner_id, self.service.default_region)
 
+    def ImportCustomers(self, request, context):
+        from crm_customer.service import ImportResult, ImportRow
+
+        rows: list = []
+        for item in request.rows:
+            paths = tuple(item.update_mask.paths)
+            try:
+                full = profile_values(item.customer)
+                fields = {p.partition(".")[0] for p in paths}  # "region.city" reads the region
+                rows.append(ImportRow(item.row_number, {f: full[f] for f in fields if f in full}, paths, item.owner_id))
+            except DomainError as err:
+                rows.append(ImportResult.failed(ImportRow(item.row_number, {}, paths), err))
+        valid = [r for r in rows if isinstance(r, ImportRow)]
+        done = iter(self.service.import_rows(current_principal(), valid, request.match_on, request.dry_run))
+        return pb.ImportCustomersResponse(results=[
+            _import_result_pb(next(done) if isinstance(r, ImportRow) else r) for r in rows])
+
 
 # --- messages <-> domain values ------------------------------------------------
 
@@ -203,3 +220,20 @@ def to_pb(c: Customer, view: str) -> pb.Customer:
         last_contact_time=_timestamp(c.last_contact_at), erase_time=_timestamp(c.erased_at),
         etag=c.etag, view=_VIEW_TO_PB[view],
     )
+
+
+_OUTCOME_TO_PB = {"created": pb.IMPORT_OUTCOME_CREATED, "updated": pb.IMPORT_OUTCOME_UPDATED,
+                  "unchanged": pb.IMPORT_OUTCOME_UNCHANGED, "error": pb.IMPORT_OUTCOME_ERROR}
+
+
+def _import_result_pb(r) -> pb.ImportCustomersResult:
+    """One row's result (crm_customer.service.ImportResult) as a message."""
+    out = pb.ImportCustomersResult(row_number=r.row_number, outcome=_OUTCOME_TO_PB[r.outcome],
+                                   customer_id=r.customer_id)
+    if r.error is not None:
+        out.error_code = to_status(r.error).code.name
+        out.error_message = r.error.message
+        out.field_violations.extend(pb.ImportFieldViolation(field=v.field, description=v.description)
+                                    for v in getattr(r.error, "violations", ()) if isinstance(v, FieldViolation))
+        out.relation = getattr(r.error, "relation", "")
+    return out

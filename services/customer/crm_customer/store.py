@@ -21,7 +21,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_customer.domain import Address, Anniversary, Consent, Customer, Preference, Profile, Region, sort_name
+from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, ListScope, Preference, Profile, \
+    Region, sort_name
 
 DUPLICATE_KEY = 11000
 
@@ -52,27 +53,6 @@ class KeyHolder:
     customer_id: str
     owner_id: str
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """A validated list request; `after` is the keyset position (sort value, id)."""
-
-    owner_id: str | None = None
-    team_id: str | None = None
-    pool_only: bool = False
-    province: str = ""
-    city: str = ""
-    level: str = ""
-    stage: str = ""
-    tag: str = ""
-    name_prefix: str = ""
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    contact_from: datetime | None = None
-    contact_to: datetime | None = None
-    order_by: str = "id"
-    after: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,9 +215,10 @@ class CustomerStore:
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 
-    def list_page(self, q: ListQuery, limit: int) -> list[Customer]:
-        sort_field = "sort_name" if q.order_by == "name" else "_id"
-        cursor = self.customers.find(_list_filter(q, sort_field))
+    def list_page(self, scope: ListScope, f: ListFilters, after: tuple[str, str] | None, limit: int) -> list[Customer]:
+        """`after` is the keyset position (sort value, id) to continue from."""
+        sort_field = "sort_name" if f.order_by == "name" else "_id"
+        cursor = self.customers.find(_list_filter(scope, f, after, sort_field))
         cursor = cursor.sort([(sort_field, ASCENDING), ("_id", ASCENDING)] if sort_field != "_id" else [("_id", ASCENDING)])
         return [_from_doc(d) for d in cursor.limit(limit)]
 
@@ -264,14 +245,14 @@ class CustomerStore:
         return list(doc.get("referred", [])) if doc else []
 
 
-def _list_filter(q: ListQuery, sort_field: str) -> dict:
+def _list_filter(scope: ListScope, q: ListFilters, after: tuple[str, str] | None, sort_field: str) -> dict:
     clauses: list[dict] = [{"erased_at": None}]
-    if q.pool_only:
+    if scope.pool_only:
         clauses.append({"owner_id": ""})
-    elif q.owner_id is not None:
-        clauses.append({"owner_id": q.owner_id})
-    if q.team_id is not None and not q.pool_only:
-        clauses.append({"$or": [{"team_id": q.team_id}, {"owner_id": ""}]})
+    elif scope.owner_id is not None:
+        clauses.append({"owner_id": scope.owner_id})
+    if scope.team_id is not None and not scope.pool_only:
+        clauses.append({"$or": [{"team_id": scope.team_id}, {"owner_id": ""}]})
     for name, value in (("region.province", q.province), ("region.city", q.city), ("level", q.level),
                         ("stage", q.stage), ("tags", q.tag)):
         if value:
@@ -283,8 +264,8 @@ def _list_filter(q: ListQuery, sort_field: str) -> dict:
         bounds = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
         if bounds:
             clauses.append({name: bounds})
-    if q.after is not None:
-        value, last_id = q.after
+    if after is not None:
+        value, last_id = after
         if sort_field == "_id":
             clauses.append({"_id": {"$gt": last_id}})
         else:

@@ -24,6 +24,14 @@ class CustomerView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CUSTOMER_VIEW_FULL: _ClassVar[CustomerView]
     CUSTOMER_VIEW_CONTACT: _ClassVar[CustomerView]
     CUSTOMER_VIEW_POOL: _ClassVar[CustomerView]
+
+class ImportOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_OUTCOME_UNSPECIFIED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_CREATED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_UPDATED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_UNCHANGED: _ClassVar[ImportOutcome]
+    IMPORT_OUTCOME_ERROR: _ClassVar[ImportOutcome]
 CUSTOMER_KIND_UNSPECIFIED: CustomerKind
 CUSTOMER_KIND_PERSON: CustomerKind
 CUSTOMER_KIND_COMPANY: CustomerKind
@@ -31,6 +39,11 @@ CUSTOMER_VIEW_UNSPECIFIED: CustomerView
 CUSTOMER_VIEW_FULL: CustomerView
 CUSTOMER_VIEW_CONTACT: CustomerView
 CUSTOMER_VIEW_POOL: CustomerView
+IMPORT_OUTCOME_UNSPECIFIED: ImportOutcome
+IMPORT_OUTCOME_CREATED: ImportOutcome
+IMPORT_OUTCOME_UPDATED: ImportOutcome
+IMPORT_OUTCOME_UNCHANGED: ImportOutcome
+IMPORT_OUTCOME_ERROR: ImportOutcome
 
 class Region(_message.Message):
     __slots__ = ("province", "city")
@@ -367,3 +380,57 @@ class EraseCustomerRequest(_message.Message):
     id: str
     reason: str
     def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ImportCustomersRequest(_message.Message):
+    __slots__ = ("rows", "match_on", "dry_run")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    MATCH_ON_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[ImportRow]
+    match_on: str
+    dry_run: bool
+    def __init__(self, rows: _Optional[_Iterable[_Union[ImportRow, _Mapping]]] = ..., match_on: _Optional[str] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ImportRow(_message.Message):
+    __slots__ = ("row_number", "customer", "update_mask", "owner_id")
+    ROW_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    row_number: int
+    customer: Customer
+    update_mask: _field_mask_pb2.FieldMask
+    owner_id: str
+    def __init__(self, row_number: _Optional[int] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., owner_id: _Optional[str] = ...) -> None: ...
+
+class ImportCustomersResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ImportCustomersResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ImportCustomersResult, _Mapping]]] = ...) -> None: ...
+
+class ImportFieldViolation(_message.Message):
+    __slots__ = ("field", "description")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    description: str
+    def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ImportCustomersResult(_message.Message):
+    __slots__ = ("row_number", "outcome", "customer_id", "error_code", "error_message", "field_violations", "relation")
+    ROW_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    RELATION_FIELD_NUMBER: _ClassVar[int]
+    row_number: int
+    outcome: ImportOutcome
+    customer_id: str
+    error_code: str
+    error_message: str
+    field_violations: _containers.RepeatedCompositeFieldContainer[ImportFieldViolation]
+    relation: str
+    def __init__(self, row_number: _Optional[int] = ..., outcome: _Optional[_Union[ImportOutcome, str]] = ..., customer_id: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., field_violations: _Optional[_Iterable[_Union[ImportFieldViolation, _Mapping]]] = ..., relation: _Optional[str] = ...) -> None: ...

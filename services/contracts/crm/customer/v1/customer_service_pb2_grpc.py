@@ -116,6 +116,11 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
                 _registered_method=True)
+        self.ImportCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ImportCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
@@ -242,6 +247,22 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportCustomers(self, request, context):
+        """Imports up to 1000 rows (a chunk of a CSV file): each row is matched on
+        its first phone, first e-mail or external id (`match_on`). No match:
+        the row creates a customer (creates of a chunk go in bulk writes). A
+        match the caller may change: the fields in the row's `update_mask` are
+        updated (or the row is unchanged). A match owned by another rep (or in
+        the pool, for a rep): the row fails, naming only the relation. Each row
+        succeeds or fails on its own and a failed row writes nothing; results
+        keep the request order. With `dry_run` nothing is written and the
+        results say what would happen. Admins, managers, reps and integrations
+        with customers:write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -319,6 +340,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.EraseCustomer,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.SerializeToString,
+            ),
+            'ImportCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -733,6 +759,33 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/EraseCustomer',
             crm_dot_customer_dot_v1_dot_customer__service__pb2.EraseCustomerRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__service__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ImportCustomers',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.ImportCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,
