@@ -10,8 +10,10 @@ from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.mongo import MongoSettings
 from crm_kit.grpc_server import ServerSettings, ServiceHost, run_service
-from crm_kit.settings import SettingsError, env_str
+from crm_kit.jobs import PeriodicJob
+from crm_kit.settings import SettingsError, env_int, env_str
 
+from crm_customer import engagement
 from crm_customer.service import CustomerService
 from crm_customer.servicer import CustomerServicer
 from crm_customer.store import INDEXES, CustomerStore
@@ -24,6 +26,8 @@ class CustomerSettings:
     server: ServerSettings
     store: MongoSettings
     default_phone_region: str
+    protection_days: int = 30
+    pool_release_interval_seconds: int = 3600
 
     @classmethod
     def from_env(cls) -> "CustomerSettings":
@@ -35,16 +39,27 @@ class CustomerSettings:
             server=ServerSettings.from_env("customer", 50051, 9101),
             store=MongoSettings.from_env("customer"),
             default_phone_region=region,
+            protection_days=env_int("CUSTOMER_PROTECTION_DAYS", 30, minimum=1, maximum=3650),
+            pool_release_interval_seconds=env_int("CUSTOMER_POOL_RELEASE_INTERVAL_SECONDS", 3600, minimum=0),
         )
 
 
 def build_host(settings: CustomerSettings) -> ServiceHost:
     db = settings.store.open("crm-customer")
-    mongo.ensure_indexes(db, INDEXES)
-    service = CustomerService(CustomerStore(db), settings.default_phone_region)
+    mongo.ensure_indexes(db, {**INDEXES, **engagement.INDEXES})
+    service = CustomerService(CustomerStore(db), settings.default_phone_region, settings.protection_days)
+    # Every replica runs it; the release is idempotent (version claims), so overlaps are harmless.
+    pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
+                               lambda: service.release_inactive(None))
+    register_engagement = engagement.build(db, service)
+
+    def register(server) -> None:
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(service), server)
+        register_engagement(server)
+
     return ServiceHost(
-        settings.server, [SERVICE_NAME],
-        lambda server: customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(service), server))
+        settings.server, [SERVICE_NAME, *engagement.SERVICE_NAMES], register,
+        jobs=(pool_release,))
 
 
 def main() -> None:

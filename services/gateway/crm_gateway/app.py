@@ -18,7 +18,7 @@ from crm_kit.auth import TokenVerifier
 from crm_kit.errors import Unauthenticated
 from crm_kit.redis_store import connect as connect_redis
 
-from crm_gateway import customers, ops
+from crm_gateway import customers, interactions, ops, visits
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
 from crm_gateway.idempotency import IdempotencyStore, fingerprint
@@ -29,7 +29,7 @@ from crm_gateway.web_metrics import HTTP_REQUESTS, HTTP_SECONDS
 log = logging.getLogger("crm.gateway")
 
 # Each serves a blueprint `bp` and declares its OpenAPI `PATHS`.
-API_MODULES = (customers, ops)
+API_MODULES = (customers, interactions, visits, ops)
 PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 

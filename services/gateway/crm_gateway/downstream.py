@@ -7,7 +7,7 @@ import threading
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from crm.customer.v1 import customer_service_pb2_grpc
+from crm.customer.v1 import customer_service_pb2_grpc, interaction_service_pb2_grpc, visit_service_pb2_grpc
 from crm_kit.grpc_client import open_channel
 
 from crm_gateway.settings import GatewaySettings
@@ -19,7 +19,10 @@ SERVICE_NAMES = {
     "loyalty": "crm.loyalty.v1.LoyaltyService",
 }
 # Safe to retry on UNAVAILABLE: they change nothing.
-IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer")}
+IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
+                            "crm.customer.v1.InteractionService/ListInteractions",
+                            "crm.customer.v1.InteractionService/GetInteractionSummary",
+                            "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits")}
 
 
 class Downstream:
@@ -42,6 +45,14 @@ class Downstream:
     @property
     def customers(self) -> customer_service_pb2_grpc.CustomerServiceStub:
         return customer_service_pb2_grpc.CustomerServiceStub(self.channel("customer"))
+
+    @property
+    def interactions(self) -> interaction_service_pb2_grpc.InteractionServiceStub:
+        return interaction_service_pb2_grpc.InteractionServiceStub(self.channel("customer"))
+
+    @property
+    def visits(self) -> visit_service_pb2_grpc.VisitServiceStub:
+        return visit_service_pb2_grpc.VisitServiceStub(self.channel("customer"))
 
     def check_health(self, timeout: float = 0.5) -> dict[str, str]:
         """Health of every service, asked in parallel: {name: SERVING | NOT_SERVING | UNAVAILABLE}."""

@@ -51,11 +51,15 @@ def open_channel(target: str, service: str, idempotent_methods: tuple[str, ...] 
                  default_timeout: float = 2.0) -> grpc.Channel:
     """A channel to `target` whose idempotent methods retry on UNAVAILABLE.
 
+    A method is named alone (of `service`) or as "package.Service/Method" (of
+    another service served at the same target).
+
     Reconnect backoff is capped at one second, so a restarted service is
     used again promptly rather than after gRPC's default two minutes.
     """
     config = {"methodConfig": [{
-        "name": [{"service": service, "method": m} for m in idempotent_methods] or [{"service": service}],
+        "name": [{"service": m.rpartition("/")[0] or service, "method": m.rpartition("/")[2]}
+                 for m in idempotent_methods] or [{"service": service}],
         "retryPolicy": {
             "maxAttempts": 3, "initialBackoff": "0.02s", "maxBackoff": "0.2s", "backoffMultiplier": 2,
             "retryableStatusCodes": ["UNAVAILABLE"],

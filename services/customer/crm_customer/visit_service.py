@@ -1,0 +1,154 @@
+"""Scheduled-visit use cases: plan, list a rep's due visits, complete, cancel.
+
+Transport-free: the gRPC servicer translates messages and calls these.
+
+Single-document writes ordered for crashes (no multi-document transactions):
+a visit is put on its rep's list before it is written, because a list entry
+without its visit is skipped (and dropped once clearly abandoned), while a
+visit missing from its rep's list would be forgotten. Completing is
+repeatable: the outcome claim, the interaction (keyed by the visit) and the
+next occurrence (its id derived from the visit's) are each found again by a
+retry instead of being made twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bson import ObjectId
+
+from crm_kit import paging
+from crm_kit.auth import Principal
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
+
+from crm_customer import interactions as interaction_rules
+from crm_customer import visits as rules
+from crm_customer.interaction_service import InteractionService, utc_now
+from crm_customer.interactions import Interaction, InteractionDraft
+# A list entry whose visit is still missing after ABANDONED_AFTER was left by
+# a schedule that crashed between its two writes.
+from crm_customer.service import ABANDONED_AFTER, CustomerService
+from crm_customer.visit_store import VisitStore
+from crm_customer.visits import Visit, VisitDraft
+
+
+
+class VisitService:
+    def __init__(self, store: VisitStore, customers: CustomerService, interactions: InteractionService,
+                 clock=utc_now):
+        self.store = store
+        self.customers = customers
+        self.interactions = interactions
+        self.clock = clock
+
+    def schedule(self, principal: Principal, draft: VisitDraft, request_id: str = "") -> Visit:
+        customer = self.customers.get(principal, draft.customer_id)
+        interaction_rules.require_record_right(principal, customer)
+        rep_id = rules.rep_for_visit(principal, draft.rep_id, customer)
+        request_id = interaction_rules.validate_request_id(request_id)
+        visit_id = rules.derived_visit_id("request", principal.subject, request_id) if request_id \
+            else f"vis_{ObjectId()}"
+        now = self.clock()
+        visit = rules.new_visit(draft, visit_id=visit_id, rep_id=rep_id, created_by=principal.subject, now=now)
+        if request_id:
+            earlier = self.store.get(visit_id)
+            if earlier is not None:
+                return self._same_request(earlier, visit, now)
+        self.store.add_open(visit, now)
+        if not self.store.insert(visit):  # the same request, concurrently
+            return self._same_request(self.store.get(visit_id), visit, now)
+        return visit
+
+    def _same_request(self, earlier: Visit, wanted: Visit, now: datetime) -> Visit:
+        if not rules.same_plan(earlier, wanted):
+            raise FailedPrecondition(
+                [PreconditionViolation("REQUEST_ID", f"visits/{earlier.id}",
+                                       "this request id was already used for a different visit")],
+                "this request id was already used for a different visit")
+        if earlier.state == "scheduled":
+            self.store.add_open(earlier, now)  # in case the first attempt stopped before listing it
+        return earlier
+
+    def get(self, principal: Principal, visit_id: str) -> Visit:
+        visit = self.store.get(visit_id) if rules.VISIT_ID.match(visit_id or "") else None
+        if visit is None or not rules.may_see(principal, visit):
+            raise NotFound("visit", visit_id)
+        return visit
+
+    def list(self, principal: Principal, *, rep_id: str, due_before: datetime | None, page_size: int,
+             page_token: str) -> tuple[list[Visit], str]:
+        size = paging.page_size(page_size)
+        rep = rules.rep_to_list(principal, rep_id)
+        query = {"rep": rep, "due_before": due_before.isoformat() if due_before else ""}
+        position = paging.decode(page_token, query)
+        after = _cursor(position) if position is not None else None
+        entries = self.store.open_visits(rep)
+        ids, more = rules.due_page({vid: at for vid, (at, _since) in entries.items()},
+                                   due_before=due_before, after=after, limit=size)
+        now = self.clock()
+        page = []
+        for vid in ids:
+            visit = self.store.get(vid)
+            if visit is not None and visit.state == "scheduled" and visit.rep_id == rep:
+                page.append(visit)
+            elif visit is not None or now - entries[vid][1] > ABANDONED_AFTER:
+                self.store.remove_open(rep, vid)  # closed (crash before unlisting) or never written
+        token = ""
+        if more:
+            last_at = entries[ids[-1]][0]
+            token = paging.encode({"at": last_at.isoformat(), "id": ids[-1]}, query)
+        return page, token
+
+    def complete(self, principal: Principal, visit_id: str, draft: InteractionDraft
+                 ) -> tuple[Visit, Interaction, Visit | None]:
+        visit = self.get(principal, visit_id)
+        rules.require_change_right(principal, visit)
+        if visit.state == "cancelled":
+            raise _closed(visit, "the visit was cancelled")
+        customer = self.customers.get(principal, visit.customer_id)
+        interaction_rules.require_record_right(principal, customer)
+        if self.store.claim_outcome(visit.id, "completed") != "completed":
+            raise _closed(visit, "the visit was cancelled")
+        draft = replace(draft, channel="visit", rep_id=visit.rep_id)
+        entry = self.interactions.write(principal, visit.customer_id, draft, key=f"visit:{visit.id}")
+        now = self.clock()
+        if visit.state == "completed":  # a repeat: everything below was done
+            following = self.store.get(visit.next_visit_id) if visit.next_visit_id else None
+            return visit, entry, following
+        following = rules.next_visit(visit, done_at=entry.occurred_at, created_by=principal.subject, now=now)
+        if following is not None:
+            self.store.add_open(following, now)
+            if not self.store.insert(following):
+                following = self.store.get(following.id)
+        done = rules.completed(visit, done_at=entry.occurred_at, interaction_sequence=entry.sequence,
+                               next_visit_id=following.id if following else "")
+        self.store.save(done)
+        self.store.remove_open(visit.rep_id, visit.id)
+        return done, entry, following
+
+    def cancel(self, principal: Principal, visit_id: str) -> Visit:
+        visit = self.get(principal, visit_id)
+        rules.require_change_right(principal, visit)
+        if visit.state == "completed" or self.store.claim_outcome(visit.id, "cancelled") != "cancelled":
+            raise _closed(visit, "the visit was completed")
+        if visit.state == "scheduled":
+            visit = replace(visit, state="cancelled", closed_at=self.clock())
+            self.store.save(visit)
+        self.store.remove_open(visit.rep_id, visit.id)
+        return visit
+
+
+def _cursor(position: dict) -> tuple[datetime, str]:
+    try:
+        at = datetime.fromisoformat(position["at"])
+        vid = rules.validate_visit_id(position["id"])
+        if at.tzinfo is None:
+            raise ValueError
+    except (KeyError, TypeError, ValueError, InvalidArgument):
+        raise InvalidArgument(FieldViolation("page_token", "is not a valid page token")) from None
+    return at, vid
+
+
+def _closed(visit: Visit, message: str) -> FailedPrecondition:
+    return FailedPrecondition([PreconditionViolation("STATE", f"visits/{visit.id}", message)], message)

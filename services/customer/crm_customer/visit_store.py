@@ -1,0 +1,119 @@
+"""Persistence of scheduled visits in MongoDB (or FerretDB): the only module
+that knows their collection and field names.
+
+- `visits`, `_id: "<visit id>"`: the visit itself.
+- a rep's open visits, as a chain (crm_kit.chain: FerretDB loses concurrent
+  updates of one document, inserts are atomic): `visit_rep_lists`,
+  `_id: "rep:<subject>#<n>"`, each link the whole map visit id -> {at,
+  since} after one change; `visit_reps`, `_id: "rep:<subject>"`, where the
+  chain ends. A rep's due list is two or three reads by `_id` plus one per
+  visit on the page, never a query over all visits (a filter on rep and time
+  would be a full scan on FerretDB's SQLite back end, seconds at 100,000
+  visits). A rep has at most a few thousand open visits, so a link stays
+  small; links older than KEEP_LINKS changes are deleted.
+- `visit_outcomes`, `_id: "<visit id>"`: "completed" or "cancelled";
+  inserting it decides a complete/cancel race (exactly one outcome wins)
+  without a conditional update, which would be a scan on FerretDB.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from collections.abc import Callable
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from crm_kit.chain import Chain
+
+from crm_customer.visits import Visit
+
+INDEXES = {
+    "visits": [],  # by _id only
+    "visit_rep_lists": [],  # by _id only
+    "visit_reps": [],  # by _id only
+    "visit_outcomes": [],  # by _id only
+}
+# Superseded links kept for readers still following the chain; a hint that
+# lags this far behind would need as many lost updates in a row.
+KEEP_LINKS = 16
+
+
+def _rep_key(rep_id: str) -> str:
+    return f"rep:{rep_id}"
+
+
+class VisitStore:
+    def __init__(self, db: Database):
+        self.visits = db["visits"]
+        self.rep_lists = Chain(db["visit_rep_lists"], db["visit_reps"])
+        self.outcomes = db["visit_outcomes"]
+
+    def insert(self, visit: Visit) -> bool:
+        """False when a visit with this id exists already."""
+        try:
+            self.visits.insert_one(_to_doc(visit))
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def get(self, visit_id: str) -> Visit | None:
+        doc = self.visits.find_one({"_id": visit_id})
+        return _from_doc(doc) if doc else None
+
+    def save(self, visit: Visit) -> None:
+        self.visits.replace_one({"_id": visit.id}, _to_doc(visit))
+
+    def claim_outcome(self, visit_id: str, outcome: str) -> str:
+        """The outcome of the visit: `outcome` if this call decided it, else the earlier one."""
+        try:
+            self.outcomes.insert_one({"_id": visit_id, "outcome": outcome})
+            return outcome
+        except DuplicateKeyError:
+            doc = self.outcomes.find_one({"_id": visit_id})
+            return doc["outcome"] if doc else outcome
+
+    # --- the per-rep list of open visits ------------------------------------
+
+    def add_open(self, visit: Visit, now: datetime) -> None:
+        entry = {"at": visit.scheduled_at, "since": now}
+        self._change(visit.rep_id, lambda open_: None if visit.id in open_ else {**open_, visit.id: entry})
+
+    def remove_open(self, rep_id: str, visit_id: str) -> None:
+        self._change(rep_id, lambda open_: {k: v for k, v in open_.items() if k != visit_id}
+                     if visit_id in open_ else None)
+
+    def _change(self, rep_id: str, edit: Callable[[dict], dict | None]) -> None:
+        """Append the edited map as the rep's next link (nothing when `edit` changes nothing)."""
+        key = _rep_key(rep_id)
+
+        def link(_n: int, previous: dict | None) -> dict | None:
+            changed = edit((previous or {}).get("open") or {})
+            return None if changed is None else {"open": changed}
+
+        n, _doc = self.rep_lists.append(key, link)
+        self.rep_lists.forget(key, n - KEEP_LINKS)
+
+    def open_visits(self, rep_id: str) -> dict[str, tuple[datetime, datetime]]:
+        """{visit id: (scheduled at, listed since)} of the rep's open visits."""
+        _n, doc = self.rep_lists.top(_rep_key(rep_id))
+        return {vid: (e["at"], e["since"]) for vid, e in ((doc or {}).get("open") or {}).items()}
+
+
+def _to_doc(v: Visit) -> dict:
+    return {
+        "_id": v.id, "customer_id": v.customer_id, "rep_id": v.rep_id, "scheduled_at": v.scheduled_at,
+        "purpose": v.purpose, "recurrence_days": v.recurrence_days, "state": v.state, "created_at": v.created_at,
+        "created_by": v.created_by, "closed_at": v.closed_at, "interaction_sequence": v.interaction_sequence,
+        "next_visit_id": v.next_visit_id,
+    }
+
+
+def _from_doc(d: dict) -> Visit:
+    return Visit(
+        id=d["_id"], customer_id=d["customer_id"], rep_id=d["rep_id"], scheduled_at=d["scheduled_at"],
+        purpose=d["purpose"], recurrence_days=d.get("recurrence_days", 0), state=d["state"],
+        created_at=d["created_at"], created_by=d.get("created_by", ""), closed_at=d.get("closed_at"),
+        interaction_sequence=d.get("interaction_sequence", 0), next_visit_id=d.get("next_visit_id", ""),
+    )

@@ -1,0 +1,47 @@
+"""Opaque page tokens for cursor pagination.
+
+A token is URL-safe base64 of a small JSON object: the position to continue
+from plus the query it belongs to. `decode` refuses a token minted for a
+different query (another customer, another rep, another filter), so a
+cursor can never widen what a caller sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from crm_kit.errors import FieldViolation, InvalidArgument
+
+MAX_TOKEN = 512
+
+
+def encode(position: dict, query: dict) -> str:
+    raw = json.dumps({"p": position, "q": query}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str, query: dict, field_name: str = "page_token") -> dict | None:
+    """The position stored in `token` (None for an empty token: first page)."""
+    if not token:
+        return None
+    try:
+        if len(token) > MAX_TOKEN:
+            raise ValueError
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        position, same_query = data["p"], data["q"] == query
+        if not isinstance(position, dict):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidArgument(FieldViolation(field_name, "is not a valid page token")) from None
+    if not same_query:
+        raise InvalidArgument(FieldViolation(field_name, "does not belong to this query"))
+    return position
+
+
+def page_size(requested: int, default: int = 50, maximum: int = 200) -> int:
+    """The page size to use: `default` when unset (0), else 1..maximum."""
+    if requested < 0 or requested > maximum:
+        raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {maximum}"))
+    return requested or default
