@@ -145,11 +145,15 @@ class Customer:
     team_id: str
     created_at: datetime
     updated_at: datetime
+    # Counts the changes a user can see (profile, ownership): the ETag.
     version: int = 1
     owned_since: datetime | None = None
     # System field, moved forward only by recorded interactions (never by updates).
     last_contact_at: datetime | None = None
     erased_at: datetime | None = None
+    # Counts every write, including last-contact touches that leave the ETag
+    # alone; each revision is claimed by exactly one writer (see store.py).
+    revision: int = 1
 
     @property
     def etag(self) -> str:

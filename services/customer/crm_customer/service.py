@@ -37,6 +37,8 @@ ABANDONED_AFTER = timedelta(seconds=30)
 # mid-flight. Wait this long for it to finish before answering.
 PENDING_WAIT_SECONDS = 0.5
 SYSTEM = "system"
+# Rounds of read-change-write when other writers keep claiming the revision first.
+MAX_WRITE_ATTEMPTS = 8
 
 POOL_RELEASED = Counter("crm_customer_pool_released_total",
                         "Customers returned to the public pool because their protection period ran out.")
@@ -177,6 +179,12 @@ class CustomerService:
             raise NotFound("customer", customer_id)
         return customer
 
+    def _require_live(self, customer_id: str) -> Customer:
+        customer = self._live(customer_id)
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        return customer
+
     def _live(self, customer_id: str) -> Customer | None:
         if not _plausible_id(customer_id):
             return None
@@ -215,24 +223,46 @@ class CustomerService:
 
     def update(self, principal: Principal, customer_id: str, changes: dict, paths: list[str],
                expected_etag: str) -> Customer:
-        current = self._writable(principal, customer_id)
-        if expected_etag and expected_etag != current.etag:
-            raise _stale(customer_id)
-        profile = domain.apply_update(current.profile, changes, paths, self.default_region)
-        now = _now()
-        updated = replace(current, profile=domain.stamp_consent(current.profile, profile, now))
-        if updated.profile.referred_by != current.profile.referred_by:
-            self._check_referrer(updated)
-        saved = self._commit(principal, current, updated)
+        def mutate(current: Customer) -> Planned:
+            if expected_etag and expected_etag != current.etag:
+                raise _stale(customer_id)
+            profile = domain.apply_update(current.profile, changes, paths, self.default_region)
+            updated = replace(current, profile=domain.stamp_consent(current.profile, profile, _now()))
+            if updated.profile.referred_by != current.profile.referred_by:
+                self._check_referrer(updated)
+            return updated, None
+
+        saved = self._change(principal, lambda: self._writable(principal, customer_id), mutate)
         self._link_referral(saved)
         return saved
 
+    def _change(self, principal: Principal | None, load: Callable[[], Customer],
+                mutate: Callable[[Customer], Planned]) -> Customer:
+        """Read, change, write. When another writer claimed the next revision
+        first (an interaction moving the last-contact time, say), read again
+        and redo: `mutate` checks its preconditions (the ETag among them)
+        against the fresh state. `mutate` returns None when nothing is to change."""
+        for _attempt in range(MAX_WRITE_ATTEMPTS):
+            current = load()
+            planned = mutate(current)
+            if planned is None:
+                return current
+            try:
+                return self._commit(principal, current, *planned)
+            except _RevisionTaken:
+                continue
+        raise _stale(current.id)
+
     def _commit(self, principal: Principal | None, current: Customer, updated: Customer,
                 change: Change | None = None) -> Customer:
-        """Write a new version of `current`: new keys reserved first, the
-        version claimed (one writer wins), then the customer written by `_id`.
-        Raises FailedPrecondition when someone else changed it meanwhile."""
-        updated = replace(updated, updated_at=_now(), version=current.version + 1)
+        """Write the next revision of `current`: new keys reserved first, the
+        revision claimed (one writer wins), then the customer written by `_id`.
+        A change users can see (anything but the last-contact time) also
+        moves `version`, the ETag. Raises _RevisionTaken when another writer won."""
+        visible = replace(updated, last_contact_at=current.last_contact_at) != current
+        updated = replace(updated, revision=current.revision + 1)
+        if visible:
+            updated = replace(updated, version=current.version + 1, updated_at=_now())
         subject = principal.subject if principal else SYSTEM
         added = tuple(k for k in updated.keys if k not in current.keys)
         if added:
@@ -241,10 +271,10 @@ class CustomerService:
                 if not self._reclaim_if_stale(holder) or \
                         self.store.reserve_keys(added, current.id, updated.owner_id) is not None:
                     raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
-        if not self.store.claim_version(updated, subject, change):
+        if not self.store.claim_revision(updated, subject, change):
             self.store.release_keys(added, current.id)
             self._finish_abandoned_write(current)
-            raise _stale(current.id)
+            raise _RevisionTaken()
         self.store.write(updated)
         if updated.owner_id != current.owner_id:
             self.store.set_key_owner(updated.keys, updated.owner_id)
@@ -255,62 +285,80 @@ class CustomerService:
         return updated
 
     def touch_last_contact(self, customer_id: str, when: datetime) -> None:
-        """Called when an interaction is recorded (the caller has checked access)."""
-        self.store.touch_last_contact(customer_id, when)
+        """Move the last-contact time forward (an interaction was recorded; the
+        caller has checked access). A write like any other, so it cannot undo
+        a concurrent update; it leaves the ETag alone."""
+        def mutate(current: Customer) -> Planned:
+            if current.last_contact_at is not None and current.last_contact_at >= when:
+                return None
+            return replace(current, last_contact_at=when), None
+
+        self._change(None, lambda: self._require_live(customer_id), mutate)
 
     def _finish_abandoned_write(self, current: Customer) -> None:
-        """A claimed version whose write never landed (its writer crashed)
+        """A claimed revision whose write never landed (its writer crashed)
         would block the customer forever: apply it once it is clearly stale."""
-        claim = self.store.version_claim(current.id, current.version + 1)
+        claim = self.store.revision_claim(current.id, current.revision + 1)
         if claim is None:
             return
         claimed_state, claimed_at = claim
         if datetime.now(timezone.utc) - claimed_at > ABANDONED_AFTER:
             latest = self.store.get(current.id)
-            if latest is not None and latest.version == current.version:
-                self.store.write(claimed_state)
+            if latest is not None and latest.revision == current.revision:
+                self.store.write(replace(claimed_state, revision=current.revision + 1))
 
     # --- ownership and the public pool --------------------------------------
 
-    def _change_owner(self, principal: Principal | None, current: Customer, action: str, to_owner: str,
-                      to_team: str, reason: str) -> Customer:
-        reason = domain.clean_text(reason, "reason", MAX_REASON)
+    @staticmethod
+    def _owner_change(principal: Principal | None, current: Customer, action: str, to_owner: str, to_team: str,
+                      reason: str) -> Planned:
         now = _now()
         updated = replace(current, owner_id=to_owner, team_id=to_team, owned_since=now if to_owner else None)
-        change = Change(action, current.owner_id, to_owner, principal.subject if principal else SYSTEM, now, reason)
-        return self._commit(principal, current, updated, change)
+        return updated, Change(action, current.owner_id, to_owner, principal.subject if principal else SYSTEM, now,
+                               reason)
 
     def claim(self, principal: Principal, customer_id: str) -> Customer:
         if principal.role not in ("rep", "manager"):
             raise PermissionDenied("only reps and managers claim customers from the pool")
-        current, _view = self._readable(principal, customer_id)
-        if current.owner_id == principal.subject:
-            return current  # claiming twice changes nothing
-        if not current.in_pool:
-            raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
-                                                            "the customer is not in the public pool")],
-                                     "only customers in the public pool can be claimed")
-        return self._change_owner(principal, current, "claim", principal.subject, principal.team, "")
+
+        def mutate(current: Customer) -> Planned:
+            if current.owner_id == principal.subject:
+                return None  # claiming twice changes nothing
+            if not current.in_pool:
+                raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
+                                                                "the customer is not in the public pool")],
+                                         "only customers in the public pool can be claimed")
+            return self._owner_change(principal, current, "claim", principal.subject, principal.team, "")
+
+        return self._change(principal, lambda: self._readable(principal, customer_id)[0], mutate)
 
     def release(self, principal: Principal, customer_id: str, reason: str) -> Customer:
-        current = self._writable(principal, customer_id)
-        if current.in_pool:
-            return current
-        return self._change_owner(principal, current, "release", "", current.team_id, reason)
+        reason = domain.clean_text(reason, "reason", MAX_REASON)
+
+        def mutate(current: Customer) -> Planned:
+            if current.in_pool:
+                return None
+            return self._owner_change(principal, current, "release", "", current.team_id, reason)
+
+        return self._change(principal, lambda: self._writable(principal, customer_id), mutate)
 
     def transfer(self, principal: Principal, customer_id: str, to_owner: str, to_team: str, reason: str) -> Customer:
         domain.require_manager(principal, "transfer customers")
         to_owner = domain.clean_text(to_owner, "to_owner_id", domain.MAX_OWNER_ID, required=True)
-        current = self._writable(principal, customer_id)
-        if current.owner_id == to_owner:
-            return current
-        return self._change_owner(principal, current, "transfer", to_owner,
-                                  self._team_for(principal, to_team), reason)
+        team = self._team_for(principal, to_team)
+        reason = domain.clean_text(reason, "reason", MAX_REASON)
+
+        def mutate(current: Customer) -> Planned:
+            if current.owner_id == to_owner:
+                return None
+            return self._owner_change(principal, current, "transfer", to_owner, team, reason)
+
+        return self._change(principal, lambda: self._writable(principal, customer_id), mutate)
 
     def hand_over(self, principal: Principal, from_owner: str, to_owners: list[str], to_team: str,
                   reason: str) -> tuple[int, list[str]]:
         """Move every customer of `from_owner` to `to_owners` in turn. Customers
-        changed concurrently (or outside the caller's team) are skipped and named."""
+        that changed hands meanwhile (or lie outside the caller's team) are skipped and named."""
         domain.require_manager(principal, "hand customers over")
         from_owner = domain.clean_text(from_owner, "from_owner_id", domain.MAX_OWNER_ID, required=True)
         receivers = [domain.clean_text(r, f"to_owner_ids[{i}]", domain.MAX_OWNER_ID, required=True)
@@ -318,14 +366,17 @@ class CustomerService:
         if from_owner in receivers:
             raise InvalidArgument(FieldViolation("to_owner_ids", "must not include the rep handing over"))
         team = self._team_for(principal, to_team)
+        reason = domain.clean_text(reason, "reason", MAX_REASON)
         plan = domain.assign_round_robin(self.store.ids_owned_by(from_owner), receivers)
         moved, skipped = 0, []
         for customer_id, receiver in plan.items():
-            current = self._live(customer_id)
+            def mutate(current: Customer, receiver: str = receiver) -> Planned:
+                if current.owner_id != from_owner or not domain.can_write(principal, current):
+                    raise NotFound("customer", current.id)
+                return self._owner_change(principal, current, "hand_over", receiver, team, reason)
+
             try:
-                if current is None or current.owner_id != from_owner or not domain.can_write(principal, current):
-                    raise NotFound("customer", customer_id)
-                self._change_owner(principal, current, "hand_over", receiver, team, reason)
+                self._change(principal, lambda cid=customer_id: self._require_live(cid), mutate)
                 moved += 1
             except (NotFound, FailedPrecondition):
                 skipped.append(customer_id)
@@ -337,36 +388,44 @@ class CustomerService:
 
     def release_inactive(self, principal: Principal | None, now: datetime | None = None) -> int:
         """Return owned customers nobody contacted for the protection period to
-        the pool. Idempotent: a released customer is no longer a candidate,
-        and a concurrent run loses the version claim instead of releasing twice."""
+        the pool. Idempotent: a released customer is no longer a candidate, and
+        each release re-checks the rule on the state it claims a revision of."""
         if principal is not None and principal.role != "admin":
             raise PermissionDenied("only admins (and the scheduler) run the pool release")
         now = now or _now()
         cutoff = now - timedelta(days=self.protection_days)
+        reason = f"no interaction for {self.protection_days} days"
         released = 0
-        for customer in self.store.owned_not_contacted_since(cutoff):
-            if not domain.protection_expired(customer, now, self.protection_days):
-                continue
+        for candidate in self.store.owned_not_contacted_since(cutoff):
+            def mutate(current: Customer) -> Planned:
+                if not domain.protection_expired(current, now, self.protection_days):
+                    return None  # contacted, claimed or released meanwhile
+                return self._owner_change(None, current, "protection_expired", "", current.team_id, reason)
+
             try:
-                self._change_owner(None, customer, "protection_expired", "", customer.team_id,
-                                   f"no interaction for {self.protection_days} days")
+                after = self._change(None, lambda cid=candidate.id: self.store.get(cid), mutate)
             except FailedPrecondition:
-                continue  # changed meanwhile (a new contact, a transfer, another run)
-            released += 1
-            POOL_RELEASED.inc()
+                continue  # too much contention now: the next run retries
+            if after.revision > candidate.revision and after.in_pool:
+                released += 1
+                POOL_RELEASED.inc()
         return released
 
     def ownership_changes(self, principal: Principal, customer_id: str) -> list[Change]:
         customer, view = self._readable(principal, customer_id)
         if view != domain.FULL:
             raise NotFound("customer", customer_id)
-        return self.store.ownership_changes(customer.id, customer.version)
+        return self.store.ownership_changes(customer.id, customer.revision)
 
     def referrals(self, principal: Principal, customer_id: str) -> tuple[str, list[str]]:
+        """Who referred the customer, and whom the customer referred (a link
+        whose customer now names another referrer, or was erased, is left out)."""
         customer, view = self._readable(principal, customer_id)
         if view != domain.FULL:
             raise NotFound("customer", customer_id)
-        return customer.profile.referred_by, self.store.referred_by(customer.id)
+        referred = [cid for cid in self.store.referred_by(customer.id)
+                    if (other := self._live(cid)) is not None and other.profile.referred_by == customer.id]
+        return customer.profile.referred_by, referred
 
     # --- privacy --------------------------------------------------------
 
@@ -381,7 +440,7 @@ class CustomerService:
                          "team_id": customer.team_id, "owned_since": customer.owned_since,
                          "created_at": customer.created_at, "updated_at": customer.updated_at,
                          "last_contact_at": customer.last_contact_at, "erased_at": customer.erased_at},
-            "ownership_changes": [asdict(c) for c in self.store.ownership_changes(customer.id, customer.version)],
+            "ownership_changes": [asdict(c) for c in self.store.ownership_changes(customer.id, customer.revision)],
             "referrals": {"referred_by": customer.profile.referred_by,
                           "referred": self.store.referred_by(customer.id)},
             **{part.name: part.export(customer.id) for part in self.privacy_parts},
@@ -393,25 +452,26 @@ class CustomerService:
         by calling erase again."""
         _require_admin(principal, "erase customers")
         reason = domain.clean_text(reason, "reason", MAX_REASON)
-        for _attempt in range(3):
-            current = self.store.get(customer_id) if _plausible_id(customer_id) else None
-            if current is None:
+
+        def load() -> Customer:  # erased ones too: erasing again must answer, not 404
+            customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
+            if customer is None:
                 raise NotFound("customer", customer_id)
+            return customer
+
+        def mutate(current: Customer) -> Planned:
             if current.erased_at is not None:
-                return current
+                return None
             for part in self.privacy_parts:
                 part.erase(current.id)
             self.store.release_keys(current.keys, current.id)
-            self.store.erase_history(current.id, current.version, keep_version=current.version + 1)
+            self.store.erase_history(current.id, current.revision)
             now = _now()
             erased = replace(current, profile=domain.erased_profile(current.profile.kind), owner_id="",
                              owned_since=None, erased_at=now)
-            change = Change("erase", current.owner_id, "", principal.subject, now, reason)
-            try:
-                return self._commit(principal, current, erased, change)
-            except FailedPrecondition:
-                continue  # changed meanwhile: erase the newer state
-        raise _stale(customer_id)
+            return erased, Change("erase", current.owner_id, "", principal.subject, now, reason)
+
+        return self._change(principal, load, mutate)
 
     # --- import ---------------------------------------------------------
 
@@ -550,6 +610,14 @@ class CustomerService:
         holder = self.store.key_holder(key)
         customer = self._live(holder.customer_id) if holder else None
         return customer if customer is not None and key in customer.keys else None
+
+
+# What a mutation plans: the new state and, for ownership changes, the audit record.
+Planned = tuple[Customer, Change | None] | None
+
+
+class _RevisionTaken(Exception):
+    """Another writer claimed the next revision of the customer first."""
 
 
 def _require_admin(principal: Principal, action: str) -> None:

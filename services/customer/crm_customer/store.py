@@ -21,6 +21,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from crm_kit.chain import Chain
+
 from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, ListScope, Preference, Profile, \
     Region, sort_name
 
@@ -37,8 +39,9 @@ INDEXES = {
         IndexModel([("tags", ASCENDING)], name="tags_1"),
     ],
     "customer_keys": [],  # looked up by _id only
-    "customer_versions": [],  # "<customer id>#<version>", by _id only
-    "customer_referrals": [],  # _id = referrer id
+    "customer_versions": [],  # "<customer id>#<revision>", by _id only
+    "customer_referral_links": [],  # chain links "<referrer id>#<n>", by _id only
+    "customer_referrals": [],  # chain hints, _id = referrer id
 }
 
 
@@ -57,7 +60,7 @@ class KeyHolder:
 
 @dataclass(frozen=True)
 class Change:
-    """An ownership change, kept with the version it produced (the audit trail)."""
+    """An ownership change, kept with the revision it produced (the audit trail)."""
 
     action: str
     from_owner_id: str
@@ -73,7 +76,7 @@ class CustomerStore:
         self.customers = db["customers"]
         self.keys = db["customer_keys"]
         self.versions = db["customer_versions"]
-        self.referrals = db["customer_referrals"]
+        self.referrals = Chain(db["customer_referral_links"], db["customer_referrals"])
 
     # --- key documents --------------------------------------------------
 
@@ -152,20 +155,23 @@ class CustomerStore:
         doc = self.customers.find_one({"_id": customer_id})
         return _from_doc(doc) if doc else None
 
-    # --- versions: optimistic concurrency with `_id`-only writes ----------
+    # --- revisions: optimistic concurrency with `_id`-only writes ---------
     #
-    # A conditional update ({_id, version}) is a full scan on FerretDB's
+    # A conditional update ({_id, revision}) is a full scan on FerretDB's
     # SQLite back end (only a lone `_id` filter reaches SQL: 9 s at 100,000
-    # customers). So a version change is claimed by inserting a document
-    # whose `_id` is "<customer id>#<new version>": exactly one writer wins
-    # each version, the customer is then written by `_id` alone, and the
+    # customers), and FerretDB 1.24 applies update operators as an unisolated
+    # read-modify-write, so two writers of one document lose each other's
+    # changes (crm_kit/chain.py). So every write of a customer claims its
+    # revision first by inserting a document whose `_id` is
+    # "<customer id>#<new revision>": exactly one writer wins each revision,
+    # the customer is then written by `_id` alone (by that winner only), and the
     # claim, which holds the new state (and the ownership change, if any),
     # is the change history and the ownership audit trail. It is written
     # before the customer, so a crash in between loses no audit record.
 
-    def claim_version(self, customer: Customer, changed_by: str, change: Change | None = None) -> bool:
-        """Claim `customer.version` for this new state; False if already taken."""
-        doc = {"_id": f"{customer.id}#{customer.version}", "customer": _to_doc(customer),
+    def claim_revision(self, customer: Customer, changed_by: str, change: Change | None = None) -> bool:
+        """Claim `customer.revision` for this new state; False if already taken."""
+        doc = {"_id": f"{customer.id}#{customer.revision}", "customer": _to_doc(customer),
                "changed_by": changed_by, "claimed_at": datetime.now(timezone.utc)}
         if change is not None:
             doc["change"] = asdict(change)
@@ -175,43 +181,32 @@ class CustomerStore:
         except DuplicateKeyError:
             return False
 
-    def version_claim(self, customer_id: str, version: int) -> tuple[Customer, datetime] | None:
-        doc = self.versions.find_one({"_id": f"{customer_id}#{version}"})
-        return (_from_doc(doc["customer"]), doc["claimed_at"]) if doc else None
+    def revision_claim(self, customer_id: str, revision: int) -> tuple[Customer, datetime] | None:
+        doc = self.versions.find_one({"_id": f"{customer_id}#{revision}"})
+        return (_from_doc(doc["customer"]), doc["claimed_at"]) if doc and "customer" in doc else None
 
-    def ownership_changes(self, customer_id: str, up_to_version: int) -> list[Change]:
-        """Oldest first. One `_id` read per version (an `_id` range or `$in` is a scan on FerretDB)."""
+    def ownership_changes(self, customer_id: str, up_to_revision: int) -> list[Change]:
+        """Oldest first. One `_id` read per revision (an `_id` range or `$in` is a scan on FerretDB)."""
         out = []
-        for version in range(1, up_to_version + 1):
-            doc = self.versions.find_one({"_id": f"{customer_id}#{version}"}, {"change": 1})
+        for revision in range(1, up_to_revision + 1):
+            doc = self.versions.find_one({"_id": f"{customer_id}#{revision}"}, {"change": 1})
             if doc and doc.get("change"):
                 out.append(Change(**doc["change"]))
         return out
 
-    def erase_history(self, customer_id: str, up_to_version: int, keep_version: int) -> None:
-        """Delete the stored states of a customer (they hold personal data),
-        keeping the erasing version (it holds none)."""
-        for version in range(1, up_to_version + 1):
-            if version != keep_version:
-                doc_id = f"{customer_id}#{version}"
-                doc = self.versions.find_one({"_id": doc_id}, {"change": 1})
-                if doc is None:
-                    continue
-                if doc.get("change"):  # keep who/when/why of ownership changes, drop the personal snapshot
-                    self.versions.update_one({"_id": doc_id}, {"$unset": {"customer": ""}})
-                else:
-                    self.versions.delete_one({"_id": doc_id})
+    def erase_history(self, customer_id: str, up_to_revision: int) -> None:
+        """Strip the stored states of a customer up to a revision (they hold
+        personal data). The claim documents stay, with who/when (and why, for
+        ownership changes): a free revision number would let a writer with a
+        stale read claim it and write the old state back."""
+        for revision in range(1, up_to_revision + 1):
+            self.versions.update_one({"_id": f"{customer_id}#{revision}"}, {"$unset": {"customer": ""}})
 
     def write(self, customer: Customer) -> None:
-        """Store a state whose version this writer has claimed."""
+        """Store a state whose revision this writer has claimed (the only writer of it)."""
         doc = _to_doc(customer)
         doc.pop("_id")
-        doc.pop("last_contact_at")  # only touch_last_contact moves it, so a stale read can't move it back
         self.customers.update_one({"_id": customer.id}, {"$set": doc})
-
-    def touch_last_contact(self, customer_id: str, when: datetime) -> None:
-        """Move the last-contact time forward (never back); by `_id` alone."""
-        self.customers.update_one({"_id": customer_id}, {"$max": {"last_contact_at": when}})
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 
@@ -235,14 +230,17 @@ class CustomerStore:
     def count(self) -> int:
         return self.customers.estimated_document_count()
 
-    # --- referrals: one document per referrer, so "whom did X refer" is an `_id` read --
+    # --- referrals: an insert-only chain per referrer (concurrent $addToSet
+    # upserts lose elements on FerretDB), so "whom did X refer" goes by `_id` --
 
     def add_referral(self, referrer_id: str, referred_id: str) -> None:
-        self.referrals.update_one({"_id": referrer_id}, {"$addToSet": {"referred": referred_id}}, upsert=True)
+        self.referrals.append(referrer_id, lambda _n, _previous: {"referred": referred_id})
 
     def referred_by(self, referrer_id: str) -> list[str]:
-        doc = self.referrals.find_one({"_id": referrer_id})
-        return list(doc.get("referred", [])) if doc else []
+        """Every id ever linked to the referrer, oldest first, once each."""
+        top, _doc = self.referrals.top(referrer_id)
+        links = (self.referrals.link(referrer_id, n) for n in range(1, top + 1))
+        return list(dict.fromkeys(link["referred"] for link in links if link))
 
 
 def _list_filter(scope: ListScope, q: ListFilters, after: tuple[str, str] | None, sort_field: str) -> dict:
@@ -279,7 +277,7 @@ def _to_doc(c: Customer) -> dict:
         "_id": c.id, **p, "phones": list(c.profile.phones), "emails": list(c.profile.emails),
         "tags": list(c.profile.tags), "sort_name": sort_name(c.profile.display_name),
         "owner_id": c.owner_id, "team_id": c.team_id, "owned_since": c.owned_since,
-        "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version,
+        "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version, "revision": c.revision,
         "last_contact_at": c.last_contact_at, "erased_at": c.erased_at,
     }
 
@@ -304,5 +302,6 @@ def _from_doc(d: dict) -> Customer:
     return Customer(
         id=d["_id"], profile=profile, owner_id=d.get("owner_id", ""), team_id=d.get("team_id", ""),
         created_at=d["created_at"], updated_at=d["updated_at"], version=d.get("version", 1),
+        revision=d.get("revision", d.get("version", 1)),
         owned_since=d.get("owned_since"), last_contact_at=d.get("last_contact_at"), erased_at=d.get("erased_at"),
     )
