@@ -18,6 +18,12 @@ def app(services, stores):
     return create_app(gateway_settings(services.targets, stores.redis_url))
 
 
+@pytest.fixture(scope="session")
+def spec(app):
+    """The served OpenAPI document."""
+    return app.test_client().get("/openapi.json").get_json()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -18,11 +18,6 @@ def who(subject="rep-hl-a", role="rep", **kw):
     return auth(subject, role, team=kw.pop("team", TEAM), **kw)
 
 
-@pytest.fixture(scope="module")
-def spec(app):
-    return app.test_client().get("/openapi.json").get_json()
-
-
 @pytest.fixture
 def customer(client, phone):
     def make(headers=None) -> str:

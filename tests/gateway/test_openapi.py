@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from jsonschema import Draft202012Validator
 
 from tests.gateway.conftest import auth
-
-
-@pytest.fixture(scope="module")
-def spec(app):
-    return app.test_client().get("/openapi.json").get_json()
 
 
 def test_spec_is_valid_openapi_3_1_shape(spec):

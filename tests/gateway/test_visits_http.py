@@ -28,11 +28,6 @@ def me(rep):
     return auth(rep, "rep", team=TEAM)
 
 
-@pytest.fixture(scope="module")
-def spec(app):
-    return app.test_client().get("/openapi.json").get_json()
-
-
 @pytest.fixture
 def customer(client, phone, me):
     made = client.post("/api/v1/customers", json={"display_name": "张无忌", "phones": [phone()]}, headers=me)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from datetime import datetime
+from functools import partial
+
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.customer.v1 import customer_service_pb2 as pb
 from tests.conftest import token
@@ -14,6 +18,11 @@ from tests.conftest import token
 def as_(subject="rep-a", role="rep", team="team-1", **kw):
     """Call metadata for a principal; everyone is in team-1 unless told otherwise."""
     return [("authorization", f"Bearer {token(subject, role, team=team, **kw)}")]
+
+
+def as_in(team: str):
+    """`as_` with another default team, for a module whose callers share one."""
+    return partial(as_, team=team)
 
 
 def create(stub, phone, who=None, **fields):
@@ -37,3 +46,21 @@ def code_of(fn):
     with pytest.raises(grpc.RpcError) as err:
         fn()
     return err.value.code()
+
+
+def ts(dt: datetime) -> Timestamp:
+    out = Timestamp()
+    out.FromDatetime(dt)
+    return out
+
+
+def all_pages(fetch, field: str) -> list:
+    """Every item of a paged list: fetch(page_token) answers one page, whose
+    `field` holds the items, until its next_page_token is empty."""
+    out, page_token = [], ""
+    while True:
+        page = fetch(page_token)
+        out.extend(getattr(page, field))
+        page_token = page.next_page_token
+        if not page_token:
+            return out

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta, timezone
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.customer.v1 import customer_service_pb2 as pb
 from crm_kit.grpc_errors import details_of
-from tests.service.support import as_, code_of, create, race
+from tests.service.support import as_, code_of, create, race, ts
 
 
 def unique(prefix: str) -> str:
@@ -129,12 +128,6 @@ def test_removing_an_email_frees_it(stub, phone):
     assert create(stub, phone(), as_("rep-b"), emails=[email]).owner_id == "rep-b"
 
 
-def _ts(dt: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
-
-
 def test_list_filters_combine_and_name_prefix_matches_pinyin(stub, phone):
     owner = unique("rep-filter")
     who = as_(owner)
@@ -156,7 +149,7 @@ def test_list_filters_combine_and_name_prefix_matches_pinyin(stub, phone):
     assert names(name_prefix="张") == ["张伟", "张静"]
     assert names(name_prefix="zha") == ["Zhao Li", "张伟", "张静"]
     created = zhang.create_time.ToDatetime(tzinfo=timezone.utc)
-    window = pb.TimeRange(start_time=_ts(created), end_time=_ts(created + timedelta(milliseconds=1)))
+    window = pb.TimeRange(start_time=ts(created), end_time=ts(created + timedelta(milliseconds=1)))
     assert names(create_time=window) == ["张伟"]
     assert code_of(lambda: stub.ListCustomers(pb.ListCustomersRequest(stage="$ne"), metadata=who)) == \
         grpc.StatusCode.INVALID_ARGUMENT

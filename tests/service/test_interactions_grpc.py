@@ -14,54 +14,22 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from crm.common.v1 import common_pb2
-from crm.customer.v1 import customer_service_pb2 as cpb
-from crm.customer.v1 import customer_service_pb2_grpc
 from crm.customer.v1 import interaction_service_pb2 as pb
-from crm.customer.v1 import interaction_service_pb2_grpc
 from crm_kit.grpc_errors import details_of
-from tests.conftest import token
+from tests.service.support import all_pages, as_in, code_of, create, ts
 
 TEAM = "team-log"
-
-
-def as_(subject="rep-log-a", role="rep", team=TEAM, **kw):
-    return [("authorization", f"Bearer {token(subject, role, team=team, **kw)}")]
-
-
-REP_A, REP_B = as_(), as_("rep-log-b")
+as_ = as_in(TEAM)
+REP_A, REP_B = as_("rep-log-a"), as_("rep-log-b")
 MANAGER, ADMIN = as_("boss-log", "manager"), as_("root-log", "admin", team="")
 
 
-@pytest.fixture(scope="module")
-def channel(services):
-    ch = grpc.insecure_channel(services.targets["customer"])
-    yield ch
-    ch.close()
-
-
-@pytest.fixture(scope="module")
-def customers(channel):
-    return customer_service_pb2_grpc.CustomerServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def log(channel):
-    return interaction_service_pb2_grpc.InteractionServiceStub(channel)
-
-
 @pytest.fixture
-def customer(customers, phone):
+def customer(stub, phone):
     """A new customer owned by rep-log-a; returns its id."""
     def make(who=REP_A, **fields) -> str:
-        c = cpb.Customer(display_name="钱多多", phones=[phone()], **fields)
-        return customers.CreateCustomer(cpb.CreateCustomerRequest(customer=c), metadata=who).id
+        return create(stub, phone(), who, display_name="钱多多", **fields).id
     return make
-
-
-def ts(dt: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(dt)
-    return out
 
 
 def money(minor: int, code: str = "CNY") -> common_pb2.Money:
@@ -78,21 +46,9 @@ def record(log, cid, who=REP_A, request_id="", **fields):
                                                              request_id=request_id), metadata=who)
 
 
-def code_of(fn):
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    return err.value.code()
-
-
 def all_entries(log, cid, who=REP_A, page_size=0):
-    out, tokn = [], ""
-    while True:
-        page = log.ListInteractions(pb.ListInteractionsRequest(customer_id=cid, page_size=page_size,
-                                                               page_token=tokn), metadata=who)
-        out.extend(page.interactions)
-        tokn = page.next_page_token
-        if not tokn:
-            return out
+    return all_pages(lambda page_token: log.ListInteractions(pb.ListInteractionsRequest(
+        customer_id=cid, page_size=page_size, page_token=page_token), metadata=who), "interactions")
 
 
 def test_recording_returns_the_entry_with_quote_total_and_refreshes_last_contact(log, customer, customer_db):

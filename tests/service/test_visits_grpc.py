@@ -12,41 +12,15 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from crm.customer.v1 import customer_service_pb2 as cpb
-from crm.customer.v1 import customer_service_pb2_grpc
 from crm.customer.v1 import interaction_service_pb2 as ipb
-from crm.customer.v1 import interaction_service_pb2_grpc
 from crm.customer.v1 import visit_service_pb2 as pb
-from crm.customer.v1 import visit_service_pb2_grpc
 from crm_customer.visit_store import VisitStore
 from crm_kit.grpc_errors import details_of
-from tests.conftest import token
+from tests.service.support import all_pages, as_in, code_of, create, ts
 
 TEAM = "team-visit"
-
-
-def as_(subject, role="rep", team=TEAM, **kw):
-    return [("authorization", f"Bearer {token(subject, role, team=team, **kw)}")]
-
-
+as_ = as_in(TEAM)
 MANAGER, ADMIN = as_("boss-visit", "manager"), as_("root-visit", "admin", team="")
-
-
-@pytest.fixture(scope="module")
-def channel(services):
-    ch = grpc.insecure_channel(services.targets["customer"])
-    yield ch
-    ch.close()
-
-
-@pytest.fixture(scope="module")
-def visits(channel):
-    return visit_service_pb2_grpc.VisitServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def log(channel):
-    return interaction_service_pb2_grpc.InteractionServiceStub(channel)
 
 
 @pytest.fixture
@@ -56,19 +30,10 @@ def rep(request):
 
 
 @pytest.fixture
-def customer(channel, phone, rep):
-    stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
-
+def customer(stub, phone, rep):
     def make(who=None) -> str:
-        c = cpb.Customer(display_name="孙悟空", phones=[phone()])
-        return stub.CreateCustomer(cpb.CreateCustomerRequest(customer=c), metadata=who or as_(rep)).id
+        return create(stub, phone(), who or as_(rep), display_name="孙悟空").id
     return make
-
-
-def ts(dt: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(dt)
-    return out
 
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -85,22 +50,12 @@ def complete(visits, vid, who, summary="拜访完成", **fields):
 
 
 def due(visits, who, rep_id="", before=None, page_size=0):
-    out, tokn = [], ""
-    while True:
-        request = pb.ListVisitsRequest(rep_id=rep_id, page_size=page_size, page_token=tokn)
+    def fetch(page_token):
+        request = pb.ListVisitsRequest(rep_id=rep_id, page_size=page_size, page_token=page_token)
         if before is not None:
             request.due_before.CopyFrom(ts(before))
-        page = visits.ListVisits(request, metadata=who)
-        out.extend(page.visits)
-        tokn = page.next_page_token
-        if not tokn:
-            return out
-
-
-def code_of(fn):
-    with pytest.raises(grpc.RpcError) as err:
-        fn()
-    return err.value.code()
+        return visits.ListVisits(request, metadata=who)
+    return all_pages(fetch, "visits")
 
 
 def test_a_reps_list_is_in_time_order_flags_overdue_and_filters_by_due_before(visits, customer, rep):

@@ -158,3 +158,12 @@ def test_who_may_see_and_change_a_visit():
     for who in (READER, Principal("rep-b", "rep"), Principal("agent", "agent")):
         with pytest.raises(PermissionDenied):
             rules.require_change_right(who, v)
+
+
+def test_an_erased_customers_open_visit_is_cancelled_and_every_visit_loses_its_purpose():
+    later = NOW + timedelta(hours=1)
+    gone = rules.erased(visit(), later)
+    assert (gone.state, gone.purpose, gone.closed_at) == ("cancelled", "", later)
+    done = rules.erased(visit(state="completed"), later)
+    assert (done.state, done.purpose, done.closed_at) == ("completed", "", None)
+    assert rules.export_json(gone)["closed_at"] == later.isoformat()

@@ -14,7 +14,7 @@ from crm.customer.v1 import interaction_service_pb2, interaction_service_pb2_grp
 from crm_customer import interaction_store, visit_store
 from crm_customer.interaction_service import InteractionService
 from crm_customer.interaction_servicer import InteractionServicer
-from crm_customer.service import CustomerService
+from crm_customer.service import CustomerService, PrivacyPart
 from crm_customer.visit_service import VisitService
 from crm_customer.visit_servicer import VisitServicer
 
@@ -29,6 +29,9 @@ def build(db: Database, customers: CustomerService) -> Callable[[grpc.Server], N
     """The function that adds both servicers to a server."""
     interactions = InteractionService(interaction_store.InteractionStore(db), customers)
     visits = VisitService(visit_store.VisitStore(db), customers, interactions)
+    # A customer's export includes both; erasing the customer erases both first.
+    customers.privacy_parts += [PrivacyPart("interactions", interactions.export, interactions.erase),
+                                PrivacyPart("visits", visits.export, visits.erase)]
 
     def register(server: grpc.Server) -> None:
         interaction_service_pb2_grpc.add_InteractionServiceServicer_to_server(InteractionServicer(interactions), server)

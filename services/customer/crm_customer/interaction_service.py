@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
 
 from crm_customer import interactions as rules
 from crm_customer.interaction_store import InteractionStore, RequestClaim
@@ -65,7 +65,11 @@ class InteractionService:
         completion). `key` makes it idempotent; `draft.rep_id` is final."""
         entry = self._write_once(principal, customer_id, draft, key) if key else \
             self._append(principal, customer_id, draft, "")
-        self.customers.touch_last_contact(customer_id, entry.occurred_at)  # repeatable: a retry redoes it
+        try:
+            self.customers.touch_last_contact(customer_id, entry.occurred_at)  # repeatable: a retry redoes it
+        except NotFound:  # the customer was erased while this entry was written: it must not outlive the erase
+            self.store.erase(customer_id)
+            raise
         return entry
 
     def _append(self, principal: Principal, customer_id: str, draft: InteractionDraft, key: str) -> Interaction:
@@ -140,6 +144,18 @@ class InteractionService:
         return InteractionSummary(customer.id, last_quote=holder(state.last_quote),
                                   last_commitment=holder(state.last_commitment),
                                   last_follow_up=holder(state.last_follow_up), last_contact_at=state.last_contact_at)
+
+    # --- privacy (called by the customer service, which checked the caller) ---
+
+    def export(self, customer_id: str) -> list[dict]:
+        """The customer's whole log, oldest first, JSON-ready."""
+        return [rules.export_json(entry) for entry in self.store.oldest_first(customer_id)]
+
+    def erase(self, customer_id: str) -> None:
+        """Delete the customer's log for good (entries, buckets, head, request
+        keys), rather than blanking its text: nothing of it is kept for
+        statistics, so nothing needs to survive. Repeatable."""
+        self.store.erase(customer_id)
 
 
 def request_key(subject: str, request_id: str) -> str:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from pymongo import DeleteOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -99,19 +100,28 @@ class InteractionStore:
 
     def newest_first(self, customer_id: str, below: int) -> Iterator[Interaction]:
         """Entries with a sequence under `below`, newest first (lazily)."""
+        return (_from_entry(customer_id, doc) for doc in self._docs_newest_first(customer_id, below))
+
+    def oldest_first(self, customer_id: str) -> list[Interaction]:
+        """The whole log, in recording order."""
+        n, _doc = self.chain.top(customer_id)
+        return list(self.newest_first(customer_id, n + 1))[::-1]
+
+    def _docs_newest_first(self, customer_id: str, below: int) -> Iterator[dict]:
+        """Stored entries under `below`, newest first: a sealed bucket in one
+        read, the others (and any whose bucket is gone) entry by entry."""
         n = below - 1
         while n > 0:
             bucket = bucket_of(n)
             sealed = self.buckets.find_one({"_id": _bucket_id(customer_id, bucket)}) \
                 if seals_bucket(n) else None
             if sealed is not None:
-                for doc in reversed(sealed["entries"]):
-                    yield _from_entry(customer_id, doc)
+                yield from reversed(sealed["entries"])
                 n = bucket * BUCKET_SIZE
                 continue
             doc = self.chain.link(customer_id, n)
             if doc is not None:
-                yield _from_entry(customer_id, doc)
+                yield doc
             n -= 1
 
     def written_for(self, customer_id: str, request_key: str, since: datetime) -> Interaction | None:
@@ -145,6 +155,28 @@ class InteractionStore:
 
     def drop_request(self, customer_id: str, key: str) -> None:
         self.requests.delete_one({"_id": f"{customer_id}#{key}"})
+
+    # --- erasure ------------------------------------------------------------
+
+    def erase(self, customer_id: str) -> None:
+        """Delete the customer's log, each document by `_id` (bulk, unordered),
+        in an order that keeps what is left findable: the request keys first
+        (their ids are read from the entries), then the buckets (entries
+        stay readable one by one), the entries, and the head last (it says
+        how far the entries go). So a second call after a crash part-way
+        finishes the job. A request claim whose entry was never written (its
+        attempt crashed) cannot be found by `_id`; it holds a hash of the
+        content, not the text, and is left."""
+        n, _doc = self.chain.top(customer_id)
+        if n == 0:
+            self.chain.delete(customer_id, 0)
+            return
+        keys = {doc["request_key"] for doc in self._docs_newest_first(customer_id, n + 1) if doc.get("request_key")}
+        if keys:
+            self.requests.bulk_write([DeleteOne({"_id": f"{customer_id}#{key}"}) for key in keys], ordered=False)
+        self.buckets.bulk_write([DeleteOne({"_id": _bucket_id(customer_id, b)}) for b in range(bucket_of(n) + 1)],
+                                ordered=False)
+        self.chain.delete(customer_id, n)
 
 
 def _bucket_id(customer_id: str, bucket: int) -> str:

@@ -264,6 +264,26 @@ def new_interaction(draft: InteractionDraft, *, customer_id: str, sequence: int,
         next_follow_up=draft.next_follow_up)
 
 
+def money_json(m: Money) -> dict:
+    return {"minor_units": m.minor_units, "currency_code": m.currency_code}
+
+
+def export_json(i: Interaction) -> dict:
+    """An entry as a customer's data export shows it (JSON-ready: times as
+    ISO strings, money as minor units plus currency)."""
+    total = i.quote_total
+    return {
+        "sequence": i.sequence, "channel": i.channel, "direction": i.direction, "rep_id": i.rep_id,
+        "occurred_at": i.occurred_at.isoformat(), "recorded_at": i.recorded_at.isoformat(),
+        "recorded_by": i.recorded_by, "summary": i.summary,
+        "quote_lines": [{"item": q.item, "quantity": q.quantity, "unit_price": money_json(q.unit_price)}
+                        for q in i.quote_lines],
+        "quote_total": money_json(total) if total else None,
+        "commitments": list(i.commitments),
+        "next_follow_up": i.next_follow_up.isoformat() if i.next_follow_up else None,
+    }
+
+
 # --- "the last quote" ---------------------------------------------------------
 
 @dataclass(frozen=True)

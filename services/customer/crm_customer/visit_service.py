@@ -138,6 +138,26 @@ class VisitService:
         self.store.remove_open(visit.rep_id, visit.id)
         return visit
 
+    # --- privacy (called by the customer service, which checked the caller) ---
+
+    def export(self, customer_id: str) -> list[dict]:
+        return [rules.export_json(v) for v in self.store.of_customer(customer_id)]
+
+    def erase(self, customer_id: str) -> None:
+        """Cancel the customer's open visits and strip every visit's purpose;
+        who visited when stays (the rep's record, no personal text).
+        Repeatable: visits already stripped are skipped; a cancelled one still
+        on its rep's list (a crash before unlisting) is dropped by `list`."""
+        now = self.clock()
+        for visit in self.store.of_customer(customer_id):
+            if visit.state == "scheduled":
+                self.store.claim_outcome(visit.id, "cancelled")  # a completion from now on is refused
+            elif not visit.purpose:
+                continue
+            self.store.save(rules.erased(visit, now))
+            if visit.state == "scheduled":
+                self.store.remove_open(visit.rep_id, visit.id)
+
 
 def _cursor(position: dict) -> tuple[datetime, str]:
     try:

@@ -118,6 +118,24 @@ def same_plan(a: Visit, b: Visit) -> bool:
         (b.customer_id, b.rep_id, b.scheduled_at, b.purpose, b.recurrence_days)
 
 
+def export_json(v: Visit) -> dict:
+    """A visit as a customer's data export shows it (JSON-ready)."""
+    return {
+        "id": v.id, "rep_id": v.rep_id, "scheduled_at": v.scheduled_at.isoformat(), "purpose": v.purpose,
+        "recurrence_days": v.recurrence_days, "state": v.state, "created_at": v.created_at.isoformat(),
+        "created_by": v.created_by, "closed_at": v.closed_at.isoformat() if v.closed_at else None,
+        "interaction_sequence": v.interaction_sequence, "next_visit_id": v.next_visit_id,
+    }
+
+
+def erased(v: Visit, now: datetime) -> Visit:
+    """What remains of a visit of an erased customer: no purpose text, and
+    cancelled if it was still open."""
+    if v.state == "scheduled":
+        return replace(v, purpose="", state="cancelled", closed_at=now)
+    return replace(v, purpose="")
+
+
 # --- recurrence -------------------------------------------------------------------
 
 def next_occurrence(scheduled_at: datetime, every_days: int, done_at: datetime) -> datetime:

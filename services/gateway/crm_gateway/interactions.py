@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import contextmanager
 
 from flask import Blueprint, Response, g, jsonify, request
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -154,7 +153,7 @@ def outcome_pb(body: dict, message: pb.Interaction) -> pb.Interaction:
         message.direction = _DIRECTION_TO_PB[body["direction"]]
     if "occurred_at" in body:
         try:
-            message.occur_time.FromDatetime(parse_time(body["occurred_at"]))
+            message.occur_time.FromDatetime(timestamp(body["occurred_at"]))
         except ValueError as err:
             errors.append({"field": "occurred_at", "message": str(err)})
     message.summary = body.get("summary", "")
@@ -173,23 +172,6 @@ def outcome_pb(body: dict, message: pb.Interaction) -> pb.Interaction:
     return message
 
 
-def parse_time(raw: str):
-    """An RFC 3339 time as UTC; ValueError (with a message for the caller) when it is not one."""
-    try:
-        return timestamp(raw)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise ValueError("is out of range") from None
-
-
-@contextmanager
-def unicode_text():
-    """JSON may carry lone surrogates ("\\ud800") that protobuf cannot encode: a 422, not a 500."""
-    try:
-        yield
-    except UnicodeEncodeError:
-        raise Problem(422, "text must be valid Unicode", slug="validation") from None
-
-
 def request_id() -> str:
     """The Idempotency-Key, passed on as the service's own retry key, so a
     retry is recognised even when the gateway's replay store lost it."""
@@ -203,9 +185,7 @@ def request_id() -> str:
 def record_interaction(customer_id: str):
     require_role(WRITERS)
     body = json_body("InteractionCreate")
-    with unicode_text():
-        message = outcome_pb(body, pb.Interaction(channel=_CHANNEL_TO_PB[body["channel"]],
-                                                  rep_id=body.get("rep_id", "")))
+    message = outcome_pb(body, pb.Interaction(channel=_CHANNEL_TO_PB[body["channel"]], rep_id=body.get("rep_id", "")))
     made = call("customer", g.downstream.interactions.RecordInteraction, pb.RecordInteractionRequest(
         customer_id=customer_id[:64], interaction=message, request_id=request_id()))
     resp: Response = jsonify(interaction_json(made))

@@ -4,6 +4,7 @@ downstream call with its errors turned into problems."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import grpc
@@ -14,11 +15,16 @@ from crm_gateway.problems import Problem, from_rpc_error
 
 JSON_TYPES = ("application/json",)
 PATCH_TYPES = ("application/json", "application/merge-patch+json")
+# JSON may escape a lone UTF-16 surrogate ("\ud800"); Python decodes it to a
+# code point no UTF-8 encoder (protobuf, the logs) accepts. A valid pair
+# ("\ud83d\ude00") decodes to one character, so any surrogate left is lone.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def json_body(schema_name: str, *, patch: bool = False) -> dict:
     """The request body as a dict that satisfies the schema, or a problem:
-    415 wrong content type, 400 malformed JSON, 422 invalid content."""
+    415 wrong content type, 400 malformed JSON, 422 invalid content (lone
+    surrogates included, so no route meets text protobuf cannot encode)."""
     allowed = PATCH_TYPES if patch else JSON_TYPES
     if request.mimetype not in allowed:
         raise Problem(415, f"send the body as {' or '.join(allowed)}", slug="unsupported-media-type")
@@ -27,10 +33,29 @@ def json_body(schema_name: str, *, patch: bool = False) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise Problem(400, "the body is not valid JSON", slug="malformed-json") from None
-    errors = schemas.violations(schema_name, body)
+    errors = [{"field": path, "message": "must be valid Unicode (no lone surrogates)"}
+              for path in _lone_surrogates(body, "")] or schemas.violations(schema_name, body)
     if errors:
         raise Problem(422, "the body does not match the schema", slug="validation", errors=errors)
     return body
+
+
+def _lone_surrogates(value, path: str):
+    """Paths (as schemas.violations names them: "phones.0") of strings, or
+    of objects whose keys, hold a lone surrogate."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            yield path or "(body)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else key
+            if _SURROGATE.search(key):
+                yield path or "(body)"
+            else:
+                yield from _lone_surrogates(item, here)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _lone_surrogates(item, f"{path}.{i}" if path else str(i))
 
 
 def require_role(roles: tuple[str, ...]) -> None:
@@ -83,14 +108,18 @@ def choice(*allowed: str):
 
 
 def timestamp(raw: str) -> datetime:
-    """RFC 3339 with a time zone, e.g. 2026-01-31T08:00:00Z."""
+    """RFC 3339 with a time zone, e.g. 2026-01-31T08:00:00Z, as UTC;
+    ValueError (with a message for the caller) when it is not one."""
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError("must be an RFC 3339 date-time, e.g. 2026-01-31T08:00:00Z") from None
     if value.tzinfo is None:
         raise ValueError("must include a time zone, e.g. Z or +08:00")
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("is out of range") from None
 
 
 def query_args(parsers: dict) -> dict:

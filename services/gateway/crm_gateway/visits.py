@@ -9,10 +9,10 @@ from crm.customer.v1 import visit_service_pb2 as pb
 
 from crm_gateway import schemas
 from crm_gateway.interactions import DATE_TIME_IN, OUTCOME_FIELDS, WRITE_ERRORS, interaction_json, outcome_pb, \
-    parse_time, request_id, time_json, unicode_text
+    request_id, time_json
 from crm_gateway.openapi import COMMON, IDEMPOTENCY_PARAM, json_response, problem
 from crm_gateway.problems import Problem
-from crm_gateway.requests import call, integer, json_body, query_args, require_role, text
+from crm_gateway.requests import call, integer, json_body, query_args, require_role, text, timestamp
 
 bp = Blueprint("visits", __name__, url_prefix="/api/v1/visits")
 
@@ -95,13 +95,12 @@ def schedule_visit():
     require_role(ROLES)
     body = json_body("VisitCreate")
     try:
-        when = parse_time(body["scheduled_at"])
+        when = timestamp(body["scheduled_at"])
     except ValueError as err:
         raise Problem(422, "the body does not match the schema", slug="validation",
                       errors=[{"field": "scheduled_at", "message": str(err)}]) from None
-    with unicode_text():
-        visit = pb.Visit(customer_id=body["customer_id"], purpose=body["purpose"],
-                         recurrence_days=int(body.get("recurrence_days", 0)), rep_id=body.get("rep_id", ""))
+    visit = pb.Visit(customer_id=body["customer_id"], purpose=body["purpose"],
+                     recurrence_days=int(body.get("recurrence_days", 0)), rep_id=body.get("rep_id", ""))
     visit.schedule_time.FromDatetime(when)
     made = call("customer", g.downstream.visits.ScheduleVisit,
                 pb.ScheduleVisitRequest(visit=visit, request_id=request_id()))
@@ -114,7 +113,7 @@ def schedule_visit():
 @bp.get("")
 def list_visits():
     require_role(ROLES)
-    q = query_args({"rep_id": text(128), "due_before": parse_time, "page_size": integer(1, 200),
+    q = query_args({"rep_id": text(128), "due_before": timestamp, "page_size": integer(1, 200),
                     "page_token": text(512)})
     message = pb.ListVisitsRequest(rep_id=q.get("rep_id", ""), page_size=q.get("page_size", 50),
                                    page_token=q.get("page_token", ""))
@@ -134,8 +133,7 @@ def get_visit(visit_id: str):
 def complete_visit(visit_id: str):
     require_role(ROLES)
     body = json_body("VisitCompletion")
-    with unicode_text():
-        outcome = outcome_pb(body, ipb.Interaction())
+    outcome = outcome_pb(body, ipb.Interaction())
     done = call("customer", g.downstream.visits.CompleteVisit,
                 pb.CompleteVisitRequest(id=visit_id[:64], interaction=outcome))
     return jsonify({"visit": visit_json(done.visit), "interaction": interaction_json(done.interaction),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pymongo import DeleteOne
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -87,3 +88,13 @@ class Chain:
         """Delete link n (a superseded state), by `_id`."""
         if n > 0:
             self.links.delete_one({"_id": link_id(key, n)})
+
+    def delete(self, key: str, top: int) -> None:
+        """Delete links 1..top (`top` as read by `top()`), then the hint;
+        each by `_id`, the links in one unordered bulk write. The hint is
+        moved up to `top` first and deleted last, so after a crash part-way
+        `top()` still finds `top` and a second call finishes the job."""
+        if top > 0:
+            self._advance_hint(key, top)
+            self.links.bulk_write([DeleteOne({"_id": link_id(key, n)}) for n in range(1, top + 1)], ordered=False)
+        self.hints.delete_one({"_id": key})
