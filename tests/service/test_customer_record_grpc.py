@@ -5,7 +5,7 @@ and what each role sees."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import grpc
 import pytest
