@@ -40,7 +40,7 @@ def test_release_then_claim_moves_the_customer_through_the_pool_with_an_audit_tr
     alice, bob = rep(), rep()
     made = create(stub, phone(), as_(alice), emails=[f"{uuid.uuid4().hex[:8]}@example.com"])
     pooled = released(stub, made.id, as_(alice))
-    assert pooled.owner_id == "" and not pooled.HasField("owned_since_time")
+    assert pooled.owner_id == "" and pooled.owned_since_time.ToDatetime() >= made.owned_since_time.ToDatetime()
     # Any rep sees a pool customer, but not how to reach them, until claiming it.
     seen = get(stub, made.id, as_(bob))
     assert seen.view == pb.CUSTOMER_VIEW_POOL and not seen.phones and not seen.emails

@@ -10,7 +10,6 @@ from hypothesis import given, strategies as st
 
 from crm_customer import domain
 from crm_customer.domain import Anniversary, Consent, Customer, Profile, Region
-from crm_customer.service import _decode_page_token, _encode_page_token
 from crm_kit.auth import Principal
 from crm_kit.errors import InvalidArgument, PermissionDenied
 
@@ -233,11 +232,14 @@ def test_hand_over_gives_every_customer_to_exactly_one_rep_evenly(customer_ids, 
     assert max(loads) - min(loads) <= 1
 
 
-def test_page_tokens_round_trip_and_are_bound_to_their_query():
-    last = customer()
-    token = _encode_page_token(last, "id", "query-a")
-    assert _decode_page_token(token, "query-a") == (last.id, last.id)
-    with pytest.raises(InvalidArgument):
-        _decode_page_token(token, "query-b")
-    with pytest.raises(InvalidArgument):
-        _decode_page_token("not-a-token", "query-a")
+def test_list_matching_follows_scope_and_filters():
+    c = customer("rep-a", stage="won", tags=("vip",), region=Region("浙江", "杭州"))
+    everyone = domain.ListScope()
+    assert domain.list_matches(c, domain.ListScope(owner_id="rep-a"), domain.ListFilters(stage="won", tag="vip"))
+    assert not domain.list_matches(c, domain.ListScope(owner_id="rep-b"), domain.ListFilters())
+    assert not domain.list_matches(c, domain.ListScope(team_id="west"), domain.ListFilters())
+    assert not domain.list_matches(c, domain.ListScope(pool_only=True), domain.ListFilters())
+    assert not domain.list_matches(c, everyone, domain.ListFilters(city="宁波"))
+    assert domain.list_matches(c, everyone, domain.clean_list_filters(domain.ListFilters(name_prefix="张")))
+    assert not domain.list_matches(c, everyone, domain.ListFilters(contact_from=NOW))  # never contacted
+    assert not domain.list_matches(replace(c, erased_at=NOW), everyone, domain.ListFilters())

@@ -617,6 +617,36 @@ def clean_list_filters(f: ListFilters) -> ListFilters:
     return cleaned
 
 
+def list_matches(c: Customer, scope: ListScope, f: ListFilters) -> bool:
+    """Whether a customer belongs in a list: the same rules the store's list
+    query expresses, for lists read from an owner's book (store.py)."""
+    if c.erased_at is not None:
+        return False
+    if scope.pool_only:
+        if not c.in_pool:
+            return False
+    elif scope.owner_id is not None and c.owner_id != scope.owner_id:
+        return False
+    if scope.team_id is not None and not scope.pool_only and not (c.in_pool or c.team_id == scope.team_id):
+        return False
+    p = c.profile
+    for wanted, actual in ((f.province, p.region.province), (f.city, p.region.city), (f.level, p.level),
+                           (f.stage, p.stage)):
+        if wanted and wanted != actual:
+            return False
+    if f.tag and f.tag not in p.tags:
+        return False
+    if f.name_prefix and not sort_name(p.display_name).startswith(f.name_prefix):
+        return False
+    for moment, start, end in ((c.created_at, f.created_from, f.created_to),
+                               (c.last_contact_at, f.contact_from, f.contact_to)):
+        if (start or end) and moment is None:
+            return False
+        if (start and moment < start) or (end and moment >= end):
+            return False
+    return True
+
+
 def duplicate_relation(principal: Principal, holder_owner_id: str, key: str) -> tuple[str, str]:
     """(relation, message) for a refused duplicate, revealing nothing about
     another rep's customer beyond the fact that it exists."""

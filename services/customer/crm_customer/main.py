@@ -48,6 +48,7 @@ def build_host(settings: CustomerSettings) -> ServiceHost:
     db = settings.store.open("crm-customer")
     mongo.ensure_indexes(db, {**INDEXES, **engagement.INDEXES})
     service = CustomerService(CustomerStore(db), settings.default_phone_region, settings.protection_days)
+    service.backfill_books()  # data from before owner books existed; a no-op afterwards
     # Every replica runs it; the release is idempotent (version claims), so overlaps are harmless.
     pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
                                lambda: service.release_inactive(None))

@@ -5,8 +5,6 @@ Transport-free: the gRPC servicer translates messages and calls these.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextvars
 import hashlib
 import json
@@ -18,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from prometheus_client import Counter
 
+from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.errors import AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
     NotFound, PermissionDenied, PreconditionViolation
@@ -39,6 +38,8 @@ PENDING_WAIT_SECONDS = 0.5
 SYSTEM = "system"
 # Rounds of read-change-write when other writers keep claiming the revision first.
 MAX_WRITE_ATTEMPTS = 8
+# Book links one list call reads at most (each costs two reads by `_id`).
+BOOK_SCAN_LIMIT = 2000
 
 POOL_RELEASED = Counter("crm_customer_pool_released_total",
                         "Customers returned to the public pool because their protection period ran out.")
@@ -71,6 +72,7 @@ class CustomerService:
         for _attempt in range(3):
             holder = self.store.reserve_keys(customer.keys, customer.id, customer.owner_id)
             if holder is None:
+                self.store.add_to_books([(customer.owner_id, customer.id, customer.owned_since)])
                 self.store.insert(customer)
                 self._link_referral(customer)
                 return customer
@@ -103,6 +105,7 @@ class CustomerService:
             results.append(customer)
         granted = self.store.reserve_keys_bulk(wanted)
         inserted = [r for r in results if isinstance(r, Customer) and r.id in granted]
+        self.store.add_to_books([(c.owner_id, c.id, c.owned_since) for c in inserted])
         self.store.insert_many(inserted)
         for customer in inserted:
             self._link_referral(customer)
@@ -119,7 +122,7 @@ class CustomerService:
         owner = domain.owner_for_new_customer(principal, draft.owner_id)
         profile = domain.stamp_consent(domain.Profile(), draft.profile, now)
         return Customer(id=new_customer_id(), profile=profile, owner_id=owner, team_id=principal.team,
-                        created_at=now, updated_at=now, version=1, owned_since=now if owner else None)
+                        created_at=now, updated_at=now, version=1, owned_since=now)
 
     def _check_referrer(self, customer: Customer) -> None:
         referrer = customer.profile.referred_by
@@ -212,12 +215,71 @@ class CustomerService:
         size = page_size or DEFAULT_PAGE_SIZE
         filters = domain.clean_list_filters(filters)
         scope = domain.list_scope(principal, filters.owner_id, filters.pool)
-        fingerprint = _query_fingerprint(scope, filters)
-        page = self.store.list_page(scope, filters, _decode_page_token(page_token, fingerprint), size + 1)
-        more = len(page) > size
-        page = page[:size]
-        token = _encode_page_token(page[-1], filters.order_by, fingerprint) if more else ""
+        query = {"list": _query_fingerprint(scope, filters)}
+        position = paging.decode(page_token, query)
+        if filters.order_by == "id" and (scope.owner_id is not None or scope.pool_only):
+            page, next_position = self._list_from_book("" if scope.pool_only else scope.owner_id, scope, filters,
+                                                       size, position)
+        else:
+            after = (position["v"], position["id"]) if position else None
+            if after is not None and not (isinstance(after[0], str) and _plausible_id(after[1])):
+                raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
+            page = self.store.list_page(scope, filters, after, size + 1)
+            next_position = None
+            if len(page) > size:
+                page = page[:size]
+                last = page[-1]
+                next_position = {"v": domain.sort_name(last.profile.display_name) if filters.order_by == "name"
+                                 else last.id, "id": last.id}
+        token = paging.encode(next_position, query) if next_position else ""
         return [domain.visible(c, domain.view_for(principal, c) or domain.POOL) for c in page], token
+
+    def _list_from_book(self, holder: str, scope: domain.ListScope, filters: ListFilters, size: int,
+                        position: dict | None) -> tuple[list[Customer], dict | None]:
+        """A page of one owner's (or the pool's) customers in the order they
+        came to them, oldest first, read from their book by `_id` (no scan,
+        see store.py); arrivals during paging come at the end, so nothing is
+        skipped or repeated. At most BOOK_SCAN_LIMIT links are read per call:
+        a rare filter may return a short page with a token to go on."""
+        if position is not None and not (isinstance(position.get("n"), int) and position["n"] >= 1):
+            raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
+        n = position["n"] if position else 1
+        found: list[tuple[int, Customer]] = []
+        for n in range(n, n + BOOK_SCAN_LIMIT):
+            entry = self.store.book_entry(holder, n)
+            if entry is None:
+                return [c for _n, c in found], None  # the end of the book
+            customer = self._still_held(holder, entry)
+            if customer is not None and domain.list_matches(customer, scope, filters):
+                found.append((n, customer))
+                if len(found) > size:
+                    return [c for _n, c in found[:size]], {"n": found[size][0]}
+        return [c for _n, c in found], {"n": n + 1}
+
+    def _still_held(self, holder: str, entry: tuple[str, datetime]) -> Customer | None:
+        """The customer of a book entry, if it is still with `holder` since that arrival."""
+        customer_id, since = entry
+        customer = self._live(customer_id)
+        if customer is None or customer.owner_id != holder or (customer.owned_since or customer.created_at) != since:
+            return None
+        return customer
+
+    def _held_by(self, holder: str) -> list[str]:
+        """Ids of every customer `holder` has now, from their book."""
+        ids, n = [], 1
+        while (entry := self.store.book_entry(holder, n)) is not None:
+            if self._still_held(holder, entry) is not None:
+                ids.append(entry[0])
+            n += 1
+        return ids
+
+    def backfill_books(self) -> int:
+        """Give customers stored before books existed their book entries (once, at start-up)."""
+        if self.store.books_started():
+            return 0
+        arrivals = list(self.store.all_holders())
+        self.store.add_to_books(arrivals)
+        return len(arrivals)
 
     # --- update ---------------------------------------------------------
 
@@ -271,6 +333,8 @@ class CustomerService:
                 if not self._reclaim_if_stale(holder) or \
                         self.store.reserve_keys(added, current.id, updated.owner_id) is not None:
                     raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
+        if updated.owned_since != current.owned_since and updated.erased_at is None:
+            self.store.add_to_books([(updated.owner_id, updated.id, updated.owned_since)])
         if not self.store.claim_revision(updated, subject, change):
             self.store.release_keys(added, current.id)
             self._finish_abandoned_write(current)
@@ -313,7 +377,7 @@ class CustomerService:
     def _owner_change(principal: Principal | None, current: Customer, action: str, to_owner: str, to_team: str,
                       reason: str) -> Planned:
         now = _now()
-        updated = replace(current, owner_id=to_owner, team_id=to_team, owned_since=now if to_owner else None)
+        updated = replace(current, owner_id=to_owner, team_id=to_team, owned_since=now)
         return updated, Change(action, current.owner_id, to_owner, principal.subject if principal else SYSTEM, now,
                                reason)
 
@@ -367,7 +431,7 @@ class CustomerService:
             raise InvalidArgument(FieldViolation("to_owner_ids", "must not include the rep handing over"))
         team = self._team_for(principal, to_team)
         reason = domain.clean_text(reason, "reason", MAX_REASON)
-        plan = domain.assign_round_robin(self.store.ids_owned_by(from_owner), receivers)
+        plan = domain.assign_round_robin(self._held_by(from_owner), receivers)
         moved, skipped = 0, []
         for customer_id, receiver in plan.items():
             def mutate(current: Customer, receiver: str = receiver) -> Planned:
@@ -468,7 +532,7 @@ class CustomerService:
             self.store.erase_history(current.id, current.revision)
             now = _now()
             erased = replace(current, profile=domain.erased_profile(current.profile.kind), owner_id="",
-                             owned_since=None, erased_at=now)
+                             erased_at=now)
             return erased, Change("erase", current.owner_id, "", principal.subject, now, reason)
 
         return self._change(principal, load, mutate)
@@ -657,26 +721,6 @@ def _query_fingerprint(scope: domain.ListScope, filters: ListFilters) -> str:
                       for v in (*asdict(scope).values(), *asdict(filters).values())],
                      separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def _encode_page_token(last: Customer, order_by: str, fingerprint: str) -> str:
-    value = domain.sort_name(last.profile.display_name) if order_by == "name" else last.id
-    raw = json.dumps({"v": value, "id": last.id, "q": fingerprint}, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_page_token(token: str, fingerprint: str) -> tuple[str, str] | None:
-    """The keyset position to continue after; the token must come from the same query."""
-    if not token:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        value, last_id, same_query = data["v"], data["id"], data["q"] == fingerprint
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidArgument(FieldViolation("page_token", "is not a valid page token")) from None
-    if not same_query or not isinstance(value, str) or not _plausible_id(last_id):
-        raise InvalidArgument(FieldViolation("page_token", "does not belong to this query"))
-    return value, last_id
 
 
 # --- import rows ----------------------------------------------------------------------

@@ -26,9 +26,10 @@ from collections.abc import Callable
 
 from pymongo import DeleteOne
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 MAX_ATTEMPTS = 100
+DUPLICATE_KEY = 11000
 
 
 class ChainContention(RuntimeError):
@@ -76,6 +77,29 @@ class Chain:
                 continue
             self._advance_hint(key, n + 1)
             return n + 1, new
+        raise ChainContention(f"could not append to a chain after {MAX_ATTEMPTS} attempts")
+
+    def append_many(self, key: str, docs: list[dict]) -> int:
+        """Append `docs` as consecutive links, in order, with one bulk insert
+        per round (a round ends where another writer took a number first).
+        Returns the number of the last link written."""
+        remaining = list(docs)
+        n, _doc = self.top(key)
+        for _ in range(MAX_ATTEMPTS):
+            if not remaining:
+                return n
+            batch = [{**doc, "_id": link_id(key, n + 1 + i)} for i, doc in enumerate(remaining)]
+            try:
+                self.links.insert_many(batch, ordered=True)
+            except BulkWriteError as err:
+                if any(e.get("code") != DUPLICATE_KEY for e in err.details.get("writeErrors", [])):
+                    raise
+                done = err.details.get("nInserted", 0)
+                remaining = remaining[done:]
+                n, _doc = self._forward(key, n + done, None)
+                continue
+            self._advance_hint(key, n + len(batch))
+            return n + len(batch)
         raise ChainContention(f"could not append to a chain after {MAX_ATTEMPTS} attempts")
 
     def _advance_hint(self, key: str, n: int) -> None:

@@ -19,8 +19,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import grpc
+import pymongo
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from pymongo.errors import PyMongoError
 
 from crm_kit import context, logs, metrics
 from crm_kit.auth import AuthSettings, Principal, TokenVerifier
@@ -69,6 +71,10 @@ class ServerSettings:
         )
 
 
+# Calls with no deadline, or a longer one (bulk imports), run their store calls without one.
+MAX_STORE_TIMEOUT_SECONDS = 3600.0
+
+
 class ServiceInterceptor(grpc.ServerInterceptor):
     """Wraps every unary call: request id, auth, metrics, logs, error mapping."""
 
@@ -95,7 +101,17 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             try:
                 if not public:
                     principal_token = _principal.set(self.verifier.verify_header(md.get("authorization")))
-                return inner(request, ctx)
+                remaining = ctx.time_remaining()
+                if remaining is None or remaining > MAX_STORE_TIMEOUT_SECONDS:
+                    return inner(request, ctx)
+                # Store calls give up when the caller has: no work after the answer stopped mattering.
+                with pymongo.timeout(max(remaining, 0.001)):
+                    return inner(request, ctx)
+            except PyMongoError as err:
+                if not err.timeout:
+                    raise
+                code = grpc.StatusCode.DEADLINE_EXCEEDED
+                ctx.abort(code, "the deadline passed before the store answered")
             except DomainError as err:
                 status = to_status(err)
                 code = status.code
