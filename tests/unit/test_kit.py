@@ -99,3 +99,24 @@ def test_indexes_can_be_ensured_again_at_every_start(stores):
         assert {"a_1", "b_1"} <= set(db["things"].index_information())
     finally:
         client.close()
+
+
+def test_bulk_appends_to_several_chains_keep_every_doc_once_and_no_gaps(stores):
+    import uuid
+
+    from crm_kit import mongo
+    from crm_kit.chain import Chain, link_id
+
+    client = mongo.connect(stores.mongodb_uri, "tests")
+    try:
+        db = client[f"crm_kit_chain_{uuid.uuid4().hex[:8]}"]
+        chain = Chain(db["links"], db["hints"])
+        chain.append("a", lambda n, _prev: {"v": "first"})
+        # Another writer took link 2 of "a" and died before moving the hint.
+        db["links"].insert_one({"_id": link_id("a", 2), "v": "theirs"})
+        chain.append_to_many({"a": [{"v": "x"}, {"v": "y"}], "b": [{"v": "z"}]})
+        a_top, _ = chain.top("a")
+        assert sorted(chain.link("a", n)["v"] for n in range(1, a_top + 1)) == ["first", "theirs", "x", "y"]
+        assert [chain.link("b", n)["v"] for n in range(1, chain.top("b")[0] + 1)] == ["z"]
+    finally:
+        client.close()

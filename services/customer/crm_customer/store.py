@@ -250,8 +250,7 @@ class CustomerStore:
         by_book: dict[str, list[dict]] = {}
         for owner_id, customer_id, since in arrivals:
             by_book.setdefault(self._book(owner_id), []).append({"customer_id": customer_id, "since": since})
-        for book, links in by_book.items():
-            self.books.append_many(book, links)
+        self.books.append_to_many(by_book)
 
     def book_entry(self, owner_id: str, n: int) -> tuple[str, datetime] | None:
         link = self.books.link(self._book(owner_id), n)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pymongo import DeleteOne
+from pymongo import DeleteOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -101,6 +101,39 @@ class Chain:
             self._advance_hint(key, n + len(batch))
             return n + len(batch)
         raise ChainContention(f"could not append to a chain after {MAX_ATTEMPTS} attempts")
+
+    def append_to_many(self, docs_by_key: dict[str, list[dict]]) -> None:
+        """Append links to several chains with one bulk insert: numbers are
+        taken from each hint (one read per chain, no probing); a number some
+        other writer holds already fails alone, and those links are appended
+        again one chain at a time. Every doc ends up in exactly one link and
+        the chains stay without gaps (each number tried is taken by someone)."""
+        planned: list[tuple[str, dict]] = []
+        tops: dict[str, int] = {}
+        for key, docs in docs_by_key.items():
+            hint = self.hints.find_one({"_id": key})
+            start = hint["top"] if hint else 0
+            tops[key] = start + len(docs)
+            planned += [(key, {**doc, "_id": link_id(key, start + 1 + i)}) for i, doc in enumerate(docs)]
+        if not planned:
+            return
+        retry: dict[str, list[dict]] = {}
+        try:
+            self.links.insert_many([doc for _key, doc in planned], ordered=False)
+        except BulkWriteError as err:
+            for error in err.details.get("writeErrors", []):
+                if error.get("code") != DUPLICATE_KEY:
+                    raise
+                key, doc = planned[error["index"]]
+                retry.setdefault(key, []).append({k: v for k, v in doc.items() if k != "_id"})
+        try:
+            self.hints.bulk_write([UpdateOne({"_id": key}, {"$max": {"top": top}}, upsert=True)
+                                   for key, top in tops.items()], ordered=False)
+        except BulkWriteError:  # two first writers upserted one hint at once: the document exists now
+            for key, top in tops.items():
+                self._advance_hint(key, top)
+        for key, docs in retry.items():
+            self.append_many(key, docs)
 
     def _advance_hint(self, key: str, n: int) -> None:
         try:
