@@ -87,3 +87,18 @@ def test_customers_stored_before_books_existed_are_backfilled_once(stores):
     finally:
         client.close()
 
+
+
+def test_a_managers_team_list_and_an_admins_full_list_come_from_their_books(stub, phone):
+    team = f"team-{uuid.uuid4().hex[:6]}"
+    alice, bob = rep(), rep()
+    first = create(stub, phone(), as_(alice, team=team)).id
+    second = create(stub, phone(), as_(bob, team=team)).id
+    elsewhere = create(stub, phone(), as_(rep(), team="team-other")).id
+    manager = as_("boss-t", "manager", team=team)
+    assert listed(stub, manager, page_size=1) == [first, second]
+    stub.TransferCustomer(pb.TransferCustomerRequest(id=first, to_owner_id=rep(), to_team_id="team-other"),
+                          metadata=as_("root", "admin"))
+    assert listed(stub, manager) == [second]
+    everyone = listed(stub, as_("root", "admin"))
+    assert everyone.index(first) < everyone.index(second) < everyone.index(elsewhere)  # creation order

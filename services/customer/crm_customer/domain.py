@@ -647,6 +647,50 @@ def list_matches(c: Customer, scope: ListScope, f: ListFilters) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Book:
+    """A list kept as arrivals (store.py, "books"): one per owner, the pool,
+    each team, and every customer ever created ("all")."""
+
+    kind: str  # owner | pool | team | all
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+def books_on_arrival(c: Customer) -> list[Book]:
+    """Where a customer is noted when it comes to an owner (or the pool)."""
+    books = [Book("owner", c.owner_id) if c.owner_id else Book("pool")]
+    if c.team_id:
+        books.append(Book("team", c.team_id))
+    return books
+
+
+def book_for_list(scope: ListScope) -> Book:
+    if scope.pool_only:
+        return Book("pool")
+    if scope.owner_id is not None:
+        return Book("owner", scope.owner_id)
+    if scope.team_id is not None:
+        return Book("team", scope.team_id)
+    return Book("all")
+
+
+def still_in_book(book: Book, c: Customer, since: datetime) -> bool:
+    """Whether a book entry (an arrival at `since`) still stands: the customer
+    is still there, since that very arrival (a later move away and back adds
+    a new entry; this one stops counting)."""
+    if book.kind == "all":
+        return c.created_at == since
+    if (c.owned_since or c.created_at) != since:
+        return False
+    if book.kind == "team":
+        return c.team_id == book.name
+    return c.owner_id == (book.name if book.kind == "owner" else "")
+
+
 def duplicate_relation(principal: Principal, holder_owner_id: str, key: str) -> tuple[str, str]:
     """(relation, message) for a refused duplicate, revealing nothing about
     another rep's customer beyond the fact that it exists."""

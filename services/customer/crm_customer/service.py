@@ -72,7 +72,7 @@ class CustomerService:
         for _attempt in range(3):
             holder = self.store.reserve_keys(customer.keys, customer.id, customer.owner_id)
             if holder is None:
-                self.store.add_to_books([(customer.owner_id, customer.id, customer.owned_since)])
+                self.store.add_to_books(_arrivals(customer, created=True))
                 self.store.insert(customer)
                 self._link_referral(customer)
                 return customer
@@ -105,7 +105,7 @@ class CustomerService:
             results.append(customer)
         granted = self.store.reserve_keys_bulk(wanted)
         inserted = [r for r in results if isinstance(r, Customer) and r.id in granted]
-        self.store.add_to_books([(c.owner_id, c.id, c.owned_since) for c in inserted])
+        self.store.add_to_books([entry for c in inserted for entry in _arrivals(c, created=True)])
         self.store.insert_many(inserted)
         for customer in inserted:
             self._link_referral(customer)
@@ -217,9 +217,8 @@ class CustomerService:
         scope = domain.list_scope(principal, filters.owner_id, filters.pool)
         query = {"list": _query_fingerprint(scope, filters)}
         position = paging.decode(page_token, query)
-        if filters.order_by == "id" and (scope.owner_id is not None or scope.pool_only):
-            page, next_position = self._list_from_book("" if scope.pool_only else scope.owner_id, scope, filters,
-                                                       size, position)
+        if filters.order_by == "id":
+            page, next_position = self._list_from_book(domain.book_for_list(scope), scope, filters, size, position)
         else:
             after = (position["v"], position["id"]) if position else None
             if after is not None and not (isinstance(after[0], str) and _plausible_id(after[1])):
@@ -234,10 +233,10 @@ class CustomerService:
         token = paging.encode(next_position, query) if next_position else ""
         return [domain.visible(c, domain.view_for(principal, c) or domain.POOL) for c in page], token
 
-    def _list_from_book(self, holder: str, scope: domain.ListScope, filters: ListFilters, size: int,
+    def _list_from_book(self, book: domain.Book, scope: domain.ListScope, filters: ListFilters, size: int,
                         position: dict | None) -> tuple[list[Customer], dict | None]:
-        """A page of one owner's (or the pool's) customers in the order they
-        came to them, oldest first, read from their book by `_id` (no scan,
+        """A page of a book's customers in the order they came there (for
+        "all": were created), oldest first, read by `_id` (no scan,
         see store.py); arrivals during paging come at the end, so nothing is
         skipped or repeated. At most BOOK_SCAN_LIMIT links are read per call:
         a rare filter may return a short page with a token to go on."""
@@ -246,29 +245,27 @@ class CustomerService:
         n = position["n"] if position else 1
         found: list[tuple[int, Customer]] = []
         for n in range(n, n + BOOK_SCAN_LIMIT):
-            entry = self.store.book_entry(holder, n)
+            entry = self.store.book_entry(book.key, n)
             if entry is None:
                 return [c for _n, c in found], None  # the end of the book
-            customer = self._still_held(holder, entry)
+            customer = self._in_book(book, entry)
             if customer is not None and domain.list_matches(customer, scope, filters):
                 found.append((n, customer))
                 if len(found) > size:
                     return [c for _n, c in found[:size]], {"n": found[size][0]}
         return [c for _n, c in found], {"n": n + 1}
 
-    def _still_held(self, holder: str, entry: tuple[str, datetime]) -> Customer | None:
-        """The customer of a book entry, if it is still with `holder` since that arrival."""
+    def _in_book(self, book: domain.Book, entry: tuple[str, datetime]) -> Customer | None:
+        """The customer of a book entry, if the entry still stands."""
         customer_id, since = entry
         customer = self._live(customer_id)
-        if customer is None or customer.owner_id != holder or (customer.owned_since or customer.created_at) != since:
-            return None
-        return customer
+        return customer if customer is not None and domain.still_in_book(book, customer, since) else None
 
-    def _held_by(self, holder: str) -> list[str]:
-        """Ids of every customer `holder` has now, from their book."""
-        ids, n = [], 1
-        while (entry := self.store.book_entry(holder, n)) is not None:
-            if self._still_held(holder, entry) is not None:
+    def _held_by(self, owner_id: str) -> list[str]:
+        """Ids of every customer the owner has now, from their book."""
+        book, ids, n = domain.Book("owner", owner_id), [], 1
+        while (entry := self.store.book_entry(book.key, n)) is not None:
+            if self._in_book(book, entry) is not None:
                 ids.append(entry[0])
             n += 1
         return ids
@@ -277,9 +274,9 @@ class CustomerService:
         """Give customers stored before books existed their book entries (once, at start-up)."""
         if self.store.books_started():
             return 0
-        arrivals = list(self.store.all_holders())
-        self.store.add_to_books(arrivals)
-        return len(arrivals)
+        customers = list(self.store.all_live())
+        self.store.add_to_books([entry for c in customers for entry in _arrivals(c, created=True)])
+        return len(customers)
 
     # --- update ---------------------------------------------------------
 
@@ -334,7 +331,7 @@ class CustomerService:
                         self.store.reserve_keys(added, current.id, updated.owner_id) is not None:
                     raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
         if updated.owned_since != current.owned_since and updated.erased_at is None:
-            self.store.add_to_books([(updated.owner_id, updated.id, updated.owned_since)])
+            self.store.add_to_books(_arrivals(updated))
         if not self.store.claim_revision(updated, subject, change):
             self.store.release_keys(added, current.id)
             self._finish_abandoned_write(current)
@@ -674,6 +671,13 @@ class CustomerService:
         holder = self.store.key_holder(key)
         customer = self._live(holder.customer_id) if holder else None
         return customer if customer is not None and key in customer.keys else None
+
+
+def _arrivals(c: Customer, created: bool = False) -> list[tuple[str, str, datetime]]:
+    """Book entries for a customer that came to its owner (and team); a new one is also in "all"."""
+    since = c.owned_since or c.created_at
+    entries = [(book.key, c.id, since) for book in domain.books_on_arrival(c)]
+    return entries + [(domain.Book("all").key, c.id, c.created_at)] if created else entries
 
 
 # What a mutation plans: the new state and, for ownership changes, the audit record.

@@ -234,35 +234,30 @@ class CustomerStore:
     #
     # A list sorted on the server reads and decodes every document on
     # FerretDB's SQLite back end (16 s for one page at 100,000 customers).
-    # So each owner (and the pool) has a book: an insert-only chain of
-    # {customer_id, since} links, appended when a customer comes to them
-    # (before the customer write, so a crash leaves at most a stale link).
-    # A link counts while the customer is still there since that moment
-    # (owner_id and owned_since match): moving away and back adds a new link,
-    # and the old one stops counting.
+    # So each owner, the pool, each team and "all" have a book: an
+    # insert-only chain of {customer_id, since} links, appended when a
+    # customer comes to them (before the customer write, so a crash leaves at
+    # most a stale link). Which links still count is a domain rule
+    # (domain.still_in_book).
 
-    @staticmethod
-    def _book(owner_id: str) -> str:
-        return f"owner:{owner_id}" if owner_id else "pool"
-
-    def add_to_books(self, arrivals: list[tuple[str, str, datetime]]) -> None:
-        """Record (owner_id or "" for the pool, customer_id, since) arrivals, one bulk append per book."""
+    def add_to_books(self, entries: list[tuple[str, str, datetime]]) -> None:
+        """Note (book key, customer_id, since) arrivals, one bulk insert for all books."""
         by_book: dict[str, list[dict]] = {}
-        for owner_id, customer_id, since in arrivals:
-            by_book.setdefault(self._book(owner_id), []).append({"customer_id": customer_id, "since": since})
+        for book, customer_id, since in entries:
+            by_book.setdefault(book, []).append({"customer_id": customer_id, "since": since})
         self.books.append_to_many(by_book)
 
-    def book_entry(self, owner_id: str, n: int) -> tuple[str, datetime] | None:
-        link = self.books.link(self._book(owner_id), n)
+    def book_entry(self, book: str, n: int) -> tuple[str, datetime] | None:
+        link = self.books.link(book, n)
         return (link["customer_id"], link["since"]) if link else None
 
     def books_started(self) -> bool:
         return self.db["customer_books"].find_one({}) is not None or self.customers.find_one({}) is None
 
-    def all_holders(self) -> Iterator[tuple[str, str, datetime]]:
-        """(owner_id, customer_id, since) of every live customer, for a one-off backfill (a scan)."""
-        for doc in self.customers.find({"erased_at": None}, {"owner_id": 1, "owned_since": 1, "created_at": 1}):
-            yield doc.get("owner_id", ""), doc["_id"], doc.get("owned_since") or doc["created_at"]
+    def all_live(self) -> Iterator[Customer]:
+        """Every live customer, in creation order, for a one-off backfill (a scan)."""
+        for doc in self.customers.find({"erased_at": None}).sort("_id", ASCENDING):
+            yield _from_doc(doc)
 
     # --- referrals: an insert-only chain per referrer (concurrent $addToSet
     # upserts lose elements on FerretDB), so "whom did X refer" goes by `_id` --

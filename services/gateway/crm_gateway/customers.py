@@ -289,11 +289,11 @@ PATHS = {
         },
         "get": {
             "operationId": "listCustomers", "summary": "List customers you may see",
-            "description": "Cursor-paginated, oldest first: one owner's customers (owner_id, or a rep's own) and "
-                           "the pool in the order they came there, other lists in creation order, or by name "
-                           "(order_by=name: pinyin for Chinese names). Reps get their own customers (pool=true: "
-                           "the pool, summary fields only); managers their team and the pool; admins everyone. "
-                           "Lists that name no owner (and order_by=name) scan on FerretDB's SQLite back end.",
+            "description": "Cursor-paginated, oldest first, in the order customers came to the owner, the pool "
+                           "or the team (admins' full list: creation order), or by name (order_by=name: pinyin "
+                           "for Chinese names). Reps get their own customers (pool=true: the pool, summary fields "
+                           "only); managers their team and the pool; admins everyone. order_by=name scans on "
+                           "FerretDB's SQLite back end.",
             "parameters": [
                 _query_param("owner_id", {"type": "string", "maxLength": 128}),
                 _query_param("pool", {"type": "boolean"}, "Only customers in the public pool."),
