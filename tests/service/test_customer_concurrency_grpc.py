@@ -93,3 +93,22 @@ def test_a_referral_moved_to_another_referrer_is_listed_once_under_the_new_one(s
         update_mask=field_mask_pb2.FieldMask(paths=["referred_by"]), etag=friend.etag), metadata=as_())
     assert list(stub.ListReferrals(pb.ListReferralsRequest(id=first.id), metadata=as_()).referred_ids) == []
     assert list(stub.ListReferrals(pb.ListReferralsRequest(id=second.id), metadata=as_()).referred_ids) == [friend.id]
+
+
+def test_a_phone_added_by_an_update_while_another_rep_creates_it_ends_up_with_one_customer(stub, phone, customer_db):
+    for _round in range(3):
+        existing = create(stub, phone(), as_("rep-a"))
+        contested = phone()
+
+        def attempt(i):
+            if i % 2:
+                return stub.UpdateCustomer(pb.UpdateCustomerRequest(
+                    customer=pb.Customer(id=existing.id, phones=[existing.phones[0], contested]),
+                    update_mask=field_mask_pb2.FieldMask(paths=["phones"])), metadata=as_("rep-a")).id
+            return create(stub, contested, as_("rep-b")).id
+
+        race(6, attempt)
+        holders = [d["_id"] for d in customer_db.customers.find({"phones": contested}, {"_id": 1})]
+        assert len(holders) == 1
+        found = stub.LookupCustomer(pb.LookupCustomerRequest(phone=contested), metadata=as_("root", "admin"))
+        assert found.id == holders[0]

@@ -72,9 +72,10 @@ class CustomerService:
         for _attempt in range(3):
             holder = self.store.reserve_keys(customer.keys, customer.id, customer.owner_id)
             if holder is None:
+                # Book entry and referral link first: a crash then leaves a stale link, never a lost one.
                 self.store.add_to_books(_arrivals(customer, created=True))
-                self.store.insert(customer)
                 self._link_referral(customer)
+                self.store.insert(customer)
                 return customer
             if not self._reclaim_if_stale(holder):
                 raise self._duplicate(principal, holder)
@@ -106,9 +107,9 @@ class CustomerService:
         granted = self.store.reserve_keys_bulk(wanted)
         inserted = [r for r in results if isinstance(r, Customer) and r.id in granted]
         self.store.add_to_books([entry for c in inserted for entry in _arrivals(c, created=True)])
-        self.store.insert_many(inserted)
         for customer in inserted:
             self._link_referral(customer)
+        self.store.insert_many(inserted)
         for i, item in enumerate(results):
             if isinstance(item, Customer) and item.id not in granted:
                 try:
@@ -134,18 +135,22 @@ class CustomerService:
             self.store.add_referral(customer.profile.referred_by, customer.id)
 
     def _reclaim_if_stale(self, holder: KeyHolder) -> bool:
-        """True when the key was left by a crashed or superseded write and is now free."""
+        """True when the key was left behind and is now free: its customer was
+        never written (a crashed create), or was written after the key was
+        made without listing it (a changed phone, an erase). A key newer than
+        its customer's last write may belong to a write still in flight: wait
+        for it a moment, and take it over only once clearly abandoned."""
         deadline = time.monotonic() + PENDING_WAIT_SECONDS
         while True:
             customer = self.store.get(holder.customer_id) if holder.customer_id else None
-            if customer is not None:
-                if holder.key in customer.keys:
-                    return False  # a real, live duplicate
-                return self.store.drop_stale_key(holder)  # left over from a change or an erase
-            if datetime.now(timezone.utc) - holder.created_at > ABANDONED_AFTER:
+            if customer is not None and customer.erased_at is None and holder.key in customer.keys:
+                return False  # a real, live duplicate
+            superseded = customer is not None and customer.updated_at > holder.created_at
+            abandoned = datetime.now(timezone.utc) - holder.created_at > ABANDONED_AFTER
+            if superseded or abandoned:
                 return self.store.drop_stale_key(holder)
             if time.monotonic() > deadline:
-                return False  # a concurrent create holds it
+                return False  # a concurrent write holds it
             time.sleep(0.02)
 
     def _duplicate(self, principal: Principal, holder: KeyHolder) -> AlreadyExists:
@@ -220,7 +225,7 @@ class CustomerService:
         if filters.order_by == "id":
             page, next_position = self._list_from_book(domain.book_for_list(scope), scope, filters, size, position)
         else:
-            after = (position["v"], position["id"]) if position else None
+            after = (position.get("v"), position.get("id")) if position else None
             if after is not None and not (isinstance(after[0], str) and _plausible_id(after[1])):
                 raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
             page = self.store.list_page(scope, filters, after, size + 1)
@@ -272,8 +277,8 @@ class CustomerService:
 
     def backfill_books(self) -> int:
         """Give customers stored before books existed their book entries (once, at start-up)."""
-        if self.store.books_started():
-            return 0
+        if self.store.books_started() or not self.store.claim_backfill():
+            return 0  # books exist, or another replica is filling them
         customers = list(self.store.all_live())
         self.store.add_to_books([entry for c in customers for entry in _arrivals(c, created=True)])
         return len(customers)
@@ -289,11 +294,10 @@ class CustomerService:
             updated = replace(current, profile=domain.stamp_consent(current.profile, profile, _now()))
             if updated.profile.referred_by != current.profile.referred_by:
                 self._check_referrer(updated)
+                self._link_referral(updated)  # before the write; a link that does not stand is filtered out
             return updated, None
 
-        saved = self._change(principal, lambda: self._writable(principal, customer_id), mutate)
-        self._link_referral(saved)
-        return saved
+        return self._change(principal, lambda: self._writable(principal, customer_id), mutate)
 
     def _change(self, principal: Principal | None, load: Callable[[], Customer],
                 mutate: Callable[[Customer], Planned]) -> Customer:
@@ -301,7 +305,7 @@ class CustomerService:
         first (an interaction moving the last-contact time, say), read again
         and redo: `mutate` checks its preconditions (the ETag among them)
         against the fresh state. `mutate` returns None when nothing is to change."""
-        for _attempt in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_WRITE_ATTEMPTS):
             current = load()
             planned = mutate(current)
             if planned is None:
@@ -309,8 +313,10 @@ class CustomerService:
             try:
                 return self._commit(principal, current, *planned)
             except _RevisionTaken:
-                continue
-        raise _stale(current.id)
+                time.sleep(min(0.005 * 2 ** attempt, 0.2))  # let the winner finish its write
+        raise FailedPrecondition(
+            [PreconditionViolation("CONFLICT", f"customers/{current.id}", "too many concurrent changes")],
+            "the customer is being changed by others right now; retry")
 
     def _commit(self, principal: Principal | None, current: Customer, updated: Customer,
                 change: Change | None = None) -> Customer:
@@ -323,17 +329,18 @@ class CustomerService:
         if visible:
             updated = replace(updated, version=current.version + 1, updated_at=_now())
         subject = principal.subject if principal else SYSTEM
-        added = tuple(k for k in updated.keys if k not in current.keys)
-        if added:
-            holder = self.store.reserve_keys(added, current.id, updated.owner_id)
-            if holder is not None:
-                if not self._reclaim_if_stale(holder) or \
-                        self.store.reserve_keys(added, current.id, updated.owner_id) is not None:
-                    raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
+        for key in (k for k in updated.keys if k not in current.keys):
+            holder = self.store.reserve_keys((key,), current.id, updated.owner_id)
+            if holder is None or holder.customer_id == current.id:
+                continue  # ours now, or reserved by a concurrent write of this very customer
+            if not self._reclaim_if_stale(holder) or \
+                    self.store.reserve_keys((key,), current.id, updated.owner_id) is not None:
+                raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
         if updated.owned_since != current.owned_since and updated.erased_at is None:
             self.store.add_to_books(_arrivals(updated))
         if not self.store.claim_revision(updated, subject, change):
-            self.store.release_keys(added, current.id)
+            # New keys stay: a concurrent winner may list them too. Those it does
+            # not list are superseded by its write, and free for the next taker.
             self._finish_abandoned_write(current)
             raise _RevisionTaken()
         self.store.write(updated)
@@ -428,7 +435,10 @@ class CustomerService:
             raise InvalidArgument(FieldViolation("to_owner_ids", "must not include the rep handing over"))
         team = self._team_for(principal, to_team)
         reason = domain.clean_text(reason, "reason", MAX_REASON)
-        plan = domain.assign_round_robin(self._held_by(from_owner), receivers)
+        # Only customers the caller may change are planned (and named when skipped).
+        mine = [cid for cid in self._held_by(from_owner)
+                if (c := self._live(cid)) is not None and domain.can_write(principal, c)]
+        plan = domain.assign_round_robin(mine, receivers)
         moved, skipped = 0, []
         for customer_id, receiver in plan.items():
             def mutate(current: Customer, receiver: str = receiver) -> Planned:
@@ -485,7 +495,8 @@ class CustomerService:
         if view != domain.FULL:
             raise NotFound("customer", customer_id)
         referred = [cid for cid in self.store.referred_by(customer.id)
-                    if (other := self._live(cid)) is not None and other.profile.referred_by == customer.id]
+                    if (other := self._live(cid)) is not None and other.profile.referred_by == customer.id
+                    and domain.view_for(principal, other) is not None]
         return customer.profile.referred_by, referred
 
     # --- privacy --------------------------------------------------------

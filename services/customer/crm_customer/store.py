@@ -22,6 +22,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_kit.chain import Chain
+from crm_kit.mongo import within_caller_deadline
 
 from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, ListScope, Preference, Profile, \
     Region, sort_name
@@ -142,8 +143,15 @@ class CustomerStore:
             self.keys.update_one({"_id": key}, {"$set": {"owner_id": owner_id}})
 
     def drop_stale_key(self, holder: KeyHolder) -> bool:
-        """Remove a key whose customer never got written (its creator crashed)."""
-        return self.keys.delete_one({"_id": holder.key, "customer_id": holder.customer_id}).deleted_count == 1
+        """Remove a stale key, if it is still the one seen: read, compare, then
+        delete by `_id` alone (a conditional delete is a scan on FerretDB)."""
+        current = self.key_holder(holder.key)
+        if current is None:
+            return True
+        if (current.customer_id, current.created_at) != (holder.customer_id, holder.created_at):
+            return False
+        self.keys.delete_one({"_id": holder.key})
+        return True
 
     # --- customers ------------------------------------------------------
 
@@ -216,7 +224,11 @@ class CustomerStore:
     def list_page(self, scope: ListScope, f: ListFilters, after: tuple[str, str] | None, limit: int) -> list[Customer]:
         """`after` is the keyset position (sort value, id) to continue from."""
         sort_field = "sort_name" if f.order_by == "name" else "_id"
-        cursor = self.customers.find(_list_filter(scope, f, after, sort_field))
+        with within_caller_deadline():
+            return self._sorted_page(_list_filter(scope, f, after, sort_field), sort_field, limit)
+
+    def _sorted_page(self, query: dict, sort_field: str, limit: int) -> list[Customer]:
+        cursor = self.customers.find(query)
         cursor = cursor.sort([(sort_field, ASCENDING), ("_id", ASCENDING)] if sort_field != "_id" else [("_id", ASCENDING)])
         return [_from_doc(d) for d in cursor.limit(limit)]
 
@@ -253,6 +265,14 @@ class CustomerStore:
 
     def books_started(self) -> bool:
         return self.db["customer_books"].find_one({}) is not None or self.customers.find_one({}) is None
+
+    def claim_backfill(self) -> bool:
+        """One replica fills the books from older data: the first to insert this marker."""
+        try:
+            self.db["customer_books"].insert_one({"_id": "(backfill)", "top": 0})
+            return True
+        except DuplicateKeyError:
+            return False
 
     def all_live(self) -> Iterator[Customer]:
         """Every live customer, in creation order, for a one-off backfill (a scan)."""

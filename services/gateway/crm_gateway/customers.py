@@ -147,6 +147,8 @@ def update_customer(customer_id: str):
                       slug="if-match-required")
     body = json_body("CustomerPatch", patch=True)
     etag = if_match.strip().removeprefix("W/").strip('"')
+    if not etag:
+        raise Problem(428, "If-Match must carry the ETag you read", slug="if-match-required")
     update = pb.UpdateCustomerRequest(
         customer=_to_pb(body), update_mask=field_mask_pb2.FieldMask(paths=sorted(body)), etag=etag)
     update.customer.id = customer_id[:64]

@@ -12,6 +12,8 @@ from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 bearer_token: ContextVar[str] = ContextVar("bearer_token", default="")
+# time.monotonic() by which the caller stops waiting for this call (None: no deadline).
+deadline: ContextVar[float | None] = ContextVar("deadline", default=None)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 

@@ -19,7 +19,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import grpc
-import pymongo
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from pymongo.errors import PyMongoError
@@ -71,10 +70,6 @@ class ServerSettings:
         )
 
 
-# Calls with no deadline, or a longer one (bulk imports), run their store calls without one.
-MAX_STORE_TIMEOUT_SECONDS = 3600.0
-
-
 class ServiceInterceptor(grpc.ServerInterceptor):
     """Wraps every unary call: request id, auth, metrics, logs, error mapping."""
 
@@ -102,11 +97,11 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 if not public:
                     principal_token = _principal.set(self.verifier.verify_header(md.get("authorization")))
                 remaining = ctx.time_remaining()
-                if remaining is None or remaining > MAX_STORE_TIMEOUT_SECONDS:
+                deadline_token = context.deadline.set(None if remaining is None else time.monotonic() + remaining)
+                try:
                     return inner(request, ctx)
-                # Store calls give up when the caller has: no work after the answer stopped mattering.
-                with pymongo.timeout(max(remaining, 0.001)):
-                    return inner(request, ctx)
+                finally:
+                    context.deadline.reset(deadline_token)
             except PyMongoError as err:
                 if not err.timeout:
                     raise

@@ -7,12 +7,15 @@ Every command's latency lands in `store_command_seconds`.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pymongo
 from pymongo import IndexModel, MongoClient, monitoring
 from pymongo.database import Database
 
-from crm_kit import metrics
+from crm_kit import context, metrics
 from crm_kit.settings import env_str, env_url
 
 
@@ -43,6 +46,20 @@ def connect(uri: str, app_name: str) -> MongoClient:
         serverSelectionTimeoutMS=5000, connectTimeoutMS=3000, socketTimeoutMS=10000,
         maxPoolSize=64, event_listeners=[_CommandMetrics()],
     )
+
+
+@contextmanager
+def within_caller_deadline():
+    """Give up a long read when the gRPC caller has (no scan running on for
+    an answer nobody waits for). Only for reads: a write that a revision
+    claim promised must land whatever the caller does."""
+    deadline = context.deadline.get()
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if remaining is None or remaining > 3600:
+        yield
+        return
+    with pymongo.timeout(max(remaining, 0.001)):
+        yield
 
 
 def ensure_indexes(db: Database, indexes: dict[str, list[IndexModel]]) -> None:
