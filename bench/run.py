@@ -399,27 +399,11 @@ class Bench:
         """Latency of one request at a time for operations that are not on the
         hot path, at full size: an owner-filtered list page (a scan on
         FerretDB/SQLite) and a partial update (writes by `_id` only)."""
-        def timed(method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[float, int]:
-            request = urllib.request.Request(self.platform.gateway_url + path, method=method,
-                                             data=json.dumps(body).encode() if body else None)
-            request.add_header("Authorization", f"Bearer {self.token}")
-            request.add_header("Content-Type", "application/json")
-            for name, value in (headers or {}).items():
-                request.add_header(name, value)
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=60) as resp:
-                    resp.read()
-                    status = resp.status
-            except urllib.error.HTTPError as err:
-                status = err.code
-            return (time.perf_counter() - started) * 1000, status
-
         rows = []
         probes = {
-            "GET /api/v1/customers?owner_id=rep-001&page_size=50": lambda i: timed(
+            "GET /api/v1/customers?owner_id=rep-001&page_size=50": lambda i: self._timed(
                 "GET", "/api/v1/customers?owner_id=rep-001&page_size=50"),
-            "PATCH /api/v1/customers/{id} (display_name)": lambda i: timed(
+            "PATCH /api/v1/customers/{id} (display_name)": lambda i: self._timed(
                 "PATCH", f"/api/v1/customers/{self.ids[i]}", {"display_name": f"bench {i}"}, {"If-Match": '"1"'}),
         }
         for label, probe in probes.items():
@@ -449,9 +433,15 @@ class Bench:
         return "wrk", functools.partial(wrk_post_load, self.wrk, self.platform.gateway_url, paths_file, self.token,
                                         body_file)
 
-    def _timed_get(self, path: str) -> tuple[float, int]:
-        request = urllib.request.Request(self.platform.gateway_url + path)
+    def _timed(self, method: str, path: str, body: dict | None = None,
+               headers: dict | None = None) -> tuple[float, int]:
+        """(milliseconds, status) of one request through the gateway."""
+        request = urllib.request.Request(self.platform.gateway_url + path, method=method,
+                                         data=json.dumps(body).encode() if body else None)
         request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=120) as resp:
@@ -472,12 +462,12 @@ class Bench:
                  for _ in range(self.args.list_repeats)]
         label = "gateway GET /api/v1/customers?owner_id=&stage= (1 client; the owner's book)"
         self.settle()
-        self._timed_get(paths[0])  # warm-up
+        self._timed("GET", paths[0])  # warm-up
         log(f"(f) {label}: {len(paths)} requests, one at a time")
         groups = self.platform.pids()
         cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
         started = time.monotonic()
-        samples = [self._timed_get(path) for path in paths]
+        samples = [self._timed("GET", path) for path in paths]
         elapsed = time.monotonic() - started
         millis = sorted(ms for ms, _ in samples)
         result = Result(key="f", label=label, tool="python urllib, 1 client", requests=len(samples),

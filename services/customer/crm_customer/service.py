@@ -247,33 +247,34 @@ class CustomerService:
         a rare filter may return a short page with a token to go on."""
         if position is not None and not (isinstance(position.get("n"), int) and position["n"] >= 1):
             raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
-        n = position["n"] if position else 1
+        start = position["n"] if position else 1
         found: list[tuple[int, Customer]] = []
-        for n in range(n, n + BOOK_SCAN_LIMIT):
-            entry = self.store.book_entry(book.key, n)
-            if entry is None:
-                return [c for _n, c in found], None  # the end of the book
-            customer = self._in_book(book, entry)
+        last = start - 1
+        for last, customer in self._walk_book(book, start, BOOK_SCAN_LIMIT):
             if customer is not None and domain.list_matches(customer, scope, filters):
-                found.append((n, customer))
+                found.append((last, customer))
                 if len(found) > size:
                     return [c for _n, c in found[:size]], {"n": found[size][0]}
-        return [c for _n, c in found], {"n": n + 1}
+        if last < start + BOOK_SCAN_LIMIT - 1:
+            return [c for _n, c in found], None  # the end of the book
+        return [c for _n, c in found], {"n": last + 1}
+
+    def _walk_book(self, book: domain.Book, start: int = 1, limit: int | None = None):
+        """(number, customer) of each entry from `start` to the end of the book
+        (at most `limit` entries); the customer is None where the entry no longer stands."""
+        n = start
+        while limit is None or n < start + limit:
+            entry = self.store.book_entry(book.key, n)
+            if entry is None:
+                return
+            yield n, self._in_book(book, entry)
+            n += 1
 
     def _in_book(self, book: domain.Book, entry: tuple[str, datetime]) -> Customer | None:
         """The customer of a book entry, if the entry still stands."""
         customer_id, since = entry
         customer = self._live(customer_id)
         return customer if customer is not None and domain.still_in_book(book, customer, since) else None
-
-    def _held_by(self, owner_id: str) -> list[str]:
-        """Ids of every customer the owner has now, from their book."""
-        book, ids, n = domain.Book("owner", owner_id), [], 1
-        while (entry := self.store.book_entry(book.key, n)) is not None:
-            if self._in_book(book, entry) is not None:
-                ids.append(entry[0])
-            n += 1
-        return ids
 
     def backfill_books(self) -> int:
         """Give customers stored before books existed their book entries (once, at start-up)."""
@@ -436,8 +437,8 @@ class CustomerService:
         team = self._team_for(principal, to_team)
         reason = domain.clean_text(reason, "reason", MAX_REASON)
         # Only customers the caller may change are planned (and named when skipped).
-        mine = [cid for cid in self._held_by(from_owner)
-                if (c := self._live(cid)) is not None and domain.can_write(principal, c)]
+        mine = [c.id for _n, c in self._walk_book(domain.Book("owner", from_owner))
+                if c is not None and domain.can_write(principal, c)]
         plan = domain.assign_round_robin(mine, receivers)
         moved, skipped = 0, []
         for customer_id, receiver in plan.items():
