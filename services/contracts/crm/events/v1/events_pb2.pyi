@@ -1,0 +1,115 @@
+import datetime
+
+from google.protobuf import any_pb2 as _any_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Envelope(_message.Message):
+    __slots__ = ("event_id", "type", "occurred_at", "producer", "subject_id", "request_id", "payload")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: str
+    occurred_at: _timestamp_pb2.Timestamp
+    producer: str
+    subject_id: str
+    request_id: str
+    payload: _any_pb2.Any
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., subject_id: _Optional[str] = ..., request_id: _Optional[str] = ..., payload: _Optional[_Union[_any_pb2.Any, _Mapping]] = ...) -> None: ...
+
+class CustomerCreated(_message.Message):
+    __slots__ = ("customer_id", "owner_id", "team_id", "kind", "type", "stage", "referred_by")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    REFERRED_BY_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    owner_id: str
+    team_id: str
+    kind: str
+    type: str
+    stage: str
+    referred_by: str
+    def __init__(self, customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., kind: _Optional[str] = ..., type: _Optional[str] = ..., stage: _Optional[str] = ..., referred_by: _Optional[str] = ...) -> None: ...
+
+class CustomerUpdated(_message.Message):
+    __slots__ = ("customer_id", "version", "changed_fields")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    version: int
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, customer_id: _Optional[str] = ..., version: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CustomerOwnerChanged(_message.Message):
+    __slots__ = ("customer_id", "from_owner_id", "to_owner_id", "to_team_id", "action", "changed_by")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    from_owner_id: str
+    to_owner_id: str
+    to_team_id: str
+    action: str
+    changed_by: str
+    def __init__(self, customer_id: _Optional[str] = ..., from_owner_id: _Optional[str] = ..., to_owner_id: _Optional[str] = ..., to_team_id: _Optional[str] = ..., action: _Optional[str] = ..., changed_by: _Optional[str] = ...) -> None: ...
+
+class CustomerConsentChanged(_message.Message):
+    __slots__ = ("customer_id", "channel", "state")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    channel: str
+    state: str
+    def __init__(self, customer_id: _Optional[str] = ..., channel: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
+
+class CustomerErased(_message.Message):
+    __slots__ = ("customer_id",)
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+
+class InteractionRecorded(_message.Message):
+    __slots__ = ("customer_id", "interaction_id", "channel", "direction", "occurred_at", "has_quote", "recorded_by")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    HAS_QUOTE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    interaction_id: str
+    channel: str
+    direction: str
+    occurred_at: _timestamp_pb2.Timestamp
+    has_quote: bool
+    recorded_by: str
+    def __init__(self, customer_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., channel: _Optional[str] = ..., direction: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., has_quote: _Optional[bool] = ..., recorded_by: _Optional[str] = ...) -> None: ...
+
+class ReferralLinked(_message.Message):
+    __slots__ = ("referrer_id", "referred_id")
+    REFERRER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERRED_ID_FIELD_NUMBER: _ClassVar[int]
+    referrer_id: str
+    referred_id: str
+    def __init__(self, referrer_id: _Optional[str] = ..., referred_id: _Optional[str] = ...) -> None: ...
