@@ -62,6 +62,7 @@ _SIMPLE = {
     grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden"),
     grpc.StatusCode.UNAUTHENTICATED: (401, "unauthorized"),
     grpc.StatusCode.ALREADY_EXISTS: (409, "duplicate"),
+    grpc.StatusCode.ABORTED: (409, "conflict"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate-limited"),
 }
 

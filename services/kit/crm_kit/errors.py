@@ -61,6 +61,17 @@ class FailedPrecondition(DomainError):
         super().__init__(message)
 
 
+class Aborted(DomainError):
+    """Other writers kept winning the same record for longer than the
+    attempts allowed: a conflict the caller may retry (gRPC ABORTED, 409)."""
+
+    def __init__(self, resource_type: str, resource_name: str = "",
+                 message: str = "the record is being changed by others right now; retry"):
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        super().__init__(message)
+
+
 class PermissionDenied(DomainError):
     pass
 

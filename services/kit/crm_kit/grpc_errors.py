@@ -37,6 +37,10 @@ def to_status(err: errors.DomainError) -> grpc.Status:
         details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
             error_details_pb2.PreconditionFailure.Violation(type=v.type, subject=v.subject, description=v.description)
             for v in err.violations])))
+    elif isinstance(err, errors.Aborted):
+        code = code_pb2.ABORTED
+        details.append(_pack(error_details_pb2.ErrorInfo(reason="CONTENTION", domain="crm",
+                                                         metadata={"resource_type": err.resource_type})))
     elif isinstance(err, errors.PermissionDenied):
         code = code_pb2.PERMISSION_DENIED
     elif isinstance(err, errors.Unauthenticated):

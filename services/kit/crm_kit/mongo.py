@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pymongo
 from pymongo import IndexModel, MongoClient, monitoring
+from pymongo.errors import BulkWriteError
 from pymongo.database import Database
 
 from crm_kit import context, metrics
@@ -100,3 +101,17 @@ class MongoServiceSettings:
         from crm_kit.grpc_server import ServerSettings
 
         return cls(ServerSettings.from_env(service, default_port, default_metrics_port), MongoSettings.from_env(service))
+
+
+DUPLICATE_KEY = 11000
+
+
+def duplicate_positions(err: BulkWriteError) -> set[int]:
+    """Indexes (in the batch sent) of the writes a bulk insert refused as
+    duplicate `_id`s or unique keys; any other write error is re-raised."""
+    positions = set()
+    for write_error in err.details.get("writeErrors", []):
+        if write_error.get("code") != DUPLICATE_KEY:
+            raise err
+        positions.add(write_error["index"])
+    return positions

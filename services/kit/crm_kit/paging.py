@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
 from crm_kit.errors import FieldViolation, InvalidArgument
@@ -45,3 +46,22 @@ def page_size(requested: int, default: int = 50, maximum: int = 200) -> int:
     if requested < 0 or requested > maximum:
         raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {maximum}"))
     return requested or default
+
+
+def fingerprint(*parts) -> str:
+    """A short digest of a query's parts, to bind a page token to its query
+    (a token reused with other filters, for another caller, is refused)."""
+    raw = json.dumps([p.isoformat() if hasattr(p, "isoformat") else p for p in parts],
+                     separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def book_start(position: dict | None, field_name: str = "page_token") -> int:
+    """The book entry a page starts at: 1 for the first page, else the
+    position's `n` (a positive whole number, or the token is refused)."""
+    if position is None:
+        return 1
+    n = position.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgument(FieldViolation(field_name, "is not a valid page token"))
+    return n

@@ -1,0 +1,189 @@
+"""The kit's persistence primitives under concurrent writers, on a real
+FerretDB: threads race, and each test asserts the invariant the primitive
+promises (never a timing)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import grpc
+import pytest
+
+from crm_kit.errors import Aborted, InvalidArgument
+from crm_kit.grpc_errors import to_status
+from crm_kit import paging
+from crm_kit.persistence.books import Books
+from crm_kit.persistence.keys import Holding, NaturalKeys
+from crm_kit.persistence.once import DecideOnce, RequestKeys
+from crm_kit.persistence.revisions import Contended, Revisions, write_with_retries
+
+THREADS = 8
+
+
+def race(n: int, fn):
+    """Run fn(i) for i in range(n) on n threads released at once; results in order."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return fn(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def increment(revisions: Revisions, doc_id: str, by: str, attempts: int = 8) -> dict:
+    def change(current: dict) -> dict:
+        new = {**current, "count": current["count"] + 1, "revision": current["revision"] + 1}
+        if not revisions.commit(doc_id, new["revision"], new, by, {"note": f"+1 by {by}"}):
+            raise Contended()
+        return new
+
+    return write_with_retries("counter", doc_id, lambda: revisions.documents.find_one({"_id": doc_id}), change,
+                              attempts)
+
+
+def test_revisions_never_lose_a_write_under_racing_writers(db):
+    revisions = Revisions(db["counters"], db["counter_claims"])
+    assert revisions.create({"_id": "c1", "count": 0, "revision": 1}, "setup")
+    outcomes = race(THREADS, lambda i: [_try(increment, revisions, "c1", f"w{i}") for _ in range(6)])
+    won = sum(1 for per_thread in outcomes for ok in per_thread if ok)
+    final = db["counters"].find_one({"_id": "c1"})
+    # Every write that reported success is in the count, and nothing else is.
+    assert final["count"] == won and final["revision"] == won + 1
+    history = revisions.history("c1", final["revision"])
+    assert [c.revision for c in history] == list(range(1, won + 2))
+    assert [c.state["count"] for c in history] == list(range(0, won + 1))
+    assert all(c.detail["note"].startswith("+1 by w") for c in history[1:])
+
+
+def _try(fn, *args) -> bool:
+    try:
+        fn(*args)
+        return True
+    except Aborted:
+        return False
+
+
+def test_contention_that_outlasts_its_attempts_is_aborted_not_internal(db):
+    revisions = Revisions(db["counters"], db["counter_claims"])
+    revisions.create({"_id": "c2", "count": 0, "revision": 1}, "setup")
+
+    def always_beaten(current):
+        raise Contended()
+
+    with pytest.raises(Aborted) as caught:
+        write_with_retries("counter", "c2", lambda: db["counters"].find_one({"_id": "c2"}), always_beaten, 3)
+    assert to_status(caught.value).code == grpc.StatusCode.ABORTED
+
+
+def test_a_claim_whose_writer_died_is_applied_by_the_next_writer(db):
+    revisions = Revisions(db["counters"], db["counter_claims"], abandoned_after=timedelta(0))
+    revisions.create({"_id": "c3", "count": 0, "revision": 1}, "setup")
+    # A writer claims revision 2 and dies before writing the document.
+    assert revisions.claim("c3", 2, {"_id": "c3", "count": 41, "revision": 2}, "crashed") is not None
+    after = increment(revisions, "c3", "next")
+    assert after == {"_id": "c3", "count": 42, "revision": 3}
+    assert db["counters"].find_one({"_id": "c3"})["count"] == 42
+
+
+def test_strip_removes_states_but_keeps_who_and_when(db):
+    revisions = Revisions(db["counters"], db["counter_claims"])
+    revisions.create({"_id": "c4", "count": 0, "revision": 1}, "setup")
+    increment(revisions, "c4", "rep-a")
+    revisions.strip("c4", 2)
+    history = revisions.history("c4", 2)
+    assert [(c.state, c.changed_by) for c in history] == [(None, "setup"), (None, "rep-a")]
+    # The number stays taken: a writer with a stale read cannot write an old state back.
+    assert revisions.claim("c4", 2, {"_id": "c4", "count": 0, "revision": 2}, "stale") is None
+
+
+def test_one_natural_key_goes_to_exactly_one_of_many_racing_holders(db):
+    keys = NaturalKeys(db["keys"], holder_field="customer_id")
+    refused = race(16, lambda i: keys.reserve(("phone:+8613800000000", f"email:{i}@example.com"), f"h{i}",
+                                              owner_id=f"rep-{i}"))
+    winners = [i for i, holder in enumerate(refused) if holder is None]
+    assert len(winners) == 1
+    winner = f"h{winners[0]}"
+    assert {holder.holder_id for holder in refused if holder is not None} == {winner}
+    assert keys.holder("phone:+8613800000000").fields == {"owner_id": f"rep-{winners[0]}"}
+    # The losers' other keys were undone; the winner's stayed.
+    held = {i for i in range(16) if keys.holder(f"email:{i}@example.com") is not None}
+    assert held == {winners[0]}
+
+
+def test_a_key_is_released_only_by_its_holder_and_taken_over_only_when_stale(db):
+    keys = NaturalKeys(db["keys"])
+    assert keys.reserve(("sku:A-1",), "p1") is None
+    keys.release(("sku:A-1",), "someone-else")
+    seen = keys.holder("sku:A-1")
+    assert seen.holder_id == "p1"
+    assert not keys.take_over_if_stale(seen, lambda k: (Holding.HOLDS, None))
+    assert keys.holder("sku:A-1") is not None
+    assert not keys.take_over_if_stale(seen, lambda k: (Holding.UNKNOWN, None), pending_wait=0.05)
+    assert keys.take_over_if_stale(seen, lambda k: (Holding.SUPERSEDED, None))
+    assert keys.holder("sku:A-1") is None
+    assert keys.reserve(("sku:A-1",), "p2") is None
+
+
+def test_bulk_reservation_grants_whole_holders_only(db):
+    keys = NaturalKeys(db["keys"])
+    keys.reserve(("k:taken",), "old")
+    granted = keys.reserve_many({"a": (("k:a1", "k:a2"), {}), "b": (("k:b1", "k:taken"), {})})
+    assert granted == {"a"}
+    assert keys.holder("k:b1") is None and keys.holder("k:taken").holder_id == "old"
+
+
+def test_books_number_every_arrival_once_under_racing_writers(db):
+    books = Books(db["book_links"], db["books"], item_field="customer_id")
+    now = datetime.now(timezone.utc)
+    race(THREADS, lambda i: [books.add([("owner:rep-a", f"c{i}-{j}", now), ("all", f"c{i}-{j}", now)])
+                             for j in range(10)])
+    entries = list(books.walk("owner:rep-a", lambda item, since: item))
+    assert [n for n, _item in entries] == list(range(1, THREADS * 10 + 1))
+    assert sorted(item for _n, item in entries) == sorted(f"c{i}-{j}" for i in range(THREADS) for j in range(10))
+
+
+def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):
+    books = Books(db["book_links"], db["books"])
+    now = datetime.now(timezone.utc)
+    books.add([("queue", f"t{i}", now) for i in range(50)])
+    standing = lambda item, since: item if int(item[1:]) % 7 else None  # some entries no longer stand
+    seen, start, rounds = [], 1, 0
+    while start is not None:
+        page, start = books.page("queue", standing, size=4, start=start, scan_limit=10)
+        assert len(page) <= 4
+        seen += page
+        rounds += 1
+    assert seen == [f"t{i}" for i in range(50) if i % 7]
+    assert rounds >= 50 // 10  # no call walked more than its limit
+
+
+def test_page_tokens_are_bound_to_their_query():
+    token = paging.encode({"n": 5}, {"q": paging.fingerprint("rep-a", "won")})
+    assert paging.book_start(paging.decode(token, {"q": paging.fingerprint("rep-a", "won")})) == 5
+    with pytest.raises(InvalidArgument):
+        paging.decode(token, {"q": paging.fingerprint("rep-b", "won")})
+    with pytest.raises(InvalidArgument):
+        paging.book_start({"n": True})
+
+
+def test_a_decision_is_taken_once_whoever_races(db):
+    once = DecideOnce(db["decisions"])
+    outcomes = race(16, lambda i: once.decide("visit:v1", {"outcome": "completed" if i % 2 else "cancelled"}))
+    assert sum(1 for won, _d in outcomes if won) == 1
+    assert len({d["outcome"] for _won, d in outcomes}) == 1
+    assert once.decided("visit:v1") == outcomes[0][1]
+
+
+def test_a_request_key_is_claimed_once_and_answers_with_the_first_result(db):
+    requests = RequestKeys(db["requests"], result_field="seq", pending=0)
+    now = datetime.now(timezone.utc)
+    claims = race(THREADS, lambda i: requests.claim("cus_1", "retry-1", "fp", now))
+    assert sum(1 for c in claims if c is None) == 1
+    assert all(c.result is None for c in claims if c is not None)  # the work is still under way
+    requests.finish("cus_1", "retry-1", 7)
+    assert requests.get("cus_1", "retry-1").result == 7
+    assert requests.claim("cus_1", "retry-1", "fp", now).result == 7
