@@ -218,3 +218,46 @@ def test_page_tokens_belong_to_their_query(visits, customer, rep):
         grpc.StatusCode.INVALID_ARGUMENT  # the manager's own list is another query
     assert code_of(lambda: visits.ListVisits(pb.ListVisitsRequest(page_token="x"), metadata=me)) == \
         grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_visits_follow_the_customers_rights_at_the_time_of_the_call(visits, stub, customer, rep):
+    from crm.customer.v1 import customer_service_pb2 as cpb
+
+    me, cid = as_(rep), customer()
+    visit = plan(visits, cid, me)
+    stranger = as_("boss-elsewhere", "manager", team="team-elsewhere")  # 404 on the customer
+    assert code_of(lambda: stub.GetCustomer(cpb.GetCustomerRequest(id=cid), metadata=stranger)) == \
+        grpc.StatusCode.NOT_FOUND
+    assert due(visits, stranger, rep_id=rep) == []
+    for call in (lambda: visits.GetVisit(pb.GetVisitRequest(id=visit.id), metadata=stranger),
+                 lambda: visits.CancelVisit(pb.CancelVisitRequest(id=visit.id), metadata=stranger),
+                 lambda: complete(visits, visit.id, stranger)):
+        assert code_of(call) == grpc.StatusCode.NOT_FOUND
+    assert visits.GetVisit(pb.GetVisitRequest(id=visit.id), metadata=me).state == pb.VISIT_STATE_SCHEDULED
+
+
+def test_after_a_transfer_the_new_owner_has_the_open_visits_and_the_old_rep_none(visits, stub, customer, rep):
+    from crm.customer.v1 import customer_service_pb2 as cpb
+
+    me, cid = as_(rep), customer()
+    heir = f"{rep}-heir"
+    first = plan(visits, cid, me, at=NOW + timedelta(hours=2))
+    second = plan(visits, cid, me, at=NOW + timedelta(days=3), every=30)
+    done = plan(visits, cid, me, at=NOW + timedelta(hours=1))
+    complete(visits, done.id, me)
+    stub.TransferCustomer(cpb.TransferCustomerRequest(id=cid, to_owner_id=heir, reason="调岗"), metadata=MANAGER)
+    # The old rep neither lists, reads nor cancels the visits any more.
+    assert due(visits, me) == []
+    for vid in (first.id, second.id, done.id):
+        assert code_of(lambda: visits.GetVisit(pb.GetVisitRequest(id=vid), metadata=me)) == grpc.StatusCode.NOT_FOUND
+        assert code_of(lambda: visits.CancelVisit(pb.CancelVisitRequest(id=vid), metadata=me)) == \
+            grpc.StatusCode.NOT_FOUND
+    # The new owner has the open ones on their list, and can complete them.
+    new = as_(heir)
+    listed = due(visits, new)
+    assert [v.id for v in listed] == [first.id, second.id] and {v.rep_id for v in listed} == {heir}
+    assert visits.GetVisit(pb.GetVisitRequest(id=done.id), metadata=new).state == pb.VISIT_STATE_COMPLETED
+    finished = complete(visits, second.id, new, summary="新负责人拜访")
+    assert finished.interaction.rep_id == heir and finished.next_visit.rep_id == heir
+    assert [v.id for v in due(visits, new)] == [first.id, finished.next_visit.id]
+    assert [v.id for v in due(visits, MANAGER, rep_id=heir)] == [first.id, finished.next_visit.id]

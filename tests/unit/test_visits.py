@@ -3,6 +3,7 @@ who may plan, list and change visits. No store, no network."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -149,15 +150,29 @@ def test_whose_visits_each_role_lists():
         rules.rep_to_list(WRITER, "rep-a")  # write scope alone does not read
 
 
-def test_who_may_see_and_change_a_visit():
-    v = visit()
-    assert rules.may_see(REP, v) and rules.may_see(MANAGER, v) and rules.may_see(READER, v)
-    assert not rules.may_see(Principal("rep-b", "rep"), v)
-    rules.require_change_right(REP, v)
-    rules.require_change_right(WRITER, v)
-    for who in (READER, Principal("rep-b", "rep"), Principal("agent", "agent")):
+def test_who_may_see_and_change_a_visit_follows_its_customer():
+    ours = Customer("cus_" + "a" * 24, Profile(display_name="张三"), "rep-a", "east", NOW, NOW, 1)
+    assert rules.may_see(REP, ours) and rules.may_see(MANAGER, ours) and rules.may_see(READER, ours)
+    assert not rules.may_see(Principal("rep-b", "rep"), ours)
+    assert not rules.may_see(Principal("boss-west", "manager", "west"), ours)
+    assert not rules.may_see(Principal("agent", "agent"), ours)  # contact details, not the rep's plans
+    rules.require_change_right(REP, ours)
+    rules.require_change_right(WRITER, ours)
+    for who in (READER, Principal("rep-b", "rep"), Principal("boss-west", "manager", "west"),
+                Principal("agent", "agent")):
         with pytest.raises(PermissionDenied):
-            rules.require_change_right(who, v)
+            rules.require_change_right(who, ours)
+    # After a transfer the previous owner has no right left.
+    moved = replace(ours, owner_id="rep-b")
+    assert not rules.may_see(REP, moved) and rules.may_see(Principal("rep-b", "rep"), moved)
+
+
+def test_open_visits_follow_the_customer_to_its_new_owner_but_not_into_the_pool():
+    v = visit()
+    assert rules.following_owner(v, "rep-b").rep_id == "rep-b"
+    assert rules.following_owner(v, v.rep_id) is None
+    assert rules.following_owner(v, "") is None  # released to the pool: the next claimer gets it
+    assert rules.following_owner(replace(v, state="completed"), "rep-b") is None
 
 
 def test_an_erased_customers_open_visit_is_cancelled_and_every_visit_loses_its_purpose():

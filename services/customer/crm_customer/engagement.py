@@ -32,6 +32,7 @@ def build(db: Database, customers: CustomerService) -> Callable[[grpc.Server], N
     # A customer's export includes both; erasing the customer erases both first.
     customers.privacy_parts += [PrivacyPart("interactions", interactions.export, interactions.erase),
                                 PrivacyPart("visits", visits.export, visits.erase)]
+    customers.owner_followers.append(visits.follow_owner)
 
     def register(server: grpc.Server) -> None:
         interaction_service_pb2_grpc.add_InteractionServiceServicer_to_server(InteractionServicer(interactions), server)

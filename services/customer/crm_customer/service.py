@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,8 @@ from crm_kit.errors import AlreadyExists, DomainError, FailedPrecondition, Field
 from crm_customer import domain
 from crm_customer.domain import Customer, CustomerDraft, ListFilters
 from crm_customer.store import Change, CustomerStore, KeyHolder, new_customer_id
+
+log = logging.getLogger("crm.customer")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -62,6 +65,8 @@ class CustomerService:
         self.default_region = default_region
         self.protection_days = protection_days
         self.privacy_parts: list[PrivacyPart] = []
+        # Called with the customer after each change of owner (its visits follow it).
+        self.owner_followers: list[Callable[[Customer], None]] = []
 
     # --- create ---------------------------------------------------------
 
@@ -168,6 +173,11 @@ class CustomerService:
 
     def view_of(self, principal: Principal, customer: Customer) -> str:
         return domain.view_for(principal, customer) or domain.POOL
+
+    def readable(self, principal: Principal, customer_id: str) -> tuple[Customer, str]:
+        """The whole customer and the view the caller has of it (NotFound when
+        none), for what hangs off a customer and follows its rights."""
+        return self._readable(principal, customer_id)
 
     def _readable(self, principal: Principal, customer_id: str) -> tuple[Customer, str]:
         domain.require_read_right(principal)
@@ -348,6 +358,11 @@ class CustomerService:
         if updated.owner_id != current.owner_id:
             self.store.set_key_owner(updated.keys, updated.owner_id)
             OWNERSHIP_CHANGES.labels(change.action if change else "update").inc()
+            for follow in self.owner_followers:
+                try:
+                    follow(updated)
+                except Exception:  # the customer moved; what follows it must not fail the move
+                    log.exception("owner follower failed", extra={"fields": {"customer_id": updated.id}})
         # Keys of removed values are not deleted here: a conditional delete is
         # a scan on FerretDB/SQLite, and a key whose customer no longer holds
         # it is ignored by lookups and taken over by the next create (_reclaim_if_stale).

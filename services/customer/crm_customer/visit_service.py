@@ -20,7 +20,8 @@ from bson import ObjectId
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
+    PreconditionViolation
 
 from crm_customer import interactions as interaction_rules
 from crm_customer import visits as rules
@@ -30,6 +31,7 @@ from crm_customer.interactions import Interaction, InteractionDraft
 # a schedule that crashed between its two writes.
 from crm_customer.service import ABANDONED_AFTER, CustomerService
 from crm_customer.visit_store import VisitStore
+from crm_customer.domain import Customer
 from crm_customer.visits import Visit, VisitDraft
 
 
@@ -71,43 +73,85 @@ class VisitService:
         return earlier
 
     def get(self, principal: Principal, visit_id: str) -> Visit:
+        return self._visible(principal, visit_id)[0]
+
+    def _visible(self, principal: Principal, visit_id: str) -> tuple[Visit, Customer]:
+        """The visit and its customer, when the caller may see the customer in
+        full now; else NotFound, as for the customer itself."""
         visit = self.store.get(visit_id) if rules.VISIT_ID.match(visit_id or "") else None
-        if visit is None or not rules.may_see(principal, visit):
+        customer = self._customer_seen_by(principal, visit.customer_id) if visit is not None else None
+        if visit is None or customer is None:
             raise NotFound("visit", visit_id)
-        return visit
+        return visit, customer
+
+    def _customer_seen_by(self, principal: Principal, customer_id: str) -> Customer | None:
+        """The customer (by the customer service's own rules), or None when the caller may not see it in full."""
+        try:
+            customer, _view = self.customers.readable(principal, customer_id)
+        except (NotFound, PermissionDenied):
+            return None
+        return customer if rules.may_see(principal, customer) else None
 
     def list(self, principal: Principal, *, rep_id: str, due_before: datetime | None, page_size: int,
              page_token: str) -> tuple[list[Visit], str]:
+        """The rep's open visits whose customers the caller may see now. After
+        a transfer the visits have moved to the new owner's list (see
+        `follow_owner`); one the move has not reached yet is hidden from the
+        old rep all the same."""
         size = paging.page_size(page_size)
         rep = rules.rep_to_list(principal, rep_id)
         query = {"rep": rep, "due_before": due_before.isoformat() if due_before else ""}
         position = paging.decode(page_token, query)
         after = _cursor(position) if position is not None else None
         entries = self.store.open_visits(rep)
-        ids, more = rules.due_page({vid: at for vid, (at, _since) in entries.items()},
-                                   due_before=due_before, after=after, limit=size)
+        ordered, _more = rules.due_page({vid: at for vid, (at, _since) in entries.items()},
+                                        due_before=due_before, after=after, limit=len(entries))
         now = self.clock()
-        page = []
-        for vid in ids:
+        seen: dict[str, Customer | None] = {}
+        page: list[Visit] = []
+        last, more = "", False
+        for vid in ordered:
+            if len(page) == size:
+                more = True
+                break
+            last = vid
             visit = self.store.get(vid)
             if visit is not None and visit.state == "scheduled" and visit.rep_id == rep:
-                page.append(visit)
+                if visit.customer_id not in seen:
+                    seen[visit.customer_id] = self._customer_seen_by(principal, visit.customer_id)
+                if seen[visit.customer_id] is not None:
+                    page.append(visit)
             elif visit is not None or now - entries[vid][1] > ABANDONED_AFTER:
-                self.store.remove_open(rep, vid)  # closed (crash before unlisting) or never written
-        token = ""
-        if more:
-            last_at = entries[ids[-1]][0]
-            token = paging.encode({"at": last_at.isoformat(), "id": ids[-1]}, query)
+                self.store.remove_open(rep, vid)  # closed or moved (crash before unlisting), or never written
+        token = paging.encode({"at": entries[last][0].isoformat(), "id": last}, query) if more else ""
         return page, token
+
+    def follow_owner(self, customer: Customer) -> None:
+        """Hand the customer's open visits to its new owner (called by the
+        customer service after an ownership change; see rules.following_owner).
+        Each move lists the visit for the new owner before rewriting it, so a
+        crash leaves at most an entry the lists skip. Repeatable."""
+        now = self.clock()
+        for vid in self.store.open_of_customer(customer.id):
+            visit = self.store.get(vid)
+            if visit is None:
+                continue  # being scheduled right now, or never written
+            if visit.state != "scheduled":
+                self.store.remove_open(visit.rep_id, vid, visit.customer_id)
+                continue
+            moved = rules.following_owner(visit, customer.owner_id)
+            if moved is None or self.store.outcome(vid) is not None:
+                continue
+            self.store.add_open(moved, now)
+            if self.store.move(visit, moved):
+                self.store.remove_open(visit.rep_id, vid)
 
     def complete(self, principal: Principal, visit_id: str, draft: InteractionDraft
                  ) -> tuple[Visit, Interaction, Visit | None]:
-        visit = self.get(principal, visit_id)
-        rules.require_change_right(principal, visit)
+        visit, customer = self._visible(principal, visit_id)
+        rules.require_change_right(principal, customer)
         if visit.state == "cancelled":
             raise _closed(visit, "the visit was cancelled")
-        customer = self.customers.get(principal, visit.customer_id)
-        interaction_rules.require_record_right(principal, customer)
         if self.store.claim_outcome(visit.id, "completed") != "completed":
             raise _closed(visit, "the visit was cancelled")
         draft = replace(draft, channel="visit", rep_id=visit.rep_id)
@@ -124,18 +168,18 @@ class VisitService:
         done = rules.completed(visit, done_at=entry.occurred_at, interaction_sequence=entry.sequence,
                                next_visit_id=following.id if following else "")
         self.store.save(done)
-        self.store.remove_open(visit.rep_id, visit.id)
+        self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
         return done, entry, following
 
     def cancel(self, principal: Principal, visit_id: str) -> Visit:
-        visit = self.get(principal, visit_id)
-        rules.require_change_right(principal, visit)
+        visit, customer = self._visible(principal, visit_id)
+        rules.require_change_right(principal, customer)
         if visit.state == "completed" or self.store.claim_outcome(visit.id, "cancelled") != "cancelled":
             raise _closed(visit, "the visit was completed")
         if visit.state == "scheduled":
             visit = replace(visit, state="cancelled", closed_at=self.clock())
             self.store.save(visit)
-        self.store.remove_open(visit.rep_id, visit.id)
+        self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
         return visit
 
     # --- privacy (called by the customer service, which checked the caller) ---
@@ -156,7 +200,7 @@ class VisitService:
                 continue
             self.store.save(rules.erased(visit, now))
             if visit.state == "scheduled":
-                self.store.remove_open(visit.rep_id, visit.id)
+                self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
 
 
 def _cursor(position: dict) -> tuple[datetime, str]:

@@ -11,6 +11,10 @@ that knows their collection and field names.
   would be a full scan on FerretDB's SQLite back end, seconds at 100,000
   visits). A rep has at most a few thousand open visits, so a link stays
   small; links older than KEEP_LINKS changes are deleted.
+- a customer's open visits, the same kind of chain: `visit_customer_lists`,
+  `_id: "customer:<id>#<n>"` (visit id -> {at}), `visit_customers` its
+  ends; read when the customer changes owner, so its open visits can follow
+  it to the new owner without a query over all visits.
 - `visit_outcomes`, `_id: "<visit id>"`: "completed" or "cancelled";
   inserting it decides a complete/cancel race (exactly one outcome wins)
   without a conditional update, which would be a scan on FerretDB.
@@ -36,6 +40,8 @@ INDEXES = {
     "visits": [IndexModel([("customer_id", ASCENDING)], name="customer_id_1")],
     "visit_rep_lists": [],  # by _id only
     "visit_reps": [],  # by _id only
+    "visit_customer_lists": [],  # by _id only
+    "visit_customers": [],  # by _id only
     "visit_outcomes": [],  # by _id only
 }
 # Superseded links kept for readers still following the chain; a hint that
@@ -47,10 +53,15 @@ def _rep_key(rep_id: str) -> str:
     return f"rep:{rep_id}"
 
 
+def _customer_key(customer_id: str) -> str:
+    return f"customer:{customer_id}"
+
+
 class VisitStore:
     def __init__(self, db: Database):
         self.visits = db["visits"]
         self.rep_lists = Chain(db["visit_rep_lists"], db["visit_reps"])
+        self.customer_lists = Chain(db["visit_customer_lists"], db["visit_customers"])
         self.outcomes = db["visit_outcomes"]
 
     def insert(self, visit: Visit) -> bool:
@@ -77,6 +88,17 @@ class VisitStore:
     def save(self, visit: Visit) -> None:
         self.visits.replace_one({"_id": visit.id}, _to_doc(visit))
 
+    def move(self, visit: Visit, moved: Visit) -> bool:
+        """Rewrite an open visit for its new rep, unless it was closed or moved
+        meanwhile (False). The filter goes by `_id` first, so it is no scan."""
+        result = self.visits.replace_one({"_id": visit.id, "state": "scheduled", "rep_id": visit.rep_id},
+                                         _to_doc(moved))
+        return result.matched_count == 1
+
+    def outcome(self, visit_id: str) -> str | None:
+        doc = self.outcomes.find_one({"_id": visit_id})
+        return doc["outcome"] if doc else None
+
     def claim_outcome(self, visit_id: str, outcome: str) -> str:
         """The outcome of the visit: `outcome` if this call decided it, else the earlier one."""
         try:
@@ -89,23 +111,36 @@ class VisitStore:
     # --- the per-rep list of open visits ------------------------------------
 
     def add_open(self, visit: Visit, now: datetime) -> None:
+        """List the visit as open on its customer's list and its rep's list."""
+        self._change(self.customer_lists, _customer_key(visit.customer_id),
+                     lambda open_: None if visit.id in open_ else {**open_, visit.id: {"at": visit.scheduled_at}})
         entry = {"at": visit.scheduled_at, "since": now}
-        self._change(visit.rep_id, lambda open_: None if visit.id in open_ else {**open_, visit.id: entry})
+        self._change(self.rep_lists, _rep_key(visit.rep_id),
+                     lambda open_: None if visit.id in open_ else {**open_, visit.id: entry})
 
-    def remove_open(self, rep_id: str, visit_id: str) -> None:
-        self._change(rep_id, lambda open_: {k: v for k, v in open_.items() if k != visit_id}
-                     if visit_id in open_ else None)
+    def remove_open(self, rep_id: str, visit_id: str, customer_id: str = "") -> None:
+        """Unlist from the rep's list (and the customer's, when named)."""
+        def drop(open_: dict) -> dict | None:
+            return {k: v for k, v in open_.items() if k != visit_id} if visit_id in open_ else None
 
-    def _change(self, rep_id: str, edit: Callable[[dict], dict | None]) -> None:
-        """Append the edited map as the rep's next link (nothing when `edit` changes nothing)."""
-        key = _rep_key(rep_id)
+        self._change(self.rep_lists, _rep_key(rep_id), drop)
+        if customer_id:
+            self._change(self.customer_lists, _customer_key(customer_id), drop)
 
+    @staticmethod
+    def _change(chain: Chain, key: str, edit: Callable[[dict], dict | None]) -> None:
+        """Append the edited map as the key's next link (nothing when `edit` changes nothing)."""
         def link(_n: int, previous: dict | None) -> dict | None:
             changed = edit((previous or {}).get("open") or {})
             return None if changed is None else {"open": changed}
 
-        n, _doc = self.rep_lists.append(key, link)
-        self.rep_lists.forget(key, n - KEEP_LINKS)
+        n, _doc = chain.append(key, link)
+        chain.forget(key, n - KEEP_LINKS)
+
+    def open_of_customer(self, customer_id: str) -> list[str]:
+        """Ids of the customer's open visits (maybe a few already closed: callers check)."""
+        _n, doc = self.customer_lists.top(_customer_key(customer_id))
+        return sorted(((doc or {}).get("open") or {}))
 
     def open_visits(self, rep_id: str) -> dict[str, tuple[datetime, datetime]]:
         """{visit id: (scheduled at, listed since)} of the rep's open visits."""

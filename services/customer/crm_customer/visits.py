@@ -204,10 +204,26 @@ def rep_to_list(principal: Principal, requested: str) -> str:
     raise PermissionDenied("your role has no visits to list")
 
 
-def may_see(principal: Principal, visit: Visit) -> bool:
-    return visit.rep_id == principal.subject or _sees_all_visits(principal, "customers:read")
+# A visit belongs to its customer: who may see the customer in full sees its
+# visits, who may change the customer changes them, always as the customer is
+# at the time of the call (after a transfer the old rep sees nothing). A rep's
+# list names whose list is read; each visit on it still needs that right.
+
+def may_see(principal: Principal, customer: Customer) -> bool:
+    return domain.view_for(principal, customer) == domain.FULL
 
 
-def require_change_right(principal: Principal, visit: Visit) -> None:
-    if not (visit.rep_id == principal.subject or _sees_all_visits(principal, "customers:write")):
+def require_change_right(principal: Principal, customer: Customer) -> None:
+    if not domain.can_write(principal, customer):
         raise PermissionDenied("you may not change this visit")
+
+
+def following_owner(visit: Visit, owner_id: str) -> Visit | None:
+    """The open visit handed to the customer's new owner, or None when it
+    stays. Sales teams plan a visit to a customer, not to a rep: whoever owns
+    the customer now makes the visit, so its open visits follow it on a
+    transfer, hand-over or claim. A customer released to the pool keeps them
+    (hidden from the old rep) until someone claims it."""
+    if visit.state != "scheduled" or not owner_id or visit.rep_id == owner_id:
+        return None
+    return replace(visit, rep_id=owner_id)
