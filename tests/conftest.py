@@ -24,19 +24,27 @@ AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=N
 class Stores:
     mongodb_uri: str
     redis_url: str
+    # The event Redis (EVENTS_REDIS_URL when set, else a local one).
+    events_redis_url: str = ""
 
 
 @pytest.fixture(scope="session")
 def stores(tmp_path_factory):
     mongo_uri, redis_url = os.environ.get("CUSTOMER_MONGODB_URI"), os.environ.get("LOYALTY_REDIS_URL")
+    events_url = os.environ.get("EVENTS_REDIS_URL")
     if mongo_uri and redis_url:
-        yield Stores(mongo_uri, redis_url)
+        yield Stores(mongo_uri, redis_url, events_url or redis_url)
         return
     local = start_local_stores(tmp_path_factory.mktemp("stores"))
     try:
-        yield Stores(local.mongodb_uri, local.redis_url)
+        yield Stores(local.mongodb_uri, local.redis_url, events_url or local.events_redis_url)
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def events_redis_url(stores) -> str:
+    return stores.events_redis_url
 
 
 def token(subject: str = "rep-a", role: str = "rep", **kw) -> str:

@@ -3,7 +3,9 @@
 One piece of code builds FerretDB once (tools/build-ferretdb.sh into the
 git-ignored .tools/ folder), starts it and Debian's `redis-server` (AOF on)
 on free loopback ports with data under a folder of the caller's choosing,
-waits until both answer, and stops them.
+waits until both answer, and stops them. A second `redis-server` holds the
+event streams (DESIGN.md section 5: an event Redis of their own, AOF with
+`appendfsync always`), at `events_redis_url`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class LocalStores:
     redis_url: str
     data_dir: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # The event Redis (EVENTS_REDIS_URL).
+    events_redis_url: str = ""
 
     def stop(self, timeout: float = 10.0) -> None:
         terminate(self.processes, timeout)
@@ -83,7 +87,7 @@ def terminate(processes: list[subprocess.Popen], grace: float) -> None:
 
 
 def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_port: int | None = None,
-                       wait_seconds: float = 30.0) -> LocalStores:
+                       events_redis_port: int | None = None, wait_seconds: float = 30.0) -> LocalStores:
     data_dir = Path(data_dir)
     (data_dir / "ferretdb").mkdir(parents=True, exist_ok=True)
     (data_dir / "redis").mkdir(parents=True, exist_ok=True)
@@ -110,10 +114,54 @@ def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_p
             "--loglevel", "warning",
         ], data_dir / "logs" / "redis.log"))
         _wait_until_ready(stores, mongo_port, redis_port, wait_seconds)
+        stores.events_redis_url, events = start_events_redis(data_dir / "events-redis", port=events_redis_port,
+                                                             log_path=data_dir / "logs" / "events-redis.log",
+                                                             wait_seconds=wait_seconds)
+        stores.processes.append(events)
     except BaseException:
         stores.stop()
         raise
     return stores
+
+
+def start_events_redis(data_dir: Path, *, port: int | None = None, log_path: Path | None = None,
+                       wait_seconds: float = 30.0) -> tuple[str, subprocess.Popen]:
+    """A `redis-server` for event streams, AOF on with `appendfsync always`
+    (an acknowledged XADD survives a crash), data under `data_dir`. Started
+    again on the same folder it finds its streams. Returns (url, process)."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    proc = _spawn([
+        ensure_redis(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
+        "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+        "--loglevel", "warning",
+    ], log_path or data_dir / "redis.log")
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait_for_redis(proc, url, port, wait_seconds)
+    except BaseException:
+        terminate([proc], 5.0)
+        raise
+    return url, proc
+
+
+def _wait_for_redis(proc: subprocess.Popen, url: str, port: int, wait_seconds: float) -> None:
+    import redis
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if proc.poll() is not None:
+            raise StoreStartError(f"{proc.args[0]} exited with {proc.returncode}")
+        if _port_answers(port):
+            try:
+                redis.Redis.from_url(url, socket_timeout=1).ping()
+                return
+            except redis.exceptions.BusyLoadingError:
+                pass
+        if time.monotonic() > deadline:
+            raise StoreStartError(f"redis on port {port} did not answer within {wait_seconds:.0f}s")
+        time.sleep(0.05)
 
 
 def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
