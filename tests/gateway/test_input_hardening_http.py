@@ -58,3 +58,34 @@ def test_surrogate_pairs_are_ordinary_text(client, phone):
     resp = client.post("/api/v1/customers", data='{"display_name": "\\ud83d\\ude00 Joy", "phones": ["%s"]}' % number,
                        content_type="application/json", headers=auth())
     assert resp.status_code == 201 and resp.get_json()["display_name"] == "\U0001F600 Joy"
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client):
+    body = "[" * 5000 + "]" * 5000  # about 10 KB; json.loads alone raises RecursionError
+    resp = client.post("/api/v1/customers", data=body, content_type="application/json", headers=auth())
+    assert resp.status_code == 400 and resp.mimetype == PROBLEM
+    assert "nests deeper" in resp.get_json()["detail"]
+    nested_object = '{"display_name": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + "}"
+    resp = client.post("/api/v1/customers", data=nested_object, content_type="application/json", headers=auth())
+    assert resp.status_code == 400 and resp.mimetype == PROBLEM
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client, phone):
+    resp = client.post("/api/v1/customers", content_type="application/json", headers=auth(),
+                       json={"display_name": "[" * 40 + "{" * 40, "phones": [phone()]})
+    assert resp.status_code == 201, resp.get_json()
+
+
+@pytest.mark.parametrize("method,url,kw", [
+    ("get", "/api/v1/customers", {"headers": auth()}),
+    ("get", "/api/v1/customers/cus_000000000000000000000000", {"headers": auth()}),  # a 404 problem
+    ("get", "/api/v1/customers", {}),  # 401
+    ("post", "/api/v1/customers", {"headers": auth(), "data": "[", "content_type": "application/json"}),
+    ("get", "/healthz", {}),
+    ("get", "/openapi.json", {}),
+    ("get", "/no/such/route", {}),
+])
+def test_every_answer_is_nosniff_and_no_store(client, method, url, kw):
+    resp = getattr(client, method)(url, **kw)
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Cache-Control"] == "no-store"

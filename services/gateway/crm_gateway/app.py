@@ -1,8 +1,11 @@
 """The gateway's Flask app factory: `create_app()`.
 
 Per request: a request id, bearer-JWT authentication (except the public
-operational routes), RED metrics by route template, and every error as
-problem+json. Routes live in blueprints.
+operational routes), a rate limit per principal (see ratelimit.py), RED
+metrics by route template, and every error as problem+json. Every answer
+says `X-Content-Type-Options: nosniff` and `Cache-Control: no-store` (the
+API answers with personal data; nothing here is meant for a shared cache).
+Routes live in blueprints.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from crm_kit import context
 from crm_kit.auth import TokenVerifier
@@ -23,6 +26,7 @@ from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
 from crm_gateway.idempotency import IdempotencyStore, fingerprint
 from crm_gateway.problems import Problem, problem_response
+from crm_gateway.ratelimit import EXEMPT_PATHS, RateLimiter, RateLimitSettings, is_expensive, refusal
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.web_metrics import HTTP_REQUESTS, HTTP_SECONDS
 
@@ -42,6 +46,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     verifier = TokenVerifier(settings.auth)
     downstream = Downstream(settings)
     idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)
+    limits = settings.rate_limits or RateLimitSettings(enabled=False)
+    limiter = RateLimiter(limits, settings.redis_url) if limits.enabled else None
 
     paths: dict = {}
     for module in API_MODULES:
@@ -55,14 +61,25 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         g.downstream = downstream
         g.rid_token = context.request_id.set(context.accept_request_id(request.headers.get("X-Request-Id")))
         g.idempotency = None
+        g.rate = None
+        exempt = request.path in EXEMPT_PATHS or request.path.startswith("/readyz/")
+        principal, refused = None, None
+        if not exempt:
+            try:
+                principal = verifier.verify_header(request.headers.get("Authorization"))
+            except Unauthenticated as err:
+                refused = err
+            if limiter is not None:  # before routing: 404 probes count too
+                limit(principal)
         if request.routing_exception is not None:  # 404 / 405 answer before auth
             raise request.routing_exception
-        if request.path in PUBLIC_PATHS or request.path.startswith("/readyz/"):
+        if request.path in PUBLIC_PATHS or exempt:
             return None
-        try:
-            g.principal = verifier.verify_header(request.headers.get("Authorization"))
-        except Unauthenticated as err:
-            raise Problem(401, err.message, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"}) from None
+        if principal is None:
+            raise Problem(401, refused.message, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+        g.principal = principal
+        if request.content_length is None and max_body_exceeded():
+            raise RequestEntityTooLarge()
         g.token_token = context.bearer_token.set(request.headers["Authorization"].split(" ", 1)[1].strip())
         key = request.headers.get("Idempotency-Key")
         if request.method == "POST" and key is not None and request.url_rule is not None:
@@ -73,8 +90,37 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             g.idempotency = (key, fp)
         return None
 
+    def limit(principal) -> None:
+        """One request off the caller's budget (its role's, or the
+        expensive one); 429 when it is spent. Headers go out in finish()."""
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        if is_expensive(request.method, rule, request.args):
+            policy = "expensive"
+        else:
+            policy = principal.role if principal is not None else "anonymous"
+        key = f"sub:{principal.subject}" if principal is not None else f"addr:{request.remote_addr}"
+        decision = limiter.check(policy, key)
+        g.rate = decision
+        if decision is not None and not decision.allowed:
+            raise refusal(decision)
+
+    def max_body_exceeded() -> bool:
+        """A body without Content-Length (chunked) is cut at the limit by
+        werkzeug and would parse as truncated JSON (400); one byte more
+        than the limit left unread means it is too large (413)."""
+        cap = app.config["MAX_CONTENT_LENGTH"]
+        if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+            return False
+        if len(request.get_data(cache=True)) < cap:
+            return False
+        return bool(request.environ["wsgi.input"].read(1))
+
     @app.after_request
     def finish(resp: Response) -> Response:
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Cache-Control"] = "no-store"
+        if g.get("rate") is not None:
+            resp.headers.update(g.rate.headers())
         if g.get("idempotency") and "Idempotent-Replayed" not in resp.headers:
             key, fp = g.idempotency
             idempotency.finish(g.principal.subject, key, fp, resp)

@@ -19,6 +19,12 @@ PATCH_TYPES = ("application/json", "application/merge-patch+json")
 # code point no UTF-8 encoder (protobuf, the logs) accepts. A valid pair
 # ("\ud83d\ude00") decodes to one character, so any surrogate left is lone.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# No body a route accepts nests deeper than a few levels; json.loads recurses
+# once per level and a 10 KB "[[[[…" ends in RecursionError (a 500). The
+# depth is counted on the raw bytes before parsing, outside strings.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
 
 
 def json_body(schema_name: str, *, patch: bool = False) -> dict:
@@ -29,15 +35,32 @@ def json_body(schema_name: str, *, patch: bool = False) -> dict:
     if request.mimetype not in allowed:
         raise Problem(415, f"send the body as {' or '.join(allowed)}", slug="unsupported-media-type")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise Problem(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels", slug="malformed-json")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Problem(400, "the body is not valid JSON", slug="malformed-json") from None
     errors = [{"field": path, "message": "must be valid Unicode (no lone surrogates)"}
               for path in _lone_surrogates(body, "")] or schemas.violations(schema_name, body)
     if errors:
         raise Problem(422, "the body does not match the schema", slug="validation", errors=errors)
     return body
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside
+    strings do not count); cheap when there are few brackets at all."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be deeper than the limit
+    depth = deepest = 0
+    for ch in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw)):
+        if ch in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _lone_surrogates(value, path: str):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from crm_kit.auth import AuthSettings
 from crm_kit.settings import env_address, env_float, env_int, env_str, env_url
 
+from crm_gateway.ratelimit import RateLimitSettings
+
 SERVICES = ("customer", "sales", "support", "loyalty")
 DEFAULT_PORTS = {"customer": 50051, "sales": 50052, "support": 50053, "loyalty": 50054}
 
@@ -21,6 +23,7 @@ class GatewaySettings:
     idempotency_ttl_seconds: int
     auth: AuthSettings
     log_level: str
+    rate_limits: RateLimitSettings | None = None  # None: no limits (tests that build settings by hand)
 
     @classmethod
     def from_env(cls) -> "GatewaySettings":
@@ -35,4 +38,5 @@ class GatewaySettings:
             idempotency_ttl_seconds=env_int("GATEWAY_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60),
             auth=AuthSettings.from_env(),
             log_level=env_str("CRM_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+            rate_limits=RateLimitSettings.from_env(),
         )

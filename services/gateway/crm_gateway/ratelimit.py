@@ -1,0 +1,161 @@
+"""Rate limits per principal, kept in the gateway's Redis so every gunicorn
+worker and every gateway replica draws on one budget.
+
+A request with a valid token counts against its subject's budget (the size
+set per role); a request without one against its client address
+(`anonymous`). Routes in `EXPENSIVE` (a scan, an export, a fan-out) count
+against the smaller `expensive` budget of the same principal instead.
+
+The algorithm is the `limits` library's sliding-window counter on Redis
+(one Lua script to take a hit, one to read what is left). Every limited
+answer carries the IETF headers (draft-ietf-httpapi-ratelimit-headers,
+structured-field form):
+
+    RateLimit-Policy: "rep";q=600;w=60
+    RateLimit: "rep";r=42;t=17
+
+and a refusal is 429 problem+json with `Retry-After`. When Redis cannot be
+reached the request is served (fail open): the API stays up, the failure is
+logged and counted in `gateway_rate_limit_unavailable_total`, and Redis is
+not asked again for a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+from prometheus_client import Counter
+
+from crm_kit.auth import ROLES
+from crm_kit.settings import SettingsError, env_int, env_str
+
+from crm_gateway.problems import Problem
+
+log = logging.getLogger("crm.gateway.ratelimit")
+
+RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused with 429, by policy.", ["policy"])
+RATE_LIMIT_UNAVAILABLE = Counter(
+    "gateway_rate_limit_unavailable_total", "Requests served without a rate-limit check because Redis failed.")
+
+# The expensive routes, in one place: (method, URL rule) -> a test of the
+# query arguments (None: always expensive). A new route (e.g. the 360 card)
+# joins by adding its line here.
+EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
+    ("GET", "/api/v1/customers"): lambda args: args.get("order_by") == "name",  # a scan on FerretDB
+    ("GET", "/api/v1/customers/<customer_id>/export"): None,
+    ("GET", "/api/v1/customers/360"): None,  # the 360 card: a fan-out to every service
+}
+# Probes and scrapes are never limited (a kubelet or Prometheus must not be
+# refused); everything else, 404s included, is.
+EXEMPT_PATHS = ("/healthz", "/readyz", "/metrics")
+
+DEFAULT_PER_ROLE = {"admin": 600, "manager": 600, "rep": 600, "agent": 600, "finance": 600, "integration": 1200}
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Requests per window: per role, per address without a token, and the
+    expensive budget of any principal."""
+
+    enabled: bool = True
+    window_seconds: int = 60
+    per_role: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PER_ROLE))
+    anonymous: int = 60
+    expensive: int = 30
+
+    @classmethod
+    def from_env(cls) -> "RateLimitSettings":
+        per_role = {role: env_int(f"GATEWAY_RATE_LIMIT_{role.upper()}", DEFAULT_PER_ROLE.get(role, 600),
+                                  minimum=1, maximum=10**7) for role in ROLES}
+        return cls(
+            enabled=env_str("GATEWAY_RATE_LIMIT_ENABLED", "true", choices=("true", "false")) == "true",
+            window_seconds=env_int("GATEWAY_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1, maximum=86400),
+            per_role=per_role,
+            anonymous=env_int("GATEWAY_RATE_LIMIT_ANONYMOUS", 60, minimum=1, maximum=10**7),
+            expensive=env_int("GATEWAY_RATE_LIMIT_EXPENSIVE", 30, minimum=1, maximum=10**7),
+        )
+
+    def __post_init__(self):
+        missing = [role for role in ROLES if role not in self.per_role]
+        if missing:
+            raise SettingsError(f"rate limits lack a budget for the roles {', '.join(missing)}")
+
+
+def is_expensive(method: str, rule: str | None, args) -> bool:
+    if rule is None or (method, rule) not in EXPENSIVE:
+        return False
+    test = EXPENSIVE[(method, rule)]
+    return test is None or test(args)
+
+
+@dataclass(frozen=True)
+class Decision:
+    policy: str
+    quota: int
+    window: int
+    remaining: int
+    reset_seconds: int
+    allowed: bool
+
+    def headers(self) -> dict[str, str]:
+        return {"RateLimit-Policy": f'"{self.policy}";q={self.quota};w={self.window}',
+                "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_seconds}'}
+
+
+class RateLimiter:
+    RETRY_REDIS_AFTER_SECONDS = 1.0
+
+    def __init__(self, settings: RateLimitSettings, redis_url: str):
+        self.settings = settings
+        # Short socket timeouts: a Redis that hangs must not hang every request.
+        self.storage = storage_from_string(redis_url, wrap_exceptions=True, socket_timeout=0.25,
+                                           socket_connect_timeout=0.25, key_prefix="crm-ratelimit")
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        w = settings.window_seconds
+        self.items = {role: RateLimitItemPerSecond(n, w, namespace=role) for role, n in settings.per_role.items()}
+        self.items["anonymous"] = RateLimitItemPerSecond(settings.anonymous, w, namespace="anonymous")
+        self.items["expensive"] = RateLimitItemPerSecond(settings.expensive, w, namespace="expensive")
+        self._skip_until = 0.0
+        self._logged_at = 0.0
+
+    def check(self, policy: str, key: str) -> Decision | None:
+        """Take one request off `key`'s budget under `policy` (a role,
+        "anonymous" or "expensive"). None when the check could not be made
+        (Redis down: fail open)."""
+        if time.monotonic() < self._skip_until:
+            RATE_LIMIT_UNAVAILABLE.inc()
+            return None
+        item = self.items[policy]
+        try:
+            allowed = self.limiter.hit(item, key)
+            stats = self.limiter.get_window_stats(item, key)
+        except StorageError as err:
+            self._fail_open(err)
+            return None
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        return Decision(policy, item.amount, self.settings.window_seconds, max(0, int(stats.remaining)),
+                        reset, allowed)
+
+    def _fail_open(self, err: Exception) -> None:
+        now = time.monotonic()
+        self._skip_until = now + self.RETRY_REDIS_AFTER_SECONDS
+        RATE_LIMIT_UNAVAILABLE.inc()
+        if now - self._logged_at > 10:  # one line per 10 s, not one per request
+            self._logged_at = now
+            log.warning("rate limits unavailable, serving without them",
+                        extra={"fields": {"error": type(getattr(err, "storage_error", err)).__name__}})
+
+
+def refusal(decision: Decision) -> Problem:
+    RATE_LIMITED.labels(decision.policy).inc()
+    return Problem(429, f"too many requests; retry in {decision.reset_seconds} s", slug="rate-limited",
+                   headers={"Retry-After": str(decision.reset_seconds)},
+                   extra={"title": "Too Many Requests", "policy": decision.policy})
