@@ -21,6 +21,7 @@ from pypinyin import lazy_pinyin
 
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+from crm_kit.ids import id_pattern
 
 KINDS = ("person", "company")
 TYPES = ("prospect", "customer", "partner", "distributor", "other")
@@ -48,7 +49,7 @@ MAX_ADDRESS_LINE = 200
 MAX_ANNIVERSARIES = 10
 MAX_LABEL = 40
 MAX_EXTERNAL_ID = 64
-CUSTOMER_ID = re.compile(r"^cus_[0-9a-f]{24}$")
+CUSTOMER_ID = id_pattern("cus")  # new random ids and older ObjectId-style ones
 
 
 # --- the record ----------------------------------------------------------------

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_kit.chain import Chain
+from crm_kit.ids import new_id
 from crm_kit.mongo import within_caller_deadline
 
 from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, ListScope, Preference, Profile, \
@@ -49,8 +49,8 @@ INDEXES = {
 
 
 def new_customer_id() -> str:
-    # ObjectIds grow with time, so ids double as a stable keyset order.
-    return f"cus_{ObjectId()}"
+    # Random, not time-ordered: lists go by books (arrival order) or by name.
+    return new_id("cus")
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ class CustomerStore:
 
     def all_live(self) -> Iterator[Customer]:
         """Every live customer, in creation order, for a one-off backfill (a scan)."""
-        for doc in self.customers.find({"erased_at": None}).sort("_id", ASCENDING):
+        for doc in self.customers.find({"erased_at": None}).sort([("created_at", ASCENDING), ("_id", ASCENDING)]):
             yield _from_doc(doc)
 
     # --- referrals: an insert-only chain per referrer (concurrent $addToSet

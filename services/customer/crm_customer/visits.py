@@ -9,12 +9,12 @@ interactions.py) and plans the next occurrence of a recurring one.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+from crm_kit.ids import id_pattern
 
 from crm_customer import domain
 from crm_customer.domain import Customer, _collect, clean_text
@@ -26,7 +26,7 @@ MAX_RECURRENCE_DAYS = 3650
 # A visit may be planned up to a year back (noting a plan made on paper) and five years ahead.
 MAX_PAST = timedelta(days=366)
 MAX_AHEAD = timedelta(days=5 * 366)
-VISIT_ID = re.compile(r"^vis_[0-9a-f]{24}$")
+VISIT_ID = id_pattern("vis")  # random ids, derived ones (24 hex digits) and older ObjectId-style ones
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""Resource ids: a short type prefix plus 128 random bits (DESIGN section 6).
+
+`new_id("cus")` -> "cus_" + 26 characters of lowercase base32 (RFC 4648
+alphabet a-z2-7, no padding) from 16 bytes of `secrets`: never guessable,
+never time-ordered, so nothing may rely on ids sorting by creation (lists are
+ordered by their books or by name, with the id only as a tie-break).
+
+Older ids were "<prefix>_" + a 24-hex-digit ObjectId; they stay valid:
+`id_pattern(prefix)` accepts both forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+
+RANDOM_BYTES = 16  # 128 bits
+_ENCODED_LENGTH = 26  # ceil(128 / 5)
+_PREFIX = re.compile(r"^[a-z]{2,8}$")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id such as "cus_5xq2…" (prefix + "_" + 26 base32 characters)."""
+    if not _PREFIX.match(prefix):
+        raise ValueError(f"an id prefix is 2 to 8 lowercase letters, not {prefix!r}")
+    encoded = base64.b32encode(secrets.token_bytes(RANDOM_BYTES)).decode().rstrip("=").lower()
+    return f"{prefix}_{encoded}"
+
+
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    """Matches the ids of `prefix`: new random ones and older ObjectId-style ones."""
+    if not _PREFIX.match(prefix):
+        raise ValueError(f"an id prefix is 2 to 8 lowercase letters, not {prefix!r}")
+    return re.compile(rf"^{prefix}_(?:[a-z2-7]{{{_ENCODED_LENGTH}}}|[0-9a-f]{{24}})\Z")
