@@ -60,7 +60,7 @@ def test_another_reps_customer_is_not_found_over_grpc(stub, phone):
     assert code_of(lambda: stub.LookupCustomer(pb.LookupCustomerRequest(phone=number), metadata=other)) == \
         grpc.StatusCode.NOT_FOUND
     change = pb.UpdateCustomerRequest(customer=pb.Customer(id=made.id, display_name="hijack"),
-                                      update_mask=field_mask_pb2.FieldMask(paths=["display_name"]))
+                                      update_mask=field_mask_pb2.FieldMask(paths=["display_name"]), etag=made.etag)
     assert code_of(lambda: stub.UpdateCustomer(change, metadata=other)) == grpc.StatusCode.NOT_FOUND
     assert stub.GetCustomer(pb.GetCustomerRequest(id=made.id), metadata=as_("boss", "manager")).id == made.id
 

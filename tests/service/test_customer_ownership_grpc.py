@@ -45,8 +45,8 @@ def test_release_then_claim_moves_the_customer_through_the_pool_with_an_audit_tr
     seen = get(stub, made.id, as_(bob))
     assert seen.view == pb.CUSTOMER_VIEW_POOL and not seen.phones and not seen.emails
     assert code_of(lambda: stub.UpdateCustomer(pb.UpdateCustomerRequest(
-        customer=pb.Customer(id=made.id, display_name="x"), update_mask={"paths": ["display_name"]}),
-        metadata=as_(bob))) == grpc.StatusCode.FAILED_PRECONDITION
+        customer=pb.Customer(id=made.id, display_name="x"), update_mask={"paths": ["display_name"]},
+        etag=seen.etag), metadata=as_(bob))) == grpc.StatusCode.FAILED_PRECONDITION
     claimed = stub.ClaimCustomer(pb.ClaimCustomerRequest(id=made.id), metadata=as_(bob))
     assert claimed.owner_id == bob and claimed.view == pb.CUSTOMER_VIEW_FULL and list(claimed.phones) == list(made.phones)
     assert code_of(lambda: get(stub, made.id, as_(alice))) == grpc.StatusCode.NOT_FOUND
@@ -177,7 +177,8 @@ def test_erase_removes_personal_data_frees_keys_keeps_the_id_and_is_idempotent(s
     made = create(stub, number, as_(alice), display_name="要删除的人", emails=[email],
                   birthday=pb.Anniversary(calendar="gregorian", year=1988, month=3, day=8))
     stub.UpdateCustomer(pb.UpdateCustomerRequest(customer=pb.Customer(id=made.id, intent_notes="私人备注"),
-                                                 update_mask={"paths": ["intent_notes"]}), metadata=as_(alice))
+                                                 update_mask={"paths": ["intent_notes"]}, etag=made.etag),
+                        metadata=as_(alice))
     assert code_of(lambda: stub.EraseCustomer(pb.EraseCustomerRequest(id=made.id), metadata=as_(alice))) == \
         grpc.StatusCode.PERMISSION_DENIED
     erased = stub.EraseCustomer(pb.EraseCustomerRequest(id=made.id, reason="GDPR request 42"), metadata=ADMIN)

@@ -184,7 +184,7 @@ class CustomerService:
         customer = self._live(customer_id)
         view = domain.view_for(principal, customer) if customer else None
         if customer is None or view is None:
-            raise NotFound("customer", customer_id)  # never "exists but not yours"
+            raise _not_found(customer_id)  # never "exists but not yours"
         return customer, view
 
     def _writable(self, principal: Principal, customer_id: str) -> Customer:
@@ -194,13 +194,13 @@ class CustomerService:
                 raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
                                                                 "the customer is in the public pool")],
                                          "claim the customer from the pool before changing it")
-            raise NotFound("customer", customer_id)
+            raise _not_found(customer_id)
         return customer
 
     def _require_live(self, customer_id: str) -> Customer:
         customer = self._live(customer_id)
         if customer is None:
-            raise NotFound("customer", customer_id)
+            raise _not_found(customer_id)
         return customer
 
     def _live(self, customer_id: str) -> Customer | None:
@@ -298,8 +298,15 @@ class CustomerService:
 
     def update(self, principal: Principal, customer_id: str, changes: dict, paths: list[str],
                expected_etag: str) -> Customer:
+        """Change profile fields of a customer as read with `expected_etag`.
+        The etag is required (optimistic concurrency for every caller: the
+        gateway answers 428 without If-Match, gRPC callers get INVALID_ARGUMENT);
+        internal callers pass the etag of the state they read."""
+        if not isinstance(expected_etag, str) or not expected_etag:
+            raise InvalidArgument(FieldViolation("etag", "is required: send the etag of the customer as you read it"))
+
         def mutate(current: Customer) -> Planned:
-            if expected_etag and expected_etag != current.etag:
+            if expected_etag != current.etag:
                 raise _stale(customer_id)
             profile = domain.apply_update(current.profile, changes, paths, self.default_region)
             updated = replace(current, profile=domain.stamp_consent(current.profile, profile, _now()))
@@ -501,7 +508,7 @@ class CustomerService:
     def ownership_changes(self, principal: Principal, customer_id: str) -> list[Change]:
         customer, view = self._readable(principal, customer_id)
         if view != domain.FULL:
-            raise NotFound("customer", customer_id)
+            raise _not_found(customer_id)
         return self.store.ownership_changes(customer.id, customer.revision)
 
     def referrals(self, principal: Principal, customer_id: str) -> tuple[str, list[str]]:
@@ -509,7 +516,7 @@ class CustomerService:
         whose customer now names another referrer, or was erased, is left out)."""
         customer, view = self._readable(principal, customer_id)
         if view != domain.FULL:
-            raise NotFound("customer", customer_id)
+            raise _not_found(customer_id)
         referred = [cid for cid in self.store.referred_by(customer.id)
                     if (other := self._live(cid)) is not None and other.profile.referred_by == customer.id
                     and domain.view_for(principal, other) is not None]
@@ -522,7 +529,7 @@ class CustomerService:
         _require_admin(principal, "export a customer's data")
         customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
         if customer is None:
-            raise NotFound("customer", customer_id)
+            raise _not_found(customer_id)
         return _jsonable({
             "customer": {"id": customer.id, **asdict(customer.profile), "owner_id": customer.owner_id,
                          "team_id": customer.team_id, "owned_since": customer.owned_since,
@@ -544,7 +551,7 @@ class CustomerService:
         def load() -> Customer:  # erased ones too: erasing again must answer, not 404
             customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
             if customer is None:
-                raise NotFound("customer", customer_id)
+                raise _not_found(customer_id)
             return customer
 
         def mutate(current: Customer) -> Planned:
@@ -740,6 +747,12 @@ def _stale(customer_id: str) -> FailedPrecondition:
     return FailedPrecondition(
         [PreconditionViolation("ETAG", f"customers/{customer_id}", "the customer changed since you read it")],
         "the customer was changed by someone else; read it again and retry")
+
+
+def _not_found(customer_id: str) -> NotFound:
+    """NotFound naming the id asked for only when it is a plausible id: a
+    caller's arbitrary text (any length) is never echoed back."""
+    return NotFound("customer", customer_id if _plausible_id(customer_id) else "")
 
 
 def _plausible_id(customer_id: str) -> bool:

@@ -63,11 +63,16 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         return self._out(self.service.lookup(current_principal(), phone=request.phone, email=request.email))
 
     def ListCustomers(self, request, context):
+        violations: list[FieldViolation] = []
+        times = {f"{name}.{bound}": _bound(request, name, bound, violations)
+                 for name in ("create_time", "last_contact_time") for bound in ("start_time", "end_time")}
+        if violations:
+            raise InvalidArgument(violations)
         filters = ListFilters(
             owner_id=request.owner_id, pool=request.pool, province=request.province, city=request.city,
             level=request.level, stage=request.stage, tag=request.tag, name_prefix=request.name_prefix,
-            created_from=_start(request, "create_time"), created_to=_end(request, "create_time"),
-            contact_from=_start(request, "last_contact_time"), contact_to=_end(request, "last_contact_time"),
+            created_from=times["create_time.start_time"], created_to=times["create_time.end_time"],
+            contact_from=times["last_contact_time.start_time"], contact_to=times["last_contact_time.end_time"],
             order_by=request.order_by or "id")
         customers, token = self.service.list(current_principal(), filters, request.page_size, request.page_token)
         return pb.ListCustomersResponse(customers=[self._out(c) for c in customers], next_page_token=token)
@@ -180,14 +185,16 @@ def _timestamp(dt: datetime | None) -> Timestamp | None:
     return ts
 
 
-def _start(request, name: str) -> datetime | None:
-    r = getattr(request, name)
-    return r.start_time.ToDatetime(tzinfo=timezone.utc) if request.HasField(name) and r.HasField("start_time") else None
-
-
-def _end(request, name: str) -> datetime | None:
-    r = getattr(request, name)
-    return r.end_time.ToDatetime(tzinfo=timezone.utc) if request.HasField(name) and r.HasField("end_time") else None
+def _bound(request, name: str, bound: str, violations: list[FieldViolation]) -> datetime | None:
+    """`name.bound` (a time range's start_time or end_time) as a UTC datetime;
+    a time outside what a Timestamp may hold is a violation naming the field."""
+    if not request.HasField(name) or not getattr(request, name).HasField(bound):
+        return None
+    try:
+        return getattr(getattr(request, name), bound).ToDatetime(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        violations.append(FieldViolation(f"{name}.{bound}", "is not a valid time"))
+        return None
 
 
 def _consent_pb(c: Consent) -> pb.Consent:

@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bson import ObjectId
-
 from crm_kit import paging
+from crm_kit.ids import new_id
 from crm_kit.auth import Principal
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation
@@ -50,7 +49,7 @@ class VisitService:
         rep_id = rules.rep_for_visit(principal, draft.rep_id, customer)
         request_id = interaction_rules.validate_request_id(request_id)
         visit_id = rules.derived_visit_id("request", principal.subject, request_id) if request_id \
-            else f"vis_{ObjectId()}"
+            else new_id("vis")
         now = self.clock()
         visit = rules.new_visit(draft, visit_id=visit_id, rep_id=rep_id, created_by=principal.subject, now=now)
         if request_id:
@@ -78,10 +77,11 @@ class VisitService:
     def _visible(self, principal: Principal, visit_id: str) -> tuple[Visit, Customer]:
         """The visit and its customer, when the caller may see the customer in
         full now; else NotFound, as for the customer itself."""
-        visit = self.store.get(visit_id) if rules.VISIT_ID.match(visit_id or "") else None
+        plausible = isinstance(visit_id, str) and rules.VISIT_ID.match(visit_id) is not None
+        visit = self.store.get(visit_id) if plausible else None
         customer = self._customer_seen_by(principal, visit.customer_id) if visit is not None else None
         if visit is None or customer is None:
-            raise NotFound("visit", visit_id)
+            raise NotFound("visit", visit_id if plausible else "")  # never echo arbitrary text
         return visit, customer
 
     def _customer_seen_by(self, principal: Principal, customer_id: str) -> Customer | None:
