@@ -3,6 +3,7 @@
     crm token --role rep --sub alice      print a development JWT
     crm seed --count 1000                 create demo customers (progress bar)
     crm run                               run the whole platform locally (make run)
+    crm events tail [--type T]            print domain events as they arrive (JSON lines)
 """
 
 from __future__ import annotations
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--seed", type=int, default=1000, help="demo customers to create when the store is empty")
     run.set_defaults(func=cmd_run)
     add_transfer_commands(sub)
+    from crm_kit.events.tail import add_events_commands
+
+    add_events_commands(sub)
 
     args = parser.parse_args(argv)
     args.func(args)
