@@ -71,7 +71,19 @@ class ServerSettings:
 
 
 class ServiceInterceptor(grpc.ServerInterceptor):
-    """Wraps every unary call: request id, auth, metrics, logs, error mapping."""
+    """Wraps every call, unary or streaming: request id, auth, metrics, logs,
+    error mapping. A streaming handler gets the same checks as a unary one
+    (authenticated before its first message is read or sent, the caller set
+    around each step of its iterators), so no method can skip them. Public
+    streaming methods (health Watch, reflection) are passed through as they
+    are: they need no caller, and Watch keeps its non-blocking form."""
+
+    _KINDS = {  # handler attribute -> (factory, requests streamed, responses streamed)
+        "unary_unary": (grpc.unary_unary_rpc_method_handler, False, False),
+        "unary_stream": (grpc.unary_stream_rpc_method_handler, False, True),
+        "stream_unary": (grpc.stream_unary_rpc_method_handler, True, False),
+        "stream_stream": (grpc.stream_stream_rpc_method_handler, True, True),
+    }
 
     def __init__(self, verifier: TokenVerifier):
         self.verifier = verifier
@@ -79,59 +91,128 @@ class ServiceInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
         method = handler_call_details.method
         public = method.startswith(PUBLIC_METHOD_PREFIXES)
+        kind = next((k for k in self._KINDS if getattr(handler, k, None) is not None), None)
+        if kind is None:
+            raise RuntimeError(f"{method}: a handler of no known kind cannot be guarded")
+        if kind != "unary_unary" and public:
+            return handler
+        factory, streams_requests, streams_responses = self._KINDS[kind]
+        inner = getattr(handler, kind)
         service, name = metrics.split_method(method)
-        inner = handler.unary_unary
         seconds = metrics.GRPC_SERVER_SECONDS.labels(service, name)
+        end = self._END
 
-        def behavior(request, ctx: grpc.ServicerContext):
+        def begin(ctx: grpc.ServicerContext) -> "ServiceInterceptor._Call":
+            return self._Call(self.verifier, method, public, ctx, service, name, seconds)
+
+        if streams_requests:
+            def guarded_requests(requests, call: "ServiceInterceptor._Call"):
+                """The request stream, each message read with the call's context set."""
+                while True:
+                    item = call.run(lambda: next(requests, end))
+                    if item is end:
+                        return
+                    yield item
+        else:
+            def guarded_requests(request, _call):
+                return request
+
+        if streams_responses:
+            def behavior(request, ctx: grpc.ServicerContext):
+                call = begin(ctx)
+                try:
+                    responses = call.run(lambda: iter(inner(guarded_requests(request, call), ctx)))
+                    while True:
+                        item = call.run(lambda: next(responses, end))
+                        if item is end:
+                            return
+                        yield item
+                finally:
+                    call.finish()
+        else:
+            def behavior(request, ctx: grpc.ServicerContext):
+                call = begin(ctx)
+                try:
+                    return call.run(lambda: inner(guarded_requests(request, call), ctx))
+                finally:
+                    call.finish()
+
+        return factory(behavior, request_deserializer=handler.request_deserializer,
+                       response_serializer=handler.response_serializer)
+
+    _END = object()  # the end of a stream, as `next` returns it
+
+    class _Call:
+        """One call's request id, caller, deadline and outcome. `run` does a step
+        of the call (the whole handler, or one message of a stream) with them
+        set, mapping errors to status codes; the context variables are reset
+        after each step, never held across a yield."""
+
+        def __init__(self, verifier: TokenVerifier, method: str, public: bool, ctx: grpc.ServicerContext,
+                     service: str, name: str, seconds):
             md = dict(ctx.invocation_metadata())
-            rid_token = context.request_id.set(context.accept_request_id(md.get("x-request-id")))
+            self.verifier, self.method, self.public, self.ctx = verifier, method, public, ctx
+            self.service, self.name, self.seconds = service, name, seconds
+            self.request_id = context.accept_request_id(md.get("x-request-id"))
+            self.authorization = md.get("authorization")
+            self.principal: Principal | None = None
+            self.code = grpc.StatusCode.OK
+            self.start = time.perf_counter()
+
+        def run(self, step: Callable):
+            ctx = self.ctx
+            rid_token = context.request_id.set(self.request_id)
             principal_token = None
-            start = time.perf_counter()
-            code = grpc.StatusCode.OK
             try:
-                if not public:
-                    principal_token = _principal.set(self.verifier.verify_header(md.get("authorization")))
+                if not self.public:
+                    if self.principal is None:
+                        self.principal = self.verifier.verify_header(self.authorization)
+                    principal_token = _principal.set(self.principal)
                 remaining = ctx.time_remaining()
                 deadline_token = context.deadline.set(None if remaining is None else time.monotonic() + remaining)
                 try:
-                    return inner(request, ctx)
+                    return step()
                 finally:
                     context.deadline.reset(deadline_token)
             except PyMongoError as err:
                 if not err.timeout:
                     raise
-                code = grpc.StatusCode.DEADLINE_EXCEEDED
-                ctx.abort(code, "the deadline passed before the store answered")
+                self.code = grpc.StatusCode.DEADLINE_EXCEEDED
+                ctx.abort(self.code, "the deadline passed before the store answered")
             except DomainError as err:
                 status = to_status(err)
-                code = status.code
+                self.code = status.code
                 ctx.abort_with_status(status)
             except Exception:
                 if ctx.code() not in (None, grpc.StatusCode.OK):  # the servicer aborted on purpose
-                    code = ctx.code()
+                    self.code = ctx.code()
                     raise
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", extra={"fields": {"method": method}})
+                self.code = grpc.StatusCode.INTERNAL
+                log.exception("unhandled error", extra={"fields": {"method": self.method}})
                 ctx.abort(grpc.StatusCode.INTERNAL, "internal error")
             finally:
-                elapsed = time.perf_counter() - start
-                seconds.observe(elapsed)
-                metrics.GRPC_SERVER_HANDLED.labels(service, name, code.name).inc()
-                if log.isEnabledFor(logging.DEBUG) or code not in (grpc.StatusCode.OK,):
-                    log.log(logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO, "rpc",
-                            extra={"fields": {"method": method, "code": code.name, "ms": round(elapsed * 1000, 2)}})
                 if principal_token is not None:
                     _principal.reset(principal_token)
                 context.request_id.reset(rid_token)
 
-        return grpc.unary_unary_rpc_method_handler(
-            behavior, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        def finish(self) -> None:
+            """Metrics and the log line, once per call."""
+            code = self.code
+            elapsed = time.perf_counter() - self.start
+            self.seconds.observe(elapsed)
+            metrics.GRPC_SERVER_HANDLED.labels(self.service, self.name, code.name).inc()
+            if log.isEnabledFor(logging.DEBUG) or code not in (grpc.StatusCode.OK,):
+                rid_token = context.request_id.set(self.request_id)
+                try:
+                    log.log(logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO, "rpc",
+                            extra={"fields": {"method": self.method, "code": code.name, "ms": round(elapsed * 1000, 2)}})
+                finally:
+                    context.request_id.reset(rid_token)
+
 
 
 class ServiceHost:
@@ -194,8 +275,9 @@ def run_service(name: str, load_settings: Callable, build_host: Callable[..., Se
         settings = load_settings()
         host = None
         logs.configure(name, settings.server.log_level)
+        metrics_host = metrics.metrics_host(name)  # <SVC>_METRICS_HOST, validated even when the port is 0
         if settings.server.metrics_port:
-            metrics.serve_metrics(settings.server.metrics_port)
+            metrics.serve_metrics(settings.server.metrics_port, metrics_host)
         host = build_host(settings)
     except SettingsError as err:
         sys.exit(f"crm-{name}: {err}")
