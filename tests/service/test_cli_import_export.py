@@ -65,8 +65,9 @@ def test_import_then_export_with_chinese_headers(services, stub, phone, owner, t
                    "--quiet") == 0
     rows = read_csv(out)
     assert [(r["display_name"], r["phones"], r["stage"], r["province"], r["owner_id"]) for r in rows] == [
-        ("张三", numbers[0], "negotiating", "浙江", owner),
-        ("李四", f"{numbers[1]};{numbers[2]}", "won", "广东", owner)]
+        # E.164 phones begin with "+": quoted so a spreadsheet shows text, not a formula
+        ("张三", "'" + numbers[0], "negotiating", "浙江", owner),
+        ("李四", f"'{numbers[1]};{numbers[2]}", "won", "广东", owner)]
     assert rows[0]["tags"] == "老客户;vip" and rows[0]["birthday"] == "1990-05-12"
     assert rows[1]["birthday"] == "lunar 08-15" and rows[1]["emails"] == f"li.si.{owner}@example.com"
 

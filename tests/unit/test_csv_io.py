@@ -171,3 +171,64 @@ def test_line_count_for_the_progress_bar(tmp_path):
     assert csv_io.count_lines(path) == 3
     path.write_text("h\n1\n2\n")
     assert csv_io.count_lines(path) == 2
+
+
+# --- formula injection and separators in exported cells ---------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
+                | st.sampled_from("=+-@\t\r'\\;；,，\""), min_size=1, max_size=12)
+_STRIPPED = _TEXT.map(str.strip).filter(bool)
+
+
+def round_trip(tmp_path, customer: dict) -> dict:
+    out = io.StringIO(newline="")
+    csv_io.write_export(out, [customer])
+    path = tmp_path / "rt.csv"
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    with csv_io.open_import(path) as stream:
+        _headers, rows = csv_io.read_rows(stream)
+        [row] = list(rows)
+    return row.fields
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_cells_a_spreadsheet_would_run_are_written_with_a_quote_first(value):
+    cells = csv_io.export_row({"display_name": value, "intent_notes": value, "tags": [value, "ok"]})
+    for column in ("display_name", "intent_notes", "tags"):
+        cell = cells[csv_io.EXPORT_COLUMNS.index(column)]
+        assert cell.startswith("'") and cell[1:].startswith(value if column != "tags" else value[:1])
+
+
+def test_plain_cells_and_lone_quotes_are_written_as_they_are():
+    cells = csv_io.export_row({"display_name": "李雷", "intent_notes": "'quoted' note", "external_id": "'"})
+    assert cells[csv_io.EXPORT_COLUMNS.index("display_name")] == "李雷"
+    assert cells[csv_io.EXPORT_COLUMNS.index("intent_notes")] == "'quoted' note"
+    assert cells[csv_io.EXPORT_COLUMNS.index("external_id")] == "'"
+
+
+def test_a_quote_typed_in_excel_before_a_phone_is_dropped_on_import(tmp_path):
+    _h, [row] = read(tmp_path, "phone,name,notes\n'+86 138 0013 8000,'=x,'plain\n")
+    assert row.fields == {"phones": ["+86 138 0013 8000"], "display_name": "=x", "intent_notes": "'plain"}
+
+
+def test_a_tag_with_a_separator_comes_back_as_one_tag(tmp_path):
+    tags = ["a;b", "c,d", "e；f", "g，h", "back\\slash", "end\\"]
+    assert round_trip(tmp_path, {"display_name": "x", "tags": tags})["tags"] == tags
+    cell = csv_io.export_row({"tags": ["a;b", "c"]})[csv_io.EXPORT_COLUMNS.index("tags")]
+    assert cell == "a\\;b;c"
+
+
+def test_a_backslash_before_anything_else_is_itself_on_import(tmp_path):
+    _h, [row] = read(tmp_path, "name,tags\nx,C:\\path;a\\;b\n")
+    assert row.fields["tags"] == ["C:\\path", "a;b"]
+
+
+@given(name=_STRIPPED, notes=_STRIPPED, external_id=_STRIPPED,
+       tags=st.lists(_STRIPPED, min_size=1, max_size=4, unique=True))
+def test_export_then_import_gives_every_value_back(tmp_path_factory, name, notes, external_id, tags):
+    tmp_path = tmp_path_factory.mktemp("rt")
+    fields = round_trip(tmp_path, {"display_name": name, "intent_notes": notes, "external_id": external_id,
+                                   "tags": tags})
+    assert fields == {"display_name": name, "intent_notes": notes, "external_id": external_id, "tags": tags}
+    for cell in csv_io.export_row({"display_name": name, "intent_notes": notes, "tags": tags}):
+        assert not cell or cell[0] not in "=+-@\t\r"

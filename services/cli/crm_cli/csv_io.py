@@ -1,4 +1,4 @@
-"""Customers as CSV: reading an import file, writing an export. Pure Python, no I/O
+r"""Customers as CSV: reading an import file, writing an export. Pure Python, no I/O
 beyond the file handed in, no gRPC (crm_cli.transfer sends what this reads).
 
 Import files are UTF-8, with or without a byte-order mark (Excel writes one).
@@ -14,6 +14,22 @@ anything else is sent as written and the service judges it.
 A row that cannot be read (undecodable bytes, wrong number of columns, a
 birthday that is not a date) is reported with its line number and skipped;
 the other rows go on.
+
+Two escapes make an export safe to open in Excel and read back exactly:
+
+- **Formulas.** A spreadsheet runs a cell that begins with `=`, `+`, `-`,
+  `@`, a tab or a carriage return as a formula (CSV injection). The export
+  puts a single quote before such a cell (OWASP's advice; Excel shows the
+  text, without the quote), and before a cell that begins with a quote
+  followed by one of those characters or by another quote. The import drops
+  one leading quote when the next character is one of `= + - @ tab CR '`,
+  so `'+86 138…` (a phone typed as text in Excel) reads as `+86 138…`; any
+  other leading quote is kept.
+- **Separators.** In a list cell (phones, e-mails, tags) a separator or a
+  backslash that belongs to a value is written with a backslash before it
+  (`a\;b` is the one tag `a;b`; `\\` is a backslash). The import reads
+  `\` before `\ ; ； , ，` as that character, and any other backslash as
+  itself.
 """
 
 from __future__ import annotations
@@ -81,7 +97,10 @@ VALUE_CODES: dict[str, dict[str, str]] = {
                "合作伙伴": "partner", "渠道": "partner", "导入": "import", "其他": "other"},
 }
 
-_SPLIT = {"phones": re.compile(r"[;；]"), "emails": re.compile(r"[;；]"), "tags": re.compile(r"[;；,，]")}
+_SEPARATORS = {"phones": ";；", "emails": ";；", "tags": ";；,，"}
+_ESCAPED = "\\;；,，"  # what a backslash escapes in a list cell
+_ESCAPE = re.compile(r"([\\;；,，])")
+_FORMULA_START = frozenset("=+-@\t\r")  # a spreadsheet evaluates such a cell
 _BIRTHDAY = re.compile(r"^(?:(农历|阴历|lunar)[\s:]*)?(?:(闰|leap)[\s:]*)?(?:(\d{4})\s*[-/.年]\s*)?"
                        r"(闰)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$", re.IGNORECASE)
 
@@ -181,9 +200,51 @@ def format_birthday(b: dict | None) -> str:
     return date
 
 
+def neutralize_formula(cell: str) -> str:
+    """The cell as written to an export: a quote first when a spreadsheet
+    would take it for a formula, or when the import would drop its own
+    leading quote (so `restore_formula` gives the value back exactly)."""
+    if cell and (cell[0] in _FORMULA_START or cell[0] == "'" and len(cell) > 1
+                 and (cell[1] in _FORMULA_START or cell[1] == "'")):
+        return "'" + cell
+    return cell
+
+
+def restore_formula(cell: str) -> str:
+    """An import cell without the quote `neutralize_formula` (or a person
+    typing in Excel) put before `= + - @ tab CR` or a quote."""
+    if len(cell) > 1 and cell[0] == "'" and (cell[1] in _FORMULA_START or cell[1] == "'"):
+        return cell[1:]
+    return cell
+
+
+def join_list(values) -> str:
+    """A list cell: values separated by ";", separators and backslashes in a value escaped."""
+    return ";".join(_ESCAPE.sub(r"\\\1", value) for value in values)
+
+
+def split_list(name: str, text: str) -> list[str]:
+    """A list cell's values: split at unescaped separators, escapes undone, blanks dropped."""
+    separators, parts, current, i = _SEPARATORS[name], [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPED:
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if ch in separators:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
 def _cell_value(name: str, text: str):
     if name in LIST_FIELDS:
-        return [part.strip() for part in _SPLIT[name].split(text) if part.strip()]
+        return split_list(name, text)
     if name == "birthday":
         return parse_birthday(text)
     if name == "kind":
@@ -245,7 +306,7 @@ def _rows(reader, targets: list[str | None]) -> Iterator[CsvRow | RowProblem]:
         fields_: dict = {}
         try:
             for target, cell in zip(targets, record):
-                text = cell.strip()
+                text = restore_formula(cell.strip())
                 if target is None or not text:
                     continue
                 value = _cell_value(target, text)
@@ -284,11 +345,12 @@ def export_row(customer: dict) -> list[str]:
     for column in EXPORT_COLUMNS:
         value = customer.get(column)
         if column == "birthday":
-            out.append(format_birthday(value))
+            cell = format_birthday(value)
         elif isinstance(value, (list, tuple)):
-            out.append(";".join(value))
+            cell = join_list(value)
         else:
-            out.append("" if value is None else str(value))
+            cell = "" if value is None else str(value)
+        out.append(neutralize_formula(cell))
     return out
 
 
