@@ -35,4 +35,6 @@ mkdir -p "$(dirname "$OUT")"
 (cd "$SRC" && GOFLAGS=-mod=mod go build -trimpath -o "$OUT" ./cmd/ferretdb)
 echo "$WANT" > "$STAMP"
 # No `| head`: with pipefail, head closing the pipe early fails the build (SIGPIPE).
-"$OUT" --version >&2
+# Run from .tools/bin with its own state dir: FerretDB writes state.json into
+# its state dir, which defaults to the cwd (the repository root under make).
+(cd "$(dirname "$OUT")" && "$OUT" --version --state-dir="$(dirname "$OUT")" >&2)

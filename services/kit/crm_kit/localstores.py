@@ -102,12 +102,15 @@ def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_p
         data_dir=data_dir,
     )
     try:
+        # FerretDB keeps its state (state.json) in its data folder, given as an
+        # absolute path, and runs there: nothing it writes lands in the cwd.
+        ferretdb_dir = (data_dir / "ferretdb").resolve()
         stores.processes.append(_spawn([
-            str(ferretdb), "--handler=sqlite", f"--sqlite-url=file:{data_dir / 'ferretdb'}/",
+            str(ferretdb), "--handler=sqlite", f"--sqlite-url=file:{ferretdb_dir}/",
             "--telemetry=disable", f"--listen-addr=127.0.0.1:{mongo_port}",
-            f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={data_dir / 'ferretdb'}",
+            f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={ferretdb_dir}",
             "--log-level=warn",
-        ], data_dir / "logs" / "ferretdb.log"))
+        ], data_dir / "logs" / "ferretdb.log", cwd=ferretdb_dir))
         stores.processes.append(_spawn([
             redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(data_dir / "redis"),
             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
@@ -164,12 +167,12 @@ def _wait_for_redis(proc: subprocess.Popen, url: str, port: int, wait_seconds: f
         time.sleep(0.05)
 
 
-def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
+def _spawn(argv: list[str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen:
     log = open(log_path, "ab")
     # Own process group: Ctrl-C in a terminal reaches the supervisor only,
     # which then stops the stores last, after the services have drained.
     return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, cwd=cwd)
 
 
 def _wait_until_ready(stores: LocalStores, mongo_port: int, redis_port: int, wait_seconds: float) -> None:
