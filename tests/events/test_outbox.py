@@ -150,3 +150,21 @@ def test_relay_counts_published_events(producer_db, outbox):
     assert REGISTRY.get_sample_value("crm_events_published_total", labels) == before + 2
     assert (REGISTRY.get_sample_value("store_command_seconds_count", {"store": "redis", "command": "pipeline"})
             or 0) >= 1
+
+
+def test_settings_from_env_and_from_settings(monkeypatch, producer_db, events_redis_url, producer):
+    from crm_kit.events.bus import EventsSettings
+    from crm_kit.settings import SettingsError
+
+    monkeypatch.delenv("EVENTS_REDIS_URL", raising=False)
+    monkeypatch.delenv("EVENTS_ENABLED", raising=False)
+    assert EventsSettings.from_env().url == "redis://127.0.0.1:6379/2"
+    monkeypatch.setenv("EVENTS_REDIS_URL", "http://nope")
+    with pytest.raises(SettingsError, match="EVENTS_REDIS_URL"):
+        EventsSettings.from_env()
+    monkeypatch.setenv("EVENTS_REDIS_URL", events_redis_url)
+    monkeypatch.setenv("EVENTS_ENABLED", "false")
+    assert not Outbox.from_settings(producer_db, EventsSettings.from_env(), producer).enabled
+    monkeypatch.setenv("EVENTS_ENABLED", "true")
+    box = Outbox.from_settings(producer_db, EventsSettings.from_env(), producer)
+    assert box.enabled and box.retention_seconds == 7 * 86400

@@ -42,7 +42,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from redis.exceptions import RedisError
 
-from crm_kit.events.bus import stream_for
+from crm_kit.events.bus import EventsSettings, stream_for
 from crm_kit.events.envelope import Envelope, encode
 from crm_kit.events.trim import trim_stream
 
@@ -98,6 +98,16 @@ class Outbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._published = {}
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: "EventsSettings", producer: str, **options) -> "Outbox":
+        """The usual way to build one: the event Redis from `settings`, its
+        stream trimmed to `settings.retention_seconds`, off when
+        `EVENTS_ENABLED=false`."""
+        if not settings.enabled:
+            return cls.disabled(producer)
+        options.setdefault("retention_seconds", settings.retention_seconds)
+        return cls(db, settings.open(), producer, **options)
 
     @classmethod
     def disabled(cls, producer: str = "disabled") -> "Outbox":
