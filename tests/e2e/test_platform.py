@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,33 @@ def test_logs_are_json_with_request_ids_and_no_personal_data(platform):
     everything = "".join((platform.data_dir / "logs" / f"{n}.log").read_text() for n in platform.processes)
     for personal in ("黄小琥", "欧阳娜", "8618600001234", "bad-phone-1"):
         assert personal not in everything
+
+
+def test_the_gateway_metrics_hold_no_service_series(platform):
+    """Each process keeps its own metrics: the gateway's /metrics (gunicorn,
+    multiprocess) must not sum the services' series in."""
+    for _ in range(3):
+        http(platform, "GET", "/readyz")  # four health calls each, counted by each service
+    with urllib.request.urlopen(platform.gateway_url + "/metrics", timeout=5) as resp:
+        gateway = resp.read().decode()
+    assert "grpc_client_handled_total" in gateway  # the gateway's own calls
+    assert "grpc_server_handled_total" not in gateway and "store_command_seconds" not in gateway
+    port = int(platform.env["CUSTOMER_METRICS_PORT"])
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        customer = resp.read().decode()
+    health = [line for line in customer.splitlines() if line.startswith("grpc_server_handled_total{")
+              and 'grpc_method="Check"' in line]
+    assert health and "http_requests_total" not in customer
+    environ = Path(f"/proc/{platform.processes['customer'].pid}/environ").read_bytes().split(b"\0")
+    assert not any(v.startswith(b"PROMETHEUS_MULTIPROC_DIR=") for v in environ)
+
+
+def test_service_metrics_listen_on_loopback_only(platform):
+    ports = {int(platform.env[f"{s.upper()}_METRICS_PORT"]) for s in ("customer", "sales", "support", "loyalty")}
+    listening = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port = local.split(":")
+        if state == "0A" and int(port, 16) in ports:  # LISTEN
+            listening[int(port, 16)] = address
+    assert listening == {port: "0100007F" for port in ports}  # 127.0.0.1

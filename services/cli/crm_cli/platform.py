@@ -1,13 +1,24 @@
 """Run the whole platform as separate processes: stores, four services, the
 gateway under gunicorn. Used by `crm run` (make run), the end-to-end tests
-and the benchmark, so all three boot it the same way."""
+and the benchmark, so all three boot it the same way.
+
+`supervise()` keeps it running as a process manager would: a service or the
+gateway that exits is started again after an exponential back-off (0.5 s,
+1 s, 2 s, … capped at 30 s; back to 0.5 s once it has run 30 s), each
+restart logged as a JSON line naming the process, its exit code and the
+next delay. A store that exits stops the platform (its data would be at
+stake). `start()` can be cancelled (an Event) at any moment: what was
+started so far is stopped."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -17,6 +28,26 @@ from crm_kit.localstores import LocalStores, free_port, start_local_stores, term
 
 SERVICES = ("customer", "sales", "support", "loyalty")
 FIXED_PORTS = {"customer": 50051, "sales": 50052, "support": 50053, "loyalty": 50054}
+GATEWAY_ARGV = ["-m", "gunicorn", "-c", "python:crm_gateway.gunicorn_conf", "crm_gateway.app:create_app()"]
+
+log = logging.getLogger("crm.supervisor")
+
+
+class Cancelled(Exception):
+    """start() was cancelled (a signal during start-up)."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before restart n (0-based) of a process: initial * 2^n, at most
+    cap; a process that ran `healthy_after` seconds starts again from n = 0."""
+
+    initial: float = 0.5
+    cap: float = 30.0
+    healthy_after: float = 30.0
+
+    def delay(self, failures: int) -> float:
+        return min(self.cap, self.initial * 2 ** min(failures, 32))
 
 
 def dev_secret(data_dir: Path) -> str:
@@ -41,6 +72,8 @@ class Platform:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     grpc_ports: dict[str, int] = field(default_factory=dict)
+    cancel: threading.Event | None = None  # set: start() stops what it started and raises Cancelled
+    started_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
@@ -52,11 +85,25 @@ class Platform:
     def start(self, timeout: float = 60.0) -> "Platform":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("start-up cancelled")
+
+    def _start(self, timeout: float) -> None:
+        self._check_cancel()
         mongo_uri = os.environ.get("CUSTOMER_MONGODB_URI")
         redis_url = os.environ.get("LOYALTY_REDIS_URL")
         if not (mongo_uri and redis_url):
             self.stores = start_local_stores(self.data_dir)
             mongo_uri, redis_url = self.stores.mongodb_uri, self.stores.redis_url
+        self._check_cancel()
         redis_base = redis_url.rsplit("/", 1)[0]
         self.grpc_ports = {s: FIXED_PORTS[s] if self.fixed_ports else free_port() for s in SERVICES}
         self.gateway_port = self.gateway_port or (8080 if self.fixed_ports else free_port())
@@ -70,8 +117,11 @@ class Platform:
             "GATEWAY_REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", f"{redis_base}/1"),
             "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", f"{redis_base}/2"),
             "GATEWAY_BIND": f"127.0.0.1:{self.gateway_port}",
-            "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics")),
         })
+        # Only the gateway runs prometheus-client in multiprocess mode, in a
+        # directory of its own (start_gateway): a service writing there would be
+        # summed into the gateway's /metrics.
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         for service in SERVICES:
             prefix = service.upper()
             env[f"{prefix}_GRPC_ADDR"] = f"127.0.0.1:{self.grpc_ports[service]}"
@@ -79,19 +129,25 @@ class Platform:
             env[f"{prefix}_METRICS_PORT"] = str(FIXED_PORTS[service] + 9101 - 50051 if self.fixed_ports else free_port())
         env.update(self.extra_env)
         self.env = env
-        try:
-            for service in SERVICES:
-                self.start_service(service)
-            self._spawn("gateway", [sys.executable, "-m", "gunicorn", "-c", "python:crm_gateway.gunicorn_conf",
-                                    "crm_gateway.app:create_app()"])
-            self.wait_ready(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        for service in SERVICES:
+            self._check_cancel()
+            self.start_service(service)
+        self._check_cancel()
+        self.start_gateway()
+        self.wait_ready(timeout)
 
     def start_service(self, service: str) -> None:
         self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"])
+
+    def start_gateway(self) -> None:
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics"))}
+        self._spawn("gateway", [sys.executable, *GATEWAY_ARGV], env)
+
+    def restart(self, name: str) -> None:
+        if name == "gateway":
+            self.start_gateway()
+        else:
+            self.start_service(name)
 
     def _fresh_dir(self, name: str) -> Path:
         path = self.data_dir / name
@@ -100,14 +156,17 @@ class Platform:
             stale.unlink()
         return path
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        log = open(self.data_dir / "logs" / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL, start_new_session=True)
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        with open(self.data_dir / "logs" / f"{name}.log", "ab") as out:
+            self.processes[name] = subprocess.Popen(argv, env=env or self.env, stdout=out,
+                                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                    start_new_session=True)
+        self.started_at[name] = time.monotonic()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
+            self._check_cancel()
             for name, proc in self.processes.items():
                 if proc.poll() is not None:
                     tail = (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")[-2000:]
@@ -140,6 +199,41 @@ class Platform:
             out["ferretdb"] = [self.stores.processes[0].pid]
             out["redis"] = [self.stores.processes[1].pid]
         return out
+
+    def supervise(self, stop: threading.Event, backoff: Backoff = Backoff(), poll: float = 0.2) -> str:
+        """Keep every service and the gateway running until `stop` is set
+        (returns "stopped") or a store exits (returns "store-exited")."""
+        failures = {name: 0 for name in self.processes}
+        due: dict[str, float] = {}  # name -> when to start it again
+        while not stop.is_set():
+            now = time.monotonic()
+            if self.stores and any(p.poll() is not None for p in self.stores.processes):
+                dead = [Path(p.args[0]).name for p in self.stores.processes if p.poll() is not None]
+                log.error("a store exited; stopping the platform", extra={"fields": {"child": ", ".join(dead)}})
+                return "store-exited"
+            for name, proc in list(self.processes.items()):
+                code = proc.poll()
+                if name in due or code is None:
+                    continue
+                ran = now - self.started_at.get(name, now)
+                if ran >= backoff.healthy_after:
+                    failures[name] = 0
+                delay = backoff.delay(failures.get(name, 0))
+                failures[name] = failures.get(name, 0) + 1
+                due[name] = now + delay
+                fields = {"child": name, "exit_code": code, "ran_seconds": round(ran, 1),
+                          "restart_in_seconds": delay, "restarts": failures[name]}
+                if code < 0:
+                    fields["signal"] = signal.Signals(-code).name
+                log.warning(f"{name} exited with {code}; restarting in {delay:g} s", extra={"fields": fields})
+            for name, when in list(due.items()):
+                if now >= when and not stop.is_set():
+                    del due[name]
+                    self.restart(name)
+                    log.info(f"{name} started again", extra={"fields": {"child": name,
+                                                                       "pid": self.processes[name].pid}})
+            stop.wait(poll)
+        return "stopped"
 
     def stop(self, grace: float = 15.0) -> None:
         """Gateway first (stop taking requests), then services drain, stores last."""

@@ -275,8 +275,9 @@ def run_service(name: str, load_settings: Callable, build_host: Callable[..., Se
         settings = load_settings()
         host = None
         logs.configure(name, settings.server.log_level)
+        metrics_host = metrics.metrics_host(name)  # <SVC>_METRICS_HOST, validated even when the port is 0
         if settings.server.metrics_port:
-            metrics.serve_metrics(settings.server.metrics_port)
+            metrics.serve_metrics(settings.server.metrics_port, metrics_host)
         host = build_host(settings)
     except SettingsError as err:
         sys.exit(f"crm-{name}: {err}")

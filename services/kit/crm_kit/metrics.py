@@ -5,7 +5,12 @@ Names follow Prometheus conventions: `_total` counters, `_seconds` histograms.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+
 from prometheus_client import Counter, Histogram, start_http_server
+
+from crm_kit.settings import SettingsError
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -34,6 +39,22 @@ def split_method(full_method: str) -> tuple[str, str]:
     return service, method
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Expose /metrics on its own port (services; the gateway serves its own route)."""
+def metrics_host(service: str) -> str:
+    """Where a service's /metrics listens: `<SVC>_METRICS_HOST`, an IP
+    address; loopback unless told (Kubernetes sets the pod IP or 0.0.0.0 so
+    Prometheus can scrape). A bad value is a SettingsError naming it."""
+    name = f"{service.upper()}_METRICS_HOST"
+    value = os.environ.get(name) or "127.0.0.1"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise SettingsError(f"environment variable {name}={value!r} must be an IP address "
+                            "(127.0.0.1, 0.0.0.0, the pod IP)") from None
+    return value
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on its own port (services; the gateway serves its own
+    route), on loopback unless a host is given. Each service keeps its own
+    registry: it must not run with PROMETHEUS_MULTIPROC_DIR (the gateway's)."""
     start_http_server(port, addr=host)
