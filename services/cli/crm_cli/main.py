@@ -43,42 +43,66 @@ def cmd_seed(args) -> None:
 
 
 def cmd_run(args) -> None:
-    from crm.customer.v1 import customer_service_pb2_grpc
-    from crm_kit.grpc_client import open_channel
+    """Start everything, seed, then supervise (restart what crashes) until
+    SIGINT or SIGTERM. The handlers come first, so a signal at any moment,
+    start-up and seeding included, stops everything started so far."""
+    from crm_kit import logs
 
-    from crm_cli.platform import Platform
-    from crm_cli.seed import customer_count_is_zero, seed_customers
+    from crm_cli.platform import Cancelled, Platform
 
-    platform = Platform(VAR_DIR, fixed_ports=True, gateway_port=args.port)
+    logs.configure("supervisor", os.environ.get("CRM_LOG_LEVEL", "INFO"))
+    stop = threading.Event()
+    phase = {"now": "starting"}  # starting -> seeding -> running -> stopping
+
+    def on_signal(signum, _frame):
+        stop.set()  # start() and supervise() watch it
+        if phase["now"] == "seeding":  # seeding only makes calls: interrupt it where it is
+            phase["now"] = "stopping"
+            raise Cancelled(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    platform = Platform(VAR_DIR, fixed_ports=not args.free_ports, gateway_port=0 if args.free_ports else args.port,
+                        cancel=stop)
     print(f"starting stores and services (data in {VAR_DIR}, logs in {VAR_DIR / 'logs'}) ...", flush=True)
-    platform.start()
+    outcome = "stopped"
     try:
-        token = mint_dev_token(_secret(), "seed", "admin", team=DEMO_TEAM, ttl_seconds=3600)
-        stub = customer_service_pb2_grpc.CustomerServiceStub(
-            open_channel(platform.target("customer"), "crm.customer.v1.CustomerService"))
-        if args.seed and customer_count_is_zero(stub, token):
-            seed_customers(platform.target("customer"), token, args.seed)
-        print(f"""
+        platform.start()
+        phase["now"] = "seeding"
+        if args.seed and not stop.is_set():
+            _seed_if_empty(platform, args.seed)
+        phase["now"] = "running"
+        if not stop.is_set():
+            print(f"""
 CRM platform is up.
   gateway   {platform.gateway_url}   (API docs: {platform.gateway_url}/docs)
   gRPC      customer {platform.target('customer')}, sales {platform.target('sales')}, support {platform.target('support')}, loyalty {platform.target('loyalty')}
   dev token export TOKEN=$(uv run crm token --role rep --sub rep-001)
   try       curl -H "Authorization: Bearer $TOKEN" '{platform.gateway_url}/api/v1/customers?page_size=3'
-Press Ctrl-C to stop.""", flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        while not stop.is_set():
-            stop.wait(1.0)
-            for name, proc in platform.processes.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; see {VAR_DIR / 'logs' / (name + '.log')}",
-                          file=sys.stderr)
-                    stop.set()
+A service that exits is started again (see the log); press Ctrl-C to stop.""", flush=True)
+            outcome = platform.supervise(stop)
+    except Cancelled:
+        pass
     finally:
+        phase["now"] = "stopping"
         print("stopping ...", flush=True)
         platform.stop()
-        print("stopped.")
+        print("stopped.", flush=True)
+    if outcome != "stopped":
+        raise SystemExit(f"crm run: {outcome}; see {VAR_DIR / 'logs'}")
+
+
+def _seed_if_empty(platform, count: int) -> None:
+    from crm.customer.v1 import customer_service_pb2_grpc
+    from crm_kit.grpc_client import open_channel
+
+    from crm_cli.seed import customer_count_is_zero, seed_customers
+
+    token = mint_dev_token(_secret(), "seed", "admin", team=DEMO_TEAM, ttl_seconds=3600)
+    stub = customer_service_pb2_grpc.CustomerServiceStub(
+        open_channel(platform.target("customer"), "crm.customer.v1.CustomerService"))
+    if customer_count_is_zero(stub, token):
+        seed_customers(platform.target("customer"), token, count)
 
 
 def _transfer_token(args, subject: str) -> str:
@@ -192,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="run stores, services and gateway locally until Ctrl-C")
     run.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
     run.add_argument("--seed", type=int, default=1000, help="demo customers to create when the store is empty")
+    run.add_argument("--free-ports", action="store_true", help="any free loopback ports instead of 8080, 5005x (tests)")
     run.set_defaults(func=cmd_run)
     add_transfer_commands(sub)
     from crm_kit.events.tail import add_events_commands
