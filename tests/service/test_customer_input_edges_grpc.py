@@ -31,19 +31,19 @@ def _fields(err: grpc.RpcError) -> list[str]:
     return [v.field for d in details_of(err) for v in getattr(d, "field_violations", [])]
 
 
-def test_new_customers_and_visits_get_random_ids_of_128_bits(stub, visits, phone):
+def test_new_customers_and_visits_get_random_ids_of_120_bits(stub, visits, phone):
     from datetime import datetime, timedelta, timezone
     from tests.service.support import ts
 
     made = [create(stub, phone(), REP) for _ in range(3)]
     for c in made:
-        assert domain.CUSTOMER_ID.match(c.id) and len(c.id) == len("cus_") + 26
+        assert domain.CUSTOMER_ID.match(c.id) and len(c.id) == len("cus_") + 24
         assert stub.GetCustomer(pb.GetCustomerRequest(id=c.id), metadata=REP).id == c.id
     assert len({c.id[4:12] for c in made}) == 3  # no shared time prefix
     visit = visits.ScheduleVisit(vpb.ScheduleVisitRequest(visit=vpb.Visit(
         customer_id=made[0].id, schedule_time=ts(datetime.now(timezone.utc) + timedelta(days=1)), purpose="回访")),
         metadata=REP)
-    assert visit.id.startswith("vis_") and len(visit.id) == len("vis_") + 26
+    assert visit.id.startswith("vis_") and len(visit.id) == len("vis_") + 24
     assert visits.GetVisit(vpb.GetVisitRequest(id=visit.id), metadata=REP).id == visit.id
 
 
@@ -93,7 +93,7 @@ def test_not_found_never_echoes_an_implausible_id(stub, visits):
     assert err.code() == grpc.StatusCode.NOT_FOUND and _resource_names(err) in ([], [""])
     assert "script" not in (err.details() or "")
     # A plausible id of a customer that does not exist is still named.
-    plausible = "cus_" + "a" * 26
+    plausible = "cus_" + "z" * 24
     err = _error(lambda: stub.GetCustomer(pb.GetCustomerRequest(id=plausible), metadata=REP))
     assert err.code() == grpc.StatusCode.NOT_FOUND and _resource_names(err) == [plausible]
 

@@ -1,7 +1,10 @@
-"""Resource ids: a short type prefix plus 128 random bits (DESIGN section 6).
+"""Resource ids: a short type prefix plus 120 random bits (DESIGN section 6
+asks for at least 96).
 
-`new_id("cus")` -> "cus_" + 26 characters of lowercase base32 (RFC 4648
-alphabet a-z2-7, no padding) from 16 bytes of `secrets`: never guessable,
+`new_id("cus")` -> "cus_" + 24 characters of lowercase base32 (RFC 4648
+alphabet a-z2-7, no padding) from 15 bytes of `secrets`: as long as the
+older ids, so every length limit on an id (the gateway's referred_by, say)
+still holds; never guessable,
 never time-ordered, so nothing may rely on ids sorting by creation (lists are
 ordered by their books or by name, with the id only as a tie-break).
 
@@ -15,13 +18,13 @@ import base64
 import re
 import secrets
 
-RANDOM_BYTES = 16  # 128 bits
-_ENCODED_LENGTH = 26  # ceil(128 / 5)
+RANDOM_BYTES = 15  # 120 bits
+_ENCODED_LENGTH = 24  # 120 / 5, so base32 needs no padding
 _PREFIX = re.compile(r"^[a-z]{2,8}$")
 
 
 def new_id(prefix: str) -> str:
-    """A fresh id such as "cus_5xq2…" (prefix + "_" + 26 base32 characters)."""
+    """A fresh id such as "cus_5xq2…" (prefix + "_" + 24 base32 characters)."""
     if not _PREFIX.match(prefix):
         raise ValueError(f"an id prefix is 2 to 8 lowercase letters, not {prefix!r}")
     encoded = base64.b32encode(secrets.token_bytes(RANDOM_BYTES)).decode().rstrip("=").lower()
