@@ -6,10 +6,16 @@ set per role); a request without one against its client address
 (`anonymous`). Routes in `EXPENSIVE` (a scan, an export, a fan-out) count
 against the smaller `expensive` budget of the same principal instead.
 
-The algorithm is the `limits` library's sliding-window counter on Redis
-(one Lua script to take a hit, one to read what is left). Every limited
-answer carries the IETF headers (draft-ietf-httpapi-ratelimit-headers,
-structured-field form):
+The algorithm is a sliding-window counter (the one the `limits` library
+implements: this window's count plus the previous window's, weighted by how
+much of it still overlaps), run as one Lua script: one round trip takes the
+hit and returns what is left and when, with Redis's clock, so replicas
+agree. `limits` itself needs two round trips per request (hit, then window
+stats for the headers): about 270 µs of gateway CPU per request against
+110–140 µs for the script (redis-py on loopback, 2 shared cores), a third
+of the 0.8 ms floor of a request instead of a sixth. Every limited answer
+carries the IETF headers
+(draft-ietf-httpapi-ratelimit-headers, structured-field form):
 
     RateLimit-Policy: "rep";q=600;w=60
     RateLimit: "rep";r=42;t=17
@@ -23,15 +29,11 @@ not asked again for a second.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from limits import RateLimitItemPerSecond
-from limits.errors import StorageError
-from limits.storage import storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+import redis
 from prometheus_client import Counter
 
 from crm_kit.auth import ROLES
@@ -110,19 +112,40 @@ class Decision:
                 "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_seconds}'}
 
 
+# KEYS[1]: the budget's key (a hash tag, so both windows share a cluster slot);
+# ARGV: quota, window seconds. Returns {allowed 0/1, remaining, seconds until
+# the window rolls over (allowed) or until one more request fits (refused)}.
+SLIDING_WINDOW = """
+local quota, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local index = math.floor(now / window)
+local elapsed = now - index * window
+local ckey = KEYS[1] .. ':' .. index
+local prev = tonumber(redis.call('GET', KEYS[1] .. ':' .. (index - 1)) or '0')
+local cur = tonumber(redis.call('GET', ckey) or '0')
+local used = prev * (window - elapsed) / window + cur
+if used + 1 <= quota then
+  if redis.call('INCR', ckey) == 1 then redis.call('EXPIRE', ckey, window * 2 + 1) end
+  return {1, math.floor(quota - used - 1), math.ceil(window - elapsed)}
+end
+local wait = window - elapsed
+if prev > 0 and cur + 1 <= quota then
+  wait = math.max(0, wait - (quota - 1 - cur) * window / prev)
+end
+return {0, 0, math.max(1, math.ceil(wait))}
+"""
+
+
 class RateLimiter:
     RETRY_REDIS_AFTER_SECONDS = 1.0
 
     def __init__(self, settings: RateLimitSettings, redis_url: str):
         self.settings = settings
         # Short socket timeouts: a Redis that hangs must not hang every request.
-        self.storage = storage_from_string(redis_url, wrap_exceptions=True, socket_timeout=0.25,
-                                           socket_connect_timeout=0.25, key_prefix="crm-ratelimit")
-        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
-        w = settings.window_seconds
-        self.items = {role: RateLimitItemPerSecond(n, w, namespace=role) for role, n in settings.per_role.items()}
-        self.items["anonymous"] = RateLimitItemPerSecond(settings.anonymous, w, namespace="anonymous")
-        self.items["expensive"] = RateLimitItemPerSecond(settings.expensive, w, namespace="expensive")
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.script = self.client.register_script(SLIDING_WINDOW)
+        self.quotas = dict(settings.per_role, anonymous=settings.anonymous, expensive=settings.expensive)
         self._skip_until = 0.0
         self._logged_at = 0.0
 
@@ -133,16 +156,13 @@ class RateLimiter:
         if time.monotonic() < self._skip_until:
             RATE_LIMIT_UNAVAILABLE.inc()
             return None
-        item = self.items[policy]
+        quota, window = self.quotas[policy], self.settings.window_seconds
         try:
-            allowed = self.limiter.hit(item, key)
-            stats = self.limiter.get_window_stats(item, key)
-        except StorageError as err:
+            allowed, remaining, reset = self.script(keys=[f"rl:{{{policy}:{key}}}"], args=[quota, window])
+        except redis.RedisError as err:
             self._fail_open(err)
             return None
-        reset = max(1, math.ceil(stats.reset_time - time.time()))
-        return Decision(policy, item.amount, self.settings.window_seconds, max(0, int(stats.remaining)),
-                        reset, allowed)
+        return Decision(policy, quota, window, int(remaining), int(reset), bool(allowed))
 
     def _fail_open(self, err: Exception) -> None:
         now = time.monotonic()
@@ -151,7 +171,7 @@ class RateLimiter:
         if now - self._logged_at > 10:  # one line per 10 s, not one per request
             self._logged_at = now
             log.warning("rate limits unavailable, serving without them",
-                        extra={"fields": {"error": type(getattr(err, "storage_error", err)).__name__}})
+                        extra={"fields": {"error": type(err).__name__}})
 
 
 def refusal(decision: Decision) -> Problem:
