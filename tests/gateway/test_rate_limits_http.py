@@ -169,3 +169,18 @@ def test_without_redis_requests_are_served_and_counted(services, stores):
     assert [r.status_code for r in answers] == [200] * 8  # more than the budget of 5: fail open
     assert "RateLimit" not in answers[0].headers
     assert unavailable() - before == 8
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_key(services, stores, hops):
+    base = gateway_settings(services.targets, stores.redis_url)
+    limits = RateLimitSettings(per_role={r: 5 for r in ("admin", "manager", "rep", "agent", "finance",
+                                                        "integration")}, anonymous=1)
+    client = create_app(dataclasses.replace(base, rate_limits=limits, proxy_hops=hops)).test_client()
+    proxy = {"REMOTE_ADDR": f"10.200.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
+    first, second = (f"198.51.100.{uuid.uuid4().int % 250}", f"203.0.113.{uuid.uuid4().int % 250}")
+    a = client.get("/openapi.json", headers={"X-Forwarded-For": first}, environ_base=proxy)
+    b = client.get("/openapi.json", headers={"X-Forwarded-For": second}, environ_base=proxy)
+    assert a.status_code == 200
+    # trusted: two clients, two budgets; not trusted: the header is ignored (no evasion by spoofing it)
+    assert b.status_code == (200 if hops else 429)

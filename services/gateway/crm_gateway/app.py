@@ -15,6 +15,7 @@ import time
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_kit import context
 from crm_kit.auth import TokenVerifier
@@ -43,6 +44,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    if settings.proxy_hops:  # behind a load balancer: the client address from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=0, x_host=0, x_port=0,
+                                x_prefix=0)
     verifier = TokenVerifier(settings.auth)
     downstream = Downstream(settings)
     idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)

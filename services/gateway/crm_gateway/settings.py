@@ -24,6 +24,7 @@ class GatewaySettings:
     auth: AuthSettings
     log_level: str
     rate_limits: RateLimitSettings | None = None  # None: no limits (tests that build settings by hand)
+    proxy_hops: int = 0  # trusted proxies in front that append to X-Forwarded-For
 
     @classmethod
     def from_env(cls) -> "GatewaySettings":
@@ -39,4 +40,7 @@ class GatewaySettings:
             auth=AuthSettings.from_env(),
             log_level=env_str("CRM_LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
             rate_limits=RateLimitSettings.from_env(),
+            # The client address (the anonymous rate-limit key) is the one the
+            # n-th proxy from the right saw; 0 trusts no header (spoofable otherwise).
+            proxy_hops=env_int("GATEWAY_PROXY_HOPS", 0, minimum=0, maximum=5),
         )
