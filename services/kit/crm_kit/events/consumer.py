@@ -192,7 +192,7 @@ class EventConsumer:
     def _deliveries(self, stream: str, ids: list) -> dict[bytes, int]:
         low = min(ids, key=_key)
         high = max(ids, key=_key)
-        rows = self.redis.xpending_range(stream, self.group, low, high, max(len(ids), 1) * 4,
+        rows = self.redis.xpending_range(stream, self.group, low, high, len(ids) + 1000,
                                          consumername=self.name)
         return {_b(r["message_id"]): int(r["times_delivered"]) for r in rows}
 
@@ -256,13 +256,13 @@ class EventConsumer:
     # -- the loop ----------------------------------------------------------------
 
     def run(self) -> None:
-        """Poll until `stop()`; store errors are logged and retried."""
+        """Poll until `stop()`; a failed round is logged and tried again."""
         while not self._stop.is_set():
             try:
                 self.poll_once()
-            except RedisError as e:
-                log.warning("event consumer round failed", extra={"fields": {
-                    "group": self.group, "error": type(e).__name__}})
+            except Exception as e:  # noqa: BLE001 - a store outage or a bug: log, wait, go on
+                log.warning("event consumer round failed", exc_info=not isinstance(e, RedisError),
+                            extra={"fields": {"group": self.group, "error": type(e).__name__}})
                 self._stop.wait(1.0)
 
     def start(self) -> threading.Thread:
