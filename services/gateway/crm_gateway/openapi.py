@@ -26,9 +26,18 @@ def json_response(ref: str, description: str, headers: dict | None = None) -> di
 
 ETAG = {"ETag": {"description": "Version tag; send it back in If-Match to update.", "schema": {"type": "string"}}}
 RETRY = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+RATE_LIMIT = {
+    "RateLimit-Policy": {"description": 'The budget this request counts against, e.g. "rep";q=600;w=60 '
+                                        "(draft-ietf-httpapi-ratelimit-headers); on every answer.",
+                         "schema": {"type": "string"}},
+    "RateLimit": {"description": 'What is left of it and seconds until it resets, e.g. "rep";r=42;t=17.',
+                  "schema": {"type": "string"}},
+}
 COMMON = {
     "401": problem("Missing, invalid or expired bearer token."),
     "403": problem("Your role may not do this."),
+    "429": problem("Over the rate limit (per principal; a smaller budget for expensive routes).",
+                   {**RETRY, **RATE_LIMIT}),
     "503": problem("A downstream service is unavailable.", RETRY),
 }
 IDEMPOTENCY_PARAM = {"name": "Idempotency-Key", "in": "header", "required": False,
