@@ -81,7 +81,9 @@ class RunningServices:
 @pytest.fixture(scope="session")
 def services(stores):
     """All four services as real gRPC servers in this process."""
-    from crm_customer.main import CustomerSettings, build_host as build_customer
+    from crm_customer.bootstrap import build_host as build_customer
+    from crm_customer.settings import CustomerSettings
+    from crm_kit.events.bus import EventsSettings
     from crm_loyalty.main import LoyaltySettings, build_host as build_loyalty
     from crm_kit.redis_store import RedisSettings
     from crm_kit.mongo import MongoServiceSettings
@@ -92,7 +94,8 @@ def services(stores):
     customer_db = f"crm_customer_test_{suffix}"
     hosts = {
         "customer": build_customer(CustomerSettings(server_settings("customer"),
-                                                    MongoSettings(stores.mongodb_uri, customer_db), "CN")),
+                                                    MongoSettings(stores.mongodb_uri, customer_db), "CN",
+                                                    events=EventsSettings(url=stores.events_redis_url))),
         "sales": build_sales(MongoServiceSettings(server_settings("sales"), MongoSettings(stores.mongodb_uri, f"crm_sales_test_{suffix}"))),
         "support": build_support(MongoServiceSettings(server_settings("support"), MongoSettings(stores.mongodb_uri, f"crm_support_test_{suffix}"))),
         "loyalty": build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url))),

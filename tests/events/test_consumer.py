@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from prometheus_client import REGISTRY
 
 from crm_kit.events.consumer import EventConsumer

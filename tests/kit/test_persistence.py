@@ -53,10 +53,12 @@ def test_revisions_never_lose_a_write_under_racing_writers(db):
     final = db["counters"].find_one({"_id": "c1"})
     # Every write that reported success is in the count, and nothing else is.
     assert final["count"] == won and final["revision"] == won + 1
+    # Each of them is in the history exactly once, in order (revision 1, created
+    # without events, needs no claim: its insert alone decided).
     history = revisions.history("c1", final["revision"])
-    assert [c.revision for c in history] == list(range(1, won + 2))
-    assert [c.state["count"] for c in history] == list(range(0, won + 1))
-    assert all(c.detail["note"].startswith("+1 by w") for c in history[1:])
+    assert [c.revision for c in history] == list(range(2, won + 2))
+    assert [c.state["count"] for c in history] == list(range(1, won + 1))
+    assert all(c.detail["note"].startswith("+1 by w") for c in history)
 
 
 def _try(fn, *args) -> bool:
@@ -95,7 +97,7 @@ def test_strip_removes_states_but_keeps_who_and_when(db):
     increment(revisions, "c4", "rep-a")
     revisions.strip("c4", 2)
     history = revisions.history("c4", 2)
-    assert [(c.state, c.changed_by) for c in history] == [(None, "setup"), (None, "rep-a")]
+    assert [(c.state, c.changed_by) for c in history] == [(None, "rep-a")]
     # The number stays taken: a writer with a stale read cannot write an old state back.
     assert revisions.claim("c4", 2, {"_id": "c4", "count": 0, "revision": 2}, "stale") is None
 
@@ -120,10 +122,10 @@ def test_a_key_is_released_only_by_its_holder_and_taken_over_only_when_stale(db)
     keys.release(("sku:A-1",), "someone-else")
     seen = keys.holder("sku:A-1")
     assert seen.holder_id == "p1"
-    assert not keys.take_over_if_stale(seen, lambda k: (Holding.HOLDS, None))
+    assert not keys.take_over_if_stale(seen, lambda k: Holding.HOLDS)
     assert keys.holder("sku:A-1") is not None
-    assert not keys.take_over_if_stale(seen, lambda k: (Holding.UNKNOWN, None), pending_wait=0.05)
-    assert keys.take_over_if_stale(seen, lambda k: (Holding.SUPERSEDED, None))
+    assert not keys.take_over_if_stale(seen, lambda k: Holding.UNKNOWN, pending_wait=0.05)
+    assert keys.take_over_if_stale(seen, lambda k: Holding.SUPERSEDED)
     assert keys.holder("sku:A-1") is None
     assert keys.reserve(("sku:A-1",), "p2") is None
 

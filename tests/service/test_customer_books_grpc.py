@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timezone
 
 from crm.customer.v1 import customer_service_pb2 as pb
-from crm_customer.domain import CustomerDraft, ListFilters, Profile
-from crm_customer.service import CustomerService
-from crm_customer.store import CustomerStore
+from crm_customer.customers.model.record import CustomerDraft, Profile
+from crm_customer.customers.model.listing import ListFilters
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import CustomerStore
 from crm_kit.auth import Principal
 from crm_kit.mongo import connect
 from tests.service.support import as_, create

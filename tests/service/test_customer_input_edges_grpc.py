@@ -13,7 +13,7 @@ from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as pb
 from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as vpb
-from crm_customer import domain
+from crm_customer.customers.model import record
 from crm_kit.grpc_errors import details_of
 from tests.service.support import as_in, create
 
@@ -37,7 +37,7 @@ def test_new_customers_and_visits_get_random_ids_of_120_bits(stub, visits, phone
 
     made = [create(stub, phone(), REP) for _ in range(3)]
     for c in made:
-        assert domain.CUSTOMER_ID.match(c.id) and len(c.id) == len("cus_") + 24
+        assert record.CUSTOMER_ID.match(c.id) and len(c.id) == len("cus_") + 24
         assert stub.GetCustomer(pb.GetCustomerRequest(id=c.id), metadata=REP).id == c.id
     assert len({c.id[4:12] for c in made}) == 3  # no shared time prefix
     visit = visits.ScheduleVisit(vpb.ScheduleVisitRequest(visit=vpb.Visit(

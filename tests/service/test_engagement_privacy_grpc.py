@@ -15,7 +15,7 @@ from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb
 from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as vpb
-from crm_kit.chain import link_id
+from crm_kit.persistence.chain import link_id
 from tests.service.support import all_pages, as_in, code_of, create, ts
 
 TEAM = "team-privacy"
@@ -59,7 +59,7 @@ def raw_docs_holding(customer_db, *texts: str) -> list[dict]:
 
 
 def test_export_holds_the_log_and_visits_and_erase_leaves_no_personal_text(stub, log, visits, phone, customer_db):
-    from crm_customer.interaction_service import request_key
+    from crm_customer.interactions.service import request_key
 
     cid = create(stub, phone(), REP, display_name="隐私测试").id
     said, item, promise, purpose, outcome = (secret("说过"), secret("商品"), secret("承诺"), secret("目的"),
@@ -144,11 +144,11 @@ def test_an_entry_written_while_its_customer_is_erased_does_not_outlive_the_eras
     """A recording that read the customer just before the erase and writes
     just after it: the write notices (the customer is gone) and takes its
     entry with it."""
-    from crm_customer.interaction_service import InteractionService
-    from crm_customer.interaction_store import InteractionStore
-    from crm_customer.interactions import build_draft
-    from crm_customer.service import CustomerService
-    from crm_customer.store import CustomerStore
+    from crm_customer.interactions.service import InteractionService
+    from crm_customer.interactions.store import InteractionStore
+    from crm_customer.interactions.model import build_draft
+    from crm_customer.customers.service import CustomerService
+    from crm_customer.customers.store import CustomerStore
     from crm_kit.auth import Principal
     from crm_kit.errors import NotFound
 

@@ -153,8 +153,8 @@ def test_a_lagging_chain_hint_is_caught_up_by_readers_and_writers(log, customer,
 
 
 def test_a_request_abandoned_by_a_crashed_attempt_is_taken_over_once(log, customer, customer_db):
-    from crm_customer.interaction_service import request_key
-    from crm_customer.interactions import build_draft, fingerprint
+    from crm_customer.interactions.service import request_key
+    from crm_customer.interactions.model import build_draft, fingerprint
 
     cid = customer()
     long_ago = datetime.now(timezone.utc) - timedelta(minutes=5)

@@ -14,7 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as pb
-from crm_customer.visit_store import VisitStore
+from crm_customer.visits.store import VisitStore
 from crm_kit.grpc_errors import details_of
 from tests.service.support import all_pages, as_in, code_of, create, ts
 

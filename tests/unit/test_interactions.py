@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from crm_customer import interactions as rules
-from crm_customer.domain import Customer, Profile
-from crm_customer.interactions import Interaction, Money, QuoteLine
+from crm_kit.money import validate_currency, validate_money
+from crm_customer.interactions import model as rules
+from crm_customer.customers.model.record import Customer, Profile
+from crm_customer.interactions.model import Interaction, Money, QuoteLine
 from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.errors import InvalidArgument, PermissionDenied
@@ -59,19 +60,19 @@ def test_every_problem_is_reported_at_once():
 
 @pytest.mark.parametrize("code", ["CNY", "USD", "EUR", "JPY", "HKD", "XOF"])
 def test_real_currencies_are_accepted(code):
-    assert rules.validate_currency(code, "c") == code
+    assert validate_currency(code, "c") == code
 
 
 @pytest.mark.parametrize("code", ["cny", "CN", "CNYY", "ABC", "XXX", "XTS", "XAU", "", "人民币", {"$ne": 1}, 156])
 def test_other_currency_codes_are_refused(code):
     with pytest.raises(InvalidArgument):
-        rules.validate_currency(code, "c")
+        validate_currency(code, "c")
 
 
 @pytest.mark.parametrize("amount", [-1, 10**15 + 1, 1.5, True, "100", {"$gt": 0}, None])
 def test_amounts_are_whole_non_negative_minor_units(amount):
     with pytest.raises(InvalidArgument):
-        rules.validate_money(Money(amount, "CNY"), "price")
+        validate_money(Money(amount, "CNY"), "price")
 
 
 def test_a_quote_has_one_currency_and_a_bounded_total():

@@ -14,7 +14,7 @@ from crm_kit.auth import AuthSettings, TokenVerifier, mint_dev_token
 from crm_kit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, Unauthenticated
 from crm_kit.grpc_errors import to_status
 from crm_kit.settings import SettingsError, env_address, env_int, env_url
-from crm_customer.main import CustomerSettings
+from crm_customer.settings import CustomerSettings
 
 SECRET = "s" * 40
 DEV = AuthSettings("crm", "crm", SECRET, None)
@@ -105,7 +105,7 @@ def test_bulk_appends_to_several_chains_keep_every_doc_once_and_no_gaps(stores):
     import uuid
 
     from crm_kit import mongo
-    from crm_kit.chain import Chain, link_id
+    from crm_kit.persistence.chain import Chain, link_id
 
     client = mongo.connect(stores.mongodb_uri, "tests")
     try:

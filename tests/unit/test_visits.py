@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from crm_customer import visits as rules
-from crm_customer.domain import Customer, Profile
+from crm_customer.visits import model as rules
+from crm_customer.customers.model.record import Customer, Profile
 from crm_kit.auth import Principal
 from crm_kit.errors import InvalidArgument, PermissionDenied
 

@@ -6,25 +6,29 @@ Transport-free: the gRPC servicer translates messages and calls these.
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import json
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from prometheus_client import Counter
 
+from crm_kit.clock import now_ms
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.errors import AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
+from crm_kit.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
     NotFound, PermissionDenied, PreconditionViolation
 
-from crm_customer import domain
-from crm_customer.domain import Customer, CustomerDraft, ListFilters
-from crm_customer.store import Change, CustomerStore, KeyHolder, new_customer_id
+from crm_customer.customers.model import record, editing, access, listing, ownership, importing
+from crm_kit.validation import clean_text
+from crm_customer.customers.model.record import Customer, CustomerDraft
+from crm_customer.customers.model.listing import ListFilters
+from crm_kit.persistence.keys import Holding, KeyHolder
+from crm_kit.persistence.revisions import Contended, write_with_retries
+
+from crm_customer.customers import events as customer_events
+from crm_customer.customers.store import Change, CustomerStore, new_customer_id
 
 log = logging.getLogger("crm.customer")
 
@@ -32,17 +36,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_BATCH = 1000
 MAX_REASON = 500
-# A key whose customer is still missing (or a version claim whose write never
-# landed) after this long was left by a writer that crashed; it may be taken over.
-ABANDONED_AFTER = timedelta(seconds=30)
-# A key seen without its customer younger than that: a concurrent create is
-# mid-flight. Wait this long for it to finish before answering.
-PENDING_WAIT_SECONDS = 0.5
 SYSTEM = "system"
-# Rounds of read-change-write when other writers keep claiming the revision first.
-MAX_WRITE_ATTEMPTS = 8
-# Book links one list call reads at most (each costs two reads by `_id`).
-BOOK_SCAN_LIMIT = 2000
 
 POOL_RELEASED = Counter("crm_customer_pool_released_total",
                         "Customers returned to the public pool because their protection period ran out.")
@@ -71,7 +65,7 @@ class CustomerService:
     # --- create ---------------------------------------------------------
 
     def create(self, principal: Principal, draft: CustomerDraft) -> Customer:
-        domain.require_create_right(principal)
+        access.require_create_right(principal)
         customer = self._new_customer(principal, draft)
         self._check_referrer(customer)
         for _attempt in range(3):
@@ -80,7 +74,7 @@ class CustomerService:
                 # Book entry and referral link first: a crash then leaves a stale link, never a lost one.
                 self.store.add_to_books(_arrivals(customer, created=True))
                 self._link_referral(customer)
-                self.store.insert(customer)
+                self.store.insert(customer, principal.subject, customer_events.created(customer))
                 return customer
             if not self._reclaim_if_stale(holder):
                 raise self._duplicate(principal, holder)
@@ -89,7 +83,7 @@ class CustomerService:
     def batch_create(self, principal: Principal, drafts: list[CustomerDraft]) -> list[Customer | DomainError]:
         """Create many customers in a few bulk writes; each item succeeds or
         fails on its own (a duplicate fails that item only)."""
-        domain.require_create_right(principal)
+        access.require_create_right(principal)
         if len(drafts) > MAX_BATCH:
             raise InvalidArgument(FieldViolation("requests", f"at most {MAX_BATCH} per batch"))
         results: list[Customer | DomainError] = []
@@ -114,7 +108,7 @@ class CustomerService:
         self.store.add_to_books([entry for c in inserted for entry in _arrivals(c, created=True)])
         for customer in inserted:
             self._link_referral(customer)
-        self.store.insert_many(inserted)
+        self.store.insert_many(inserted, principal.subject, [customer_events.created(c) for c in inserted])
         for i, item in enumerate(results):
             if isinstance(item, Customer) and item.id not in granted:
                 try:
@@ -124,9 +118,9 @@ class CustomerService:
         return results
 
     def _new_customer(self, principal: Principal, draft: CustomerDraft) -> Customer:
-        now = _now()
-        owner = domain.owner_for_new_customer(principal, draft.owner_id)
-        profile = domain.stamp_consent(domain.Profile(), draft.profile, now)
+        now = now_ms()
+        owner = access.owner_for_new_customer(principal, draft.owner_id)
+        profile = editing.stamp_consent(record.Profile(), draft.profile, now)
         return Customer(id=new_customer_id(), profile=profile, owner_id=owner, team_id=principal.team,
                         created_at=now, updated_at=now, version=1, owned_since=now)
 
@@ -142,26 +136,21 @@ class CustomerService:
     def _reclaim_if_stale(self, holder: KeyHolder) -> bool:
         """True when the key was left behind and is now free: its customer was
         never written (a crashed create), or was written after the key was
-        made without listing it (a changed phone, an erase). A key newer than
-        its customer's last write may belong to a write still in flight: wait
-        for it a moment, and take it over only once clearly abandoned."""
-        deadline = time.monotonic() + PENDING_WAIT_SECONDS
-        while True:
-            customer = self.store.get(holder.customer_id) if holder.customer_id else None
-            if customer is not None and customer.erased_at is None and holder.key in customer.keys:
-                return False  # a real, live duplicate
-            superseded = customer is not None and customer.updated_at > holder.created_at
-            abandoned = datetime.now(timezone.utc) - holder.created_at > ABANDONED_AFTER
-            if superseded or abandoned:
-                return self.store.drop_stale_key(holder)
-            if time.monotonic() > deadline:
-                return False  # a concurrent write holds it
-            time.sleep(0.02)
+        made without listing it (a changed phone, an erase)."""
+        return self.store.keys.take_over_if_stale(holder, self._holding)
+
+    def _holding(self, holder: KeyHolder) -> Holding:
+        customer = self.store.get(holder.holder_id) if holder.holder_id else None
+        if customer is not None and customer.erased_at is None and holder.key in customer.keys:
+            return Holding.HOLDS  # a real, live duplicate
+        if customer is not None and customer.updated_at > holder.created_at:
+            return Holding.SUPERSEDED
+        return Holding.UNKNOWN  # not written yet, or not since: a write may be in flight
 
     def _duplicate(self, principal: Principal, holder: KeyHolder) -> AlreadyExists:
-        current = self.store.get(holder.customer_id) if holder.customer_id else None
-        owner = current.owner_id if current else holder.owner_id
-        relation, message = domain.duplicate_relation(principal, owner, holder.key)
+        current = self.store.get(holder.holder_id) if holder.holder_id else None
+        owner = current.owner_id if current else holder.fields.get("owner_id", "")
+        relation, message = access.duplicate_relation(principal, owner, holder.key)
         return AlreadyExists("customer", holder.key, relation, message)
 
     # --- read -----------------------------------------------------------
@@ -169,10 +158,10 @@ class CustomerService:
     def get(self, principal: Principal, customer_id: str) -> Customer:
         """The customer as the caller may see it (NotFound when not at all)."""
         customer, view = self._readable(principal, customer_id)
-        return domain.visible(customer, view)
+        return access.visible(customer, view)
 
     def view_of(self, principal: Principal, customer: Customer) -> str:
-        return domain.view_for(principal, customer) or domain.POOL
+        return access.view_for(principal, customer) or access.POOL
 
     def readable(self, principal: Principal, customer_id: str) -> tuple[Customer, str]:
         """The whole customer and the view the caller has of it (NotFound when
@@ -180,16 +169,16 @@ class CustomerService:
         return self._readable(principal, customer_id)
 
     def _readable(self, principal: Principal, customer_id: str) -> tuple[Customer, str]:
-        domain.require_read_right(principal)
+        access.require_read_right(principal)
         customer = self._live(customer_id)
-        view = domain.view_for(principal, customer) if customer else None
+        view = access.view_for(principal, customer) if customer else None
         if customer is None or view is None:
             raise _not_found(customer_id)  # never "exists but not yours"
         return customer, view
 
     def _writable(self, principal: Principal, customer_id: str) -> Customer:
         customer, _view = self._readable(principal, customer_id)
-        if not domain.can_write(principal, customer):
+        if not access.can_write(principal, customer):
             if customer.in_pool and principal.role == "rep":
                 raise FailedPrecondition([PreconditionViolation("OWNERSHIP", f"customers/{customer_id}",
                                                                 "the customer is in the public pool")],
@@ -210,30 +199,30 @@ class CustomerService:
         return customer if customer is not None and customer.erased_at is None else None
 
     def lookup(self, principal: Principal, *, phone: str = "", email: str = "") -> Customer:
-        domain.require_read_right(principal)
+        access.require_read_right(principal)
         if bool(phone) == bool(email):
             raise InvalidArgument(FieldViolation("phone", "give exactly one of phone or email"))
-        key = domain.phone_key(domain.normalize_phone(phone, self.default_region, "phone")) if phone \
-            else domain.email_key(domain.normalize_email(email, "email"))
+        key = record.phone_key(editing.normalize_phone(phone, self.default_region, "phone")) if phone \
+            else record.email_key(editing.normalize_email(email, "email"))
         holder = self.store.key_holder(key)
-        customer = self._live(holder.customer_id) if holder else None
-        view = domain.view_for(principal, customer) if customer and key in customer.keys else None
+        customer = self._live(holder.holder_id) if holder else None
+        view = access.view_for(principal, customer) if customer and key in customer.keys else None
         if view is None:
             raise NotFound("customer")
-        return domain.visible(customer, view)
+        return access.visible(customer, view)
 
     def list(self, principal: Principal, filters: ListFilters, page_size: int, page_token: str
              ) -> tuple[list[Customer], str]:
-        domain.require_read_right(principal)
+        access.require_read_right(principal)
         if page_size < 0 or page_size > MAX_PAGE_SIZE:
             raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {MAX_PAGE_SIZE}"))
         size = page_size or DEFAULT_PAGE_SIZE
-        filters = domain.clean_list_filters(filters)
-        scope = domain.list_scope(principal, filters.owner_id, filters.pool)
-        query = {"list": _query_fingerprint(scope, filters)}
+        filters = listing.clean_list_filters(filters)
+        scope = listing.list_scope(principal, filters.owner_id, filters.pool)
+        query = {"list": paging.fingerprint(*asdict(scope).values(), *asdict(filters).values())}
         position = paging.decode(page_token, query)
         if filters.order_by == "id":
-            page, next_position = self._list_from_book(domain.book_for_list(scope), scope, filters, size, position)
+            page, next_position = self._list_from_book(listing.book_for_list(scope), scope, filters, size, position)
         else:
             after = (position.get("v"), position.get("id")) if position else None
             if after is not None and not (isinstance(after[0], str) and _plausible_id(after[1])):
@@ -243,48 +232,27 @@ class CustomerService:
             if len(page) > size:
                 page = page[:size]
                 last = page[-1]
-                next_position = {"v": domain.sort_name(last.profile.display_name) if filters.order_by == "name"
+                next_position = {"v": record.sort_name(last.profile.display_name) if filters.order_by == "name"
                                  else last.id, "id": last.id}
         token = paging.encode(next_position, query) if next_position else ""
-        return [domain.visible(c, domain.view_for(principal, c) or domain.POOL) for c in page], token
+        return [access.visible(c, access.view_for(principal, c) or access.POOL) for c in page], token
 
-    def _list_from_book(self, book: domain.Book, scope: domain.ListScope, filters: ListFilters, size: int,
+    def _list_from_book(self, book: listing.Book, scope: listing.ListScope, filters: ListFilters, size: int,
                         position: dict | None) -> tuple[list[Customer], dict | None]:
         """A page of a book's customers in the order they came there (for
-        "all": were created), oldest first, read by `_id` (no scan,
-        see store.py); arrivals during paging come at the end, so nothing is
-        skipped or repeated. At most BOOK_SCAN_LIMIT links are read per call:
-        a rare filter may return a short page with a token to go on."""
-        if position is not None and not (isinstance(position.get("n"), int) and position["n"] >= 1):
-            raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
-        start = position["n"] if position else 1
-        found: list[tuple[int, Customer]] = []
-        last = start - 1
-        for last, customer in self._walk_book(book, start, BOOK_SCAN_LIMIT):
-            if customer is not None and domain.list_matches(customer, scope, filters):
-                found.append((last, customer))
-                if len(found) > size:
-                    return [c for _n, c in found[:size]], {"n": found[size][0]}
-        if last < start + BOOK_SCAN_LIMIT - 1:
-            return [c for _n, c in found], None  # the end of the book
-        return [c for _n, c in found], {"n": last + 1}
+        "all": were created), oldest first, read by `_id` (no scan); a rare
+        filter may return a short page with a token to go on (the walk is bounded)."""
+        def standing_match(customer_id: str, since: datetime) -> Customer | None:
+            customer = self._in_book(book, customer_id, since)
+            return customer if customer is not None and listing.list_matches(customer, scope, filters) else None
 
-    def _walk_book(self, book: domain.Book, start: int = 1, limit: int | None = None):
-        """(number, customer) of each entry from `start` to the end of the book
-        (at most `limit` entries); the customer is None where the entry no longer stands."""
-        n = start
-        while limit is None or n < start + limit:
-            entry = self.store.book_entry(book.key, n)
-            if entry is None:
-                return
-            yield n, self._in_book(book, entry)
-            n += 1
+        page, next_n = self.store.books.page(book.key, standing_match, size, paging.book_start(position))
+        return page, ({"n": next_n} if next_n is not None else None)
 
-    def _in_book(self, book: domain.Book, entry: tuple[str, datetime]) -> Customer | None:
+    def _in_book(self, book: listing.Book, customer_id: str, since: datetime) -> Customer | None:
         """The customer of a book entry, if the entry still stands."""
-        customer_id, since = entry
         customer = self._live(customer_id)
-        return customer if customer is not None and domain.still_in_book(book, customer, since) else None
+        return customer if customer is not None and listing.still_in_book(book, customer, since) else None
 
     def backfill_books(self) -> int:
         """Give customers stored before books existed their book entries (once, at start-up)."""
@@ -308,8 +276,8 @@ class CustomerService:
         def mutate(current: Customer) -> Planned:
             if expected_etag != current.etag:
                 raise _stale(customer_id)
-            profile = domain.apply_update(current.profile, changes, paths, self.default_region)
-            updated = replace(current, profile=domain.stamp_consent(current.profile, profile, _now()))
+            profile = editing.apply_update(current.profile, changes, paths, self.default_region)
+            updated = replace(current, profile=editing.stamp_consent(current.profile, profile, now_ms()))
             if updated.profile.referred_by != current.profile.referred_by:
                 self._check_referrer(updated)
                 self._link_referral(updated)  # before the write; a link that does not stand is filtered out
@@ -319,33 +287,32 @@ class CustomerService:
 
     def _change(self, principal: Principal | None, load: Callable[[], Customer],
                 mutate: Callable[[Customer], Planned]) -> Customer:
-        """Read, change, write. When another writer claimed the next revision
-        first (an interaction moving the last-contact time, say), read again
-        and redo: `mutate` checks its preconditions (the ETag among them)
-        against the fresh state. `mutate` returns None when nothing is to change."""
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            current = load()
+        """Read, change, write (crm_kit.persistence.revisions). When another
+        writer claimed the next revision first (an interaction moving the
+        last-contact time, say), read again and redo: `mutate` checks its
+        preconditions (the ETag among them) against the fresh state, and
+        returns None when nothing is to change."""
+        def change(current: Customer) -> Customer:
             planned = mutate(current)
             if planned is None:
                 return current
-            try:
-                return self._commit(principal, current, *planned)
-            except _RevisionTaken:
-                time.sleep(min(0.005 * 2 ** attempt, 0.2))  # let the winner finish its write
-        raise FailedPrecondition(
-            [PreconditionViolation("CONFLICT", f"customers/{current.id}", "too many concurrent changes")],
-            "the customer is being changed by others right now; retry")
+            stored = self._commit(principal, current, *planned)
+            if stored is None:
+                raise Contended()
+            return stored
+
+        return write_with_retries("customer", "", load, change)
 
     def _commit(self, principal: Principal | None, current: Customer, updated: Customer,
-                change: Change | None = None) -> Customer:
+                change: Change | None = None) -> Customer | None:
         """Write the next revision of `current`: new keys reserved first, the
         revision claimed (one writer wins), then the customer written by `_id`.
         A change users can see (anything but the last-contact time) also
-        moves `version`, the ETag. Raises _RevisionTaken when another writer won."""
+        moves `version`, the ETag. None when another writer won the revision."""
         visible = replace(updated, last_contact_at=current.last_contact_at) != current
         updated = replace(updated, revision=current.revision + 1)
         if visible:
-            updated = replace(updated, version=current.version + 1, updated_at=_now())
+            updated = replace(updated, version=current.version + 1, updated_at=now_ms())
         subject = principal.subject if principal else SYSTEM
         for key in (k for k in updated.keys if k not in current.keys):
             holder = self.store.reserve_keys((key,), current.id, updated.owner_id)
@@ -356,12 +323,13 @@ class CustomerService:
                 raise self._duplicate(principal or Principal(SYSTEM, "admin"), holder)
         if updated.owned_since != current.owned_since and updated.erased_at is None:
             self.store.add_to_books(_arrivals(updated))
-        if not self.store.claim_revision(updated, subject, change):
+        action = change.action if change else "update"
+        events = customer_events.erased(updated.id) if updated.erased_at and not current.erased_at \
+            else customer_events.changed(current, updated, action, subject)
+        if not self.store.commit(updated, subject, change, events):
             # New keys stay: a concurrent winner may list them too. Those it does
             # not list are superseded by its write, and free for the next taker.
-            self._finish_abandoned_write(current)
-            raise _RevisionTaken()
-        self.store.write(updated)
+            return None
         if updated.owner_id != current.owner_id:
             self.store.set_key_owner(updated.keys, updated.owner_id)
             OWNERSHIP_CHANGES.labels(change.action if change else "update").inc()
@@ -386,24 +354,12 @@ class CustomerService:
 
         self._change(None, lambda: self._require_live(customer_id), mutate)
 
-    def _finish_abandoned_write(self, current: Customer) -> None:
-        """A claimed revision whose write never landed (its writer crashed)
-        would block the customer forever: apply it once it is clearly stale."""
-        claim = self.store.revision_claim(current.id, current.revision + 1)
-        if claim is None:
-            return
-        claimed_state, claimed_at = claim
-        if datetime.now(timezone.utc) - claimed_at > ABANDONED_AFTER:
-            latest = self.store.get(current.id)
-            if latest is not None and latest.revision == current.revision:
-                self.store.write(replace(claimed_state, revision=current.revision + 1))
-
     # --- ownership and the public pool --------------------------------------
 
     @staticmethod
     def _owner_change(principal: Principal | None, current: Customer, action: str, to_owner: str, to_team: str,
                       reason: str) -> Planned:
-        now = _now()
+        now = now_ms()
         updated = replace(current, owner_id=to_owner, team_id=to_team, owned_since=now)
         return updated, Change(action, current.owner_id, to_owner, principal.subject if principal else SYSTEM, now,
                                reason)
@@ -424,7 +380,7 @@ class CustomerService:
         return self._change(principal, lambda: self._readable(principal, customer_id)[0], mutate)
 
     def release(self, principal: Principal, customer_id: str, reason: str) -> Customer:
-        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        reason = clean_text(reason, "reason", MAX_REASON)
 
         def mutate(current: Customer) -> Planned:
             if current.in_pool:
@@ -434,10 +390,10 @@ class CustomerService:
         return self._change(principal, lambda: self._writable(principal, customer_id), mutate)
 
     def transfer(self, principal: Principal, customer_id: str, to_owner: str, to_team: str, reason: str) -> Customer:
-        domain.require_manager(principal, "transfer customers")
-        to_owner = domain.clean_text(to_owner, "to_owner_id", domain.MAX_OWNER_ID, required=True)
+        access.require_manager(principal, "transfer customers")
+        to_owner = clean_text(to_owner, "to_owner_id", editing.MAX_OWNER_ID, required=True)
         team = self._team_for(principal, to_team)
-        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        reason = clean_text(reason, "reason", MAX_REASON)
 
         def mutate(current: Customer) -> Planned:
             if current.owner_id == to_owner:
@@ -450,35 +406,36 @@ class CustomerService:
                   reason: str) -> tuple[int, list[str]]:
         """Move every customer of `from_owner` to `to_owners` in turn. Customers
         that changed hands meanwhile (or lie outside the caller's team) are skipped and named."""
-        domain.require_manager(principal, "hand customers over")
-        from_owner = domain.clean_text(from_owner, "from_owner_id", domain.MAX_OWNER_ID, required=True)
-        receivers = [domain.clean_text(r, f"to_owner_ids[{i}]", domain.MAX_OWNER_ID, required=True)
+        access.require_manager(principal, "hand customers over")
+        from_owner = clean_text(from_owner, "from_owner_id", editing.MAX_OWNER_ID, required=True)
+        receivers = [clean_text(r, f"to_owner_ids[{i}]", editing.MAX_OWNER_ID, required=True)
                      for i, r in enumerate(to_owners)]
         if from_owner in receivers:
             raise InvalidArgument(FieldViolation("to_owner_ids", "must not include the rep handing over"))
         team = self._team_for(principal, to_team)
-        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        reason = clean_text(reason, "reason", MAX_REASON)
         # Only customers the caller may change are planned (and named when skipped).
-        mine = [c.id for _n, c in self._walk_book(domain.Book("owner", from_owner))
-                if c is not None and domain.can_write(principal, c)]
-        plan = domain.assign_round_robin(mine, receivers)
+        book = listing.Book("owner", from_owner)
+        mine = [c.id for _n, c in self.store.books.walk(book.key, lambda cid, since: self._in_book(book, cid, since))
+                if c is not None and access.can_write(principal, c)]
+        plan = ownership.assign_round_robin(mine, receivers)
         moved, skipped = 0, []
         for customer_id, receiver in plan.items():
             def mutate(current: Customer, receiver: str = receiver) -> Planned:
-                if current.owner_id != from_owner or not domain.can_write(principal, current):
+                if current.owner_id != from_owner or not access.can_write(principal, current):
                     raise NotFound("customer", current.id)
                 return self._owner_change(principal, current, "hand_over", receiver, team, reason)
 
             try:
                 self._change(principal, lambda cid=customer_id: self._require_live(cid), mutate)
                 moved += 1
-            except (NotFound, FailedPrecondition):
+            except (NotFound, FailedPrecondition, Aborted):
                 skipped.append(customer_id)
         return moved, skipped
 
     @staticmethod
     def _team_for(principal: Principal, to_team: str) -> str:
-        return domain.clean_text(to_team, "to_team_id", domain.MAX_OWNER_ID) or principal.team
+        return clean_text(to_team, "to_team_id", editing.MAX_OWNER_ID) or principal.team
 
     def release_inactive(self, principal: Principal | None, now: datetime | None = None) -> int:
         """Return owned customers nobody contacted for the protection period to
@@ -486,19 +443,19 @@ class CustomerService:
         each release re-checks the rule on the state it claims a revision of."""
         if principal is not None and principal.role != "admin":
             raise PermissionDenied("only admins (and the scheduler) run the pool release")
-        now = now or _now()
+        now = now or now_ms()
         cutoff = now - timedelta(days=self.protection_days)
         reason = f"no interaction for {self.protection_days} days"
         released = 0
         for candidate in self.store.owned_not_contacted_since(cutoff):
             def mutate(current: Customer) -> Planned:
-                if not domain.protection_expired(current, now, self.protection_days):
+                if not ownership.protection_expired(current, now, self.protection_days):
                     return None  # contacted, claimed or released meanwhile
                 return self._owner_change(None, current, "protection_expired", "", current.team_id, reason)
 
             try:
                 after = self._change(None, lambda cid=candidate.id: self.store.get(cid), mutate)
-            except FailedPrecondition:
+            except Aborted:
                 continue  # too much contention now: the next run retries
             if after.revision > candidate.revision and after.in_pool:
                 released += 1
@@ -507,7 +464,7 @@ class CustomerService:
 
     def ownership_changes(self, principal: Principal, customer_id: str) -> list[Change]:
         customer, view = self._readable(principal, customer_id)
-        if view != domain.FULL:
+        if view != access.FULL:
             raise _not_found(customer_id)
         return self.store.ownership_changes(customer.id, customer.revision)
 
@@ -515,11 +472,11 @@ class CustomerService:
         """Who referred the customer, and whom the customer referred (a link
         whose customer now names another referrer, or was erased, is left out)."""
         customer, view = self._readable(principal, customer_id)
-        if view != domain.FULL:
+        if view != access.FULL:
             raise _not_found(customer_id)
         referred = [cid for cid in self.store.referred_by(customer.id)
                     if (other := self._live(cid)) is not None and other.profile.referred_by == customer.id
-                    and domain.view_for(principal, other) is not None]
+                    and access.view_for(principal, other) is not None]
         return customer.profile.referred_by, referred
 
     # --- privacy --------------------------------------------------------
@@ -546,7 +503,7 @@ class CustomerService:
         and the erased state is written last, so a crash part-way is finished
         by calling erase again."""
         _require_admin(principal, "erase customers")
-        reason = domain.clean_text(reason, "reason", MAX_REASON)
+        reason = clean_text(reason, "reason", MAX_REASON)
 
         def load() -> Customer:  # erased ones too: erasing again must answer, not 404
             customer = self.store.get(customer_id) if _plausible_id(customer_id) else None
@@ -561,8 +518,8 @@ class CustomerService:
                 part.erase(current.id)
             self.store.release_keys(current.keys, current.id)
             self.store.erase_history(current.id, current.revision)
-            now = _now()
-            erased = replace(current, profile=domain.erased_profile(current.profile.kind), owner_id="",
+            now = now_ms()
+            erased = replace(current, profile=ownership.erased_profile(current.profile.kind), owner_id="",
                              erased_at=now)
             return erased, Change("erase", current.owner_id, "", principal.subject, now, reason)
 
@@ -586,10 +543,10 @@ class CustomerService:
         `update` (etag-checked, version-claimed), the rows of one customer in
         file order, different customers in parallel. A dry run looks every row
         up and writes nothing."""
-        domain.require_create_right(principal)
+        access.require_create_right(principal)
         match_on = match_on or "phone"
-        if match_on not in domain.IMPORT_MATCH_FIELDS:
-            raise InvalidArgument(FieldViolation("match_on", f"must be one of {', '.join(domain.IMPORT_MATCH_FIELDS)}"))
+        if match_on not in importing.IMPORT_MATCH_FIELDS:
+            raise InvalidArgument(FieldViolation("match_on", f"must be one of {', '.join(importing.IMPORT_MATCH_FIELDS)}"))
         if len(rows) > MAX_BATCH:
             raise InvalidArgument(FieldViolation("rows", f"at most {MAX_BATCH} per request"))
         results: list[ImportResult | None] = [None] * len(rows)
@@ -597,11 +554,11 @@ class CustomerService:
         row_of_key: dict[str, int] = {}
         for i, row in enumerate(rows):
             try:
-                domain.import_paths(list(row.paths))
-                key = domain.import_match_key(row.values, match_on, self.default_region)
+                importing.import_paths(list(row.paths))
+                key = importing.import_match_key(row.values, match_on, self.default_region)
                 if key in row_of_key:
                     raise InvalidArgument(FieldViolation(
-                        domain.IMPORT_MATCH_FIELDS[match_on],
+                        importing.IMPORT_MATCH_FIELDS[match_on],
                         f"the same {match_on} is on row {rows[row_of_key[key]].row_number} of this import"))
             except DomainError as err:
                 results[i] = ImportResult.failed(row, err)
@@ -665,7 +622,7 @@ class CustomerService:
                                         "the same phone, e-mail or company appears twice in this import")
                 holder = self._customer_holding(k)
                 if holder is not None:
-                    raise AlreadyExists("customer", k, *domain.duplicate_relation(principal, holder.owner_id, k))
+                    raise AlreadyExists("customer", k, *access.duplicate_relation(principal, holder.owner_id, k))
         except DomainError as err:
             return ImportResult.failed(row, err)
         planned.update(customer.keys)
@@ -680,19 +637,19 @@ class CustomerService:
         current = current or self._customer_holding(key)
         if current is None:
             return ImportResult.failed(row, error_if_none or NotFound("customer"))
-        if not domain.can_write(principal, current):  # another rep's (or the pool's): say so, show nothing
+        if not access.can_write(principal, current):  # another rep's (or the pool's): say so, show nothing
             return ImportResult.failed(row, AlreadyExists(
-                "customer", key, *domain.duplicate_relation(principal, current.owner_id, key)))
+                "customer", key, *access.duplicate_relation(principal, current.owner_id, key)))
         try:
-            changes, paths = domain.import_changes(current.profile, row.values, list(row.paths))
-            profile = domain.apply_update(current.profile, changes, paths, self.default_region)
-            if domain.stamp_consent(current.profile, profile, _now()) == current.profile:
+            changes, paths = importing.import_changes(current.profile, row.values, list(row.paths))
+            profile = editing.apply_update(current.profile, changes, paths, self.default_region)
+            if editing.stamp_consent(current.profile, profile, now_ms()) == current.profile:
                 return ImportResult(row.row_number, "unchanged", current.id)
             if dry_run:
-                for k in domain.natural_keys(profile):
+                for k in record.natural_keys(profile):
                     holder = self._customer_holding(k) if k not in current.keys else None
                     if holder is not None and holder.id != current.id:
-                        raise AlreadyExists("customer", k, *domain.duplicate_relation(principal, holder.owner_id, k))
+                        raise AlreadyExists("customer", k, *access.duplicate_relation(principal, holder.owner_id, k))
                 return ImportResult(row.row_number, "updated", current.id)
             saved = self.update(principal, current.id, changes, paths, current.etag)
         except DomainError as err:
@@ -703,23 +660,19 @@ class CustomerService:
         """The live customer a natural key belongs to, by `_id` reads only
         (a key left behind by a removed value or a crashed create is no one's)."""
         holder = self.store.key_holder(key)
-        customer = self._live(holder.customer_id) if holder else None
+        customer = self._live(holder.holder_id) if holder else None
         return customer if customer is not None and key in customer.keys else None
 
 
 def _arrivals(c: Customer, created: bool = False) -> list[tuple[str, str, datetime]]:
     """Book entries for a customer that came to its owner (and team); a new one is also in "all"."""
     since = c.owned_since or c.created_at
-    entries = [(book.key, c.id, since) for book in domain.books_on_arrival(c)]
-    return entries + [(domain.Book("all").key, c.id, c.created_at)] if created else entries
+    entries = [(book.key, c.id, since) for book in listing.books_on_arrival(c)]
+    return entries + [(listing.Book("all").key, c.id, c.created_at)] if created else entries
 
 
 # What a mutation plans: the new state and, for ownership changes, the audit record.
 Planned = tuple[Customer, Change | None] | None
-
-
-class _RevisionTaken(Exception):
-    """Another writer claimed the next revision of the customer first."""
 
 
 def _require_admin(principal: Principal, action: str) -> None:
@@ -737,10 +690,6 @@ def _jsonable(value):
     return value
 
 
-def _now() -> datetime:
-    # BSON dates hold milliseconds: round here so what we return equals what we store.
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _stale(customer_id: str) -> FailedPrecondition:
@@ -756,15 +705,7 @@ def _not_found(customer_id: str) -> NotFound:
 
 
 def _plausible_id(customer_id: str) -> bool:
-    return isinstance(customer_id, str) and domain.CUSTOMER_ID.match(customer_id) is not None
-
-
-def _query_fingerprint(scope: domain.ListScope, filters: ListFilters) -> str:
-    """Ties a page token to its query: a token reused with other filters is refused."""
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v
-                      for v in (*asdict(scope).values(), *asdict(filters).values())],
-                     separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return isinstance(customer_id, str) and record.CUSTOMER_ID.match(customer_id) is not None
 
 
 # --- import rows ----------------------------------------------------------------------
@@ -797,8 +738,8 @@ class ImportResult:
 def _import_draft(row: ImportRow, default_region: str) -> CustomerDraft:
     """The row as a new customer: the fields it sets, defaults for the rest
     (a name is required, so `display_name` is always checked)."""
-    changes, _fields = domain.import_changes(domain.Profile(), row.values, list(row.paths))
-    return domain.build_draft({"display_name": "", **changes}, row.owner_id, default_region)
+    changes, _fields = importing.import_changes(record.Profile(), row.values, list(row.paths))
+    return editing.build_draft({"display_name": "", **changes}, row.owner_id, default_region)
 
 
 # Rows of an import chunk are looked up and updated several at a time (each

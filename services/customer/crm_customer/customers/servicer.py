@@ -13,15 +13,16 @@ from crm_kit.errors import DomainError, FieldViolation, InvalidArgument
 from crm_kit.grpc_errors import to_status
 from crm_kit.grpc_server import current_principal
 
-from crm_customer import domain
-from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, Preference, Region
-from crm_customer.service import CustomerService
-from crm_customer.store import Change
+from crm_customer.customers.model import record, editing, access
+from crm_customer.customers.model.record import Address, Anniversary, Consent, Customer, Preference, Region
+from crm_customer.customers.model.listing import ListFilters
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import Change
 
 _KIND_TO_PB = {"person": pb.CUSTOMER_KIND_PERSON, "company": pb.CUSTOMER_KIND_COMPANY}
 _KIND_FROM_PB = {v: k for k, v in _KIND_TO_PB.items()}
-_VIEW_TO_PB = {domain.FULL: pb.CUSTOMER_VIEW_FULL, domain.CONTACT: pb.CUSTOMER_VIEW_CONTACT,
-               domain.POOL: pb.CUSTOMER_VIEW_POOL}
+_VIEW_TO_PB = {access.FULL: pb.CUSTOMER_VIEW_FULL, access.CONTACT: pb.CUSTOMER_VIEW_CONTACT,
+               access.POOL: pb.CUSTOMER_VIEW_POOL}
 
 
 class CustomerServicer(pb_grpc.CustomerServiceServicer):
@@ -30,7 +31,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
 
     def _out(self, customer: Customer) -> pb.Customer:
         view = self.service.view_of(current_principal(), customer)
-        return to_pb(domain.visible(customer, view), view)
+        return to_pb(access.visible(customer, view), view)
 
     def CreateCustomer(self, request, context):
         return self._out(self.service.create(current_principal(), self._draft(request.customer)))
@@ -53,7 +54,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
                 result.error_code = to_status(outcome).code.name
                 result.error_message = outcome.message
             else:
-                result.customer.CopyFrom(to_pb(outcome, domain.FULL))
+                result.customer.CopyFrom(to_pb(outcome, access.FULL))
         return response
 
     def GetCustomer(self, request, context):
@@ -79,7 +80,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
 
     def UpdateCustomer(self, request, context):
         paths = list(request.update_mask.paths)
-        unknown = [p for p in paths if p not in domain.PROFILE_FIELDS and p not in domain.SYSTEM_FIELDS]
+        unknown = [p for p in paths if p not in record.PROFILE_FIELDS and p not in record.SYSTEM_FIELDS]
         if unknown:
             raise InvalidArgument([FieldViolation("update_mask", f"field {p!r} cannot be updated") for p in unknown])
         values = {k: v for k, v in profile_values(request.customer).items() if k in paths}
@@ -120,11 +121,11 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
     def EraseCustomer(self, request, context):
         return self._out(self.service.erase(current_principal(), request.id, request.reason))
 
-    def _draft(self, c: pb.Customer) -> domain.CustomerDraft:
-        return domain.build_draft(profile_values(c), c.owner_id, self.service.default_region)
+    def _draft(self, c: pb.Customer) -> record.CustomerDraft:
+        return editing.build_draft(profile_values(c), c.owner_id, self.service.default_region)
 
     def ImportCustomers(self, request, context):
-        from crm_customer.service import ImportResult, ImportRow
+        from crm_customer.customers.service import ImportResult, ImportRow
 
         rows: list = []
         for item in request.rows:
@@ -208,7 +209,7 @@ def _change_pb(customer_id: str, c: Change) -> pb.OwnershipChange:
 
 
 def to_pb(c: Customer, view: str) -> pb.Customer:
-    """The message for a customer already reduced to `view` (domain.visible)."""
+    """The message for a customer already reduced to `view` (access.visible)."""
     p = c.profile
     return pb.Customer(
         id=c.id, display_name=p.display_name, kind=_KIND_TO_PB[p.kind], phones=list(p.phones), emails=list(p.emails),
@@ -219,8 +220,8 @@ def to_pb(c: Customer, view: str) -> pb.Customer:
         preferences=[pb.Preference(topic=x.topic, note=x.note) for x in p.preferences],
         birthday=_anniversary_pb(p.birthday) if p.birthday else None,
         anniversaries=[_anniversary_pb(a) for a in p.anniversaries],
-        consent_sms=_consent_pb(p.consent_sms) if view != domain.POOL else None,
-        consent_email=_consent_pb(p.consent_email) if view != domain.POOL else None,
+        consent_sms=_consent_pb(p.consent_sms) if view != access.POOL else None,
+        consent_email=_consent_pb(p.consent_email) if view != access.POOL else None,
         referred_by=p.referred_by, external_id=p.external_id,
         owner_id=c.owner_id, team_id=c.team_id, create_time=_timestamp(c.created_at),
         update_time=_timestamp(c.updated_at), owned_since_time=_timestamp(c.owned_since),
@@ -234,7 +235,7 @@ _OUTCOME_TO_PB = {"created": pb.IMPORT_OUTCOME_CREATED, "updated": pb.IMPORT_OUT
 
 
 def _import_result_pb(r) -> pb.ImportCustomersResult:
-    """One row's result (crm_customer.service.ImportResult) as a message."""
+    """One row's result (crm_customer.customers.service.ImportResult) as a message."""
     out = pb.ImportCustomersResult(row_number=r.row_number, outcome=_OUTCOME_TO_PB[r.outcome],
                                    customer_id=r.customer_id)
     if r.error is not None:

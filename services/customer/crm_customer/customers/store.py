@@ -14,20 +14,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_kit.chain import Chain
+from crm_kit.persistence.books import Books
+from crm_kit.persistence.chain import Chain
+from crm_kit.persistence.keys import KeyHolder, NaturalKeys
+from crm_kit.persistence.once import DecideOnce
+from crm_kit.persistence.revisions import Revisions
 from crm_kit.ids import new_id
 from crm_kit.mongo import within_caller_deadline
 
-from crm_customer.domain import Address, Anniversary, Consent, Customer, ListFilters, ListScope, Preference, Profile, \
-    Region, sort_name
 
-DUPLICATE_KEY = 11000
+from crm_customer.customers.model.record import Address, Anniversary, Consent, Customer, Preference, Profile, Region, sort_name
+from crm_customer.customers.model.listing import ListFilters, ListScope
 
 INDEXES = {
     # Lists: by owner or team in keyset order, by name, and the filters sales teams use most.
@@ -54,14 +56,6 @@ def new_customer_id() -> str:
 
 
 @dataclass(frozen=True)
-class KeyHolder:
-    key: str
-    customer_id: str
-    owner_id: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class Change:
     """An ownership change, kept with the revision it produced (the audit trail)."""
 
@@ -74,150 +68,69 @@ class Change:
 
 
 class CustomerStore:
-    def __init__(self, db: Database):
+    """Customers composed from the kit's primitives (crm_kit.persistence):
+    revisioned customer documents whose claims (`customer_versions`,
+    "<id>#<revision>") hold each state, its author, the ownership change
+    and the events it causes; key documents against duplicates; books for
+    lists; an insert-only chain of referrals per referrer."""
+
+    def __init__(self, db: Database, outbox=None):
         self.db = db
         self.customers = db["customers"]
-        self.keys = db["customer_keys"]
-        self.versions = db["customer_versions"]
+        self.revisions = Revisions(self.customers, db["customer_versions"], state_field="customer", outbox=outbox)
+        self.keys = NaturalKeys(db["customer_keys"], holder_field="customer_id")
+        self.books = Books(db["customer_book_links"], db["customer_books"], item_field="customer_id")
+        self.backfill = DecideOnce(db["customer_books"])  # its marker sits among the book hints
+        # Concurrent $addToSet upserts lose elements on FerretDB: "whom did X refer" is a chain.
         self.referrals = Chain(db["customer_referral_links"], db["customer_referrals"])
-        self.books = Chain(db["customer_book_links"], db["customer_books"])
 
-    # --- key documents --------------------------------------------------
+    # --- key documents (crm_kit.persistence.keys) ---------------------------
 
     def reserve_keys(self, keys: tuple[str, ...], customer_id: str, owner_id: str) -> KeyHolder | None:
-        """Insert every key for `customer_id`; on the first one taken, undo the
-        ones inserted and return the holder of the taken key."""
-        now = datetime.now(timezone.utc)
-        inserted: list[str] = []
-        for key in keys:
-            try:
-                self.keys.insert_one({"_id": key, "customer_id": customer_id, "owner_id": owner_id, "created_at": now})
-                inserted.append(key)
-            except DuplicateKeyError:
-                self.release_keys(tuple(inserted), customer_id)
-                return self.key_holder(key) or KeyHolder(key, "", "", now)
-        return None
+        return self.keys.reserve(keys, customer_id, owner_id=owner_id)
 
     def reserve_keys_bulk(self, wanted: dict[str, tuple[tuple[str, ...], str]]) -> set[str]:
-        """Reserve keys for many customers at once ({customer_id: (keys, owner)}).
-        Returns the ids whose keys were all reserved; partial reservations are undone."""
-        now = datetime.now(timezone.utc)
-        docs = [{"_id": key, "customer_id": cid, "owner_id": owner, "created_at": now}
-                for cid, (keys, owner) in wanted.items() for key in keys]
-        failed_keys: set[str] = set()
-        if docs:
-            try:
-                self.keys.insert_many(docs, ordered=False)
-            except BulkWriteError as err:
-                for write_error in err.details.get("writeErrors", []):
-                    if write_error.get("code") != DUPLICATE_KEY:
-                        raise
-                    failed_keys.add(docs[write_error["index"]]["_id"])
-        granted = set()
-        for cid, (keys, _owner) in wanted.items():
-            if failed_keys.intersection(keys):
-                self.release_keys(tuple(k for k in keys if k not in failed_keys), cid)
-            else:
-                granted.add(cid)
-        return granted
+        """{customer_id: (keys, owner)} -> the ids whose keys were all reserved."""
+        return self.keys.reserve_many({cid: (keys, {"owner_id": owner}) for cid, (keys, owner) in wanted.items()})
 
     def release_keys(self, keys: tuple[str, ...], customer_id: str) -> None:
-        """Delete keys, but only those still held by `customer_id`. Read then
-        delete, each by `_id` alone: a conditional delete is a scan on FerretDB.
-        (While `customer_id` holds a key nobody else can insert it.)"""
-        for key in keys:
-            holder = self.key_holder(key)
-            if holder is not None and holder.customer_id == customer_id:
-                self.keys.delete_one({"_id": key})
+        self.keys.release(keys, customer_id)
 
     def key_holder(self, key: str) -> KeyHolder | None:
-        doc = self.keys.find_one({"_id": key})
-        if doc is None:
-            return None
-        return KeyHolder(doc["_id"], doc["customer_id"], doc.get("owner_id", ""), doc["created_at"])
+        return self.keys.holder(key)
 
     def set_key_owner(self, keys: tuple[str, ...], owner_id: str) -> None:
         """Keep the owner noted on key documents current (it answers 409s when
         the customer itself cannot be read)."""
-        for key in keys:
-            self.keys.update_one({"_id": key}, {"$set": {"owner_id": owner_id}})
+        self.keys.note(keys, owner_id=owner_id)
 
-    def drop_stale_key(self, holder: KeyHolder) -> bool:
-        """Remove a stale key, if it is still the one seen: read, compare, then
-        delete by `_id` alone (a conditional delete is a scan on FerretDB)."""
-        current = self.key_holder(holder.key)
-        if current is None:
-            return True
-        if (current.customer_id, current.created_at) != (holder.customer_id, holder.created_at):
-            return False
-        self.keys.delete_one({"_id": holder.key})
-        return True
+    # --- customers (crm_kit.persistence.revisions) --------------------------
 
-    # --- customers ------------------------------------------------------
+    def insert(self, customer: Customer, changed_by: str, events: list) -> None:
+        self.revisions.create(_to_doc(customer), changed_by, events=events)
 
-    def insert(self, customer: Customer) -> None:
-        self.customers.insert_one(_to_doc(customer))
-
-    def insert_many(self, customers: list[Customer]) -> None:
-        if customers:
-            self.customers.insert_many([_to_doc(c) for c in customers], ordered=False)
+    def insert_many(self, customers: list[Customer], changed_by: str, events: list[list]) -> None:
+        self.revisions.create_many([_to_doc(c) for c in customers], changed_by, events)
 
     def get(self, customer_id: str) -> Customer | None:
         doc = self.customers.find_one({"_id": customer_id})
         return _from_doc(doc) if doc else None
 
-    # --- revisions: optimistic concurrency with `_id`-only writes ---------
-    #
-    # A conditional update ({_id, revision}) is a full scan on FerretDB's
-    # SQLite back end (only a lone `_id` filter reaches SQL: 9 s at 100,000
-    # customers), and FerretDB 1.24 applies update operators as an unisolated
-    # read-modify-write, so two writers of one document lose each other's
-    # changes (crm_kit/chain.py). So every write of a customer claims its
-    # revision first by inserting a document whose `_id` is
-    # "<customer id>#<new revision>": exactly one writer wins each revision,
-    # the customer is then written by `_id` alone (by that winner only), and the
-    # claim, which holds the new state (and the ownership change, if any),
-    # is the change history and the ownership audit trail. It is written
-    # before the customer, so a crash in between loses no audit record.
-
-    def claim_revision(self, customer: Customer, changed_by: str, change: Change | None = None) -> bool:
-        """Claim `customer.revision` for this new state; False if already taken."""
-        doc = {"_id": f"{customer.id}#{customer.revision}", "customer": _to_doc(customer),
-               "changed_by": changed_by, "claimed_at": datetime.now(timezone.utc)}
-        if change is not None:
-            doc["change"] = asdict(change)
-        try:
-            self.versions.insert_one(doc)
-            return True
-        except DuplicateKeyError:
-            return False
-
-    def revision_claim(self, customer_id: str, revision: int) -> tuple[Customer, datetime] | None:
-        doc = self.versions.find_one({"_id": f"{customer_id}#{revision}"})
-        return (_from_doc(doc["customer"]), doc["claimed_at"]) if doc and "customer" in doc else None
+    def commit(self, customer: Customer, changed_by: str, change: Change | None, events: list) -> bool:
+        """Claim `customer.revision` for this state (with its audit record and
+        events), then write it; False when another writer won the revision."""
+        detail = {"change": asdict(change)} if change is not None else None
+        return self.revisions.commit(customer.id, customer.revision, _to_doc(customer), changed_by, detail, events)
 
     def ownership_changes(self, customer_id: str, up_to_revision: int) -> list[Change]:
-        """Oldest first. One `_id` read per revision (an `_id` range or `$in` is a scan on FerretDB)."""
-        out = []
-        for revision in range(1, up_to_revision + 1):
-            doc = self.versions.find_one({"_id": f"{customer_id}#{revision}"}, {"change": 1})
-            if doc and doc.get("change"):
-                out.append(Change(**doc["change"]))
-        return out
+        """Oldest first, from the revision claims."""
+        return [Change(**claim.detail["change"])
+                for claim in self.revisions.history(customer_id, up_to_revision, fields=["change"])
+                if claim.detail.get("change")]
 
     def erase_history(self, customer_id: str, up_to_revision: int) -> None:
-        """Strip the stored states of a customer up to a revision (they hold
-        personal data). The claim documents stay, with who/when (and why, for
-        ownership changes): a free revision number would let a writer with a
-        stale read claim it and write the old state back."""
-        for revision in range(1, up_to_revision + 1):
-            self.versions.update_one({"_id": f"{customer_id}#{revision}"}, {"$unset": {"customer": ""}})
-
-    def write(self, customer: Customer) -> None:
-        """Store a state whose revision this writer has claimed (the only writer of it)."""
-        doc = _to_doc(customer)
-        doc.pop("_id")
-        self.customers.update_one({"_id": customer.id}, {"$set": doc})
+        """Strip the stored states (personal data) from the claims; who, when and why stay."""
+        self.revisions.strip(customer_id, up_to_revision)
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 
@@ -242,46 +155,27 @@ class CustomerStore:
     def count(self) -> int:
         return self.customers.estimated_document_count()
 
-    # --- books: who holds which customer, readable without a scan -----------
-    #
-    # A list sorted on the server reads and decodes every document on
-    # FerretDB's SQLite back end (16 s for one page at 100,000 customers).
-    # So each owner, the pool, each team and "all" have a book: an
-    # insert-only chain of {customer_id, since} links, appended when a
-    # customer comes to them (before the customer write, so a crash leaves at
-    # most a stale link). Which links still count is a domain rule
-    # (domain.still_in_book).
+    # --- books (crm_kit.persistence.books): each owner, the pool, each team
+    # and "all" list the customers that came to them, read by `_id`; which
+    # entries still stand is the domain's rule (listing.still_in_book).
 
     def add_to_books(self, entries: list[tuple[str, str, datetime]]) -> None:
         """Note (book key, customer_id, since) arrivals, one bulk insert for all books."""
-        by_book: dict[str, list[dict]] = {}
-        for book, customer_id, since in entries:
-            by_book.setdefault(book, []).append({"customer_id": customer_id, "since": since})
-        self.books.append_to_many(by_book)
-
-    def book_entry(self, book: str, n: int) -> tuple[str, datetime] | None:
-        link = self.books.link(book, n)
-        return (link["customer_id"], link["since"]) if link else None
+        self.books.add(entries)
 
     def books_started(self) -> bool:
-        return self.db["customer_books"].find_one({}) is not None or self.customers.find_one({}) is None
+        return self.books.started() or self.customers.find_one({}) is None
 
     def claim_backfill(self) -> bool:
-        """One replica fills the books from older data: the first to insert this marker."""
-        try:
-            self.db["customer_books"].insert_one({"_id": "(backfill)", "top": 0})
-            return True
-        except DuplicateKeyError:
-            return False
+        """One replica fills the books from older data: the first to decide so."""
+        return self.backfill.decide("(backfill)", {"top": 0})[0]
 
     def all_live(self) -> Iterator[Customer]:
         """Every live customer, in creation order, for a one-off backfill (a scan)."""
         for doc in self.customers.find({"erased_at": None}).sort([("created_at", ASCENDING), ("_id", ASCENDING)]):
             yield _from_doc(doc)
 
-    # --- referrals: an insert-only chain per referrer (concurrent $addToSet
-    # upserts lose elements on FerretDB), so "whom did X refer" goes by `_id` --
-
+    # --- referrals ------------------------------------------------------------
     def add_referral(self, referrer_id: str, referred_id: str) -> None:
         self.referrals.append(referrer_id, lambda _n, _previous: {"referred": referred_id})
 

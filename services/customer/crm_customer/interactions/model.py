@@ -13,15 +13,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
-from functools import cache
-
-import pycountry
 
 from crm_kit.auth import Principal
+from crm_kit.clock import to_ms
 from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+from crm_kit.money import MAX_MINOR_UNITS, Money, validate_money
+from crm_kit.validation import choice, clean_text, collect
 
-from crm_customer import domain
-from crm_customer.domain import Customer, _collect, clean_text
+from crm_customer.customers.model import access, editing
+from crm_customer.customers.model.record import Customer
 
 CHANNELS = ("call", "visit", "email", "sms", "chat", "meeting", "quote")
 DIRECTIONS = ("inbound", "outbound")
@@ -32,10 +32,7 @@ MAX_QUANTITY = 1_000_000
 MAX_COMMITMENTS = 10
 MAX_COMMITMENT = 500
 MAX_REQUEST_ID = 128
-MAX_REP_ID = domain.MAX_OWNER_ID
-# Amounts (each price and each total) stay below 2**53, so JSON clients whose
-# numbers are doubles (JavaScript) read every amount exactly.
-MAX_MINOR_UNITS = 10**15
+MAX_REP_ID = editing.MAX_OWNER_ID
 # Clocks drift: an interaction "now" on the caller's clock may be a little ahead of ours.
 FUTURE_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -43,15 +40,6 @@ MAX_FOLLOW_UP_YEARS = 10
 # Entries per sealed bucket: sequence numbers 1..50 make bucket 0, 51..100 bucket 1, ...
 # 50 entries of at most ~25 kB stay far below the 16 MB document limit.
 BUCKET_SIZE = 50
-# Codes in ISO 4217 that are not money one quotes a price in (no currency,
-# testing, precious metals, bond-market and SDR units).
-_NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"})
-
-
-@dataclass(frozen=True)
-class Money:
-    minor_units: int
-    currency_code: str
 
 
 @dataclass(frozen=True)
@@ -113,44 +101,21 @@ class InteractionSummary:
 
 # --- validation -------------------------------------------------------------
 
-def to_ms(dt: datetime) -> datetime:
-    """UTC, cut to milliseconds: BSON dates hold milliseconds, so what we
-    return equals what we store."""
-    dt = dt.astimezone(timezone.utc)
-    return dt.replace(microsecond=dt.microsecond // 1000 * 1000)
 
 
-@cache
-def currency_codes() -> frozenset[str]:
-    return frozenset(c.alpha_3 for c in pycountry.currencies) - _NOT_MONEY
 
 
-def validate_currency(code: str, field_name: str) -> str:
-    if not isinstance(code, str) or len(code) != 3 or not code.isascii() or not code.isupper() \
-            or code not in currency_codes():
-        raise InvalidArgument(FieldViolation(field_name, "must be an ISO 4217 currency code such as CNY"))
-    return code
 
 
-def validate_money(money: Money, field_name: str) -> Money:
-    violations: list[FieldViolation] = []
-    amount = money.minor_units
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_MINOR_UNITS:
-        violations.append(FieldViolation(f"{field_name}.minor_units",
-                                         f"must be a whole number of minor units from 0 to {MAX_MINOR_UNITS}"))
-    _collect(violations, validate_currency, money.currency_code, f"{field_name}.currency_code")
-    if violations:
-        raise InvalidArgument(violations)
-    return money
 
 
 def validate_quote_line(line: QuoteLine, field_name: str) -> QuoteLine:
     violations: list[FieldViolation] = []
-    item = _collect(violations, clean_text, line.item, f"{field_name}.item", MAX_ITEM, True)
+    item = collect(violations, clean_text, line.item, f"{field_name}.item", MAX_ITEM, True)
     qty = line.quantity
     if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
         violations.append(FieldViolation(f"{field_name}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}"))
-    price = _collect(violations, validate_money, line.unit_price, f"{field_name}.unit_price")
+    price = collect(violations, validate_money, line.unit_price, f"{field_name}.unit_price")
     if violations:
         raise InvalidArgument(violations)
     if line.quantity * price.minor_units > MAX_MINOR_UNITS:
@@ -163,7 +128,7 @@ def validate_quote_lines(lines) -> tuple[QuoteLine, ...]:
     if len(lines) > MAX_QUOTE_LINES:
         raise InvalidArgument(FieldViolation("quote_lines", f"at most {MAX_QUOTE_LINES} lines"))
     violations: list[FieldViolation] = []
-    valid = [_collect(violations, validate_quote_line, line, f"quote_lines[{i}]") for i, line in enumerate(lines)]
+    valid = [collect(violations, validate_quote_line, line, f"quote_lines[{i}]") for i, line in enumerate(lines)]
     if violations:
         raise InvalidArgument(violations)
     if len({line.unit_price.currency_code for line in valid}) > 1:
@@ -184,7 +149,7 @@ def validate_commitments(raw) -> tuple[str, ...]:
     if len(raw) > MAX_COMMITMENTS:
         raise InvalidArgument(FieldViolation("commitments", f"at most {MAX_COMMITMENTS} commitments"))
     violations: list[FieldViolation] = []
-    out = [_collect(violations, clean_text, text, f"commitments[{i}]", MAX_COMMITMENT, True, True)
+    out = [collect(violations, clean_text, text, f"commitments[{i}]", MAX_COMMITMENT, True, True)
            for i, text in enumerate(raw)]
     if violations:
         raise InvalidArgument(violations)
@@ -232,14 +197,14 @@ def build_draft(*, channel: str, direction: str, summary: str, occurred_at: date
     """Validate every field, reporting all problems at once."""
     violations: list[FieldViolation] = []
     draft = InteractionDraft(
-        channel=_collect(violations, domain._choice, channel, CHANNELS, "channel") or "",
-        direction=_collect(violations, domain._choice, direction, DIRECTIONS, "direction") or "",
-        summary=_collect(violations, clean_text, summary, "summary", MAX_SUMMARY, True, True) or "",
-        occurred_at=_collect(violations, validate_occurred_at, occurred_at, now),
-        quote_lines=_collect(violations, validate_quote_lines, quote_lines) or (),
-        commitments=_collect(violations, validate_commitments, commitments) or (),
-        next_follow_up=_collect(violations, validate_follow_up, next_follow_up, now),
-        rep_id=_collect(violations, clean_text, rep_id, "rep_id", MAX_REP_ID) or "",
+        channel=collect(violations, choice, channel, CHANNELS, "channel") or "",
+        direction=collect(violations, choice, direction, DIRECTIONS, "direction") or "",
+        summary=collect(violations, clean_text, summary, "summary", MAX_SUMMARY, True, True) or "",
+        occurred_at=collect(violations, validate_occurred_at, occurred_at, now),
+        quote_lines=collect(violations, validate_quote_lines, quote_lines) or (),
+        commitments=collect(violations, validate_commitments, commitments) or (),
+        next_follow_up=collect(violations, validate_follow_up, next_follow_up, now),
+        rep_id=collect(violations, clean_text, rep_id, "rep_id", MAX_REP_ID) or "",
     )
     if violations:
         raise InvalidArgument(violations)
@@ -344,12 +309,12 @@ def seals_bucket(sequence: int) -> bool:
 def require_read_right(principal: Principal, customer: Customer) -> None:
     """Whoever sees the customer's contact details sees what was said to them.
     A pool customer's log waits for whoever claims it."""
-    if domain.view_for(principal, customer) not in (domain.FULL, domain.CONTACT):
+    if access.view_for(principal, customer) not in (access.FULL, access.CONTACT):
         raise PermissionDenied("claim this customer to see its interactions")
 
 
 def require_record_right(principal: Principal, customer: Customer) -> None:
-    if not domain.can_write(principal, customer):
+    if not access.can_write(principal, customer):
         raise PermissionDenied("you may not record interactions for this customer")
 
 

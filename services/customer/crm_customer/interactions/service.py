@@ -3,7 +3,7 @@
 Transport-free: the gRPC servicer translates messages and calls these.
 
 Recording is single-document inserts (no multi-document transactions, and
-no update operators on shared documents: see crm_kit.chain), ordered so a
+no update operators on shared documents: see crm_kit.persistence.chain), ordered so a
 crash at any point leaves nothing half-visible and a retry completes it:
 
 1. with a request id: insert the request claim (the duplicate check; a
@@ -26,27 +26,26 @@ import hashlib
 import itertools
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 
+from crm_kit.clock import now_ms
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
-
-from crm_customer import interactions as rules
-from crm_customer.interaction_store import InteractionStore, RequestClaim
-from crm_customer.interactions import Interaction, InteractionDraft, InteractionSummary
 # A request claim still without its entry after ABANDONED_AFTER was left by
 # an attempt that crashed; a concurrent retry waits PENDING_WAIT_SECONDS for it.
-from crm_customer.service import ABANDONED_AFTER, PENDING_WAIT_SECONDS, CustomerService
+from crm_kit.persistence.keys import PENDING_WAIT_SECONDS
+from crm_kit.persistence.revisions import ABANDONED_AFTER
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
 
+from crm_customer.interactions import model as rules
+from crm_customer.interactions.store import InteractionStore, RequestClaim
+from crm_customer.interactions.model import Interaction, InteractionDraft, InteractionSummary
+from crm_customer.customers.service import CustomerService
+from crm_customer.interactions import events as interaction_events
 
-
-def utc_now() -> datetime:
-    return rules.to_ms(datetime.now(timezone.utc))
 
 
 class InteractionService:
-    def __init__(self, store: InteractionStore, customers: CustomerService, clock=utc_now):
+    def __init__(self, store: InteractionStore, customers: CustomerService, clock=now_ms):
         self.store = store
         self.customers = customers
         self.clock = clock
@@ -78,7 +77,7 @@ class InteractionService:
             customer_id,
             lambda sequence: rules.new_interaction(draft, customer_id=customer_id, sequence=sequence,
                                                    rep_id=draft.rep_id, recorded_by=principal.subject, now=now),
-            rules.advance, key)
+            rules.advance, key, interaction_events.recorded)
 
     def _write_once(self, principal: Principal, customer_id: str, draft: InteractionDraft, key: str) -> Interaction:
         fingerprint = rules.fingerprint(draft)
@@ -92,8 +91,8 @@ class InteractionService:
             if claim.fingerprint != fingerprint:
                 raise _request_conflict(customer_id, "this request id was already used for a different interaction")
             claim = self._await_entry(customer_id, key, claim)
-            if claim.sequence:
-                return self.store.entry(customer_id, claim.sequence)
+            if claim.result:
+                return self.store.entry(customer_id, claim.result)
             if now - claim.created_at <= ABANDONED_AFTER:
                 raise _request_conflict(customer_id, "a request with this id is still being processed; retry shortly")
             # The first attempt died: finish what it wrote, or write it now.
@@ -107,7 +106,7 @@ class InteractionService:
     def _await_entry(self, customer_id: str, key: str, claim: RequestClaim) -> RequestClaim:
         """The claim once its entry is written, or as it is after a short wait."""
         deadline = time.monotonic() + PENDING_WAIT_SECONDS
-        while not claim.sequence and time.monotonic() < deadline:
+        while not claim.result and time.monotonic() < deadline:
             time.sleep(0.02)
             claim = self.store.request(customer_id, key) or claim
         return claim

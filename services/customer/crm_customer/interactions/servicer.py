@@ -12,9 +12,9 @@ from crm.customer.v1 import interaction_service_pb2_grpc as pb_grpc
 from crm_kit.errors import FieldViolation, InvalidArgument
 from crm_kit.grpc_server import current_principal
 
-from crm_customer import interactions as rules
-from crm_customer.interaction_service import InteractionService
-from crm_customer.interactions import Interaction, InteractionDraft, InteractionSummary, Money, QuoteLine
+from crm_customer.interactions import model as rules
+from crm_customer.interactions.service import InteractionService
+from crm_customer.interactions.model import Interaction, InteractionDraft, InteractionSummary, Money, QuoteLine
 
 CHANNEL_TO_PB = {name: pb.InteractionChannel.Value(f"INTERACTION_CHANNEL_{name.upper()}") for name in rules.CHANNELS}
 CHANNEL_FROM_PB = {v: k for k, v in CHANNEL_TO_PB.items()}

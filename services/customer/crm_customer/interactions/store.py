@@ -4,10 +4,10 @@ module that knows its collection and field names.
 Every read and write goes by `_id` alone (FerretDB's SQLite back end pushes
 only a lone `_id` equality down to SQL; anything else is a scan), and
 nothing that several writers touch is changed with update operators, which
-FerretDB applies without isolation (see crm_kit.chain):
+FerretDB applies without isolation (see crm_kit.persistence.chain):
 
 - `interaction_entries`, `_id: "<customer id>#<sequence, 10 digits>"`: one
-  entry each, a chain (crm_kit.chain). Inserting entry n + 1 after entry n
+  entry each, a chain (crm_kit.persistence.chain). Inserting entry n + 1 after entry n
   allocates the number (no gaps, no duplicates); each entry also carries the
   log state as of itself (which entries hold the last quote, commitment and
   follow-up date, and the last-contact time), so the newest entry answers
@@ -26,16 +26,16 @@ FerretDB applies without isolation (see crm_kit.chain):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from pymongo import DeleteOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from crm_kit.chain import Chain
+from crm_kit.persistence.chain import Chain, link_id
+from crm_kit.persistence.once import RequestClaim, RequestKeys
 
-from crm_customer.interactions import BUCKET_SIZE, Interaction, LogState, Money, QuoteLine, Slot, bucket_of, \
+from crm_customer.interactions.model import BUCKET_SIZE, Interaction, LogState, Money, QuoteLine, Slot, bucket_of, \
     bucket_range, seals_bucket
 
 INDEXES = {
@@ -46,35 +46,36 @@ INDEXES = {
 }
 
 
-@dataclass(frozen=True)
-class RequestClaim:
-    fingerprint: str
-    sequence: int  # 0 while the entry is being written
-    created_at: datetime
-
-
 class InteractionStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox=None):
         self.chain = Chain(db["interaction_entries"], db["interaction_heads"])
         self.buckets = db["interaction_buckets"]
-        self.requests = db["interaction_requests"]
+        self.requests = RequestKeys(db["interaction_requests"], result_field="seq", pending=0)
+        self.outbox = outbox
 
     # --- writing ------------------------------------------------------------
 
     def append(self, customer_id: str, make: Callable[[int], Interaction],
-               advance: Callable[[LogState, Interaction], LogState], request_key: str = "") -> Interaction:
+               advance: Callable[[LogState, Interaction], LogState], request_key: str = "",
+               events: Callable[[Interaction], list] = lambda entry: []) -> Interaction:
         """Write entry n + 1 = make(n + 1) after the newest entry n, with the
-        log state advanced by it."""
-        made: list[Interaction] = []
+        log state advanced by it and the events it causes (the outbox: the
+        entry's insert is the change, so the events ride in it)."""
+        made: list[tuple[Interaction, list[dict]]] = []
 
         def link(n: int, previous: dict | None) -> dict:
             entry = make(n)
-            made.append(entry)
+            staged = self.outbox.stage(self.chain.links.name, link_id(customer_id, n), events(entry)) \
+                if self.outbox is not None else []
+            made.append((entry, staged))
             state = advance(_state(previous), entry)
-            return {**_to_entry(entry), "state": _state_doc(state), "request_key": request_key}
+            doc = {**_to_entry(entry), "state": _state_doc(state), "request_key": request_key}
+            return {**doc, "events": staged} if staged else doc
 
         n, _doc = self.chain.append(customer_id, link)
-        entry = made[-1]
+        entry, staged = made[-1]
+        if staged:
+            self.outbox.relay_soon(self.chain.links.name, link_id(customer_id, n), staged)
         if seals_bucket(n):
             self._seal(customer_id, bucket_of(n))
         return entry
@@ -137,24 +138,18 @@ class InteractionStore:
     # --- request keys -------------------------------------------------------
 
     def claim_request(self, customer_id: str, key: str, fingerprint: str, now: datetime) -> RequestClaim | None:
-        """None when this call claimed the key; else the earlier claim."""
-        try:
-            self.requests.insert_one({"_id": f"{customer_id}#{key}", "fingerprint": fingerprint, "seq": 0,
-                                      "created_at": now})
-            return None
-        except DuplicateKeyError:
-            return self.request(customer_id, key) or RequestClaim(fingerprint, 0, now)
+        """None when this call claimed the key; else the earlier claim (its
+        `result` is the entry's sequence, None while it is being written)."""
+        return self.requests.claim(customer_id, key, fingerprint, now)
 
     def request(self, customer_id: str, key: str) -> RequestClaim | None:
-        doc = self.requests.find_one({"_id": f"{customer_id}#{key}"})
-        return RequestClaim(doc["fingerprint"], doc.get("seq", 0), doc["created_at"]) if doc else None
+        return self.requests.get(customer_id, key)
 
     def finish_request(self, customer_id: str, key: str, sequence: int) -> None:
-        # Only the claim's holder (or, after it was abandoned, one taker) writes this field.
-        self.requests.update_one({"_id": f"{customer_id}#{key}"}, {"$set": {"seq": sequence}})
+        self.requests.finish(customer_id, key, sequence)
 
     def drop_request(self, customer_id: str, key: str) -> None:
-        self.requests.delete_one({"_id": f"{customer_id}#{key}"})
+        self.requests.drop(customer_id, key)
 
     # --- erasure ------------------------------------------------------------
 
@@ -172,8 +167,7 @@ class InteractionStore:
             self.chain.delete(customer_id, 0)
             return
         keys = {doc["request_key"] for doc in self._docs_newest_first(customer_id, n + 1) if doc.get("request_key")}
-        if keys:
-            self.requests.bulk_write([DeleteOne({"_id": f"{customer_id}#{key}"}) for key in keys], ordered=False)
+        self.requests.drop_many(customer_id, keys)
         self.buckets.bulk_write([DeleteOne({"_id": _bucket_id(customer_id, b)}) for b in range(bucket_of(n) + 1)],
                                 ordered=False)
         self.chain.delete(customer_id, n)

@@ -12,13 +12,14 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from crm_kit.clock import to_ms
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
 from crm_kit.ids import id_pattern
 
-from crm_customer import domain
-from crm_customer.domain import Customer, _collect, clean_text
-from crm_customer.interactions import to_ms
+from crm_customer.customers.model import editing, access
+from crm_kit.validation import clean_text, collect
+from crm_customer.customers.model.record import Customer
 
 STATES = ("scheduled", "completed", "cancelled")
 MAX_PURPOSE = 500
@@ -87,11 +88,11 @@ def build_draft(*, customer_id: str, scheduled_at: datetime | None, purpose: str
     if not customer_id:
         violations.append(FieldViolation("customer_id", "is required"))
     draft = VisitDraft(
-        customer_id=_collect(violations, domain.validate_customer_id, customer_id, "customer_id") or "",
-        scheduled_at=_collect(violations, validate_scheduled_at, scheduled_at, now),
-        purpose=_collect(violations, clean_text, purpose, "purpose", MAX_PURPOSE, True, True) or "",
-        recurrence_days=_collect(violations, validate_recurrence, recurrence_days) or 0,
-        rep_id=_collect(violations, clean_text, rep_id, "rep_id", domain.MAX_OWNER_ID) or "",
+        customer_id=collect(violations, editing.validate_customer_id, customer_id, "customer_id") or "",
+        scheduled_at=collect(violations, validate_scheduled_at, scheduled_at, now),
+        purpose=collect(violations, clean_text, purpose, "purpose", MAX_PURPOSE, True, True) or "",
+        recurrence_days=collect(violations, validate_recurrence, recurrence_days) or 0,
+        rep_id=collect(violations, clean_text, rep_id, "rep_id", editing.MAX_OWNER_ID) or "",
     )
     if violations:
         raise InvalidArgument(violations)
@@ -190,7 +191,7 @@ def rep_for_visit(principal: Principal, requested: str, customer: Customer) -> s
 
 
 def rep_to_list(principal: Principal, requested: str) -> str:
-    requested = clean_text(requested, "rep_id", domain.MAX_OWNER_ID)
+    requested = clean_text(requested, "rep_id", editing.MAX_OWNER_ID)
     if principal.role == "rep":
         if requested and requested != principal.subject:
             raise PermissionDenied("reps list only their own visits")
@@ -210,11 +211,11 @@ def rep_to_list(principal: Principal, requested: str) -> str:
 # list names whose list is read; each visit on it still needs that right.
 
 def may_see(principal: Principal, customer: Customer) -> bool:
-    return domain.view_for(principal, customer) == domain.FULL
+    return access.view_for(principal, customer) == access.FULL
 
 
 def require_change_right(principal: Principal, customer: Customer) -> None:
-    if not domain.can_write(principal, customer):
+    if not access.can_write(principal, customer):
         raise PermissionDenied("you may not change this visit")
 
 

@@ -16,28 +16,30 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from crm_kit.clock import now_ms
 from crm_kit import paging
 from crm_kit.ids import new_id
 from crm_kit.auth import Principal
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation
 
-from crm_customer import interactions as interaction_rules
-from crm_customer import visits as rules
-from crm_customer.interaction_service import InteractionService, utc_now
-from crm_customer.interactions import Interaction, InteractionDraft
+from crm_customer.interactions import model as interaction_rules
+from crm_customer.visits import model as rules
+from crm_customer.interactions.service import InteractionService
+from crm_customer.interactions.model import Interaction, InteractionDraft
 # A list entry whose visit is still missing after ABANDONED_AFTER was left by
 # a schedule that crashed between its two writes.
-from crm_customer.service import ABANDONED_AFTER, CustomerService
-from crm_customer.visit_store import VisitStore
-from crm_customer.domain import Customer
-from crm_customer.visits import Visit, VisitDraft
+from crm_kit.persistence.revisions import ABANDONED_AFTER
+from crm_customer.customers.service import CustomerService
+from crm_customer.visits.store import VisitStore
+from crm_customer.customers.model.record import Customer
+from crm_customer.visits.model import Visit, VisitDraft
 
 
 
 class VisitService:
     def __init__(self, store: VisitStore, customers: CustomerService, interactions: InteractionService,
-                 clock=utc_now):
+                 clock=now_ms):
         self.store = store
         self.customers = customers
         self.interactions = interactions

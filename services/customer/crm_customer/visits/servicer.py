@@ -9,11 +9,11 @@ from crm.customer.v1 import visit_service_pb2_grpc as pb_grpc
 from crm_kit.errors import FieldViolation, InvalidArgument
 from crm_kit.grpc_server import current_principal
 
-from crm_customer import visits as rules
-from crm_customer.interaction_servicer import datetime_from_pb, draft_from_pb, timestamp_pb
-from crm_customer.interaction_servicer import to_pb as interaction_pb
-from crm_customer.visit_service import VisitService
-from crm_customer.visits import Visit
+from crm_customer.visits import model as rules
+from crm_customer.interactions.servicer import datetime_from_pb, draft_from_pb, timestamp_pb
+from crm_customer.interactions.servicer import to_pb as interaction_pb
+from crm_customer.visits.service import VisitService
+from crm_customer.visits.model import Visit
 
 STATE_TO_PB = {name: pb.VisitState.Value(f"VISIT_STATE_{name.upper()}") for name in rules.STATES}
 

@@ -2,7 +2,7 @@
 that knows their collection and field names.
 
 - `visits`, `_id: "<visit id>"`: the visit itself.
-- a rep's open visits, as a chain (crm_kit.chain: FerretDB loses concurrent
+- a rep's open visits, as a chain (crm_kit.persistence.chain: FerretDB loses concurrent
   updates of one document, inserts are atomic): `visit_rep_lists`,
   `_id: "rep:<subject>#<n>"`, each link the whole map visit id -> {at,
   since} after one change; `visit_reps`, `_id: "rep:<subject>"`, where the
@@ -30,9 +30,10 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from crm_kit.chain import Chain
+from crm_kit.persistence.chain import Chain
+from crm_kit.persistence.once import DecideOnce
 
-from crm_customer.visits import Visit
+from crm_customer.visits.model import Visit
 
 INDEXES = {
     # By _id, except a customer's visits for an export or erase (rare, admins
@@ -62,7 +63,7 @@ class VisitStore:
         self.visits = db["visits"]
         self.rep_lists = Chain(db["visit_rep_lists"], db["visit_reps"])
         self.customer_lists = Chain(db["visit_customer_lists"], db["visit_customers"])
-        self.outcomes = db["visit_outcomes"]
+        self.outcomes = DecideOnce(db["visit_outcomes"])
 
     def insert(self, visit: Visit) -> bool:
         """False when a visit with this id exists already."""
@@ -90,23 +91,25 @@ class VisitStore:
 
     def move(self, visit: Visit, moved: Visit) -> bool:
         """Rewrite an open visit for its new rep, unless it was closed or moved
-        meanwhile (False). The filter goes by `_id` first, so it is no scan."""
-        result = self.visits.replace_one({"_id": visit.id, "state": "scheduled", "rep_id": visit.rep_id},
-                                         _to_doc(moved))
-        return result.matched_count == 1
+        meanwhile (False). Read, check, write by `_id` alone: on FerretDB any
+        filter beyond a lone `_id` is a scan, and a conditional replace is no
+        more atomic there than this; a completion racing the move is decided
+        by its outcome document, which the move checks last."""
+        current = self.get(visit.id)
+        if current is None or current.state != "scheduled" or current.rep_id != visit.rep_id \
+                or self.outcome(visit.id) is not None:
+            return False
+        self.visits.replace_one({"_id": visit.id}, _to_doc(moved))
+        return True
 
     def outcome(self, visit_id: str) -> str | None:
-        doc = self.outcomes.find_one({"_id": visit_id})
-        return doc["outcome"] if doc else None
+        decided = self.outcomes.decided(visit_id)
+        return decided["outcome"] if decided else None
 
     def claim_outcome(self, visit_id: str, outcome: str) -> str:
         """The outcome of the visit: `outcome` if this call decided it, else the earlier one."""
-        try:
-            self.outcomes.insert_one({"_id": visit_id, "outcome": outcome})
-            return outcome
-        except DuplicateKeyError:
-            doc = self.outcomes.find_one({"_id": visit_id})
-            return doc["outcome"] if doc else outcome
+        _won, decided = self.outcomes.decide(visit_id, {"outcome": outcome})
+        return decided.get("outcome", outcome)
 
     # --- the per-rep list of open visits ------------------------------------
 

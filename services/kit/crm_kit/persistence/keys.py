@@ -118,7 +118,7 @@ class NaturalKeys:
         self.keys.delete_one({"_id": seen.key})
         return True
 
-    def take_over_if_stale(self, seen: KeyHolder, holding: Callable[[KeyHolder], tuple[Holding, datetime | None]],
+    def take_over_if_stale(self, seen: KeyHolder, holding: Callable[[KeyHolder], Holding],
                            abandoned_after: timedelta = ABANDONED_AFTER,
                            pending_wait: float = PENDING_WAIT_SECONDS) -> bool:
         """True when the key was left behind and is free now. `holding(key)`
@@ -127,7 +127,7 @@ class NaturalKeys:
         it, and take the key over only once it is clearly abandoned."""
         deadline = time.monotonic() + pending_wait
         while True:
-            state, _written_at = holding(seen)
+            state = holding(seen)
             if state is Holding.HOLDS:
                 return False
             abandoned = datetime.now(timezone.utc) - seen.created_at > abandoned_after

@@ -54,6 +54,7 @@ class Claim:
 
 class Revisions:
     """One collection of documents and the collection of their revision claims.
+    Each document keeps its revision number in its `revision` field.
 
     `state_field` names the claim field holding the state (kept per service
     so stored history stays readable); `outbox` (crm_kit.events.outbox.Outbox
@@ -108,17 +109,41 @@ class Revisions:
         return True
 
     def create(self, doc: dict, changed_by: str, detail: dict | None = None, events: list = ()) -> bool:
-        """Insert a new document as revision 1 (its claim first, with the
-        events). False when the id is taken."""
-        staged = self.claim(doc["_id"], 1, doc, changed_by, detail, events)
-        if staged is None:
-            return False
+        """Insert a new document at revision 1. With events, revision 1 is
+        claimed first and carries them (the outbox); without, the insert
+        alone decides. False when the id is taken."""
+        staged: list[dict] = []
+        if events and self.outbox is not None and self.outbox.enabled:
+            staged = self.claim(doc["_id"], 1, doc, changed_by, detail, events)
+            if staged is None:
+                return False
         try:
             self.documents.insert_one(doc)
         except DuplicateKeyError:
-            pass  # a retry of this very create (the claim is ours)
+            if not staged:
+                return False  # a retry of this very create (the claim is ours) goes on
         self.published(doc["_id"], 1, staged)
         return True
+
+    def create_many(self, docs: list[dict], changed_by: str, events: list[list] | None = None) -> None:
+        """Insert new documents (fresh random ids, so none is taken) with
+        one bulk insert of revision-1 claims carrying their events first,
+        then one of the documents."""
+        events = events or [[] for _ in docs]
+        if self.outbox is not None and self.outbox.enabled and any(events):
+            claimed = [(claim_id(d["_id"], 1), e) for d, e in zip(docs, events) if e]
+            staged = self.outbox.stage_many(self.claims.name, claimed)
+            now = datetime.now(timezone.utc)
+            by_claim = dict(zip((cid for cid, _e in claimed), staged))
+            self.claims.insert_many([{"_id": cid, self.state_field: d, "changed_by": changed_by, "claimed_at": now,
+                                      "events": by_claim[cid]}
+                                     for d in docs if (cid := claim_id(d["_id"], 1)) in by_claim], ordered=False)
+        else:
+            staged, by_claim = [], {}
+        if docs:
+            self.documents.insert_many(docs, ordered=False)
+        for cid, event_docs in by_claim.items():
+            self.outbox.relay_soon(self.claims.name, cid, event_docs)
 
     def finish_abandoned(self, doc_id: str, revision: int) -> None:
         """Apply claim `revision` if its writer died before writing it: the
@@ -130,7 +155,7 @@ class Revisions:
             return
         current = self.documents.find_one({"_id": doc_id}, {"revision": 1})
         if current is not None and current.get("revision", 1) == revision - 1:
-            self.write(doc_id, claim.state)
+            self.write(doc_id, {**claim.state, "revision": revision})
 
     # --- reading ----------------------------------------------------------------
 

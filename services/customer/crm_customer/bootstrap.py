@@ -1,0 +1,79 @@
+"""The composition root: every store, service, servicer, job and event
+relay of the customer process, wired in one place. Tests build the same
+graph (`build`) with their own database or outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from pymongo.database import Database
+
+from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc, interaction_service_pb2, \
+    interaction_service_pb2_grpc, visit_service_pb2, visit_service_pb2_grpc
+from crm_kit import mongo
+from crm_kit.events.outbox import Outbox
+from crm_kit.grpc_server import ServiceHost
+from crm_kit.jobs import PeriodicJob
+
+from crm_customer.customers import store as customer_store
+from crm_customer.customers.events import PRODUCER
+from crm_customer.customers.service import CustomerService, PrivacyPart
+from crm_customer.customers.servicer import CustomerServicer
+from crm_customer.interactions import store as interaction_store
+from crm_customer.interactions.service import InteractionService
+from crm_customer.interactions.servicer import InteractionServicer
+from crm_customer.settings import CustomerSettings
+from crm_customer.visits import store as visit_store
+from crm_customer.visits.service import VisitService
+from crm_customer.visits.servicer import VisitServicer
+
+INDEXES = {**customer_store.INDEXES, **interaction_store.INDEXES, **visit_store.INDEXES}
+SERVICE_NAMES = [
+    customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
+    interaction_service_pb2.DESCRIPTOR.services_by_name["InteractionService"].full_name,
+    visit_service_pb2.DESCRIPTOR.services_by_name["VisitService"].full_name,
+]
+
+
+@dataclass
+class CustomerApp:
+    db: Database
+    outbox: Outbox
+    customers: CustomerService
+    interactions: InteractionService
+    visits: VisitService
+    jobs: tuple
+
+    def register(self, server: grpc.Server) -> None:
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(self.customers), server)
+        interaction_service_pb2_grpc.add_InteractionServiceServicer_to_server(
+            InteractionServicer(self.interactions), server)
+        visit_service_pb2_grpc.add_VisitServiceServicer_to_server(VisitServicer(self.visits), server)
+
+
+def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox | None = None) -> CustomerApp:
+    db = db if db is not None else settings.store.open("crm-customer")
+    mongo.ensure_indexes(db, INDEXES)
+    if outbox is None:
+        outbox = Outbox.from_settings(db, settings.events, PRODUCER) if settings.events.enabled \
+            else Outbox.disabled(PRODUCER)
+    customers = CustomerService(customer_store.CustomerStore(db, outbox), settings.default_phone_region,
+                                settings.protection_days)
+    customers.backfill_books()  # data from before owner books existed; a no-op afterwards
+    interactions = InteractionService(interaction_store.InteractionStore(db, outbox), customers)
+    visits = VisitService(visit_store.VisitStore(db), customers, interactions)
+    # A customer's export includes both; erasing the customer erases both first; visits follow the owner.
+    customers.privacy_parts += [PrivacyPart("interactions", interactions.export, interactions.erase),
+                                PrivacyPart("visits", visits.export, visits.erase)]
+    customers.owner_followers.append(visits.follow_owner)
+    # Every replica runs it; the release is idempotent (revision claims), so overlaps are harmless.
+    pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
+                               lambda: customers.release_inactive(None))
+    # The outbox relay starts and stops with the server (it drains on SIGTERM).
+    return CustomerApp(db, outbox, customers, interactions, visits, jobs=(outbox, pool_release))
+
+
+def build_host(settings: CustomerSettings) -> ServiceHost:
+    app = build(settings)
+    return ServiceHost(settings.server, SERVICE_NAMES, app.register, jobs=app.jobs)
