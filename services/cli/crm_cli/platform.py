@@ -100,9 +100,12 @@ class Platform:
         self._check_cancel()
         mongo_uri = os.environ.get("CUSTOMER_MONGODB_URI")
         redis_url = os.environ.get("LOYALTY_REDIS_URL")
+        events_url = os.environ.get("EVENTS_REDIS_URL")
         if not (mongo_uri and redis_url):
             self.stores = start_local_stores(self.data_dir)
             mongo_uri, redis_url = self.stores.mongodb_uri, self.stores.redis_url
+            # Events have a Redis of their own (AOF, appendfsync always: DESIGN section 5).
+            events_url = events_url or self.stores.events_redis_url
         self._check_cancel()
         redis_base = redis_url.rsplit("/", 1)[0]
         self.grpc_ports = {s: FIXED_PORTS[s] if self.fixed_ports else free_port() for s in SERVICES}
@@ -115,7 +118,7 @@ class Platform:
             "SUPPORT_MONGODB_URI": os.environ.get("SUPPORT_MONGODB_URI", mongo_uri),
             "LOYALTY_REDIS_URL": redis_url,
             "GATEWAY_REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", f"{redis_base}/1"),
-            "EVENTS_REDIS_URL": os.environ.get("EVENTS_REDIS_URL", f"{redis_base}/2"),
+            "EVENTS_REDIS_URL": events_url or f"{redis_base}/2",
             "GATEWAY_BIND": f"127.0.0.1:{self.gateway_port}",
         })
         # Only the gateway runs prometheus-client in multiprocess mode, in a
