@@ -25,6 +25,7 @@ from crm_kit.redis_store import connect as connect_redis
 from crm_gateway import customers, interactions, ops, visits
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
+from crm_gateway.erasure import erasure_consumer
 from crm_gateway.idempotency import IdempotencyStore, fingerprint
 from crm_gateway.problems import Problem, problem_response
 from crm_gateway.ratelimit import EXEMPT_PATHS, RateLimiter, RateLimitSettings, is_expensive, refusal
@@ -50,6 +51,12 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     verifier = TokenVerifier(settings.auth)
     downstream = Downstream(settings)
     idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)
+    if settings.events is not None and settings.events.enabled:
+        # Each worker joins the "gateway" group: erased customers' stored answers go (erasure.py).
+        app_erasure = erasure_consumer(settings.events.open(), connect_redis(settings.redis_url))
+        app_erasure.start()
+    else:
+        app_erasure = None
     limits = settings.rate_limits or RateLimitSettings(enabled=False)
     limiter = RateLimiter(limits, settings.redis_url) if limits.enabled else None
 
@@ -58,6 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         app.register_blueprint(module.bp)
         paths.update(module.PATHS)
     app.extensions["openapi"] = build_spec(paths)
+    app.extensions["erasure_consumer"] = app_erasure
 
     @app.before_request
     def begin():

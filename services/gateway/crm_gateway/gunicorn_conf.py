@@ -80,3 +80,11 @@ def child_exit(server, worker):
 
 def on_exit(server):
     shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+def worker_exit(server, worker):
+    """Graceful stop of the worker's event consumer: finish the entry in hand, ack, exit."""
+    app = getattr(worker, "wsgi", None)
+    consumer = getattr(app, "extensions", {}).get("erasure_consumer") if app is not None else None
+    if consumer is not None:
+        consumer.stop(timeout=5)

@@ -14,6 +14,7 @@ import json
 import redis
 from flask import Response
 
+from crm_gateway.erasure import customers_named, index_key
 from crm_gateway.problems import Problem
 
 PENDING = b"pending"
@@ -62,12 +63,26 @@ class IdempotencyStore:
                 self.client.delete(rkey)
                 return
             kept = [(n, v) for n, v in resp.headers.items() if n in ("Location", "ETag", "Retry-After")]
-            self.client.set(rkey, json.dumps({
+            body = resp.get_data(as_text=True)
+            pipe = self.client.pipeline(transaction=True)
+            pipe.set(rkey, json.dumps({
                 "fingerprint": fingerprint, "status": resp.status_code, "mimetype": resp.mimetype,
-                "headers": kept, "body": resp.get_data(as_text=True)}), ex=self.ttl)
+                "headers": kept, "body": body}), ex=self.ttl)
+            # Indexed under each customer it names, so erasing the customer removes it (erasure.py).
+            for customer_id in customers_named(_json_or_none(body)) if resp.is_json else ():
+                pipe.sadd(index_key(customer_id), rkey)
+                pipe.expire(index_key(customer_id), self.ttl)
+            pipe.execute()
         except redis.RedisError:
             pass  # the answer still goes out; a retry will simply run again
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def _json_or_none(body: str) -> object:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_kit.auth import AuthSettings
+from crm_kit.events.bus import EventsSettings
 from crm_kit.settings import env_address, env_float, env_int, env_str, env_url
 
 from crm_gateway.ratelimit import RateLimitSettings
@@ -25,6 +26,8 @@ class GatewaySettings:
     log_level: str
     rate_limits: RateLimitSettings | None = None  # None: no limits (tests that build settings by hand)
     proxy_hops: int = 0  # trusted proxies in front that append to X-Forwarded-For
+    # The event Redis: the gateway consumes customer.erased (erasure.py). None: no consumer.
+    events: EventsSettings | None = None
 
     @classmethod
     def from_env(cls) -> "GatewaySettings":
@@ -43,4 +46,5 @@ class GatewaySettings:
             # The client address (the anonymous rate-limit key) is the one the
             # n-th proxy from the right saw; 0 trusts no header (spoofable otherwise).
             proxy_hops=env_int("GATEWAY_PROXY_HOPS", 0, minimum=0, maximum=5),
+            events=EventsSettings.from_env(),
         )

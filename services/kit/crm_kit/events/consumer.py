@@ -65,7 +65,7 @@ REASON_LIMIT = 300
 class EventConsumer:
     def __init__(self, redis_client: redis.Redis, group: str, consumer_name: str, streams: Iterable[str],
                  handler: Handler, max_deliveries: int = 5, dead_letter_stream: str = DEAD_LETTER_STREAM,
-                 block_ms: int = 2000, claim_idle_ms: int = 60_000, *, start_id: str = "0", count: int = 10,
+                 block_ms: int = 1000, claim_idle_ms: int = 60_000, *, start_id: str = "0", count: int = 10,
                  retry_delay_ms: int = 1000, lag_interval: float = 5.0):
         if max_deliveries < 1:
             raise ValueError("max_deliveries must be at least 1")
@@ -76,6 +76,7 @@ class EventConsumer:
         self.handler = handler
         self.max_deliveries = max_deliveries
         self.dead_letter_stream = dead_letter_stream
+        # Under the connection's 2 s socket timeout (crm_kit.redis_store), or a quiet stream reads as a failure.
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.start_id = start_id
