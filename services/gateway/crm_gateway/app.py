@@ -22,9 +22,10 @@ from crm_kit.auth import TokenVerifier
 from crm_kit.errors import Unauthenticated
 from crm_kit.redis_store import connect as connect_redis
 
-from crm_gateway import customers, interactions, ops, visits
+from crm_gateway import card, customers, interactions, ops, visits
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
+from crm_gateway.routing import OPERATIONS
 from crm_gateway.erasure import erasure_consumer
 from crm_gateway.idempotency import IdempotencyStore, fingerprint
 from crm_gateway.problems import Problem, problem_response
@@ -34,14 +35,14 @@ from crm_gateway.web_metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 log = logging.getLogger("crm.gateway")
 
-# Each serves a blueprint `bp` and declares its OpenAPI `PATHS`.
-API_MODULES = (customers, interactions, visits, ops)
-PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+# Each serves a blueprint `bp` of declared routes (routing.py); the card
+# comes before customers so /customers/360 is its own route.
+API_MODULES = (card, customers, interactions, visits, ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -60,11 +61,15 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     limits = settings.rate_limits or RateLimitSettings(enabled=False)
     limiter = RateLimiter(limits, settings.redis_url) if limits.enabled else None
 
-    paths: dict = {}
     for module in API_MODULES:
         app.register_blueprint(module.bp)
-        paths.update(module.PATHS)
-    app.extensions["openapi"] = build_spec(paths)
+    spec = build_spec(OPERATIONS)
+    app.extensions["openapi"] = spec
+    app.extensions["openapi_json"] = ops.spec_json(spec)
+    app.extensions["downstream"] = downstream
+    # Public routes (probes, docs) by their declared policy, looked up once per endpoint.
+    public_endpoints = {name for name, view in app.view_functions.items()
+                        if getattr(view, "operation", None) is not None and view.operation.policy.public}
     app.extensions["erasure_consumer"] = app_erasure
 
     @app.before_request
@@ -85,7 +90,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                 limit(principal)
         if request.routing_exception is not None:  # 404 / 405 answer before auth
             raise request.routing_exception
-        if request.path in PUBLIC_PATHS or exempt:
+        if exempt or (request.url_rule is not None and request.url_rule.endpoint in public_endpoints):
             return None
         if principal is None:
             raise Problem(401, refused.message, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})

@@ -30,29 +30,45 @@ class Downstream:
         self.settings = settings
         self._lock = threading.Lock()
         self._channels: dict = {}
+        self._stubs: dict = {}
 
     def channel(self, service: str):
-        ch = self._channels.get(service)
+        """The channel to `service` ("customer") or to one part of it
+        ("customer.interactions": its own target when configured, else the
+        service's channel, shared)."""
+        name = service if service in self.settings.targets else service.partition(".")[0]
+        ch = self._channels.get(name)
         if ch is None:
             with self._lock:
-                ch = self._channels.get(service)
+                ch = self._channels.get(name)
                 if ch is None:
-                    ch = self._channels[service] = open_channel(
-                        self.settings.targets[service], SERVICE_NAMES[service], IDEMPOTENT.get(service, ()),
+                    base = name.partition(".")[0]
+                    ch = self._channels[name] = open_channel(
+                        self.settings.targets[name], SERVICE_NAMES[base], IDEMPOTENT.get(base, ()),
                         default_timeout=self.settings.grpc_timeout_seconds)
         return ch
 
+    def stub(self, service: str, stub_class):
+        """One stub per (service, class), made once: building a stub binds
+        every method of the service (16 for CustomerService), which cost
+        about 0.1 ms per request when done per request."""
+        key = (service, stub_class)
+        found = self._stubs.get(key)
+        if found is None:
+            found = self._stubs[key] = stub_class(self.channel(service))
+        return found
+
     @property
     def customers(self) -> customer_service_pb2_grpc.CustomerServiceStub:
-        return customer_service_pb2_grpc.CustomerServiceStub(self.channel("customer"))
+        return self.stub("customer", customer_service_pb2_grpc.CustomerServiceStub)
 
     @property
     def interactions(self) -> interaction_service_pb2_grpc.InteractionServiceStub:
-        return interaction_service_pb2_grpc.InteractionServiceStub(self.channel("customer"))
+        return self.stub("customer.interactions", interaction_service_pb2_grpc.InteractionServiceStub)
 
     @property
     def visits(self) -> visit_service_pb2_grpc.VisitServiceStub:
-        return visit_service_pb2_grpc.VisitServiceStub(self.channel("customer"))
+        return self.stub("customer.visits", visit_service_pb2_grpc.VisitServiceStub)
 
     def check_health(self, timeout: float = 0.5) -> dict[str, str]:
         """Health of every service, asked in parallel: {name: SERVING | NOT_SERVING | UNAVAILABLE}."""

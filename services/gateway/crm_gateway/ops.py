@@ -1,94 +1,118 @@
-"""Operational routes: liveness, readiness, metrics, the API description."""
+"""Operational routes: liveness, readiness, metrics, the API description and
+its interactive docs (Swagger UI from the swagger-ui-py package, served from
+this process: no CDN, works offline)."""
 
 from __future__ import annotations
 
 import json
+from typing import Annotated, Literal
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template_string
+from flask import Blueprint, Response, current_app, g, send_from_directory
+from pydantic import BaseModel, Field
+from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from crm_gateway.downstream import SERVICE_NAMES
-from crm_gateway.openapi import RETRY, problem
 from crm_gateway.problems import Problem
+from crm_gateway.routing import PUBLIC, Args, Ok, route
 from crm_gateway.web_metrics import render
 
 bp = Blueprint("ops", __name__)
 
-
-@bp.get("/healthz")
-def healthz():
-    return jsonify({"status": "alive"})
+SWAGGER_UI_DIR = SWAGGER_UI_PY_ROOT / "static"
+DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
 
-@bp.get("/readyz")
-def readyz():
+class Alive(BaseModel):
+    status: Literal["alive"]
+
+
+class Ready(BaseModel):
+    status: str
+    services: Annotated[dict[str, str], Field(description="Each service's gRPC health status.")]
+
+
+class Serving(BaseModel):
+    status: str
+
+
+class ServicePath(BaseModel):
+    service: Literal["customer", "sales", "support", "loyalty"]
+
+
+_NOT_READY = {503: "Not ready."}
+
+
+@route(bp, "GET", "/healthz", "healthz", "Process is alive", allow=PUBLIC, ok=Ok(Alive, "Alive."))
+def healthz(a: Args):
+    return {"status": "alive"}
+
+
+@route(bp, "GET", "/readyz", "readyz", "All downstream services are serving", allow=PUBLIC, ok=Ok(Ready, "Ready."),
+       errors=_NOT_READY)
+def readyz(a: Args):
     statuses = g.downstream.check_health()
     down = sorted(name for name, status in statuses.items() if status != "SERVING")
     if down:
         raise Problem(503, f"not serving: {', '.join(down)}", slug="not-ready",
                       headers={"Retry-After": "1"}, extra={"services": statuses})
-    return jsonify({"status": "ready", "services": statuses})
+    return {"status": "ready", "services": statuses}
 
 
-@bp.get("/readyz/<service>")
-def readyz_service(service: str):
-    if service not in SERVICE_NAMES:
-        raise Problem(404, f"unknown service {service[:32]!r}", slug="not-found")
+@route(bp, "GET", "/readyz/<service>", "readyzService", "One downstream service is serving (one gRPC health call)",
+       allow=PUBLIC, path=ServicePath, ok=Ok(Serving, "Serving."),
+       errors={404: "Unknown service.", 503: "Not serving."})
+def readyz_service(a: Args):
+    service = a.path.service
+    assert service in SERVICE_NAMES
     status = g.downstream.check_one(service)
     if status != "SERVING":
         raise Problem(503, f"{service} is {status}", slug="not-ready", headers={"Retry-After": "1"})
-    return jsonify({"status": status})
+    return {"status": status}
 
 
-@bp.get("/metrics")
-def metrics():
+@route(bp, "GET", "/metrics", "metrics", "Prometheus metrics", allow=PUBLIC,
+       ok=Ok(None, "Prometheus text format.", content_type="text/plain"))
+def metrics(a: Args):
     body, content_type = render()
     return Response(body, content_type=content_type)
 
 
-@bp.get("/openapi.json")
-def openapi():
-    return Response(json.dumps(current_app.extensions["openapi"], ensure_ascii=False), mimetype="application/json")
+@route(bp, "GET", "/openapi.json", "openapi", "This document", allow=PUBLIC, ok=Ok(None, "OpenAPI 3.1."),
+       in_schema=False)
+def openapi(a: Args):
+    return Response(current_app.extensions["openapi_json"], mimetype="application/json")
 
 
 _DOCS = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ spec.info.title }}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code,pre{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow:auto}
-.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}
-.m{display:inline-block;min-width:4rem;font-weight:bold;text-transform:uppercase}
-.get{color:#0a6}.post{color:#06c}.patch{color:#c60}table{border-collapse:collapse}td{padding:.1rem .6rem .1rem 0;vertical-align:top}</style>
-</head><body>
-<h1>{{ spec.info.title }} <small>{{ spec.info.version }}</small></h1>
-<p>{{ spec.info.description }}</p>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI {{ spec.openapi }}).</p>
-{% for path, ops in spec.paths.items() %}{% for method, op in ops.items() %}
-<div class="op"><span class="m {{ method }}">{{ method }}</span> <code>{{ path }}</code> — {{ op.summary }}
-{% if op.description %}<p>{{ op.description }}</p>{% endif %}
-{% if op.parameters %}<table>{% for p in op.parameters %}<tr><td><code>{{ p.name }}</code></td><td>{{ p["in"] }}{% if p.required %}, required{% endif %}</td><td>{{ p.description or "" }}</td></tr>{% endfor %}</table>{% endif %}
-<table>{% for code, r in op.responses.items() %}<tr><td><b>{{ code }}</b></td><td>{{ r.description }}</td></tr>{% endfor %}</table>
-</div>{% endfor %}{% endfor %}
-<h2>Schemas</h2>
-{% for name, schema in spec.components.schemas.items() %}<h3 id="{{ name }}">{{ name }}</h3><pre>{{ schema | tojson(indent=2) }}</pre>{% endfor %}
-</body></html>"""
+<html lang="en"><head><meta charset="utf-8"><title>CRM API</title>
+<link rel="icon" href="/docs/assets/favicon-32x32.png">
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+  persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false,
+  validatorUrl: null, presets: [SwaggerUIBundle.presets.apis]});
+</script></body></html>"""
 
 
-@bp.get("/docs")
-def docs():
-    return render_template_string(_DOCS, spec=current_app.extensions["openapi"])
+@route(bp, "GET", "/docs", "docs", "Interactive API docs (Swagger UI)", allow=PUBLIC,
+       ok=Ok(None, "HTML.", content_type="text/html"), in_schema=False)
+def docs(a: Args):
+    # "Authorize" takes the bearer token (components.securitySchemes.bearer); "Try it out" calls this gateway.
+    return Response(_DOCS, mimetype="text/html")
 
 
-PATHS = {
-    "/healthz": {"get": {"operationId": "healthz", "summary": "Process is alive", "security": [],
-                         "responses": {"200": {"description": "Alive."}}}},
-    "/readyz": {"get": {"operationId": "readyz", "summary": "All downstream services are serving", "security": [],
-                        "responses": {"200": {"description": "Ready."}, "503": problem("Not ready.", RETRY)}}},
-    "/readyz/{service}": {"get": {
-        "operationId": "readyzService", "summary": "One downstream service is serving (one gRPC health call)",
-        "security": [],
-        "parameters": [{"name": "service", "in": "path", "required": True,
-                        "schema": {"type": "string", "enum": ["customer", "sales", "support", "loyalty"]}}],
-        "responses": {"200": {"description": "Serving."}, "404": problem("Unknown service."),
-                      "503": problem("Not serving.", RETRY)}}},
-    "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "security": [],
-                         "responses": {"200": {"description": "Prometheus text format."}}}},
-}
+class AssetPath(BaseModel):
+    name: Literal["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"]
+
+
+@route(bp, "GET", "/docs/assets/<name>", "docsAsset", "Swagger UI's files", allow=PUBLIC, path=AssetPath,
+       ok=Ok(None, "The file."), in_schema=False)
+def docs_asset(a: Args):
+    resp = send_from_directory(SWAGGER_UI_DIR, a.path.name, max_age=86400)
+    return resp
+
+
+def spec_json(spec: dict) -> str:
+    return json.dumps(spec, ensure_ascii=False)

@@ -25,6 +25,8 @@ class GatewaySettings:
     auth: AuthSettings
     log_level: str
     rate_limits: RateLimitSettings | None = None  # None: no limits (tests that build settings by hand)
+    # The 360 card's deadline budget: every section in parallel within it (card.py).
+    card_budget_seconds: float = 1.0
     proxy_hops: int = 0  # trusted proxies in front that append to X-Forwarded-For
     # The event Redis: the gateway consumes customer.erased (erasure.py). None: no consumer.
     events: EventsSettings | None = None
@@ -45,6 +47,7 @@ class GatewaySettings:
             rate_limits=RateLimitSettings.from_env(),
             # The client address (the anonymous rate-limit key) is the one the
             # n-th proxy from the right saw; 0 trusts no header (spoofable otherwise).
+            card_budget_seconds=env_float("GATEWAY_CARD_BUDGET_SECONDS", 1.0, minimum=0.05),
             proxy_hops=env_int("GATEWAY_PROXY_HOPS", 0, minimum=0, maximum=5),
             events=EventsSettings.from_env(),
         )

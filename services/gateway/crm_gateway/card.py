@@ -1,0 +1,247 @@
+"""The 360 card: `GET /api/v1/customers/360?phone=…|email=…|id=…` answers in
+one request what a person picking up the phone needs.
+
+The profile (preferences first) anchors the card: it is the lookup, and its
+answer (404, 403, 503) is the card's. Every other part is a **section**,
+fetched in parallel under one deadline budget (GATEWAY_CARD_BUDGET_SECONDS,
+1.0 s by default, counted from the start of the request, the profile
+included). A section whose service is down, slow or refuses is left out and
+named in `missing` with the reason (`unavailable`, `timeout`,
+`not_permitted`, `error`); the rest still answers 200. A section the
+caller's role may not see is named there too, as `not_permitted`, without a
+call. Rights are the services': the caller's token goes with every call.
+
+Adding a section is one `register(Section(...))`: its name, the service it
+calls, the call, the mapping, its JSON type and who may see it. Sales
+(orders, receivables), support (tickets with SLA state) and loyalty
+(points, tier) join that way, e.g.
+
+    register(Section(
+        "loyalty", "loyalty", needs="id", allow=Policy(("admin", "manager", "rep", "agent")),
+        call=lambda ds, s, timeout: ds.loyalty.GetBalance.future(
+            lpb.GetBalanceRequest(customer_id=s.customer_id), timeout=timeout),
+        to_json=lambda r, s: {"points": r.points, "tier": r.tier}, model=LoyaltyCard,
+        description="Points and tier."))
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import grpc
+from flask import Blueprint, g
+from pydantic import Field, create_model
+
+from crm.customer.v1 import customer_service_pb2 as cpb
+from crm.customer.v1 import interaction_service_pb2 as ipb
+from crm.customer.v1 import visit_service_pb2 as vpb
+
+from crm_gateway.customers import READ, Customer, exactly_one
+from crm_gateway.downstream import Downstream
+from crm_gateway.fields import Id, NullableTime, Out, Query, optional, text
+from crm_gateway.interactions import Interaction
+from crm_gateway.routing import Args, Ok, Policy, route
+from crm_gateway.visits import Visit, visit_json
+
+bp = Blueprint("card", __name__, url_prefix="/api/v1/customers")
+
+RECENT_INTERACTIONS = 5
+OPEN_VISITS = 10
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom the card is about: the id at once (when asked by id), the
+    profile once it is read."""
+
+    customer_id: str
+    profile: cpb.Customer | None = None
+
+
+class Ready:
+    """A section's value known without a call (e.g. nothing to ask)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self, timeout=None):  # noqa: ARG002 - the grpc.Future signature
+        return self.value
+
+    def cancel(self):
+        return False
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # its key on the card
+    service: str  # the downstream it calls (Downstream.channel name), named in `missing`
+    call: Callable[[Downstream, Subject, float], Any]  # starts the call: a grpc.Future (or Ready)
+    to_json: Callable[[Any, Subject], Any]  # the answer's JSON (the subject at hand)
+    model: Any  # the JSON's type, for /openapi.json
+    allow: Policy  # who may see it; others find it in `missing` as not_permitted
+    description: str
+    needs: Literal["id", "profile"] = "id"  # "profile": starts once the profile is read
+
+
+SECTIONS: list[Section] = []
+
+
+def register(section: Section) -> Section:
+    if any(s.name == section.name for s in SECTIONS) or section.name in ("customer_id", "profile", "missing"):
+        raise ValueError(f"card section {section.name!r} registered twice")
+    SECTIONS.append(section)
+    return section
+
+
+# --- the customer service's sections ------------------------------------------------------
+
+class LastTold(Out):
+    last_quote: Annotated[Interaction | None, Field(description="The latest interaction with quote lines.")]
+    last_commitment: Annotated[Interaction | None, Field(description="The latest interaction with commitments.")]
+    last_follow_up: Annotated[Interaction | None, Field(description="The latest interaction that set a follow-up "
+                                                                    "date.")]
+    last_contact_at: NullableTime
+
+
+def _last_told(s: ipb.InteractionSummary) -> dict:
+    one = Interaction.from_pb
+    return {"last_quote": one(s.last_quote) if s.HasField("last_quote") else None,
+            "last_commitment": one(s.last_commitment) if s.HasField("last_commitment") else None,
+            "last_follow_up": one(s.last_follow_up) if s.HasField("last_follow_up") else None,
+            "last_contact_at": s.last_contact_time.ToJsonString() if s.HasField("last_contact_time") else None}
+
+
+def _open_visits(ds: Downstream, s: Subject, timeout: float):
+    # The visit service lists a rep's open visits; the customer's are on its owner's list.
+    if not s.profile.owner_id:
+        return Ready(vpb.ListVisitsResponse())
+    return ds.visits.ListVisits.future(vpb.ListVisitsRequest(rep_id=s.profile.owner_id, page_size=200),
+                                       timeout=timeout)
+
+
+def _visits_json(page: vpb.ListVisitsResponse, s: Subject) -> list:
+    return [visit_json(v) for v in page.visits if v.customer_id == s.customer_id][:OPEN_VISITS]
+
+
+_READERS = ("admin", "manager", "rep", "agent", "finance", "integration")
+
+register(Section(
+    "last_told", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
+    call=lambda ds, s, timeout: ds.interactions.GetInteractionSummary.future(
+        ipb.GetInteractionSummaryRequest(customer_id=s.customer_id), timeout=timeout),
+    to_json=lambda r, s: _last_told(r), model=LastTold,
+    description="The last quote, last commitment and last follow-up date: what we told them last."))
+register(Section(
+    "recent_interactions", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
+    call=lambda ds, s, timeout: ds.interactions.ListInteractions.future(
+        ipb.ListInteractionsRequest(customer_id=s.customer_id, page_size=RECENT_INTERACTIONS), timeout=timeout),
+    to_json=lambda page, s: [Interaction.from_pb(i) for i in page.interactions],
+    model=list[Interaction], description=f"The last {RECENT_INTERACTIONS} interactions, newest first."))
+register(Section(
+    "open_visits", "customer.visits", needs="profile",
+    allow=Policy(("admin", "manager", "rep", "integration"), scope="customers:read"),
+    call=_open_visits, to_json=_visits_json, model=list[Visit],
+    description=f"Up to {OPEN_VISITS} open visits of this customer, earliest first."))
+
+
+# --- the route -----------------------------------------------------------------------------
+
+class Missing(Out):
+    section: str
+    service: str
+    reason: Literal["unavailable", "timeout", "not_permitted", "error"]
+
+
+def card_model():
+    """The card's schema, from the registry: every section optional (absent when missing)."""
+    fields = {s.name: (Annotated[s.model, Field(description=s.description)], optional()) for s in SECTIONS}
+    return create_model(
+        "CustomerCard", __base__=Out, customer_id=(str, ...),
+        profile=(Annotated[Customer, Field(description="The customer as you may see it, preferences first.")], ...),
+        missing=(Annotated[list[Missing], Field(description="Sections left out, and why.")], ...), **fields)
+
+
+CustomerCard = card_model()
+
+
+class CardQuery(Query):
+    phone: text(32, 1) = optional()
+    email: text(254, 1) = optional()
+    id: Id = optional()
+
+
+_REASONS = {grpc.StatusCode.DEADLINE_EXCEEDED: "timeout", grpc.StatusCode.UNAVAILABLE: "unavailable",
+            grpc.StatusCode.CANCELLED: "unavailable", grpc.StatusCode.PERMISSION_DENIED: "not_permitted",
+            grpc.StatusCode.NOT_FOUND: "not_permitted", grpc.StatusCode.UNAUTHENTICATED: "not_permitted"}
+
+
+def _profile_json(c: cpb.Customer) -> dict:
+    data = Customer.from_pb(c)
+    return {"preferences": data.pop("preferences"), **data}
+
+
+@route(bp, "GET", "/360", "getCustomerCard", "The 360 card: everything about a caller in one answer", allow=READ,
+       query=CardQuery, ok=Ok(CustomerCard, "The card; `missing` names what could not be had in time."),
+       errors={400: "Give exactly one of phone, email or id.", 404: "No customer you may see has it."},
+       description="By phone, e-mail or id: the profile (preferences first) and every section you may see, fetched "
+                   "in parallel under one deadline budget (GATEWAY_CARD_BUDGET_SECONDS). A section whose service is "
+                   "down, slow or refuses is named in `missing`; the rest still answers.")
+def customer_card(a: Args):
+    q = a.query
+    exactly_one(q, ("phone", "email", "id"))
+    ds: Downstream = g.downstream
+    deadline = time.monotonic() + ds.settings.card_budget_seconds
+    principal = g.principal
+    visible = [s for s in SECTIONS if s.allow.allows(principal)]
+    missing = [{"section": s.name, "service": s.service.partition(".")[0], "reason": "not_permitted"}
+               for s in SECTIONS if s not in visible]
+    started: dict[str, Any] = {}
+
+    def start(section: Section, subject: Subject) -> None:
+        try:
+            started[section.name] = section.call(ds, subject, max(0.001, deadline - time.monotonic()))
+        except grpc.RpcError as err:  # a stub may fail at once
+            started[section.name] = err
+
+    if q.id:
+        subject = Subject(q.id)
+        for s in visible:
+            if s.needs == "id":
+                start(s, subject)
+        anchor = ds.customers.GetCustomer.future(cpb.GetCustomerRequest(id=q.id),
+                                                 timeout=max(0.001, deadline - time.monotonic()))
+    else:
+        anchor = ds.customers.LookupCustomer.future(
+            cpb.LookupCustomerRequest(phone=q.phone or "", email=q.email or ""),
+            timeout=max(0.001, deadline - time.monotonic()))
+    try:
+        profile = anchor.result()
+    except grpc.RpcError:
+        for f in started.values():
+            if not isinstance(f, grpc.RpcError):
+                f.cancel()
+        raise  # the card is the profile's: 404, 403, 503 (routing maps it)
+    subject = Subject(profile.id, profile)
+    for s in visible:
+        if s.name not in started:
+            start(s, subject)
+
+    card: dict[str, Any] = {"customer_id": profile.id, "profile": _profile_json(profile)}
+    for s in visible:
+        outcome = started[s.name]
+        try:
+            if isinstance(outcome, grpc.RpcError):
+                raise outcome
+            value = outcome.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05)
+            card[s.name] = s.to_json(value, subject)
+        except grpc.RpcError as err:
+            missing.append({"section": s.name, "service": s.service.partition(".")[0],
+                            "reason": _REASONS.get(err.code(), "error")})
+        except grpc.FutureTimeoutError:
+            outcome.cancel()
+            missing.append({"section": s.name, "service": s.service.partition(".")[0], "reason": "timeout"})
+    card["missing"] = missing
+    return card
