@@ -5,6 +5,7 @@ graph (`build`) with their own database or outbox."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import grpc
 from pymongo.database import Database
@@ -58,7 +59,8 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
     if outbox is None:
         outbox = Outbox.from_settings(db, settings.events, PRODUCER) if settings.events.enabled \
             else Outbox.disabled(PRODUCER)
-    customers = CustomerService(customer_store.CustomerStore(db, outbox), settings.default_phone_region,
+    store = customer_store.CustomerStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds))
+    customers = CustomerService(store, settings.default_phone_region,
                                 settings.protection_days)
     customers.backfill_books()  # data from before owner books existed; a no-op afterwards
     interactions = InteractionService(interaction_store.InteractionStore(db, outbox), customers)

@@ -20,6 +20,9 @@ class CustomerSettings:
     default_phone_region: str
     protection_days: int = 30
     pool_release_interval_seconds: int = 3600
+    # A revision claimed this long ago whose write never landed was left by a
+    # writer that died: the next writer, or the outbox sweep, completes it.
+    abandoned_write_seconds: int = 30
     # Built in code (tests, tools) without events unless given; from the environment they are on.
     events: EventsSettings = field(default_factory=lambda: EventsSettings(enabled=False))
 
@@ -35,5 +38,6 @@ class CustomerSettings:
             default_phone_region=region,
             protection_days=env_int("CUSTOMER_PROTECTION_DAYS", 30, minimum=1, maximum=3650),
             pool_release_interval_seconds=env_int("CUSTOMER_POOL_RELEASE_INTERVAL_SECONDS", 3600, minimum=0),
+            abandoned_write_seconds=env_int("CUSTOMER_ABANDONED_WRITE_SECONDS", 30, minimum=1, maximum=3600),
             events=EventsSettings.from_env(),
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
@@ -23,7 +23,7 @@ from crm_kit.persistence.books import Books
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.keys import KeyHolder, NaturalKeys
 from crm_kit.persistence.once import DecideOnce
-from crm_kit.persistence.revisions import Revisions
+from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 from crm_kit.ids import new_id
 from crm_kit.mongo import within_caller_deadline
 
@@ -74,10 +74,11 @@ class CustomerStore:
     and the events it causes; key documents against duplicates; books for
     lists; an insert-only chain of referrals per referrer."""
 
-    def __init__(self, db: Database, outbox=None):
+    def __init__(self, db: Database, outbox=None, abandoned_after: timedelta = ABANDONED_AFTER):
         self.db = db
         self.customers = db["customers"]
-        self.revisions = Revisions(self.customers, db["customer_versions"], state_field="customer", outbox=outbox)
+        self.revisions = Revisions(self.customers, db["customer_versions"], state_field="customer", outbox=outbox,
+                                   abandoned_after=abandoned_after)
         self.keys = NaturalKeys(db["customer_keys"], holder_field="customer_id")
         self.books = Books(db["customer_book_links"], db["customer_books"], item_field="customer_id")
         self.backfill = DecideOnce(db["customer_books"])  # its marker sits among the book hints

@@ -99,6 +99,7 @@ class Outbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._published = {}
+        self._completions: dict = {}
 
     @classmethod
     def from_settings(cls, db: Database, settings: "EventsSettings", producer: str, **options) -> "Outbox":
@@ -109,6 +110,14 @@ class Outbox:
             return cls.disabled(producer)
         options.setdefault("retention_seconds", settings.retention_seconds)
         return cls(db, settings.open(), producer, **options)
+
+    def on_sweep(self, claim_collection: str, complete) -> None:
+        """Before the sweep publishes a claim of `claim_collection`, it calls
+        `complete(claim_doc)`: True when the change the claim records is
+        stored (or was completed just now, its writer having died), False to
+        leave it for a later sweep. So no event goes out for a change that
+        is not in the store (crm_kit.persistence.revisions registers one)."""
+        self._completions[claim_collection] = complete
 
     @classmethod
     def disabled(cls, producer: str = "disabled") -> "Outbox":
@@ -230,7 +239,12 @@ class Outbox:
             if age < self.sweep_min_age:
                 counts["left"] += 1  # the fast path is on it
                 continue
-            claim = self.db[intent["collection"]].find_one({"_id": intent["claim"]}, {"events": 1})
+            complete = self._completions.get(intent["collection"])
+            claim = self.db[intent["collection"]].find_one(
+                {"_id": intent["claim"]}, None if complete is not None else {"events": 1})
+            if claim is not None and complete is not None and not complete(claim):
+                counts["left"] += 1  # its writer may still be writing the change: not yet
+                continue
             if claim is not None:
                 docs = list(claim.get("events") or [])
                 # Another writer took this claim: its events may still be

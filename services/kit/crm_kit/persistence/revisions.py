@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -67,6 +67,8 @@ class Revisions:
         self.state_field = state_field
         self.outbox = outbox
         self.abandoned_after = abandoned_after
+        if outbox is not None and outbox.enabled:
+            outbox.on_sweep(claims.name, self.complete_claim)
 
     # --- writing --------------------------------------------------------------
 
@@ -156,6 +158,33 @@ class Revisions:
         current = self.documents.find_one({"_id": doc_id}, {"revision": 1})
         if current is not None and current.get("revision", 1) == revision - 1:
             self.write(doc_id, {**claim.state, "revision": revision})
+
+    def complete_claim(self, claim_doc: dict) -> bool:
+        """For the outbox sweep: whether the change a claim records is stored,
+        completing it first when its writer died (the claim older than
+        `abandoned_after`, the document missing or one revision behind)."""
+        doc_id, _, number = claim_doc["_id"].rpartition("#")
+        revision = int(number)
+        current = self.documents.find_one({"_id": doc_id}, {"revision": 1})
+        stored = 0 if current is None else current.get("revision", 1)
+        if stored >= revision:
+            return True
+        claimed_at = claim_doc.get("claimed_at") or datetime.now(timezone.utc)
+        if claimed_at.tzinfo is None:
+            claimed_at = claimed_at.replace(tzinfo=timezone.utc)
+        if datetime.now(timezone.utc) - claimed_at <= self.abandoned_after:
+            return False
+        state = claim_doc.get(self.state_field)
+        if state is None:
+            return True  # stripped by an erasure: nothing left to complete
+        if current is None and revision == 1:
+            try:
+                self.documents.insert_one(state)
+            except DuplicateKeyError:
+                pass
+        elif stored == revision - 1:
+            self.write(doc_id, {**state, "revision": revision})
+        return True
 
     # --- reading ----------------------------------------------------------------
 
