@@ -25,6 +25,8 @@ bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
 READ = Policy(("admin", "manager", "rep", "agent", "finance", "integration"), scope="customers:read")
 WRITE = Policy(("admin", "manager", "rep", "integration"), scope="customers:write")
 MANAGE = Policy(("admin", "manager", "integration"), scope="customers:write")
+# Lists: agents and finance look customers up, they do not list them.
+LIST = Policy(("admin", "manager", "rep", "integration"), scope="customers:read")
 CLAIM = Policy(("manager", "rep"))
 ADMIN = Policy(("admin",))
 
@@ -366,7 +368,7 @@ def _range(start, end) -> pb.TimeRange | None:
     return r
 
 
-@route(bp, "GET", "", "listCustomers", "List customers you may see", allow=READ, query=ListQuery,
+@route(bp, "GET", "", "listCustomers", "List customers you may see", allow=LIST, query=ListQuery,
        ok=Ok(CustomerPage, "A page of customers."),
        description="Cursor-paginated, oldest first, in the order customers came to the owner, the pool or the "
                    "team (admins' full list: creation order), or by name (order_by=name: pinyin for Chinese "

@@ -1,0 +1,133 @@
+"""Who may call what: every route declares a policy, and each role meets it.
+
+The table below is the contract, written independently of the route
+declarations: a route added without a policy, or a policy that drifts from
+the table, fails here. "Allowed" means the gateway lets the request through
+(the services still decide about each customer: a 404 is fine); "refused"
+is the gateway's own 403 (401 without a token)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.gateway.conftest import auth
+
+ANY = ("admin", "manager", "rep", "agent", "finance", "integration")
+CHANGERS = ("admin", "manager", "rep", "integration")
+MANAGERS = ("admin", "manager", "integration")
+PUBLIC = "public"
+# (method, rule) -> roles allowed (integration: with the scope), and the scope.
+TABLE = {
+    ("POST", "/api/v1/customers"): (CHANGERS, "customers:write"),
+    ("GET", "/api/v1/customers"): (CHANGERS, "customers:read"),
+    ("GET", "/api/v1/customers/360"): (ANY, "customers:read"),
+    ("GET", "/api/v1/customers/lookup"): (ANY, "customers:read"),
+    ("GET", "/api/v1/customers/<customer_id>"): (ANY, "customers:read"),
+    ("PATCH", "/api/v1/customers/<customer_id>"): (CHANGERS, "customers:write"),
+    ("POST", "/api/v1/customers/<customer_id>/claim"): (("manager", "rep"), ""),
+    ("POST", "/api/v1/customers/<customer_id>/release"): (CHANGERS, "customers:write"),
+    ("POST", "/api/v1/customers/<customer_id>/transfer"): (MANAGERS, "customers:write"),
+    ("POST", "/api/v1/customers/hand-over"): (MANAGERS, "customers:write"),
+    ("POST", "/api/v1/customers/release-inactive"): (("admin",), ""),
+    ("GET", "/api/v1/customers/<customer_id>/ownership-changes"): (ANY, "customers:read"),
+    ("GET", "/api/v1/customers/<customer_id>/referrals"): (ANY, "customers:read"),
+    ("GET", "/api/v1/customers/<customer_id>/export"): (("admin",), ""),
+    ("POST", "/api/v1/customers/<customer_id>/erase"): (("admin",), ""),
+    ("POST", "/api/v1/customers/<customer_id>/interactions"): (CHANGERS, "customers:write"),
+    ("GET", "/api/v1/customers/<customer_id>/interactions"): (ANY, "customers:read"),
+    ("GET", "/api/v1/customers/<customer_id>/interactions/summary"): (ANY, "customers:read"),
+    ("POST", "/api/v1/visits"): (CHANGERS, "customers:write"),
+    ("GET", "/api/v1/visits"): (CHANGERS, "customers:read"),
+    ("GET", "/api/v1/visits/<visit_id>"): (CHANGERS, "customers:read"),
+    ("POST", "/api/v1/visits/<visit_id>/complete"): (CHANGERS, "customers:write"),
+    ("POST", "/api/v1/visits/<visit_id>/cancel"): (CHANGERS, "customers:write"),
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/readyz/<service>"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/assets/<name>"): PUBLIC,
+}
+PRINCIPALS = {
+    "admin": auth("pm-admin", "admin"),
+    "manager": auth("pm-manager", "manager"),
+    "rep": auth("pm-rep", "rep"),
+    "agent": auth("pm-agent", "agent"),
+    "finance": auth("pm-finance", "finance"),
+    "integration+scopes": auth("pm-int", "integration", scopes="customers:read customers:write"),
+    "integration": auth("pm-int-bare", "integration"),
+    "anonymous": {},
+}
+SAMPLE = {"customer_id": "cus_000000000000000000000000", "visit_id": "vis_000000000000000000000000",
+          "service": "customer", "name": "swagger-ui.css"}
+# A body the route refuses as invalid (422) when the gateway lets the caller through, so nothing is written.
+INVALID_BODY = {"not_a_field": True}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule
+
+
+def test_every_route_declares_a_policy(app):
+    undeclared = []
+    for method, rule in _routes(app):
+        operation = getattr(app.view_functions[rule.endpoint], "operation", None)
+        if operation is None or operation.policy is None:
+            undeclared.append(f"{method} {rule.rule}")
+    assert undeclared == []
+
+
+def test_the_table_covers_every_route(app):
+    assert {(m, r.rule) for m, r in _routes(app)} == set(TABLE)
+
+
+def test_declared_policies_match_the_table(app):
+    for method, rule in _routes(app):
+        policy = app.view_functions[rule.endpoint].operation.policy
+        expected = TABLE[(method, rule.rule)]
+        if expected == PUBLIC:
+            assert policy.public, rule.rule
+        else:
+            assert not policy.public and set(policy.roles) == set(expected[0]) and policy.scope == expected[1], \
+                (method, rule.rule, policy)
+
+
+def _allowed(entry, who: str) -> bool:
+    if entry == PUBLIC:
+        return True
+    roles, scope = entry
+    if who == "anonymous":
+        return False
+    if who.startswith("integration"):
+        return "integration" in roles and (not scope or who == "integration+scopes")
+    return who in roles
+
+
+def _url(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: SAMPLE[m.group(1)], rule)
+
+
+@pytest.mark.parametrize("who", sorted(PRINCIPALS))
+def test_each_role_against_each_route(client, app, who):
+    wrong = []
+    for method, rule in _routes(app):
+        entry = TABLE[(method, rule.rule)]
+        url = _url(rule.rule)
+        query = {"id": SAMPLE["customer_id"]} if rule.rule.endswith("/360") else \
+            {"phone": "+8613900000000"} if rule.rule.endswith("/lookup") else {}
+        kw = {"json": INVALID_BODY} if method in ("POST", "PATCH") else {}
+        resp = client.open(url, method=method, query_string=query, headers={**PRINCIPALS[who], "If-Match": '"1"'},
+                           **kw)
+        allowed = _allowed(entry, who)
+        if allowed and resp.status_code in (401, 403):
+            wrong.append(f"{who} refused {method} {rule.rule}: {resp.status_code} {resp.get_json()}")
+        if not allowed:
+            expected = 401 if who == "anonymous" else 403
+            if resp.status_code != expected:
+                wrong.append(f"{who} let through {method} {rule.rule}: {resp.status_code}")
+    assert wrong == []
