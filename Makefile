@@ -11,7 +11,7 @@ BUF := .tools/node_modules/.bin/buf
 help:
 	@echo "make run          start stores, services and gateway with demo data (Ctrl-C stops)"
 	@echo "make test         install what is needed and run every test against real FerretDB and Redis"
-	@echo "make bench        seed 100,000 customers and measure (writes bench/results/)"
+	@echo "make bench        seed 100,000 customers and measure (writes bench/results/); SUITE=customer for one suite"
 	@echo "make proto        regenerate Python code from proto/"
 	@echo "make lint         buf lint + generated code up to date"
 
@@ -47,8 +47,10 @@ $(BUF):
 lint: $(BUF) proto-check
 	$(BUF) lint proto
 
+# SUITE=customer runs one suite (bench/suites/); every run measures the floors too.
+SUITE ?= all
 bench: install
-	$(UV) run python bench/run.py
+	$(UV) run python bench/run.py --suite $(SUITE)
 
 deploy-check:
 	bash deploy/validate.sh

@@ -40,11 +40,15 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-def run(make_op: Callable[[], Op], *, seconds: float, processes: int = 2, threads: int = 16) -> LoadStats:
+def run(make_op: Callable[..., Op], *, seconds: float, processes: int = 2, threads: int = 16,
+        pass_worker: bool = False) -> LoadStats:
+    """`pass_worker`: call `make_op(worker)` with the process's index (0..processes-1),
+    e.g. to give each process its own range of unique values."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that holds gRPC channels
     barrier = ctx.Barrier(processes + 1)
     results = ctx.Queue()
-    workers = [ctx.Process(target=_process_main, args=(make_op, threads, seconds, barrier, results, seed), daemon=True)
+    workers = [ctx.Process(target=_process_main, args=(make_op, threads, seconds, barrier, results, seed, pass_worker),
+                           daemon=True)
                for seed in range(processes)]
     for worker in workers:
         worker.start()
@@ -63,8 +67,9 @@ def run(make_op: Callable[[], Op], *, seconds: float, processes: int = 2, thread
                      p50_ms=percentile(latencies, 50) * 1000, p99_ms=percentile(latencies, 99) * 1000)
 
 
-def _process_main(make_op, threads: int, seconds: float, barrier, results, seed: int) -> None:
-    op = make_op()
+def _process_main(make_op, threads: int, seconds: float, barrier, results, seed: int,
+                  pass_worker: bool = False) -> None:
+    op = make_op(seed) if pass_worker else make_op()
     barrier.wait(timeout=60)
     deadline = time.monotonic() + seconds
     per_thread: list[tuple[list[float], int]] = []
@@ -116,7 +121,6 @@ def mongo_find_one(uri: str, database: str, collection: str, ids: list[str]) -> 
 
 def grpc_get_customer(target: str, token: str, ids: list[str]) -> Op:
     import grpc
-
     from crm.customer.v1 import customer_service_pb2 as pb
     from crm.customer.v1 import customer_service_pb2_grpc
 
@@ -132,3 +136,31 @@ def grpc_health_check(target: str, service: str) -> Op:
     stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(target))
     request = health_pb2.HealthCheckRequest(service=service)
     return lambda rng: stub.Check(request, timeout=5)
+
+
+def grpc_create_customer(target: str, token: str, template: dict, phone_prefix: str, worker: int) -> Op:
+    """CreateCustomer of `template` (a Customer as JSON) with a phone no one has:
+    +86, `phone_prefix` (3 digits no demo phone uses), the worker's digit and a
+    7-digit counter (unique per process and run)."""
+    import itertools
+
+    import grpc
+    from crm.customer.v1 import customer_service_pb2 as pb
+    from crm.customer.v1 import customer_service_pb2_grpc
+    from google.protobuf import json_format
+
+    stub = customer_service_pb2_grpc.CustomerServiceStub(grpc.insecure_channel(target))
+    metadata = [("authorization", f"Bearer {token}")]
+    base = json_format.ParseDict(template, pb.Customer())
+    counter = itertools.count()  # next() is atomic under the GIL
+
+    def op(rng: random.Random) -> object:
+        n = next(counter)
+        customer = pb.Customer()
+        customer.CopyFrom(base)
+        del customer.phones[:]
+        customer.phones.append(f"+86{phone_prefix}{worker % 10}{n % 10_000_000:07d}")
+        customer.owner_id = f"rep-{n % 20 + 1:03d}"
+        return stub.CreateCustomer(pb.CreateCustomerRequest(customer=customer), metadata=metadata, timeout=5)
+
+    return op

@@ -152,6 +152,31 @@ class Platform:
         else:
             self.start_service(name)
 
+    def restart_with(self, name: str, env: dict[str, str] | None = None, *, grace: float = 15.0,
+                     timeout: float = 60.0) -> None:
+        """Stop one service or the gateway and start it again with `env` laid
+        over the platform's environment (same ports), then wait until the
+        platform is ready. `env=None` starts it with the platform's own
+        environment again. (The benchmark: events off, rate limits off.)"""
+        proc = self.processes.pop(name, None)
+        if proc is not None:
+            terminate([proc], grace)
+        saved = self.env
+        self.env = {**saved, **(env or {})}
+        try:
+            self.restart(name)
+        finally:
+            self.env = saved
+        self.wait_ready(timeout)
+
+    def store_pids(self) -> dict[str, list[int]]:
+        """The local stores' processes by name (ferretdb, redis, events-redis);
+        empty when the stores came from the environment."""
+        if not self.stores:
+            return {}
+        names = ("ferretdb", "redis", "events-redis")
+        return {name: [proc.pid] for name, proc in zip(names, self.stores.processes) if proc.poll() is None}
+
     def _fresh_dir(self, name: str) -> Path:
         path = self.data_dir / name
         path.mkdir(parents=True, exist_ok=True)
