@@ -184,7 +184,8 @@ def test_what_each_role_sees(stub, phone):
                   preferences=[pb.Preference(note="不吃辣")])
     agent = stub.GetCustomer(pb.GetCustomerRequest(id=made.id), metadata=as_("agent-1", "agent"))
     assert agent.view == pb.CUSTOMER_VIEW_CONTACT
-    assert list(agent.phones) == list(made.phones) and agent.intent_notes == "" and not agent.preferences
+    assert list(agent.phones) == list(made.phones) and agent.intent_notes == ""
+    assert [p.note for p in agent.preferences] == ["不吃辣"]  # the agent on the phone honours them
     finance = stub.GetCustomer(pb.GetCustomerRequest(id=made.id), metadata=as_("fin-1", "finance"))
     assert finance.view == pb.CUSTOMER_VIEW_CONTACT
     reader = as_("erp", "integration", scopes="customers:read")

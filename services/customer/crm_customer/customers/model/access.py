@@ -15,7 +15,9 @@ FULL, CONTACT, POOL = "full", "contact", "pool"
 
 
 # Contact fields for support agents (and finance): enough to reach the customer.
-_CONTACT_FIELDS = ("display_name", "kind", "phones", "emails", "region", "addresses", "consent_sms", "consent_email")
+# Preferences too: the agent answering a call should honour "likes the window seat".
+_CONTACT_FIELDS = ("display_name", "kind", "phones", "emails", "region", "addresses", "consent_sms", "consent_email",
+                   "preferences")
 
 
 # What any rep sees of a pool customer before claiming it: enough to decide, no way to reach them.
