@@ -7,13 +7,10 @@ fields: `id` (the event id), `type` and `data` (the serialized Envelope).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import redis
-from redis.client import Pipeline
 
-from crm_kit import metrics
 from crm_kit.redis_store import connect as redis_connect
 from crm_kit.settings import SettingsError, env_int, env_str, env_url
 
@@ -52,55 +49,12 @@ class EventsSettings:
 
 
 def connect(url: str) -> redis.Redis:
-    """`crm_kit.redis_store.connect` plus store latency metrics (store="redis")."""
-    return instrument(redis_connect(url))
-
-
-def _observe(command: str, started: float, failed: bool) -> None:
-    metrics.STORE_SECONDS.labels("redis", command).observe(time.perf_counter() - started)
-    if failed:
-        metrics.STORE_FAILED.labels("redis", command).inc()
-
-
-class _TimedPipeline(Pipeline):
-    def execute(self, raise_on_error: bool = True):
-        started, failed = time.perf_counter(), True
-        try:
-            result = super().execute(raise_on_error)
-            failed = False
-            return result
-        finally:
-            _observe("pipeline", started, failed)
-
-
-def instrument(client: redis.Redis) -> redis.Redis:
-    """Time every command (and every pipeline as one) of this client in
-    `store_command_seconds{store="redis"}`. Patches the instance only."""
-    if getattr(client, "_crm_instrumented", False):
-        return client
-    plain = client.execute_command
-
-    def execute_command(*args, **options):
-        started, failed = time.perf_counter(), True
-        try:
-            result = plain(*args, **options)
-            failed = False
-            return result
-        finally:
-            name = args[0] if args else "unknown"
-            _observe((name.decode() if isinstance(name, bytes) else str(name)).lower(), started, failed)
-
-    def pipeline(transaction: bool = True, shard_hint=None) -> Pipeline:
-        return _TimedPipeline(client.connection_pool, client.response_callbacks, transaction, shard_hint)
-
-    client.execute_command = execute_command  # type: ignore[method-assign]
-    client.pipeline = pipeline  # type: ignore[method-assign]
-    client._crm_instrumented = True  # type: ignore[attr-defined]
-    return client
+    """The event Redis: `crm_kit.redis_store.connect` (instrumented like every Redis client)."""
+    return redis_connect(url)
 
 
 def text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-__all__ = ["DEAD_LETTER_STREAM", "EventsSettings", "SettingsError", "connect", "instrument", "stream_for"]
+__all__ = ["DEAD_LETTER_STREAM", "EventsSettings", "SettingsError", "connect", "stream_for"]
