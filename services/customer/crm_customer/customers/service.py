@@ -214,9 +214,7 @@ class CustomerService:
     def list(self, principal: Principal, filters: ListFilters, page_size: int, page_token: str
              ) -> tuple[list[Customer], str]:
         access.require_read_right(principal)
-        if page_size < 0 or page_size > MAX_PAGE_SIZE:
-            raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {MAX_PAGE_SIZE}"))
-        size = page_size or DEFAULT_PAGE_SIZE
+        size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         filters = listing.clean_list_filters(filters)
         scope = listing.list_scope(principal, filters.owner_id, filters.pool)
         query = {"list": paging.fingerprint(*asdict(scope).values(), *asdict(filters).values())}
