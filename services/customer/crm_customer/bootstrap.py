@@ -19,6 +19,7 @@ from crm_kit.jobs import PeriodicJob
 
 from crm_customer.customers import store as customer_store
 from crm_customer.customers.events import PRODUCER
+from crm_customer.customers.imports import CustomerImport
 from crm_customer.customers.service import CustomerService, PrivacyPart
 from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.interactions import store as interaction_store
@@ -42,12 +43,14 @@ class CustomerApp:
     db: Database
     outbox: Outbox
     customers: CustomerService
+    importer: CustomerImport
     interactions: InteractionService
     visits: VisitService
     jobs: tuple
 
     def register(self, server: grpc.Server) -> None:
-        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(self.customers), server)
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
+            CustomerServicer(self.customers, self.importer), server)
         interaction_service_pb2_grpc.add_InteractionServiceServicer_to_server(
             InteractionServicer(self.interactions), server)
         visit_service_pb2_grpc.add_VisitServiceServicer_to_server(VisitServicer(self.visits), server)
@@ -73,7 +76,8 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
     pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
                                lambda: customers.release_inactive(None))
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
-    return CustomerApp(db, outbox, customers, interactions, visits, jobs=(outbox, pool_release))
+    return CustomerApp(db, outbox, customers, CustomerImport(customers), interactions, visits,
+                       jobs=(outbox, pool_release))
 
 
 def build_host(settings: CustomerSettings) -> ServiceHost:

@@ -16,6 +16,7 @@ from crm_kit.grpc_server import current_principal
 from crm_customer.customers.model import record, editing, access
 from crm_customer.customers.model.record import Address, Anniversary, Consent, Customer, Preference, Region
 from crm_customer.customers.model.listing import ListFilters
+from crm_customer.customers.imports import CustomerImport, ImportResult, ImportRow
 from crm_customer.customers.service import CustomerService
 from crm_customer.customers.store import Change
 
@@ -26,8 +27,9 @@ _VIEW_TO_PB = {access.FULL: pb.CUSTOMER_VIEW_FULL, access.CONTACT: pb.CUSTOMER_V
 
 
 class CustomerServicer(pb_grpc.CustomerServiceServicer):
-    def __init__(self, service: CustomerService):
+    def __init__(self, service: CustomerService, importer: CustomerImport):
         self.service = service
+        self.importer = importer
 
     def _out(self, customer: Customer) -> pb.Customer:
         view = self.service.view_of(current_principal(), customer)
@@ -122,8 +124,6 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         return editing.build_draft(profile_values(c), c.owner_id, self.service.default_region)
 
     def ImportCustomers(self, request, context):
-        from crm_customer.customers.service import ImportResult, ImportRow
-
         rows: list = []
         for item in request.rows:
             paths = tuple(item.update_mask.paths)
@@ -134,7 +134,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
             except DomainError as err:
                 rows.append(ImportResult.failed(ImportRow(item.row_number, {}, paths), err))
         valid = [r for r in rows if isinstance(r, ImportRow)]
-        done = iter(self.service.import_rows(current_principal(), valid, request.match_on, request.dry_run))
+        done = iter(self.importer.import_rows(current_principal(), valid, request.match_on, request.dry_run))
         return pb.ImportCustomersResponse(results=[
             _import_result_pb(next(done) if isinstance(r, ImportRow) else r) for r in rows])
 
@@ -232,7 +232,7 @@ _OUTCOME_TO_PB = {"created": pb.IMPORT_OUTCOME_CREATED, "updated": pb.IMPORT_OUT
 
 
 def _import_result_pb(r) -> pb.ImportCustomersResult:
-    """One row's result (crm_customer.customers.service.ImportResult) as a message."""
+    """One row's result (crm_customer.customers.imports.ImportResult) as a message."""
     out = pb.ImportCustomersResult(row_number=r.row_number, outcome=_OUTCOME_TO_PB[r.outcome],
                                    customer_id=r.customer_id)
     if r.error is not None:
