@@ -168,3 +168,29 @@ def test_settings_from_env_and_from_settings(monkeypatch, producer_db, events_re
     monkeypatch.setenv("EVENTS_ENABLED", "true")
     box = Outbox.from_settings(producer_db, EventsSettings.from_env(), producer)
     assert box.enabled and box.retention_seconds == 7 * 86400
+
+
+def test_a_batch_has_one_intent_and_publishes_every_claims_events(producer_db, outbox, events_redis, stream):
+    events = {f"cus_b{i}": [created(f"cus_b{i}")] for i in range(5)}
+    intent, staged = outbox.stage_batch("claims", list(events.items()))
+    assert producer_db["outbox"].count_documents({}) == 1
+    producer_db["claims"].insert_many([{"_id": cid, "events": docs} for cid, docs in zip(events, staged)])
+    outbox.relay_batch_soon(intent, staged)
+    outbox.relay_pending()
+    assert ids_in(events_redis, stream) == [e[0].event_id for e in events.values()]
+    assert producer_db["outbox"].count_documents({}) == 0
+
+
+def test_a_batch_cut_short_by_a_crash_publishes_what_was_stored_and_nothing_else(producer_db, events_redis,
+                                                                                  producer, stream):
+    box = Outbox(producer_db, events_redis, producer, sweep_min_age=timedelta(0))
+    events = {f"cus_c{i}": [created(f"cus_c{i}")] for i in range(4)}
+    _intent, staged = box.stage_batch("claims", list(events.items()))
+    stored = list(zip(events, staged))[:2]  # the writer died after inserting two of four
+    producer_db["claims"].insert_many([{"_id": cid, "events": docs} for cid, docs in stored])
+    assert box.sweep()["left"] == 1  # young: the writer may still be inserting the rest
+    assert ids_in(events_redis, stream) == []
+    late = Outbox(producer_db, events_redis, producer, sweep_min_age=timedelta(0), abandon_after=timedelta(0))
+    late.sweep()
+    assert ids_in(events_redis, stream) == [docs[0]["id"] for _cid, docs in stored]
+    assert producer_db["outbox"].count_documents({}) == 0

@@ -108,10 +108,10 @@ class CustomerStore:
     # --- customers (crm_kit.persistence.revisions) --------------------------
 
     def insert(self, customer: Customer, changed_by: str, events: list) -> None:
-        self.revisions.create(_to_doc(customer), changed_by, events=events)
+        self.revisions.create(_to_doc(customer), changed_by, events)
 
     def insert_many(self, customers: list[Customer], changed_by: str, events: list[list]) -> None:
-        self.revisions.create_many([_to_doc(c) for c in customers], changed_by, events)
+        self.revisions.create_many([_to_doc(c) for c in customers], events)
 
     def get(self, customer_id: str) -> Customer | None:
         doc = self.customers.find_one({"_id": customer_id})

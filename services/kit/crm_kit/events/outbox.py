@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -39,13 +40,12 @@ from bson import Binary
 from prometheus_client import Counter, Gauge
 from pymongo import DeleteOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from redis.exceptions import RedisError
 
 from crm_kit.events.bus import EventsSettings, stream_for
 from crm_kit.events.envelope import Envelope, encode
 from crm_kit.events.trim import trim_stream
-from crm_kit.mongo import duplicate_positions
 
 log = logging.getLogger("crm.events.outbox")
 
@@ -151,27 +151,30 @@ class Outbox:
                 # Deleted between our insert and update (relayed or dropped): insert again.
         return docs
 
-    def stage_many(self, claim_collection: str, claims: list[tuple[str, list[Envelope]]]) -> list[list[dict]]:
-        """`stage` for many claims (a bulk create) with one bulk insert of
-        intents; the event docs per claim, in order. An intent some racing
-        writer holds already is staged again one by one."""
-        if not self.enabled:
-            return [[] for _ in claims]
+    def stage_batch(self, claim_collection: str, claims: list[tuple[str, list[Envelope]]]) -> tuple[str, list[list[dict]]]:
+        """`stage` for a bulk write of many new claims (an import chunk): ONE
+        intent naming them all (`claims`), so the outbox costs one insert and
+        one delete per chunk, not per row. Returns the intent's id (for
+        `relay_batch_soon`) and the event docs per claim, in order."""
         docs = [[{"id": e.event_id, "type": e.type, "data": Binary(encode(e))} for e in events]
                 for _claim_id, events in claims]
-        now = datetime.now(timezone.utc)
-        intents = [{"_id": intent_id(claim_collection, claim_id), "collection": claim_collection, "claim": claim_id,
-                    "event_ids": [d["id"] for d in event_docs], "at": now}
-                   for (claim_id, _events), event_docs in zip(claims, docs) if event_docs]
-        if intents:
-            try:
-                self.intents.insert_many(intents, ordered=False)
-            except BulkWriteError as err:
-                for index in duplicate_positions(err):
-                    taken = intents[index]
-                    position = next(i for i, (cid, _e) in enumerate(claims) if cid == taken["claim"])
-                    docs[position] = self.stage(claim_collection, taken["claim"], claims[position][1])
-        return docs
+        if not self.enabled or not any(docs):
+            return "", [[] for _ in claims]
+        claim_ids = [claim_id for (claim_id, _events), event_docs in zip(claims, docs) if event_docs]
+        _id = f"{claim_collection}:batch:{secrets.token_hex(12)}"
+        self.intents.insert_one({"_id": _id, "collection": claim_collection, "claims": claim_ids,
+                                 "event_ids": [d["id"] for event_docs in docs for d in event_docs],
+                                 "at": datetime.now(timezone.utc)})
+        return _id, docs
+
+    def relay_batch_soon(self, intent: str, event_docs: list[list[dict]]) -> None:
+        """The fast path for `stage_batch`: publish every claim's events, then delete the one intent."""
+        if not self.enabled or not intent:
+            return
+        try:
+            self._queue.put_nowait((intent, [d for docs in event_docs for d in docs]))
+        except queue.Full:
+            RELAY_ERRORS.labels(self.producer, "queue_full").inc()
 
     def relay_soon(self, claim_collection: str, claim_id: str, event_docs: list[dict]) -> None:
         """Fast path after the claim is in: the relay thread publishes the
@@ -239,6 +242,14 @@ class Outbox:
             if age < self.sweep_min_age:
                 counts["left"] += 1  # the fast path is on it
                 continue
+            if "claims" in intent:  # a batch (stage_batch): publish once every claim is in
+                docs, settled = self._batch_events(intent, age)
+                if not settled:
+                    counts["left"] += 1
+                    continue
+                to_publish.append((intent["_id"], docs))
+                counts["published" if len(docs) == len(intent.get("event_ids", [])) else "abandoned"] += 1
+                continue
             complete = self._completions.get(intent["collection"])
             claim = self.db[intent["collection"]].find_one(
                 {"_id": intent["claim"]}, None if complete is not None else {"events": 1})
@@ -272,6 +283,21 @@ class Outbox:
         if counts["published"] or counts["lost_race"] or counts["abandoned"]:
             log.info("outbox sweep", extra={"fields": {"producer": self.producer, **counts, "seen": pending}})
         return counts
+
+    def _batch_events(self, intent: dict, age: timedelta) -> tuple[list[dict], bool]:
+        """The events of a batch intent's claims that are stored, and whether
+        the batch is settled: all claims in, or the writer long gone (claims
+        still missing then were never written, and have nothing to publish)."""
+        complete = self._completions.get(intent["collection"])
+        docs, missing = [], 0
+        for claim_id in intent["claims"]:
+            claim = self.db[intent["collection"]].find_one(
+                {"_id": claim_id}, None if complete is not None else {"events": 1})
+            if claim is None or (complete is not None and not complete(claim)):
+                missing += 1
+                continue
+            docs += list(claim.get("events") or [])
+        return docs, missing == 0 or age >= self.abandon_after
 
     # -- the relay thread ------------------------------------------------------
 

@@ -7,7 +7,8 @@ writers of one document lose each other's changes. So a writer
 
 1. inserts the claim `"<doc id>#<revision>"` holding the new state, who
    made it, when, any audit detail and the domain events it causes (the
-   outbox: the event is stored in the same insert as the change);
+   outbox: the event is stored in the same insert as the change; a new
+   document's events ride in its own insert, revision 1 needs no claim);
    exactly one writer wins each revision;
 2. the winner writes the document by `_id` alone;
 3. hands the events to the outbox relay.
@@ -110,42 +111,32 @@ class Revisions:
         self.published(doc_id, revision, staged)
         return True
 
-    def create(self, doc: dict, changed_by: str, detail: dict | None = None, events: list = ()) -> bool:
-        """Insert a new document at revision 1. With events, revision 1 is
-        claimed first and carries them (the outbox); without, the insert
-        alone decides. False when the id is taken."""
-        staged: list[dict] = []
-        if events and self.outbox is not None and self.outbox.enabled:
-            staged = self.claim(doc["_id"], 1, doc, changed_by, detail, events)
-            if staged is None:
-                return False
+    def create(self, doc: dict, changed_by: str, events: list = ()) -> bool:
+        """Insert a new document at revision 1. Its insert is the change, so
+        the events it causes ride in it (`events`), and the outbox intent
+        points at the document itself. False when the id is taken."""
+        staged = self.outbox.stage(self.documents.name, doc["_id"], list(events)) \
+            if events and self.outbox is not None else []
         try:
-            self.documents.insert_one(doc)
+            self.documents.insert_one({**doc, "events": staged} if staged else doc)
         except DuplicateKeyError:
-            if not staged:
-                return False  # a retry of this very create (the claim is ours) goes on
-        self.published(doc["_id"], 1, staged)
+            return False  # the intent staged for it is dropped by the outbox sweep
+        if staged:
+            self.outbox.relay_soon(self.documents.name, doc["_id"], staged)
         return True
 
-    def create_many(self, docs: list[dict], changed_by: str, events: list[list] | None = None) -> None:
-        """Insert new documents (fresh random ids, so none is taken) with
-        one bulk insert of revision-1 claims carrying their events first,
-        then one of the documents."""
+    def create_many(self, docs: list[dict], events: list[list] | None = None) -> None:
+        """Insert new documents (fresh random ids, so none is taken) in one
+        bulk insert, each carrying its events, behind one outbox intent for
+        the whole batch."""
+        if not docs:
+            return
         events = events or [[] for _ in docs]
-        if self.outbox is not None and self.outbox.enabled and any(events):
-            claimed = [(claim_id(d["_id"], 1), e) for d, e in zip(docs, events) if e]
-            staged = self.outbox.stage_many(self.claims.name, claimed)
-            now = datetime.now(timezone.utc)
-            by_claim = dict(zip((cid for cid, _e in claimed), staged))
-            self.claims.insert_many([{"_id": cid, self.state_field: d, "changed_by": changed_by, "claimed_at": now,
-                                      "events": by_claim[cid]}
-                                     for d in docs if (cid := claim_id(d["_id"], 1)) in by_claim], ordered=False)
-        else:
-            staged, by_claim = [], {}
-        if docs:
-            self.documents.insert_many(docs, ordered=False)
-        for cid, event_docs in by_claim.items():
-            self.outbox.relay_soon(self.claims.name, cid, event_docs)
+        intent, staged = self.outbox.stage_batch(self.documents.name, [(d["_id"], e) for d, e in zip(docs, events)]) \
+            if self.outbox is not None else ("", [[] for _ in docs])
+        self.documents.insert_many([{**d, "events": s} if s else d for d, s in zip(docs, staged)], ordered=False)
+        if intent:
+            self.outbox.relay_batch_soon(intent, staged)
 
     def finish_abandoned(self, doc_id: str, revision: int) -> None:
         """Apply claim `revision` if its writer died before writing it: the
