@@ -132,6 +132,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             return False
         return bool(request.environ["wsgi.input"].read(1))
 
+    metric_children: dict = {}
+
     @app.after_request
     def finish(resp: Response) -> Response:
         resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -143,9 +145,14 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             idempotency.finish(g.principal.subject, key, fp, resp)
         resp.headers["X-Request-Id"] = context.request_id.get()
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        HTTP_REQUESTS.labels(request.method, route, str(resp.status_code)).inc()
+        key = (request.method, route, resp.status_code)
+        children = metric_children.get(key)
+        if children is None:  # labels() per request cost ~20 µs; the children are made once
+            children = metric_children[key] = (HTTP_REQUESTS.labels(key[0], route, str(key[2])),
+                                                HTTP_SECONDS.labels(key[0], route))
+        children[0].inc()
         if "started" in g:
-            HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - g.started)
+            children[1].observe(time.perf_counter() - g.started)
         return resp
 
     @app.teardown_request
