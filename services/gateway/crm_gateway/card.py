@@ -74,6 +74,13 @@ class Ready:
         return False
 
 
+class Failed(Ready):
+    """A call that failed as it started (a grpc.Future is itself an RpcError, so failures are wrapped)."""
+
+    def result(self, timeout=None):  # noqa: ARG002
+        raise self.value
+
+
 @dataclass(frozen=True)
 class Section:
     name: str  # its key on the card
@@ -204,7 +211,7 @@ def customer_card(a: Args):
         try:
             started[section.name] = section.call(ds, subject, max(0.001, deadline - time.monotonic()))
         except grpc.RpcError as err:  # a stub may fail at once
-            started[section.name] = err
+            started[section.name] = Failed(err)
 
     if q.id:
         subject = Subject(q.id)
@@ -221,8 +228,7 @@ def customer_card(a: Args):
         profile = anchor.result()
     except grpc.RpcError:
         for f in started.values():
-            if not isinstance(f, grpc.RpcError):
-                f.cancel()
+            f.cancel()
         raise  # the card is the profile's: 404, 403, 503 (routing maps it)
     subject = Subject(profile.id, profile)
     for s in visible:
@@ -233,8 +239,6 @@ def customer_card(a: Args):
     for s in visible:
         outcome = started[s.name]
         try:
-            if isinstance(outcome, grpc.RpcError):
-                raise outcome
             value = outcome.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05)
             card[s.name] = s.to_json(value, subject)
         except grpc.RpcError as err:
