@@ -67,9 +67,8 @@ def test_a_support_agent_sees_contact_details_and_the_last_quote(client, custome
     # Agents have no visits: the section is named, not fetched.
     assert card["missing"] == [{"section": "open_visits", "service": "customer", "reason": "not_permitted"}]
     assert "open_visits" not in card
-    # Once the customer service's contact view carries preferences (access.py
-    # _CONTACT_FIELDS), the agent sees them too:
-    #   assert card["profile"]["preferences"] == [{"topic": "tea", "note": "oolong, no sugar"}]
+    # The agent on the phone sees the customer's preferences too.
+    assert card["profile"]["preferences"] == [{"topic": "tea", "note": "oolong, no sugar"}]
 
 
 def test_another_rep_gets_no_card(client, customer):
