@@ -103,6 +103,26 @@ def test_undecodable_entry_is_dead_lettered_at_once(events_redis, stream, dead_l
     assert fields[b"reason"].startswith(b"undecodable")
 
 
+def test_a_poisoned_type_field_wedges_nothing(events_redis, stream, dead_letter):
+    """Stream entries are input: a `type` that is not UTF-8 (or made up) is
+    handled like any entry, and the good entries around it go through."""
+    good = [created(f"cus_p{i}") for i in range(3)]
+    events_redis.xadd(stream, {"id": good[0].event_id, "type": b"\xff\xfe", "data": good[0].SerializeToString()})
+    events_redis.xadd(stream, {"id": "evt_x", "type": "made.up", "data": b"\xff"})
+    for env in good[1:]:
+        publish(events_redis, stream, env)
+    seen = []
+    c = consumer(events_redis, stream, lambda e: seen.append(e.event_id), dead_letter)
+    while c.poll_once():
+        pass
+    assert seen == [e.event_id for e in good]  # the envelope says what it is; the odd field label does not matter
+    assert pending(events_redis, stream) == 0
+    assert events_redis.xlen(dead_letter) == 1  # the undecodable one, with its reason
+    labels = {s.labels.get("type") for m in REGISTRY.collect() if m.name.startswith("crm_events_")
+              for s in m.samples if "type" in s.labels}
+    assert "made.up" not in labels and not any("\ufffd" in (v or "") for v in labels)
+
+
 def test_autoclaim_takes_over_a_dead_consumers_entry(events_redis, stream, dead_letter):
     env = created("cus_5")
     publish(events_redis, stream, env)

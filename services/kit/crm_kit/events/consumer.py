@@ -42,7 +42,7 @@ from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError, ResponseError
 
 from crm_kit.events.bus import DEAD_LETTER_STREAM, text
-from crm_kit.events.envelope import Envelope, EventError, decode
+from crm_kit.events.envelope import Envelope, EventError, TYPES, decode
 
 log = logging.getLogger("crm.events.consumer")
 
@@ -200,7 +200,7 @@ class EventConsumer:
     # -- one entry ---------------------------------------------------------------
 
     def _handle(self, stream: str, entry_id, fields: dict, deliveries: int) -> None:
-        etype = text(fields.get(b"type", b"unknown"))
+        etype = _type_label(fields.get(b"type"))
         try:
             env = decode(fields[b"data"])
         except (EventError, KeyError) as e:
@@ -227,7 +227,7 @@ class EventConsumer:
         PROCESSED.labels(self.group, etype).inc()
 
     def _dead_letter(self, stream: str, entry_id, fields: dict, deliveries: int, reason: str) -> None:
-        etype = text(fields.get(b"type", b"unknown"))
+        etype = _type_label(fields.get(b"type"))
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(self.dead_letter_stream, {
             "stream": stream, "entry_id": entry_id, "group": self.group, "id": fields.get(b"id", b""),
@@ -278,6 +278,15 @@ class EventConsumer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def _type_label(value) -> str:
+    """An entry's type as a metric label and log field: a known event type or
+    "unknown". A stream entry is input like any other: bytes that are not
+    UTF-8, or a made-up type, must neither wedge the consumer nor mint
+    label values without bound."""
+    name = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+    return name if name in TYPES else "unknown"
 
 
 def _b(value) -> bytes:
