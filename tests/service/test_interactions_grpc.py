@@ -224,6 +224,23 @@ def test_bad_page_tokens_and_sizes_are_refused(log, customer):
         assert code_of(lambda: log.ListInteractions(request, metadata=REP_A)) == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_a_forged_page_token_past_the_end_of_the_log_is_refused(log, customer):
+    """Tokens are readable JSON: one claiming to start below entry 10**30 of a
+    three-entry log must not walk the numbers in between (one read each)."""
+    from crm_kit import paging
+
+    mine = customer()
+    for _ in range(3):
+        record(log, mine)
+    forged = paging.encode({"below": 10**30}, {"customer": mine})
+    request = pb.ListInteractionsRequest(customer_id=mine, page_token=forged)
+    assert code_of(lambda: log.ListInteractions(request, metadata=REP_A, timeout=5)) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+    honest = paging.encode({"below": 4}, {"customer": mine})
+    page = log.ListInteractions(pb.ListInteractionsRequest(customer_id=mine, page_token=honest), metadata=REP_A)
+    assert [i.sequence for i in page.interactions] == [3, 2, 1]
+
+
 def test_another_reps_customer_is_not_found_for_every_method(log, customer):
     cid = customer()
     record(log, cid)

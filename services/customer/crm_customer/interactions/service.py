@@ -118,12 +118,15 @@ class InteractionService:
         rules.require_read_right(principal, customer)
         query = {"customer": customer.id}
         position = paging.decode(page_token, query)
+        newest, _state = self.store.newest(customer.id)
+        end = newest.sequence + 1 if newest else 1
         if position is None:
-            newest, _state = self.store.newest(customer.id)
-            below = newest.sequence + 1 if newest else 1
+            below = end
         else:
+            # Tokens are not signed: a forged `below` past the log's end would
+            # walk one read per missing number, so it is refused.
             below = position.get("below")
-            if isinstance(below, bool) or not isinstance(below, int) or below < 1:
+            if isinstance(below, bool) or not isinstance(below, int) or not 1 <= below <= end:
                 raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
         page = list(itertools.islice(self.store.newest_first(customer.id, below), size))
         more = len(page) == size and page[-1].sequence > 1
