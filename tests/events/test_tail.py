@@ -9,6 +9,7 @@ import time
 
 from crm.events.v1 import events_pb2 as pb
 from crm_kit.events.envelope import new_event
+from crm_kit.events.tail import render
 
 from tests.events.helpers import created, publish
 
@@ -51,3 +52,8 @@ def test_tail_starts_from_now(events_redis, events_redis_url, stream):
     assert proc.returncode == 0, err
     row = json.loads(out.splitlines()[0])
     assert row["event_id"] != old.event_id and row["event_id"] in sent
+
+
+def test_an_entry_that_is_not_utf8_is_shown_not_fatal():
+    row = render("events:customer", b"1-0", {b"type": b"\xff\xfe", b"data": b"\xff"})
+    assert row["type"] == "\ufffd\ufffd" and "error" in row

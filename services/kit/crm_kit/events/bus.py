@@ -54,7 +54,9 @@ def connect(url: str) -> redis.Redis:
 
 
 def text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    """A stream field as text; bytes that are not UTF-8 (stream entries are
+    input like any other) come out with replacement characters, never an error."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 __all__ = ["DEAD_LETTER_STREAM", "EventsSettings", "SettingsError", "connect", "stream_for"]
