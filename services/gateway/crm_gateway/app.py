@@ -54,7 +54,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     idempotency = IdempotencyStore(connect_redis(settings.redis_url), settings.idempotency_ttl_seconds)
     if settings.events is not None and settings.events.enabled:
         # Each worker joins the "gateway" group: erased customers' stored answers go (erasure.py).
-        app_erasure = erasure_consumer(settings.events.open(), connect_redis(settings.redis_url))
+        app_erasure = erasure_consumer(settings.events.open(), connect_redis(settings.redis_url),
+                                       settings.idempotency_ttl_seconds)
         app_erasure.start()
     else:
         app_erasure = None

@@ -14,7 +14,7 @@ import json
 import redis
 from flask import Response
 
-from crm_gateway.erasure import customers_named, index_key
+from crm_gateway.erasure import customers_named, erased_key, index_key
 from crm_gateway.problems import Problem
 
 PENDING = b"pending"
@@ -69,10 +69,16 @@ class IdempotencyStore:
                 "fingerprint": fingerprint, "status": resp.status_code, "mimetype": resp.mimetype,
                 "headers": kept, "body": body}), ex=self.ttl)
             # Indexed under each customer it names, so erasing the customer removes it (erasure.py).
-            for customer_id in customers_named(_json_or_none(body)) if resp.is_json else ():
+            named = sorted(customers_named(_json_or_none(body))) if resp.is_json else []
+            for customer_id in named:
                 pipe.sadd(index_key(customer_id), rkey)
                 pipe.expire(index_key(customer_id), self.ttl)
             pipe.execute()
+            # Checked after storing: an erasure under way now has marked the customer first.
+            erased = [c for c, mark in zip(named, self.client.mget([erased_key(c) for c in named]) if named else [])
+                      if mark]
+            if erased:
+                self.client.delete(rkey, *(index_key(c) for c in erased))
         except redis.RedisError:
             pass  # the answer still goes out; a retry will simply run again
 

@@ -320,8 +320,12 @@ class CustomerService:
         if updated.owned_since != current.owned_since and updated.erased_at is None:
             self.store.add_to_books(_arrivals(updated))
         action = change.action if change else "update"
-        events = customer_events.erased(updated.id) if updated.erased_at and not current.erased_at \
-            else customer_events.changed(current, updated, action, subject)
+        if current.erased_at is not None:
+            events = []  # the erasure's own last step: customer.erased went out when it was marked
+        elif updated.erased_at is not None:
+            events = customer_events.erased(updated.id)
+        else:
+            events = customer_events.changed(current, updated, action, subject)
         if not self.store.commit(updated, subject, change, events):
             # New keys stay: a concurrent winner may list them too. Those it does
             # not list are superseded by its write, and free for the next taker.
@@ -495,9 +499,14 @@ class CustomerService:
         })
 
     def erase(self, principal: Principal, customer_id: str, reason: str) -> Customer:
-        """Remove personal data for good, keep the id. Each step is idempotent
-        and the erased state is written last, so a crash part-way is finished
-        by calling erase again."""
+        """Remove personal data for good, keep the id. In three steps, each
+        repeatable, so a crash part-way is finished by calling erase again:
+        1. mark the customer erased (from then on no reader sees it and every
+           writer of what hangs off it undoes its own write: a visit scheduled
+           or an interaction recorded during the erasure cannot outlive it);
+        2. erase what hangs off it (interactions, visits), free its keys and
+           strip its history (states, and the reasons given for earlier changes);
+        3. strip the record itself."""
         _require_admin(principal, "erase customers")
         reason = clean_text(reason, "reason", MAX_REASON)
 
@@ -507,19 +516,24 @@ class CustomerService:
                 raise _not_found(customer_id)
             return customer
 
-        def mutate(current: Customer) -> Planned:
+        def mark(current: Customer) -> Planned:
             if current.erased_at is not None:
-                return None
-            for part in self.privacy_parts:
-                part.erase(current.id)
-            self.store.release_keys(current.keys, current.id)
-            self.store.erase_history(current.id, current.revision)
+                return None  # marked already: a crash after step 1 is finished below
             now = now_ms()
-            erased = replace(current, profile=ownership.erased_profile(current.profile.kind), owner_id="",
-                             erased_at=now)
-            return erased, Change("erase", current.owner_id, "", principal.subject, now, reason)
+            return replace(current, owner_id="", erased_at=now), \
+                Change("erase", current.owner_id, "", principal.subject, now, reason)
 
-        return self._change(principal, load, mutate)
+        marked = self._change(principal, load, mark)
+        for part in self.privacy_parts:
+            part.erase(marked.id)
+        self.store.release_keys(marked.keys, marked.id)
+        self.store.erase_history(marked.id, marked.revision)
+
+        def strip(current: Customer) -> Planned:
+            erased = ownership.erased_profile(current.profile.kind)
+            return None if current.profile == erased else (replace(current, profile=erased), None)
+
+        return self._change(principal, load, strip)
 
 
 def _arrivals(c: Customer, created: bool = False) -> list[tuple[str, str, datetime]]:

@@ -130,8 +130,9 @@ class CustomerStore:
                 if claim.detail.get("change")]
 
     def erase_history(self, customer_id: str, up_to_revision: int) -> None:
-        """Strip the stored states (personal data) from the claims; who, when and why stay."""
-        self.revisions.strip(customer_id, up_to_revision)
+        """Strip the stored states (personal data) and the free-text reasons
+        given for earlier changes from the claims; who, when and what stay."""
+        self.revisions.strip(customer_id, up_to_revision, also=("change.reason",))
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 

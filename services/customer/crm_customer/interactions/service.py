@@ -66,6 +66,8 @@ class InteractionService:
             self._append(principal, customer_id, draft, "")
         try:
             self.customers.touch_last_contact(customer_id, entry.occurred_at)  # repeatable: a retry redoes it
+            if self.customers.live(customer_id) is None:
+                raise NotFound("customer", customer_id)
         except NotFound:  # the customer was erased while this entry was written: it must not outlive the erase
             self.store.erase(customer_id)
             raise

@@ -61,7 +61,16 @@ class VisitService:
         self.store.add_open(visit, now)
         if not self.store.insert(visit):  # the same request, concurrently
             return self._same_request(self.store.get(visit_id), visit, now)
+        self._unless_erased(visit.customer_id)
         return visit
+
+    def _unless_erased(self, customer_id: str) -> None:
+        """After a write: if the customer was erased meanwhile (an erasure marks
+        the customer first, then erases what hangs off it), what this call
+        wrote must not outlive the erasure."""
+        if self.customers.live(customer_id) is None:
+            self.erase(customer_id)
+            raise NotFound("customer", customer_id)
 
     def _same_request(self, earlier: Visit, wanted: Visit, now: datetime) -> Visit:
         if not rules.same_plan(earlier, wanted):
@@ -163,6 +172,11 @@ class VisitService:
             following = self.store.get(visit.next_visit_id) if visit.next_visit_id else None
             return visit, entry, following
         following = rules.next_visit(visit, done_at=entry.occurred_at, created_by=principal.subject, now=now)
+        owner = (self.customers.live(visit.customer_id) or customer).owner_id
+        if following is not None and owner and owner != following.rep_id:
+            # The customer changed hands while this visit was being closed: the
+            # next one is the new owner's (their round lists it; the old rep's would hide it).
+            following = replace(following, rep_id=owner)
         if following is not None:
             self.store.add_open(following, now)
             if not self.store.insert(following):
@@ -171,6 +185,7 @@ class VisitService:
                                next_visit_id=following.id if following else "")
         self.store.save(done)
         self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
+        self._unless_erased(visit.customer_id)
         return done, entry, following
 
     def cancel(self, principal: Principal, visit_id: str) -> Visit:

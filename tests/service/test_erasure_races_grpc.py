@@ -1,0 +1,59 @@
+"""Erasure cannot be undone by a write in flight: a visit scheduled or an
+interaction recorded at the same moment as the customer's erasure does not
+outlive it (the erasure marks the customer first; each writer re-checks
+after its own write and removes it)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import grpc
+
+from crm.customer.v1 import customer_service_pb2 as cpb
+from crm.customer.v1 import interaction_service_pb2 as ipb
+from crm.customer.v1 import visit_service_pb2 as vpb
+from tests.service.support import as_, create, ts
+
+ADMIN = as_("root", "admin")
+ROUNDS = 12
+
+
+def _at_once(*calls) -> None:
+    go = threading.Barrier(len(calls))
+
+    def run(call):
+        go.wait()
+        time.sleep(random.uniform(0, 0.01))
+        try:
+            call()
+        except grpc.RpcError:
+            pass  # refused because the customer is gone: that is one of the right outcomes
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def test_a_visit_or_a_log_entry_written_during_an_erasure_does_not_survive_it(stub, log, visits, phone, customer_db):
+    rep = as_("rep-race")
+    for i in range(ROUNDS):
+        cid = create(stub, phone(), rep).id
+        secret = f"RACE-{i}-{random.randrange(10**9)}"
+        backdated = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
+        _at_once(
+            lambda: visits.ScheduleVisit(vpb.ScheduleVisitRequest(visit=vpb.Visit(
+                customer_id=cid, schedule_time=ts(datetime.now(timezone.utc) + timedelta(days=1)), purpose=secret)),
+                metadata=rep),
+            lambda: log.RecordInteraction(ipb.RecordInteractionRequest(customer_id=cid, interaction=ipb.Interaction(
+                channel=ipb.INTERACTION_CHANNEL_CALL, direction=ipb.INTERACTION_DIRECTION_INBOUND, summary=secret,
+                occur_time=ts(backdated))), metadata=rep),
+            lambda: stub.EraseCustomer(cpb.EraseCustomerRequest(id=cid, reason="asked"), metadata=ADMIN))
+        stub.EraseCustomer(cpb.EraseCustomerRequest(id=cid, reason="asked"), metadata=ADMIN)  # it did happen
+        assert customer_db.visits.find_one({"customer_id": cid, "purpose": secret}) is None
+        assert customer_db.interaction_heads.find_one({"_id": cid}) is None
+        assert customer_db.interaction_entries.find_one({"summary": secret}) is None
