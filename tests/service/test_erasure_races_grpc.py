@@ -57,3 +57,26 @@ def test_a_visit_or_a_log_entry_written_during_an_erasure_does_not_survive_it(st
         assert customer_db.visits.find_one({"customer_id": cid, "purpose": secret}) is None
         assert customer_db.interaction_heads.find_one({"_id": cid}) is None
         assert customer_db.interaction_entries.find_one({"summary": secret}) is None
+
+
+def test_a_recurring_visit_closed_while_its_customer_changes_hands_leaves_the_next_one_with_the_new_owner(
+        stub, log, visits, phone, customer_db):
+    rep, manager = as_("rep-hand-a"), as_("boss-hand", "manager")
+    for i in range(8):
+        cid = create(stub, phone(), rep).id
+        visit = visits.ScheduleVisit(vpb.ScheduleVisitRequest(visit=vpb.Visit(
+            customer_id=cid, schedule_time=ts(datetime.now(timezone.utc) + timedelta(hours=1)), purpose=f"p{i}",
+            recurrence_days=7)), metadata=rep)
+        _at_once(
+            lambda: visits.CompleteVisit(vpb.CompleteVisitRequest(id=visit.id, interaction=ipb.Interaction(
+                summary="done")), metadata=rep),
+            lambda: stub.TransferCustomer(cpb.TransferCustomerRequest(id=cid, to_owner_id="rep-hand-b"),
+                                          metadata=manager))
+        done = customer_db.visits.find_one({"_id": visit.id})
+        owner = customer_db.customers.find_one({"_id": cid})["owner_id"]
+        following = customer_db.visits.find_one({"_id": done["next_visit_id"]}) if done.get("next_visit_id") else None
+        # Whoever owns the customer now has every open visit of it: none is stranded with a rep who cannot see it.
+        if following is not None:
+            assert following["rep_id"] == owner
+        if done["state"] == "scheduled":
+            assert done["rep_id"] == owner
