@@ -80,3 +80,13 @@ def test_a_recurring_visit_closed_while_its_customer_changes_hands_leaves_the_ne
             assert following["rep_id"] == owner
         if done["state"] == "scheduled":
             assert done["rep_id"] == owner
+
+
+def test_erasure_strips_free_text_reasons_from_history_but_keeps_its_own(stub, phone, customer_db):
+    cid = create(stub, phone(), as_("rep-why")).id
+    stub.TransferCustomer(cpb.TransferCustomerRequest(id=cid, to_owner_id="rep-why-2", reason="王芳的丈夫要求换人"),
+                          metadata=as_("boss-why", "manager"))
+    stub.EraseCustomer(cpb.EraseCustomerRequest(id=cid, reason="GDPR request 7"), metadata=ADMIN)
+    changes = [d.get("change") for d in customer_db.customer_versions.find({"_id": {"$regex": f"^{cid}#"}})]
+    reasons = {c["action"]: c.get("reason", "") for c in changes if c}
+    assert reasons == {"transfer": "", "erase": "GDPR request 7"}

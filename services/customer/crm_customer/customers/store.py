@@ -130,9 +130,15 @@ class CustomerStore:
                 if claim.detail.get("change")]
 
     def erase_history(self, customer_id: str, up_to_revision: int) -> None:
-        """Strip the stored states (personal data) and the free-text reasons
-        given for earlier changes from the claims; who, when and what stay."""
-        self.revisions.strip(customer_id, up_to_revision, also=("change.reason",))
+        """Strip the stored states (personal data) from the claims, and the
+        free-text reasons given for earlier ownership changes (they may name
+        the person); who, when and what stay, and the erasure's own reason."""
+        self.revisions.strip(customer_id, up_to_revision)
+        for claim in self.revisions.history(customer_id, up_to_revision, fields=["change"]):
+            change = claim.detail.get("change") or {}
+            if change.get("reason") and change.get("action") != "erase":
+                self.revisions.claims.update_one({"_id": f"{customer_id}#{claim.revision}"},
+                                                 {"$unset": {"change.reason": ""}})
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 

@@ -186,6 +186,13 @@ class VisitService:
         self.store.save(done)
         self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
         self._unless_erased(visit.customer_id)
+        if following is not None:
+            # A transfer that committed while this ran moved the open visits it
+            # saw, not the one planned here: move it now (repeatable).
+            now_owner = self.customers.live(visit.customer_id)
+            if now_owner is not None and now_owner.owner_id and now_owner.owner_id != following.rep_id:
+                self.follow_owner(now_owner)
+                following = self.store.get(following.id) or following
         return done, entry, following
 
     def cancel(self, principal: Principal, visit_id: str) -> Visit:

@@ -194,13 +194,12 @@ class Revisions:
         projection = None if fields is None else [*fields, "changed_by", "claimed_at"]
         return [c for r in range(1, up_to + 1) if (c := self.get(doc_id, r, projection)) is not None]
 
-    def strip(self, doc_id: str, up_to: int, also: tuple[str, ...] = ()) -> None:
+    def strip(self, doc_id: str, up_to: int) -> None:
         """Remove the stored states of claims 1..up_to (they hold personal
-        data), and the fields named in `also`. The claims stay, with who and when: a free revision number
+        data). The claims stay, with who and when: a free revision number
         would let a writer with a stale read claim it and write the old state back."""
         for revision in range(1, up_to + 1):
-            self.claims.update_one({"_id": claim_id(doc_id, revision)},
-                                   {"$unset": {self.state_field: "", **{name: "" for name in also}}})
+            self.claims.update_one({"_id": claim_id(doc_id, revision)}, {"$unset": {self.state_field: ""}})
 
 
 class Contended(Exception):
