@@ -115,3 +115,12 @@ def duplicate_positions(err: BulkWriteError) -> set[int]:
             raise err
         positions.add(write_error["index"])
     return positions
+
+
+def pinged_host(settings: MongoServiceSettings, service_name: str, add_servicer, servicer):
+    """A ServiceHost for a Mongo-backed service, its store pinged first (a
+    wrong URI fails at start-up, not on the first call)."""
+    from crm_kit.grpc_server import ServiceHost
+
+    settings.store.open(f"crm-{settings.server.name}").command("ping")
+    return ServiceHost(settings.server, [service_name], lambda server: add_servicer(servicer, server))

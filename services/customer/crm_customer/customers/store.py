@@ -133,12 +133,8 @@ class CustomerStore:
         """Strip the stored states (personal data) from the claims, and the
         free-text reasons given for earlier ownership changes (they may name
         the person); who, when and what stay, and the erasure's own reason."""
-        self.revisions.strip(customer_id, up_to_revision)
-        for claim in self.revisions.history(customer_id, up_to_revision, fields=["change"]):
-            change = claim.detail.get("change") or {}
-            if change.get("reason") and change.get("action") != "erase":
-                self.revisions.claims.update_one({"_id": f"{customer_id}#{claim.revision}"},
-                                                 {"$unset": {"change.reason": ""}})
+        self.revisions.strip(customer_id, up_to_revision,
+                             also=lambda claim: ["change.reason"] if _ownership_reason(claim) else [])
 
     # --- lists (scans on FerretDB's SQLite back end; indexed on MongoDB) --
 
@@ -259,3 +255,8 @@ def _from_doc(d: dict) -> Customer:
         revision=d.get("revision", d.get("version", 1)),
         owned_since=d.get("owned_since"), last_contact_at=d.get("last_contact_at"), erased_at=d.get("erased_at"),
     )
+
+
+def _ownership_reason(claim) -> bool:
+    change = claim.detail.get("change") or {}
+    return bool(change.get("reason")) and change.get("action") != "erase"

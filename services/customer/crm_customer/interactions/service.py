@@ -65,9 +65,9 @@ class InteractionService:
         entry = self._write_once(principal, customer_id, draft, key) if key else \
             self._append(principal, customer_id, draft, "")
         try:
-            self.customers.touch_last_contact(customer_id, entry.occurred_at)  # repeatable: a retry redoes it
-            if self.customers.live(customer_id) is None:
-                raise NotFound("customer", customer_id)
+            # Repeatable (a retry redoes it); it reads the customer even when the
+            # time does not move, so an erasure marked meanwhile is NotFound here.
+            self.customers.touch_last_contact(customer_id, entry.occurred_at)
         except NotFound:  # the customer was erased while this entry was written: it must not outlive the erase
             self.store.erase(customer_id)
             raise

@@ -64,13 +64,15 @@ class VisitService:
         self._unless_erased(visit.customer_id)
         return visit
 
-    def _unless_erased(self, customer_id: str) -> None:
-        """After a write: if the customer was erased meanwhile (an erasure marks
-        the customer first, then erases what hangs off it), what this call
-        wrote must not outlive the erasure."""
-        if self.customers.live(customer_id) is None:
+    def _unless_erased(self, customer_id: str) -> Customer:
+        """After a write: the customer as it is now; if it was erased meanwhile
+        (an erasure marks the customer first, then erases what hangs off it),
+        what this call wrote must not outlive the erasure."""
+        customer = self.customers.live(customer_id)
+        if customer is None:
             self.erase(customer_id)
             raise NotFound("customer", customer_id)
+        return customer
 
     def _same_request(self, earlier: Visit, wanted: Visit, now: datetime) -> Visit:
         if not rules.same_plan(earlier, wanted):
@@ -185,12 +187,11 @@ class VisitService:
                                next_visit_id=following.id if following else "")
         self.store.save(done)
         self.store.remove_open(visit.rep_id, visit.id, visit.customer_id)
-        self._unless_erased(visit.customer_id)
+        now_owner = self._unless_erased(visit.customer_id)
         if following is not None:
             # A transfer that committed while this ran moved the open visits it
             # saw, not the one planned here: move it now (repeatable).
-            now_owner = self.customers.live(visit.customer_id)
-            if now_owner is not None and now_owner.owner_id and now_owner.owner_id != following.rep_id:
+            if now_owner.owner_id and now_owner.owner_id != following.rep_id:
                 self.follow_owner(now_owner)
                 following = self.store.get(following.id) or following
         return done, entry, following

@@ -67,6 +67,11 @@ RELAY_ERRORS = Counter(
 COLLECTION = "outbox"
 
 
+def _event_docs(events: list[Envelope]) -> list[dict]:
+    """The events as a claim stores them (and the relay publishes them)."""
+    return [{"id": e.event_id, "type": e.type, "data": Binary(encode(e))} for e in events]
+
+
 def intent_id(claim_collection: str, claim_id: str) -> str:
     return f"{claim_collection}:{claim_id}"
 
@@ -137,7 +142,7 @@ class Outbox:
         events the claim holds)."""
         if not self.enabled or not events:
             return []
-        docs = [{"id": e.event_id, "type": e.type, "data": Binary(encode(e))} for e in events]
+        docs = _event_docs(events)
         _id = intent_id(claim_collection, claim_id)
         for _ in range(3):
             now = datetime.now(timezone.utc)
@@ -156,8 +161,7 @@ class Outbox:
         intent naming them all (`claims`), so the outbox costs one insert and
         one delete per chunk, not per row. Returns the intent's id (for
         `relay_batch_soon`) and the event docs per claim, in order."""
-        docs = [[{"id": e.event_id, "type": e.type, "data": Binary(encode(e))} for e in events]
-                for _claim_id, events in claims]
+        docs = [_event_docs(events) for _claim_id, events in claims]
         if not self.enabled or not any(docs):
             return "", [[] for _ in claims]
         claim_ids = [claim_id for (claim_id, _events), event_docs in zip(claims, docs) if event_docs]

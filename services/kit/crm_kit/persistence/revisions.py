@@ -194,12 +194,17 @@ class Revisions:
         projection = None if fields is None else [*fields, "changed_by", "claimed_at"]
         return [c for r in range(1, up_to + 1) if (c := self.get(doc_id, r, projection)) is not None]
 
-    def strip(self, doc_id: str, up_to: int) -> None:
+    def strip(self, doc_id: str, up_to: int, also=None) -> None:
         """Remove the stored states of claims 1..up_to (they hold personal
-        data). The claims stay, with who and when: a free revision number
-        would let a writer with a stale read claim it and write the old state back."""
+        data) and whatever fields `also(claim)` names for each claim. The
+        claims stay, with who and when: a free revision number would let a
+        writer with a stale read claim it and write the old state back."""
         for revision in range(1, up_to + 1):
-            self.claims.update_one({"_id": claim_id(doc_id, revision)}, {"$unset": {self.state_field: ""}})
+            extra = []
+            if also is not None and (claim := self.get(doc_id, revision, [self.state_field, "change"])) is not None:
+                extra = also(claim)
+            self.claims.update_one({"_id": claim_id(doc_id, revision)},
+                                   {"$unset": {self.state_field: "", **{name: "" for name in extra}}})
 
 
 class Contended(Exception):
