@@ -76,6 +76,7 @@ class RunningServices:
     hosts: dict[str, ServiceHost]
     customer_db_name: str
     mongodb_uri: str
+    sales_db_name: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -87,21 +88,26 @@ def services(stores):
     from crm_loyalty.main import LoyaltySettings, build_host as build_loyalty
     from crm_kit.redis_store import RedisSettings
     from crm_kit.mongo import MongoServiceSettings
-    from crm_sales.main import build_host as build_sales
+    from crm_sales.bootstrap import build_host as build_sales
+    from crm_sales.settings import SalesSettings
     from crm_support.main import build_host as build_support
 
     suffix = uuid.uuid4().hex[:8]
     customer_db = f"crm_customer_test_{suffix}"
-    hosts = {
-        "customer": build_customer(CustomerSettings(server_settings("customer"),
-                                                    MongoSettings(stores.mongodb_uri, customer_db), "CN",
-                                                    events=EventsSettings(url=stores.events_redis_url))),
-        "sales": build_sales(MongoServiceSettings(server_settings("sales"), MongoSettings(stores.mongodb_uri, f"crm_sales_test_{suffix}"))),
-        "support": build_support(MongoServiceSettings(server_settings("support"), MongoSettings(stores.mongodb_uri, f"crm_support_test_{suffix}"))),
-        "loyalty": build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url))),
-    }
-    targets = {name: f"127.0.0.1:{host.start()}" for name, host in hosts.items()}
-    yield RunningServices(targets, hosts, customer_db, stores.mongodb_uri)
+    sales_db = f"crm_sales_test_{suffix}"
+    events = EventsSettings(url=stores.events_redis_url)
+    hosts = {"customer": build_customer(CustomerSettings(server_settings("customer"),
+                                                         MongoSettings(stores.mongodb_uri, customer_db), "CN",
+                                                         events=events))}
+    targets = {"customer": f"127.0.0.1:{hosts['customer'].start()}"}
+    # Sales asks the customer service who owns a customer, so it starts second.
+    hosts["sales"] = build_sales(SalesSettings(server_settings("sales"), MongoSettings(stores.mongodb_uri, sales_db),
+                                               customer_target=targets["customer"], events=events))
+    hosts["support"] = build_support(MongoServiceSettings(server_settings("support"), MongoSettings(
+        stores.mongodb_uri, f"crm_support_test_{suffix}")))
+    hosts["loyalty"] = build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url)))
+    targets.update({name: f"127.0.0.1:{host.start()}" for name, host in hosts.items() if name != "customer"})
+    yield RunningServices(targets, hosts, customer_db, stores.mongodb_uri, sales_db)
     for host in hosts.values():
         host.stop(0.5)
 

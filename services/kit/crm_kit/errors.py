@@ -79,3 +79,8 @@ class PermissionDenied(DomainError):
 class Unauthenticated(DomainError):
     pass
 
+
+class Unavailable(DomainError):
+    """A service this one depends on could not answer; the caller may retry
+    (gRPC UNAVAILABLE, 503)."""
+

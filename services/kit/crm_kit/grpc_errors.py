@@ -45,6 +45,8 @@ def to_status(err: errors.DomainError) -> grpc.Status:
         code = code_pb2.PERMISSION_DENIED
     elif isinstance(err, errors.Unauthenticated):
         code = code_pb2.UNAUTHENTICATED
+    elif isinstance(err, errors.Unavailable):
+        code = code_pb2.UNAVAILABLE
     else:
         code = code_pb2.INTERNAL
     return rpc_status.to_status(status_pb2.Status(code=code, message=err.message, details=details))

@@ -24,6 +24,14 @@ CUSTOMER_CONSENT_CHANGED = "customer.consent_changed"
 CUSTOMER_ERASED = "customer.erased"
 INTERACTION_RECORDED = "interaction.recorded"
 REFERRAL_LINKED = "referral.linked"
+ORDER_CONFIRMED = "order.confirmed"
+ORDER_AMENDED = "order.amended"
+ORDER_DELIVERED = "order.delivered"
+ORDER_CANCELLED = "order.cancelled"
+ORDER_PAID = "order.paid"
+PAYMENT_RECEIVED = "payment.received"
+PAYMENT_REFUNDED = "payment.refunded"
+CONTRACT_EXPIRING = "contract.expiring"
 
 # Event type -> payload message class.
 TYPES: dict[str, type[Message]] = {
@@ -34,6 +42,14 @@ TYPES: dict[str, type[Message]] = {
     CUSTOMER_ERASED: pb.CustomerErased,
     INTERACTION_RECORDED: pb.InteractionRecorded,
     REFERRAL_LINKED: pb.ReferralLinked,
+    ORDER_CONFIRMED: pb.OrderConfirmed,
+    ORDER_AMENDED: pb.OrderAmended,
+    ORDER_DELIVERED: pb.OrderDelivered,
+    ORDER_CANCELLED: pb.OrderCancelled,
+    ORDER_PAID: pb.OrderPaid,
+    PAYMENT_RECEIVED: pb.PaymentReceived,
+    PAYMENT_REFUNDED: pb.PaymentRefunded,
+    CONTRACT_EXPIRING: pb.ContractExpiring,
 }
 
 EVENT_ID_PREFIX = "evt_"

@@ -24,29 +24,46 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from crm.common.v1 import common_pb2 as crm_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63rm/events/v1/events.proto\x12\rcrm.events.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x12\n\nsubject_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12%\n\x07payload\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Any\"\x89\x01\n\x0f\x43ustomerCreated\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x13\n\x0breferred_by\x18\x07 \x01(\t\"O\n\x0f\x43ustomerUpdated\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\x8f\x01\n\x14\x43ustomerOwnerChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x13\n\x0bto_owner_id\x18\x03 \x01(\t\x12\x12\n\nto_team_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x12\n\nchanged_by\x18\x06 \x01(\t\"M\n\x16\x43ustomerConsentChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"%\n\x0e\x43ustomerErased\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"\xbf\x01\n\x13InteractionRecorded\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x16\n\x0einteraction_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x11\n\tdirection\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\thas_quote\x18\x06 \x01(\x08\x12\x13\n\x0brecorded_by\x18\x07 \x01(\t\":\n\x0eReferralLinked\x12\x13\n\x0breferrer_id\x18\x01 \x01(\t\x12\x13\n\x0breferred_id\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63rm/events/v1/events.proto\x12\rcrm.events.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1a\x63rm/common/v1/common.proto\"\xbc\x01\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x12\n\nsubject_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12%\n\x07payload\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Any\"\x89\x01\n\x0f\x43ustomerCreated\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x13\n\x0breferred_by\x18\x07 \x01(\t\"O\n\x0f\x43ustomerUpdated\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\x8f\x01\n\x14\x43ustomerOwnerChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x13\n\x0bto_owner_id\x18\x03 \x01(\t\x12\x12\n\nto_team_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x12\n\nchanged_by\x18\x06 \x01(\t\"M\n\x16\x43ustomerConsentChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"%\n\x0e\x43ustomerErased\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"\xbf\x01\n\x13InteractionRecorded\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x16\n\x0einteraction_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x11\n\tdirection\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\thas_quote\x18\x06 \x01(\x08\x12\x13\n\x0brecorded_by\x18\x07 \x01(\t\":\n\x0eReferralLinked\x12\x13\n\x0breferrer_id\x18\x01 \x01(\t\x12\x13\n\x0breferred_id\x18\x02 \x01(\t\"\xf1\x01\n\x0eOrderConfirmed\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x0f\n\x07team_id\x18\x05 \x01(\t\x12#\n\x05total\x18\x06 \x01(\x0b\x32\x14.crm.common.v1.Money\x12(\n\ncost_total\x18\x07 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x30\n\x0c\x63onfirmed_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe8\x01\n\x0cOrderAmended\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x11\n\tamendment\x18\x03 \x01(\x05\x12#\n\x05total\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12,\n\x0eprevious_total\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12(\n\ncost_total\x18\x06 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x0f\n\x07team_id\x18\x08 \x01(\t\"i\n\x0eOrderDelivered\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x97\x01\n\x0eOrderCancelled\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x16\n\x0eprevious_state\x18\x03 \x01(\t\x12#\n\x05total\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\"\xeb\x01\n\x0fPaymentReceived\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12$\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x0e\n\x06method\x18\x06 \x01(\t\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x08 \x01(\t\x12\x0f\n\x07team_id\x18\t \x01(\t\"\xfc\x01\n\x0fPaymentRefunded\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ontract_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12$\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x0c\n\x04void\x18\x07 \x01(\x08\x12/\n\x0brefunded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\t \x01(\t\x12\x0f\n\x07team_id\x18\n \x01(\t\"\xa7\x01\n\tOrderPaid\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12#\n\x05total\x18\x03 \x01(\x0b\x32\x14.crm.common.v1.Money\x12+\n\x07paid_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\"\xa8\x01\n\x10\x43ontractExpiring\x12\x13\n\x0b\x63ontract_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12%\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x11\n\tdays_left\x18\x05 \x01(\x05\x12\x1e\n\x16renewal_opportunity_id\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENVELOPE']._serialized_start=106
-  _globals['_ENVELOPE']._serialized_end=294
-  _globals['_CUSTOMERCREATED']._serialized_start=297
-  _globals['_CUSTOMERCREATED']._serialized_end=434
-  _globals['_CUSTOMERUPDATED']._serialized_start=436
-  _globals['_CUSTOMERUPDATED']._serialized_end=515
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=518
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=661
-  _globals['_CUSTOMERCONSENTCHANGED']._serialized_start=663
-  _globals['_CUSTOMERCONSENTCHANGED']._serialized_end=740
-  _globals['_CUSTOMERERASED']._serialized_start=742
-  _globals['_CUSTOMERERASED']._serialized_end=779
-  _globals['_INTERACTIONRECORDED']._serialized_start=782
-  _globals['_INTERACTIONRECORDED']._serialized_end=973
-  _globals['_REFERRALLINKED']._serialized_start=975
-  _globals['_REFERRALLINKED']._serialized_end=1033
+  _globals['_ENVELOPE']._serialized_start=134
+  _globals['_ENVELOPE']._serialized_end=322
+  _globals['_CUSTOMERCREATED']._serialized_start=325
+  _globals['_CUSTOMERCREATED']._serialized_end=462
+  _globals['_CUSTOMERUPDATED']._serialized_start=464
+  _globals['_CUSTOMERUPDATED']._serialized_end=543
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=546
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=689
+  _globals['_CUSTOMERCONSENTCHANGED']._serialized_start=691
+  _globals['_CUSTOMERCONSENTCHANGED']._serialized_end=768
+  _globals['_CUSTOMERERASED']._serialized_start=770
+  _globals['_CUSTOMERERASED']._serialized_end=807
+  _globals['_INTERACTIONRECORDED']._serialized_start=810
+  _globals['_INTERACTIONRECORDED']._serialized_end=1001
+  _globals['_REFERRALLINKED']._serialized_start=1003
+  _globals['_REFERRALLINKED']._serialized_end=1061
+  _globals['_ORDERCONFIRMED']._serialized_start=1064
+  _globals['_ORDERCONFIRMED']._serialized_end=1305
+  _globals['_ORDERAMENDED']._serialized_start=1308
+  _globals['_ORDERAMENDED']._serialized_end=1540
+  _globals['_ORDERDELIVERED']._serialized_start=1542
+  _globals['_ORDERDELIVERED']._serialized_end=1647
+  _globals['_ORDERCANCELLED']._serialized_start=1650
+  _globals['_ORDERCANCELLED']._serialized_end=1801
+  _globals['_PAYMENTRECEIVED']._serialized_start=1804
+  _globals['_PAYMENTRECEIVED']._serialized_end=2039
+  _globals['_PAYMENTREFUNDED']._serialized_start=2042
+  _globals['_PAYMENTREFUNDED']._serialized_end=2294
+  _globals['_ORDERPAID']._serialized_start=2297
+  _globals['_ORDERPAID']._serialized_end=2464
+  _globals['_CONTRACTEXPIRING']._serialized_start=2467
+  _globals['_CONTRACTEXPIRING']._serialized_end=2635
 # @@protoc_insertion_point(module_scope)

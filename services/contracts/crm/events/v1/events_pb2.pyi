@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import any_pb2 as _any_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from crm.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -113,3 +114,147 @@ class ReferralLinked(_message.Message):
     referrer_id: str
     referred_id: str
     def __init__(self, referrer_id: _Optional[str] = ..., referred_id: _Optional[str] = ...) -> None: ...
+
+class OrderConfirmed(_message.Message):
+    __slots__ = ("order_id", "order_number", "customer_id", "owner_id", "team_id", "total", "cost_total", "confirmed_at")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    order_number: str
+    customer_id: str
+    owner_id: str
+    team_id: str
+    total: _common_pb2.Money
+    cost_total: _common_pb2.Money
+    confirmed_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrderAmended(_message.Message):
+    __slots__ = ("order_id", "customer_id", "amendment", "total", "previous_total", "cost_total", "owner_id", "team_id")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    customer_id: str
+    amendment: int
+    total: _common_pb2.Money
+    previous_total: _common_pb2.Money
+    cost_total: _common_pb2.Money
+    owner_id: str
+    team_id: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., amendment: _Optional[int] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., previous_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class OrderDelivered(_message.Message):
+    __slots__ = ("order_id", "customer_id", "delivered_at")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    customer_id: str
+    delivered_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrderCancelled(_message.Message):
+    __slots__ = ("order_id", "customer_id", "previous_state", "total", "owner_id", "team_id")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    customer_id: str
+    previous_state: str
+    total: _common_pb2.Money
+    owner_id: str
+    team_id: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., previous_state: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class PaymentReceived(_message.Message):
+    __slots__ = ("receipt_id", "order_id", "contract_id", "customer_id", "amount", "method", "received_at", "owner_id", "team_id")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    order_id: str
+    contract_id: str
+    customer_id: str
+    amount: _common_pb2.Money
+    method: str
+    received_at: _timestamp_pb2.Timestamp
+    owner_id: str
+    team_id: str
+    def __init__(self, receipt_id: _Optional[str] = ..., order_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., method: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class PaymentRefunded(_message.Message):
+    __slots__ = ("refund_id", "receipt_id", "order_id", "contract_id", "customer_id", "amount", "void", "refunded_at", "owner_id", "team_id")
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    VOID_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_AT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    refund_id: str
+    receipt_id: str
+    order_id: str
+    contract_id: str
+    customer_id: str
+    amount: _common_pb2.Money
+    void: bool
+    refunded_at: _timestamp_pb2.Timestamp
+    owner_id: str
+    team_id: str
+    def __init__(self, refund_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., order_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., void: _Optional[bool] = ..., refunded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class OrderPaid(_message.Message):
+    __slots__ = ("order_id", "customer_id", "total", "paid_at", "owner_id", "team_id")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PAID_AT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    customer_id: str
+    total: _common_pb2.Money
+    paid_at: _timestamp_pb2.Timestamp
+    owner_id: str
+    team_id: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class ContractExpiring(_message.Message):
+    __slots__ = ("contract_id", "customer_id", "owner_id", "end_date", "days_left", "renewal_opportunity_id")
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    RENEWAL_OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    contract_id: str
+    customer_id: str
+    owner_id: str
+    end_date: _common_pb2.Date
+    days_left: int
+    renewal_opportunity_id: str
+    def __init__(self, contract_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., days_left: _Optional[int] = ..., renewal_opportunity_id: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,85 @@
+"""Who may do what in sales. Pure rules, no I/O; every feature asks these.
+
+- a rep works on the customers they own (asked of the customer service);
+- a manager on the customers of their team;
+- finance reads everything and records money (receipts, refunds, voids);
+- agents read orders, delivery and contracts (to answer a call), never costs;
+- admins everything;
+- integrations by scope: `sales:read`, `sales:write`, `sales:money`.
+
+Cost and margin fields (unit cost, cost totals, margin, margin rate, margin
+grade) are for managers, finance and admins only.
+"""
+
+from __future__ import annotations
+
+from crm_kit.auth import Principal
+from crm_kit.errors import NotFound, PermissionDenied
+
+from crm_sales.customers import CustomerRef
+
+READ_SCOPE, WRITE_SCOPE, MONEY_SCOPE = "sales:read", "sales:write", "sales:money"
+
+
+def _scoped(principal: Principal, scope: str) -> bool:
+    return principal.role == "integration" and scope in principal.scopes
+
+
+def sees_costs(principal: Principal) -> bool:
+    return principal.role in ("admin", "manager", "finance")
+
+
+def sees_everything(principal: Principal) -> bool:
+    """Reads across every rep's and team's book."""
+    return principal.role in ("admin", "finance", "agent") or _scoped(principal, READ_SCOPE)
+
+
+def may_read(principal: Principal, customer: CustomerRef) -> bool:
+    """Whether the caller reads what hangs off `customer` (orders, plans, contracts)."""
+    if sees_everything(principal):
+        return True
+    if principal.role == "manager":
+        return bool(principal.team) and customer.team_id == principal.team
+    return principal.role == "rep" and not customer.in_pool and customer.owner_id == principal.subject
+
+
+def may_work_on(principal: Principal, customer: CustomerRef) -> bool:
+    """Whether the caller sells to `customer` (drafts, confirms, amends, ships)."""
+    if principal.role == "admin" or _scoped(principal, WRITE_SCOPE):
+        return True
+    if principal.role == "manager":
+        return bool(principal.team) and customer.team_id == principal.team
+    return principal.role == "rep" and not customer.in_pool and customer.owner_id == principal.subject
+
+
+def require_read(principal: Principal, customer: CustomerRef) -> None:
+    """NotFound, as for customers: a caller who may not see it learns nothing."""
+    if not may_read(principal, customer):
+        raise NotFound("customer", customer.id)
+
+
+def require_work_on(principal: Principal, customer: CustomerRef) -> None:
+    if may_work_on(principal, customer):
+        return
+    if may_read(principal, customer):
+        raise PermissionDenied("your role may read but not change this customer's sales")
+    raise NotFound("customer", customer.id)
+
+
+def require_money_right(principal: Principal) -> None:
+    """Receipts, refunds and voids are recorded by finance and admins."""
+    if principal.role in ("admin", "finance") or _scoped(principal, MONEY_SCOPE):
+        return
+    raise PermissionDenied("only finance and admins record payments")
+
+
+def require_catalogue_right(principal: Principal) -> None:
+    """Products and their prices and costs are kept by managers and admins."""
+    if principal.role in ("admin", "manager") or _scoped(principal, WRITE_SCOPE):
+        return
+    raise PermissionDenied("only managers and admins change the product catalogue")
+
+
+def require_any_read(principal: Principal) -> None:
+    if principal.role == "integration" and READ_SCOPE not in principal.scopes:
+        raise PermissionDenied("token lacks the sales:read scope")
