@@ -22,7 +22,9 @@ SERVICE_NAMES = {
 IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
                             "crm.customer.v1.InteractionService/ListInteractions",
                             "crm.customer.v1.InteractionService/GetInteractionSummary",
-                            "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits")}
+                            "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits"),
+              # Each sales feature adds its reads, named "crm.sales.v1.<Service>/<Method>".
+              "sales": ()}
 
 
 class Downstream:
