@@ -232,3 +232,20 @@ def test_export_then_import_gives_every_value_back(tmp_path_factory, name, notes
     assert fields == {"display_name": name, "intent_notes": notes, "external_id": external_id, "tags": tags}
     for cell in csv_io.export_row({"display_name": name, "intent_notes": notes, "tags": tags}):
         assert not cell or cell[0] not in "=+-@\t\r"
+
+
+def test_the_import_problem_report_neutralizes_formulas(tmp_path):
+    """The report quotes rejected values back; opened in Excel, none may run."""
+    import csv
+
+    from crm_cli.transfer import ImportSummary, ReportLine, write_report
+
+    summary = ImportSummary(report=[ReportLine(2, "invalid", '=HYPERLINK("http://evil","x")'),
+                                    ReportLine(3, "invalid", "phones: +86 not a number")])
+    path = tmp_path / "report.csv"
+    write_report(path, summary)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[1][2] == "'" + '=HYPERLINK("http://evil","x")'
+    assert csv_io.restore_formula(rows[1][2]) == '=HYPERLINK("http://evil","x")'
+    assert rows[2][2] == "phones: +86 not a number"  # plain text stays as it was

@@ -176,12 +176,14 @@ def _collect(sent: tuple[grpc.Future, int], summary: ImportSummary, bar) -> None
 
 
 def write_report(path: str | Path, summary: ImportSummary) -> None:
-    """The failed rows as CSV (row, outcome, message), UTF-8 with BOM for Excel."""
+    """The failed rows as CSV (row, outcome, message), UTF-8 with BOM for Excel.
+    Messages quote the rejected values, so a cell Excel would run as a formula
+    is neutralized as in the export."""
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, lineterminator="\r\n")
         writer.writerow(["row", "outcome", "message"])
         for line in summary.report:
-            writer.writerow([line.row, line.outcome, line.message])
+            writer.writerow([line.row, line.outcome, csv_io.neutralize_formula(line.message)])
 
 
 # --- export ---------------------------------------------------------------------------
