@@ -261,3 +261,23 @@ def test_after_a_transfer_the_new_owner_has_the_open_visits_and_the_old_rep_none
     assert finished.interaction.rep_id == heir and finished.next_visit.rep_id == heir
     assert [v.id for v in due(visits, new)] == [first.id, finished.next_visit.id]
     assert [v.id for v in due(visits, MANAGER, rep_id=heir)] == [first.id, finished.next_visit.id]
+
+
+def test_a_customers_open_visits_are_listed_by_customer_whoever_visits(visits, customer, rep):
+    """The 360 card asks for one customer's open visits, not its owner's whole list."""
+    mine, other = customer(), customer()
+    late = plan(visits, mine, as_(rep), at=NOW + timedelta(days=3)).id
+    early = plan(visits, mine, MANAGER, at=NOW + timedelta(days=2), rep_id="rep-v-colleague").id
+    plan(visits, other, as_(rep))
+    done = plan(visits, mine, as_(rep), at=NOW + timedelta(days=1)).id
+    complete(visits, done, as_(rep))
+
+    def of_customer(who, page_size=0):
+        return all_pages(lambda token: visits.ListVisits(pb.ListVisitsRequest(
+            customer_id=mine, page_size=page_size, page_token=token), metadata=who), "visits")
+
+    assert [v.id for v in of_customer(as_(rep))] == [early, late]
+    assert [v.id for v in of_customer(MANAGER, page_size=1)] == [early, late]  # paged, earliest first
+    assert code_of(lambda: of_customer(as_("rep-v-stranger"))) == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: visits.ListVisits(pb.ListVisitsRequest(customer_id=mine, rep_id=rep),
+                                             metadata=as_(rep))) == grpc.StatusCode.INVALID_ARGUMENT

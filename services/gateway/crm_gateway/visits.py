@@ -89,6 +89,8 @@ class VisitPath(BaseModel):
 
 class VisitQuery(Query):
     rep_id: text(128) = ""
+    customer_id: Annotated[Id | Literal[""], Field(description="Only this customer's open visits, whoever "
+                                                               "visits (then no rep_id).")] = ""
     due_before: Annotated[QueryTime, Field(description="Only visits planned before this time, e.g. the end of "
                                                        "today.")] = optional()
     page_size: PageSize = 50
@@ -132,10 +134,12 @@ def schedule_visit(a: Args):
 @route(bp, "GET", "", "listVisits", "A rep's open visits: due, overdue and upcoming", allow=VISIT_READ,
        query=VisitQuery, ok=Ok(VisitPage, "A page of open visits."), errors={400: "Bad query parameter or page token."},
        description="Earliest first; each says whether it is overdue. Reps get their own; managers and admins name "
-                   "any rep (themselves by default).")
+                   "any rep (themselves by default). With customer_id: that customer's open visits, for whoever "
+                   "sees the customer in full.")
 def list_visits(a: Args):
     q = a.query
-    message = pb.ListVisitsRequest(rep_id=q.rep_id, page_size=q.page_size, page_token=q.page_token)
+    message = pb.ListVisitsRequest(rep_id=q.rep_id, customer_id=q.customer_id, page_size=q.page_size,
+                                   page_token=q.page_token)
     if q.due_before is not None:
         message.due_before.FromDatetime(q.due_before)
     return stubs().ListVisits(message)

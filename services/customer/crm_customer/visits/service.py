@@ -106,12 +106,16 @@ class VisitService:
         return customer if rules.may_see(principal, customer) else None
 
     def list(self, principal: Principal, *, rep_id: str, due_before: datetime | None, page_size: int,
-             page_token: str) -> tuple[list[Visit], str]:
+             page_token: str, customer_id: str = "") -> tuple[list[Visit], str]:
         """The rep's open visits whose customers the caller may see now. After
         a transfer the visits have moved to the new owner's list (see
         `follow_owner`); one the move has not reached yet is hidden from the
-        old rep all the same."""
+        old rep all the same. With `customer_id`: that customer's open visits."""
         size = paging.page_size(page_size)
+        if customer_id:
+            if rep_id:
+                raise InvalidArgument(FieldViolation("rep_id", "give rep_id or customer_id, not both"))
+            return self._list_of_customer(principal, customer_id, due_before, size, page_token)
         rep = rules.rep_to_list(principal, rep_id)
         query = {"rep": rep, "due_before": due_before.isoformat() if due_before else ""}
         position = paging.decode(page_token, query)
@@ -137,6 +141,22 @@ class VisitService:
             elif visit is not None or now - entries[vid][1] > ABANDONED_AFTER:
                 self.store.remove_open(rep, vid)  # closed or moved (crash before unlisting), or never written
         token = paging.encode({"at": entries[last][0].isoformat(), "id": last}, query) if more else ""
+        return page, token
+
+    def _list_of_customer(self, principal: Principal, customer_id: str, due_before: datetime | None, size: int,
+                          page_token: str) -> tuple[list[Visit], str]:
+        customer = self._customer_seen_by(principal, customer_id)
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        query = {"customer": customer.id, "due_before": due_before.isoformat() if due_before else ""}
+        position = paging.decode(page_token, query)
+        after = _cursor(position) if position is not None else None
+        visits = {vid: v for vid in self.store.open_of_customer(customer.id)
+                  if (v := self.store.get(vid)) is not None and v.state == "scheduled" and v.customer_id == customer.id}
+        ordered, more = rules.due_page({vid: v.scheduled_at for vid, v in visits.items()},
+                                       due_before=due_before, after=after, limit=size)
+        page = [visits[vid] for vid in ordered]
+        token = paging.encode({"at": page[-1].scheduled_at.isoformat(), "id": page[-1].id}, query) if more else ""
         return page, token
 
     def follow_owner(self, customer: Customer) -> None:

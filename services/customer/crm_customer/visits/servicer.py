@@ -46,7 +46,8 @@ class VisitServicer(pb_grpc.VisitServiceServicer):
         if violations:
             raise InvalidArgument(violations)
         page, token = self.service.list(current_principal(), rep_id=request.rep_id, due_before=due_before,
-                                        page_size=request.page_size, page_token=request.page_token)
+                                        page_size=request.page_size, page_token=request.page_token,
+                                        customer_id=request.customer_id)
         now = self.service.clock()
         return pb.ListVisitsResponse(visits=[to_pb(v, now) for v in page], next_page_token=token)
 

@@ -26,31 +26,31 @@ from crm.customer.v1 import interaction_service_pb2 as crm_dot_customer_dot_v1_d
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/customer/v1/visit_service.proto\x12\x0f\x63rm.customer.v1\x1a)crm/customer/v1/interaction_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x02\n\x05Visit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06rep_id\x18\x03 \x01(\t\x12\x31\n\rschedule_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x17\n\x0frecurrence_days\x18\x06 \x01(\x05\x12*\n\x05state\x18\x07 \x01(\x0e\x32\x1b.crm.customer.v1.VisitState\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\n \x01(\t\x12.\n\nclose_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14interaction_sequence\x18\x0c \x01(\x03\x12\x15\n\rnext_visit_id\x18\r \x01(\t\"Q\n\x14ScheduleVisitRequest\x12%\n\x05visit\x18\x01 \x01(\x0b\x32\x16.crm.customer.v1.Visit\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1d\n\x0fGetVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t\"z\n\x11ListVisitsRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12.\n\ndue_before\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"U\n\x12ListVisitsResponse\x12&\n\x06visits\x18\x01 \x03(\x0b\x32\x16.crm.customer.v1.Visit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"U\n\x14\x43ompleteVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"\x9d\x01\n\x15\x43ompleteVisitResponse\x12%\n\x05visit\x18\x01 \x01(\x0b\x32\x16.crm.customer.v1.Visit\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12*\n\nnext_visit\x18\x03 \x01(\x0b\x32\x16.crm.customer.v1.Visit\" \n\x12\x43\x61ncelVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t*z\n\nVisitState\x12\x1b\n\x17VISIT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15VISIT_STATE_SCHEDULED\x10\x01\x12\x19\n\x15VISIT_STATE_COMPLETED\x10\x02\x12\x19\n\x15VISIT_STATE_CANCELLED\x10\x03\x32\xa7\x03\n\x0cVisitService\x12N\n\rScheduleVisit\x12%.crm.customer.v1.ScheduleVisitRequest\x1a\x16.crm.customer.v1.Visit\x12\x44\n\x08GetVisit\x12 .crm.customer.v1.GetVisitRequest\x1a\x16.crm.customer.v1.Visit\x12U\n\nListVisits\x12\".crm.customer.v1.ListVisitsRequest\x1a#.crm.customer.v1.ListVisitsResponse\x12^\n\rCompleteVisit\x12%.crm.customer.v1.CompleteVisitRequest\x1a&.crm.customer.v1.CompleteVisitResponse\x12J\n\x0b\x43\x61ncelVisit\x12#.crm.customer.v1.CancelVisitRequest\x1a\x16.crm.customer.v1.Visitb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/customer/v1/visit_service.proto\x12\x0f\x63rm.customer.v1\x1a)crm/customer/v1/interaction_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x02\n\x05Visit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06rep_id\x18\x03 \x01(\t\x12\x31\n\rschedule_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x17\n\x0frecurrence_days\x18\x06 \x01(\x05\x12*\n\x05state\x18\x07 \x01(\x0e\x32\x1b.crm.customer.v1.VisitState\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\n \x01(\t\x12.\n\nclose_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14interaction_sequence\x18\x0c \x01(\x03\x12\x15\n\rnext_visit_id\x18\r \x01(\t\"Q\n\x14ScheduleVisitRequest\x12%\n\x05visit\x18\x01 \x01(\x0b\x32\x16.crm.customer.v1.Visit\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1d\n\x0fGetVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x8f\x01\n\x11ListVisitsRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12.\n\ndue_before\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\"U\n\x12ListVisitsResponse\x12&\n\x06visits\x18\x01 \x03(\x0b\x32\x16.crm.customer.v1.Visit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"U\n\x14\x43ompleteVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"\x9d\x01\n\x15\x43ompleteVisitResponse\x12%\n\x05visit\x18\x01 \x01(\x0b\x32\x16.crm.customer.v1.Visit\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12*\n\nnext_visit\x18\x03 \x01(\x0b\x32\x16.crm.customer.v1.Visit\" \n\x12\x43\x61ncelVisitRequest\x12\n\n\x02id\x18\x01 \x01(\t*z\n\nVisitState\x12\x1b\n\x17VISIT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15VISIT_STATE_SCHEDULED\x10\x01\x12\x19\n\x15VISIT_STATE_COMPLETED\x10\x02\x12\x19\n\x15VISIT_STATE_CANCELLED\x10\x03\x32\xa7\x03\n\x0cVisitService\x12N\n\rScheduleVisit\x12%.crm.customer.v1.ScheduleVisitRequest\x1a\x16.crm.customer.v1.Visit\x12\x44\n\x08GetVisit\x12 .crm.customer.v1.GetVisitRequest\x1a\x16.crm.customer.v1.Visit\x12U\n\nListVisits\x12\".crm.customer.v1.ListVisitsRequest\x1a#.crm.customer.v1.ListVisitsResponse\x12^\n\rCompleteVisit\x12%.crm.customer.v1.CompleteVisitRequest\x1a&.crm.customer.v1.CompleteVisitResponse\x12J\n\x0b\x43\x61ncelVisit\x12#.crm.customer.v1.CancelVisitRequest\x1a\x16.crm.customer.v1.Visitb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.visit_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VISITSTATE']._serialized_start=1121
-  _globals['_VISITSTATE']._serialized_end=1243
+  _globals['_VISITSTATE']._serialized_start=1143
+  _globals['_VISITSTATE']._serialized_end=1265
   _globals['_VISIT']._serialized_start=133
   _globals['_VISIT']._serialized_end=513
   _globals['_SCHEDULEVISITREQUEST']._serialized_start=515
   _globals['_SCHEDULEVISITREQUEST']._serialized_end=596
   _globals['_GETVISITREQUEST']._serialized_start=598
   _globals['_GETVISITREQUEST']._serialized_end=627
-  _globals['_LISTVISITSREQUEST']._serialized_start=629
-  _globals['_LISTVISITSREQUEST']._serialized_end=751
-  _globals['_LISTVISITSRESPONSE']._serialized_start=753
-  _globals['_LISTVISITSRESPONSE']._serialized_end=838
-  _globals['_COMPLETEVISITREQUEST']._serialized_start=840
-  _globals['_COMPLETEVISITREQUEST']._serialized_end=925
-  _globals['_COMPLETEVISITRESPONSE']._serialized_start=928
-  _globals['_COMPLETEVISITRESPONSE']._serialized_end=1085
-  _globals['_CANCELVISITREQUEST']._serialized_start=1087
-  _globals['_CANCELVISITREQUEST']._serialized_end=1119
-  _globals['_VISITSERVICE']._serialized_start=1246
-  _globals['_VISITSERVICE']._serialized_end=1669
+  _globals['_LISTVISITSREQUEST']._serialized_start=630
+  _globals['_LISTVISITSREQUEST']._serialized_end=773
+  _globals['_LISTVISITSRESPONSE']._serialized_start=775
+  _globals['_LISTVISITSRESPONSE']._serialized_end=860
+  _globals['_COMPLETEVISITREQUEST']._serialized_start=862
+  _globals['_COMPLETEVISITREQUEST']._serialized_end=947
+  _globals['_COMPLETEVISITRESPONSE']._serialized_start=950
+  _globals['_COMPLETEVISITRESPONSE']._serialized_end=1107
+  _globals['_CANCELVISITREQUEST']._serialized_start=1109
+  _globals['_CANCELVISITREQUEST']._serialized_end=1141
+  _globals['_VISITSERVICE']._serialized_start=1268
+  _globals['_VISITSERVICE']._serialized_end=1691
 # @@protoc_insertion_point(module_scope)

@@ -67,16 +67,18 @@ class GetVisitRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListVisitsRequest(_message.Message):
-    __slots__ = ("rep_id", "due_before", "page_size", "page_token")
+    __slots__ = ("rep_id", "due_before", "page_size", "page_token", "customer_id")
     REP_ID_FIELD_NUMBER: _ClassVar[int]
     DUE_BEFORE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     rep_id: str
     due_before: _timestamp_pb2.Timestamp
     page_size: int
     page_token: str
-    def __init__(self, rep_id: _Optional[str] = ..., due_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    customer_id: str
+    def __init__(self, rep_id: _Optional[str] = ..., due_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class ListVisitsResponse(_message.Message):
     __slots__ = ("visits", "next_page_token")
