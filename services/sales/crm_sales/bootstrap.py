@@ -5,16 +5,26 @@ graph (`build`) with their own database, outbox or customer directory."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import grpc
 from pymongo.database import Database
 
 from crm.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
+from crm.sales.v1 import contract_service_pb2, contract_service_pb2_grpc
+from crm.sales.v1 import product_service_pb2, product_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
+from crm_kit.jobs import PeriodicJob
 from crm_kit.grpc_server import ServiceHost
 
+from crm_sales.contracts import store as contract_store
+from crm_sales.contracts.service import ContractService
+from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customers import CustomerDirectory
+from crm_sales.products.service import ProductService
+from crm_sales.products.servicer import ProductServicer
+from crm_sales.products.store import ProductStore
 from crm_sales.settings import SalesSettings
 
 PRODUCER = "sales"
@@ -23,6 +33,9 @@ PRODUCER = "sales"
 INDEXES: dict = {}
 # The empty SalesService answers health checks until the orders feature lands (then OrderService does).
 SERVICE_NAMES: list[str] = [sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"].full_name]
+SERVICE_NAMES.append(product_service_pb2.DESCRIPTOR.services_by_name["ProductService"].full_name)
+SERVICE_NAMES.append(contract_service_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name)
+INDEXES.update(contract_store.INDEXES)
 
 
 @dataclass
@@ -54,6 +67,21 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     app.jobs.append(outbox)
     # --- features are wired below, one block each -------------------------------
+    # products: the catalogue, graded by margin (orders price their lines from it)
+    products = ProductService(ProductStore(db, timedelta(seconds=settings.abandoned_write_seconds)),
+                              settings.margin_grades)
+    app.features["products"] = products
+    app.registrations.append(lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
+        ProductServicer(products), server))
+    # contracts: terms, signing (a payment plan), the expiry check (reminders, renewal opportunities)
+    contracts = ContractService(
+        contract_store.ContractStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)), customers,
+        app.features, reminder_days=settings.contract_reminder_days)
+    app.features["contracts"] = contracts
+    app.registrations.append(lambda server: contract_service_pb2_grpc.add_ContractServiceServicer_to_server(
+        ContractServicer(contracts), server))
+    app.jobs.append(PeriodicJob("contract_expiry", settings.contract_check_interval_seconds,
+                                lambda: contracts.run_expiry_check()))
     return app
 
 

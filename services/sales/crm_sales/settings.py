@@ -10,6 +10,8 @@ from crm_kit.grpc_server import ServerSettings
 from crm_kit.mongo import MongoSettings
 from crm_kit.settings import env_int, env_str
 
+from crm_sales.products.model import DEFAULT_GRADES, GradeBand, parse_grade_bands
+
 
 @dataclass(frozen=True)
 class SalesSettings:
@@ -22,6 +24,13 @@ class SalesSettings:
     abandoned_write_seconds: int = 30
     # Built in code (tests, tools) without events unless given; from the environment they are on.
     events: EventsSettings = field(default_factory=lambda: EventsSettings(enabled=False))
+    # Margin grades, best first: bands of margin rate in basis points (SALES_MARGIN_GRADES).
+    margin_grades: tuple[GradeBand, ...] = parse_grade_bands(DEFAULT_GRADES)
+    # Contracts: how often the expiry check runs (hourly: a restart never skips
+    # a day; a reminder goes once per end date however often it runs; 0 off),
+    # and how many days before a contract's end its reminder goes out.
+    contract_check_interval_seconds: int = 3600
+    contract_reminder_days: int = 30
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -31,4 +40,8 @@ class SalesSettings:
             customer_target=env_str("CUSTOMER_GRPC_TARGET", "127.0.0.1:50051"),
             abandoned_write_seconds=env_int("SALES_ABANDONED_WRITE_SECONDS", 30, minimum=1, maximum=3600),
             events=EventsSettings.from_env(),
+            margin_grades=parse_grade_bands(env_str("SALES_MARGIN_GRADES", DEFAULT_GRADES)),
+            contract_check_interval_seconds=env_int("SALES_CONTRACT_CHECK_INTERVAL_SECONDS", 3600, minimum=0,
+                                                    maximum=86400),
+            contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
         )
