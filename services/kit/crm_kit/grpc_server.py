@@ -38,6 +38,12 @@ _principal: ContextVar[Principal | None] = ContextVar("principal", default=None)
 PUBLIC_METHOD_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
+def _bearer(authorization: str | None) -> str:
+    """The token of an `authorization: Bearer <token>` header; "" without one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def current_principal() -> Principal:
     """The authenticated caller of the gRPC call being handled."""
     principal = _principal.get()
@@ -166,6 +172,9 @@ class ServiceInterceptor(grpc.ServerInterceptor):
         def run(self, step: Callable):
             ctx = self.ctx
             rid_token = context.request_id.set(self.request_id)
+            # The caller's own token travels on with calls this step makes to
+            # other services (grpc_client), so they apply the caller's rights.
+            bearer_token = context.bearer_token.set(_bearer(self.authorization))
             principal_token = None
             try:
                 if not self.public:
@@ -197,6 +206,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             finally:
                 if principal_token is not None:
                     _principal.reset(principal_token)
+                context.bearer_token.reset(bearer_token)
                 context.request_id.reset(rid_token)
 
         def finish(self) -> None:
