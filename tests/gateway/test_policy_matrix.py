@@ -43,6 +43,13 @@ TABLE = {
     ("GET", "/api/v1/visits/<visit_id>"): (CHANGERS, "customers:read"),
     ("POST", "/api/v1/visits/<visit_id>/complete"): (CHANGERS, "customers:write"),
     ("POST", "/api/v1/visits/<visit_id>/cancel"): (CHANGERS, "customers:write"),
+    ("POST", "/api/v1/contracts"): (CHANGERS, "sales:write"),
+    ("GET", "/api/v1/contracts"): (ANY, "sales:read"),
+    ("GET", "/api/v1/contracts/expiring"): (ANY, "sales:read"),
+    ("POST", "/api/v1/contracts/expiry-check"): (("admin",), ""),
+    ("GET", "/api/v1/contracts/<contract_id>"): (ANY, "sales:read"),
+    ("POST", "/api/v1/contracts/<contract_id>/sign"): (CHANGERS, "sales:write"),
+    ("POST", "/api/v1/contracts/<contract_id>/terminate"): (CHANGERS, "sales:write"),
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/readyz/<service>"): PUBLIC,
@@ -57,11 +64,13 @@ PRINCIPALS = {
     "rep": auth("pm-rep", "rep"),
     "agent": auth("pm-agent", "agent"),
     "finance": auth("pm-finance", "finance"),
-    "integration+scopes": auth("pm-int", "integration", scopes="customers:read customers:write"),
+    "integration+scopes": auth("pm-int", "integration",
+                               scopes="customers:read customers:write sales:read sales:write sales:money"),
     "integration": auth("pm-int-bare", "integration"),
     "anonymous": {},
 }
 SAMPLE = {"customer_id": "cus_000000000000000000000000", "visit_id": "vis_000000000000000000000000",
+          "contract_id": "con_000000000000000000000000",
           "service": "customer", "name": "swagger-ui.css"}
 # A body the route refuses as invalid (422) when the gateway lets the caller through, so nothing is written.
 INVALID_BODY = {"not_a_field": True}

@@ -14,7 +14,7 @@ from crm_gateway.settings import GatewaySettings
 
 SERVICE_NAMES = {
     "customer": "crm.customer.v1.CustomerService",
-    "sales": "crm.sales.v1.SalesService",
+    "sales": "crm.sales.v1.OrderService",
     "support": "crm.support.v1.SupportService",
     "loyalty": "crm.loyalty.v1.LoyaltyService",
 }
@@ -24,7 +24,9 @@ IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
                             "crm.customer.v1.InteractionService/GetInteractionSummary",
                             "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits"),
               # Each sales feature adds its reads, named "crm.sales.v1.<Service>/<Method>".
-              "sales": ()}
+              "sales": ("crm.sales.v1.ContractService/GetContract",
+                        "crm.sales.v1.ContractService/ListCustomerContracts",
+                        "crm.sales.v1.ContractService/ListExpiringContracts")}
 
 
 class Downstream:

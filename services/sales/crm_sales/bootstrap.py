@@ -4,15 +4,18 @@ graph (`build`) with their own database, outbox or customer directory."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import grpc
 from pymongo.database import Database
 
-from crm.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
+from crm.sales.v1 import order_service_pb2, order_service_pb2_grpc
 from crm.sales.v1 import contract_service_pb2, contract_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2, product_service_pb2_grpc
+from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
 from crm_kit.jobs import PeriodicJob
@@ -22,6 +25,14 @@ from crm_sales.contracts import store as contract_store
 from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customers import CustomerDirectory
+from crm_sales.payments import events as payment_events
+from crm_sales.payments import store as payment_store
+from crm_sales.payments.service import PaymentService
+from crm_sales.payments.servicer import PaymentServicer
+from crm_sales.orders import events as order_events
+from crm_sales.orders import store as order_store
+from crm_sales.orders.service import OrderService
+from crm_sales.orders.servicer import OrderServicer
 from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
 from crm_sales.products.store import ProductStore
@@ -31,11 +42,14 @@ PRODUCER = "sales"
 
 # Each feature adds its indexes, gRPC service names and servicer registration here.
 INDEXES: dict = {}
-# The empty SalesService answers health checks until the orders feature lands (then OrderService does).
-SERVICE_NAMES: list[str] = [sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"].full_name]
+# OrderService comes first: its name is the one health checks and alerts ask for.
+SERVICE_NAMES: list[str] = [order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name]
+INDEXES.update(order_store.INDEXES)
 SERVICE_NAMES.append(product_service_pb2.DESCRIPTOR.services_by_name["ProductService"].full_name)
 SERVICE_NAMES.append(contract_service_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name)
 INDEXES.update(contract_store.INDEXES)
+SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
+INDEXES.update(payment_store.INDEXES)
 
 
 @dataclass
@@ -62,8 +76,6 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
             else Outbox.disabled(PRODUCER)
     customers = customers or CustomerDirectory.connect(settings.customer_target)
     app = SalesApp(db, outbox, customers)
-    app.registrations.append(lambda server: sales_service_pb2_grpc.add_SalesServiceServicer_to_server(
-        sales_service_pb2_grpc.SalesServiceServicer(), server))
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     app.jobs.append(outbox)
     # --- features are wired below, one block each -------------------------------
@@ -82,9 +94,29 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         ContractServicer(contracts), server))
     app.jobs.append(PeriodicJob("contract_expiry", settings.contract_check_interval_seconds,
                                 lambda: contracts.run_expiry_check()))
+    # orders: draft to delivery, numbered per year, priced from the catalogue; erasure strips their personal data
+    orders = OrderService(order_store.OrderStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
+                          customers, lambda ref: app.features["products"].for_order(ref))
+    app.features["orders"] = orders
+    app.registrations.append(lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(orders), server))
+    if settings.events.enabled:
+        app.jobs.append(order_events.erasure_consumer(settings.events.open(), orders.erase_customer,
+                                                      f"{socket.gethostname()}-{os.getpid()}"))
+    # payments: plans of instalments per order or contract, receipts, refunds, ageing; plans follow orders
+    payments = PaymentService(payment_store.PaymentStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
+                              customers, app.features, terms_days=settings.payment_terms_days)
+    app.features["payments"] = payments
+    app.registrations.append(lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
+        PaymentServicer(payments), server))
+    if settings.events.enabled:
+        app.jobs.append(payment_events.order_follower(settings.events.open(), payments,
+                                                      f"{socket.gethostname()}-{os.getpid()}"))
     return app
 
 
 def build_host(settings: SalesSettings) -> ServiceHost:
     app = build(settings)
-    return ServiceHost(settings.server, SERVICE_NAMES, app.register, jobs=tuple(app.jobs))
+    host = ServiceHost(settings.server, SERVICE_NAMES, app.register, jobs=tuple(app.jobs))
+    host.app = app  # tests and tools reach a running host's features (host.app.features)
+    return host
