@@ -15,6 +15,7 @@ from pymongo.database import Database
 from crm.sales.v1 import order_service_pb2, order_service_pb2_grpc
 from crm.sales.v1 import contract_service_pb2, contract_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2, product_service_pb2_grpc
+from crm.sales.v1 import opportunity_service_pb2, opportunity_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
@@ -33,6 +34,10 @@ from crm_sales.orders import events as order_events
 from crm_sales.orders import store as order_store
 from crm_sales.orders.service import OrderService
 from crm_sales.orders.servicer import OrderServicer
+from crm_sales.opportunities import events as opportunity_events
+from crm_sales.opportunities.service import OpportunityService
+from crm_sales.opportunities.servicer import OpportunityServicer
+from crm_sales.opportunities.store import OpportunityStore
 from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
 from crm_sales.products.store import ProductStore
@@ -46,6 +51,7 @@ INDEXES: dict = {}
 SERVICE_NAMES: list[str] = [order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name]
 INDEXES.update(order_store.INDEXES)
 SERVICE_NAMES.append(product_service_pb2.DESCRIPTOR.services_by_name["ProductService"].full_name)
+SERVICE_NAMES.append(opportunity_service_pb2.DESCRIPTOR.services_by_name["OpportunityService"].full_name)
 SERVICE_NAMES.append(contract_service_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name)
 INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
@@ -85,6 +91,16 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["products"] = products
     app.registrations.append(lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
         ProductServicer(products), server))
+    # opportunities: pipeline, forecast, funnel; open ones follow the customer's owner (customer.owner_changed)
+    opportunities = OpportunityService(
+        OpportunityStore(db, timedelta(seconds=settings.abandoned_write_seconds)), customers,
+        settings.opportunity_stages)
+    app.features["opportunities"] = opportunities
+    app.registrations.append(lambda server: opportunity_service_pb2_grpc.add_OpportunityServiceServicer_to_server(
+        OpportunityServicer(opportunities), server))
+    if settings.events.enabled:
+        app.jobs.append(opportunity_events.owner_change_consumer(settings.events.open(), opportunities,
+                                                                 f"{socket.gethostname()}-{os.getpid()}"))
     # contracts: terms, signing (a payment plan), the expiry check (reminders, renewal opportunities)
     contracts = ContractService(
         contract_store.ContractStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)), customers,

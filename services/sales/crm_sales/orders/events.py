@@ -1,0 +1,65 @@
+"""The domain events an order change causes (crm.events.v1, stream
+`events:sales`): ids and amounts only, never delivery details or names."""
+
+from __future__ import annotations
+
+from crm.common.v1 import common_pb2
+from crm.events.v1 import events_pb2 as pb
+from crm_kit.events import envelope as ev
+from crm_kit.money import Money
+
+from crm_sales.orders.model import Amendment, Order
+
+PRODUCER = "sales"
+
+
+def _money(m: Money) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=m.minor_units, currency_code=m.currency_code)
+
+
+def confirmed(o: Order) -> list[ev.Envelope]:
+    payload = pb.OrderConfirmed(order_id=o.id, order_number=o.number, customer_id=o.customer_id,
+                                owner_id=o.owner_id, team_id=o.team_id, total=_money(o.total),
+                                cost_total=_money(o.cost_total))
+    payload.confirmed_at.FromDatetime(o.confirmed_at)
+    return [ev.new_event(ev.ORDER_CONFIRMED, o.id, payload, PRODUCER)]
+
+
+def amended(o: Order, a: Amendment) -> list[ev.Envelope]:
+    return [ev.new_event(ev.ORDER_AMENDED, o.id, pb.OrderAmended(
+        order_id=o.id, customer_id=o.customer_id, amendment=a.number, total=_money(a.total),
+        previous_total=_money(a.previous_total), cost_total=_money(o.cost_total), owner_id=o.owner_id,
+        team_id=o.team_id), PRODUCER)]
+
+
+def delivered(o: Order) -> list[ev.Envelope]:
+    payload = pb.OrderDelivered(order_id=o.id, customer_id=o.customer_id)
+    payload.delivered_at.FromDatetime(o.delivered_at)
+    return [ev.new_event(ev.ORDER_DELIVERED, o.id, payload, PRODUCER)]
+
+
+def cancelled(before: Order, after: Order) -> list[ev.Envelope]:
+    return [ev.new_event(ev.ORDER_CANCELLED, after.id, pb.OrderCancelled(
+        order_id=after.id, customer_id=after.customer_id, previous_state=before.state, total=_money(after.total),
+        owner_id=after.owner_id, team_id=after.team_id), PRODUCER)]
+
+
+# --- consumed ------------------------------------------------------------------------
+
+ERASURE_GROUP = "sales-orders"
+
+
+def erasure_consumer(events_redis, erase_customer, consumer_name: str):
+    """customer.erased (stream events:customer, group "sales-orders"):
+    `erase_customer(customer_id)` strips the orders' personal data. The
+    effect is idempotent (a second run finds nothing left to strip), so a
+    redelivery is harmless; the entry is acked only after it."""
+    from crm_kit.events.bus import stream_for
+    from crm_kit.events.consumer import EventConsumer
+
+    def handle(envelope) -> None:
+        if envelope.type != ev.CUSTOMER_ERASED:
+            return
+        erase_customer(ev.payload_of(envelope).customer_id)
+
+    return EventConsumer(events_redis, ERASURE_GROUP, consumer_name, [stream_for("customer")], handle)

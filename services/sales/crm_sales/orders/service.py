@@ -1,0 +1,387 @@
+"""Order use cases: create, read, list, edit a draft, confirm, amend,
+cancel, ship, deliver, close; and the erasure of a customer's personal data.
+
+Transport-free: the gRPC servicer translates messages and calls these.
+
+Every check comes before the first write, so a refused request writes
+nothing. Rights follow the customer at the time of the call (asked of the
+customer service as the caller, crm_sales.customers): an order of a
+customer the caller may not see is NotFound.
+
+Every change of an existing order is a revision claim (crm_kit.persistence.
+revisions) carrying the events it causes, inside `write_with_retries`: two
+writers of one revision cannot both win, the loser re-reads and re-checks
+(so of two concurrent confirmations the second finds the order confirmed
+and is refused, and exactly one `order.confirmed` is staged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+
+from crm_kit import paging
+from crm_kit.auth import Principal
+from crm_kit.clock import now_ms
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
+from crm_kit.ids import id_pattern, new_id
+from crm_kit.persistence.keys import PENDING_WAIT_SECONDS
+from crm_kit.persistence.revisions import ABANDONED_AFTER, Contended, write_with_retries
+
+from crm_sales import access
+from crm_sales.customers import CustomerDirectory, CustomerRef
+from crm_sales.orders import events as order_events
+from crm_sales.orders import model as rules
+from crm_sales.orders.model import Delivery, LineInput, Order, OrderDraft, PricedProduct, Shipment
+from crm_sales.orders.store import OrderStore
+
+ORDER_ID = id_pattern("ord")
+SYSTEM = "system:erasure"
+# A ship or deliver time this far ahead of our clock is the caller's clock, not the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# A change: (new order, action, events, amendment or None); the current order itself for "nothing to do".
+Decision = tuple[Order, str, list, object]
+
+
+class OrderService:
+    def __init__(self, store: OrderStore, customers: CustomerDirectory,
+                 product_for_order: Callable[[str], object], clock=now_ms):
+        self.store = store
+        self.customers = customers
+        # crm_sales.products' ProductService.for_order: by id or SKU; NotFound / FailedPrecondition (inactive).
+        self.product_for_order = product_for_order
+        self.clock = clock
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, principal: Principal, order_id: str) -> Order:
+        order, _customer = self._readable(principal, order_id)
+        return order
+
+    def load(self, order_id: str) -> Order | None:
+        """A system read (jobs, consumers): no rights."""
+        return self.store.get(order_id) if ORDER_ID.match(order_id or "") else None
+
+    def list_for_customer(self, principal: Principal, customer_id: str, *, page_size: int, page_token: str
+                          ) -> tuple[list[Order], str]:
+        size = paging.page_size(page_size)
+        customer = self._customer(principal, customer_id, work=False)
+        query = {"customer": customer.id}
+        start = paging.book_start(paging.decode(page_token, query))
+        orders, following = self.store.book_page(customer.id, start, size)
+        return orders, paging.encode({"n": following}, query) if following else ""
+
+    def open_for_customer(self, principal: Principal, customer_id: str) -> list[Order]:
+        """Orders neither closed nor cancelled, oldest first (the 360 card)."""
+        customer = self._customer(principal, customer_id, work=False)
+        return [o for o in self.store.all_of(customer.id) if o.is_open]
+
+    def last_for_customer(self, principal: Principal, customer_id: str) -> Order | None:
+        """The customer's most recently created order past the draft stage."""
+        customer = self._customer(principal, customer_id, work=False)
+        return next((o for o in self.store.newest_first(customer.id) if o.state != rules.DRAFT), None)
+
+    def history(self, principal: Principal, order_id: str) -> list[dict]:
+        order = self.get(principal, order_id)
+        return self.store.history(order.id, order.revision)
+
+    # --- creating --------------------------------------------------------------------
+
+    def create(self, principal: Principal, draft: OrderDraft, request_id: str = "") -> Order:
+        request_id = _validate_request_id(request_id)
+        customer = self._customer(principal, draft.customer_id, work=True)
+        delivery = rules.validate_delivery(draft.delivery)
+        lines, next_line = self._price(draft.lines, {}, 1)
+        if not request_id:
+            return self._create(principal, customer, lines, next_line, delivery, new_id("ord"), "")
+        key = _request_key(principal.subject, request_id)
+        fingerprint = _fingerprint(customer.id, draft.lines, delivery)
+        for _attempt in range(2):
+            now = self.clock()
+            claim = self.store.claim_request(key, fingerprint, now)
+            if claim is None:  # ours: point the key at the id first, so a retry after a crash reuses it
+                order_id = new_id("ord")
+                self.store.finish_request(key, order_id)
+                return self._create(principal, customer, lines, next_line, delivery, order_id, key)
+            if claim.fingerprint != fingerprint:
+                raise _request_conflict("this request id was already used for a different order")
+            claim = self._await_result(key, claim)
+            if claim.result:
+                existing = self.store.get(claim.result)
+                if existing is not None:
+                    return existing
+                if now - claim.created_at > ABANDONED_AFTER:  # the first attempt died before inserting
+                    return self._create(principal, customer, lines, next_line, delivery, claim.result, key)
+            elif claim.abandoned(ABANDONED_AFTER):
+                self.store.requests.drop("create", key)
+                continue
+            break
+        raise _request_conflict("an order with this request id is still being created; retry shortly")
+
+    def _await_result(self, key: str, claim):
+        deadline = time.monotonic() + PENDING_WAIT_SECONDS
+        while time.monotonic() < deadline and (not claim.result or self.store.get(claim.result) is None):
+            time.sleep(0.02)
+            claim = self.store.request(key) or claim
+        return claim
+
+    def _create(self, principal: Principal, customer: CustomerRef, lines, next_line: int, delivery: Delivery,
+                order_id: str, key: str) -> Order:
+        now = self.clock()
+        # Listed first (a crash leaves a book entry without an order, never an unlisted order), then numbered.
+        self.store.add_to_book(customer.id, order_id, now)
+        number = rules.order_number(now.year, self.store.take_number(now.year, order_id))
+        order = Order(id=order_id, number=number, customer_id=customer.id, owner_id=customer.owner_id,
+                      team_id=customer.team_id, state=rules.DRAFT,
+                      currency_code=lines[0].unit_price.currency_code if lines else "", lines=lines,
+                      delivery=delivery, created_by=principal.subject, created_at=now, updated_at=now,
+                      next_line=next_line, request_key=key)
+        if not self.store.insert(order):
+            existing = self.store.get(order_id)  # a retry under the same key got here first
+            if existing is None:
+                raise _request_conflict("an order with this request id is still being created; retry shortly")
+            return existing
+        return self._unless_erased(order)
+
+    # --- changing ----------------------------------------------------------------------
+
+    def update_draft(self, principal: Principal, order_id: str, lines: list[LineInput], delivery: Delivery,
+                     expected_revision: int = 0) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        delivery = rules.validate_delivery(delivery)
+        if order.state != rules.DRAFT:
+            rules.edit_draft(order, (), 1, delivery, self.clock())  # refuses with the reason
+        # Kept lines are those of the order as read now; a concurrent edit is caught by the revision.
+        priced, next_line = self._price(lines, {line.line_id: line for line in order.lines}, order.next_line)
+
+        def decide(current: Order) -> Decision:
+            rules.require_revision(current, expected_revision)
+            if current.revision != order.revision:  # edited meanwhile: the kept lines were priced on another state
+                raise _request_conflict_on(current, "the draft changed while it was being edited; read it and retry")
+            return rules.edit_draft(current, priced, next_line, delivery, self.clock()), "edit", [], None
+
+        return self._unless_erased(self._change(principal, order.id, decide))
+
+    def confirm(self, principal: Principal, order_id: str) -> Order:
+        order, customer = self._workable(principal, order_id)
+
+        def decide(current: Order) -> Decision:
+            confirmed = rules.confirm(current, customer.owner_id, customer.team_id, self.clock())
+            return confirmed, "confirm", order_events.confirmed(confirmed), None
+
+        return self._change(principal, order.id, decide)
+
+    def amend(self, principal: Principal, order_id: str, lines: list[LineInput], reason: str,
+              expected_revision: int = 0) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        reason = rules.validate_reason(reason, required=True)
+        rules.check_line_inputs(lines, required=True)
+        if order.state not in rules.IN_DELIVERY:
+            rules.amend(order, order.lines, order.next_line, principal.subject, reason, self.clock())  # refuses
+        priced, next_line = self._price(lines, {line.line_id: line for line in order.lines}, order.next_line,
+                                        order.currency_code, required=True)
+
+        def decide(current: Order) -> Decision:
+            rules.require_revision(current, expected_revision)
+            if current.revision != order.revision:
+                # Shipments or another amendment landed: re-apply the kept lines' delivery progress.
+                now_lines = {line.line_id: line for line in current.lines}
+                lines_now = tuple(replace(line, shipped_quantity=now_lines[line.line_id].shipped_quantity,
+                                          carrier=now_lines[line.line_id].carrier,
+                                          tracking_number=now_lines[line.line_id].tracking_number,
+                                          shipped_at=now_lines[line.line_id].shipped_at,
+                                          delivered_at=now_lines[line.line_id].delivered_at)
+                                  if line.line_id in now_lines else line for line in priced)
+            else:
+                lines_now = priced
+            amended = rules.amend(current, lines_now, next_line, principal.subject, reason, self.clock())
+            record = amended.amendments[-1]
+            return amended, "amend", order_events.amended(amended, record), record
+
+        return self._change(principal, order.id, decide)
+
+    def cancel(self, principal: Principal, order_id: str, reason: str) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        reason = rules.validate_reason(reason)
+
+        def decide(current: Order) -> Decision:
+            cancelled = rules.cancel(current, reason, self.clock())
+            events = order_events.cancelled(current, cancelled) if current.state != rules.DRAFT else []
+            return cancelled, "cancel", events, None
+
+        return self._change(principal, order.id, decide)
+
+    def ship(self, principal: Principal, order_id: str, shipments: list[Shipment], shipped_at: datetime | None
+             ) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        at = self._past_or_now(shipped_at, "ship_time")
+
+        def decide(current: Order) -> Decision:
+            return self._delivery_events(current, rules.ship(current, shipments, at, self.clock()), "ship")
+
+        return self._change(principal, order.id, decide)
+
+    def deliver(self, principal: Principal, order_id: str, line_ids: list[str], delivered_at: datetime | None
+                ) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        at = self._past_or_now(delivered_at, "deliver_time")
+
+        def decide(current: Order) -> Decision:
+            return self._delivery_events(current, rules.deliver(current, line_ids, at, self.clock()), "deliver")
+
+        return self._change(principal, order.id, decide)
+
+    def close(self, principal: Principal, order_id: str) -> Order:
+        order, _customer = self._workable(principal, order_id)
+        return self._change(principal, order.id, lambda current: (rules.close(current, self.clock()), "close", [],
+                                                                  None))
+
+    @staticmethod
+    def _delivery_events(before: Order, after: Order, action: str) -> Decision:
+        events = order_events.delivered(after) if after.state == rules.DELIVERED != before.state else []
+        return after, action, events, None
+
+    def _change(self, principal: Principal, order_id: str, decide: Callable[[Order], Decision],
+                changed_by: str = "") -> Order:
+        """Read, decide, claim the next revision with the events, write; again
+        from a fresh read when another writer won the revision."""
+
+        def load() -> Order:
+            current = self.store.get(order_id)
+            if current is None:
+                raise NotFound("order", order_id)
+            return current
+
+        def change(current: Order) -> Order:
+            new, action, staged, amendment = decide(current)
+            if new is current:
+                return current
+            new = replace(new, revision=current.revision + 1)
+            if not self.store.commit(new, changed_by or principal.subject, action, staged, amendment):
+                raise Contended()
+            return new
+
+        return write_with_retries("order", order_id, load, change)
+
+    # --- erasure ----------------------------------------------------------------------
+
+    def erase_customer(self, customer_id: str) -> int:
+        """customer.erased: strip delivery details and reasons from every
+        order of the customer and from their revision history; the lines,
+        totals, amendments' money and times stay. Marks the customer first,
+        so an order written meanwhile strips itself. Repeatable. Returns the
+        number of orders changed."""
+        self.store.mark_erased(customer_id, self.clock())
+        changed = 0
+        for order in self.store.all_of(customer_id):
+            changed += self._strip(order.id)
+        return changed
+
+    def _strip(self, order_id: str) -> int:
+        def decide(current: Order) -> Decision:
+            if not rules.has_personal_data(current) and current.erased_at is not None:
+                return current, "", [], None
+            return rules.erase_personal_data(current, self.clock()), "erase", [], None
+
+        system = Principal(SYSTEM, "system")
+        before = self.store.get(order_id)
+        stripped = self._change(system, order_id, decide, changed_by=SYSTEM)
+        self.store.strip_history(order_id, stripped.revision)
+        return int(before is None or before.revision != stripped.revision)
+
+    def _unless_erased(self, order: Order) -> Order:
+        """After a write that may hold personal data: if the customer was
+        erased meanwhile, the order strips itself and the caller learns it is gone."""
+        if self.store.is_erased(order.customer_id):
+            self._strip(order.id)
+            raise NotFound("customer", order.customer_id)
+        return order
+
+    # --- rights and pricing ------------------------------------------------------------
+
+    def _customer(self, principal: Principal, customer_id: str, *, work: bool) -> CustomerRef:
+        access.require_any_read(principal)
+        if not isinstance(customer_id, str) or not customer_id.strip():
+            raise InvalidArgument(FieldViolation("customer_id", "is required"))
+        customer = self.customers.get(customer_id)
+        (access.require_work_on if work else access.require_read)(principal, customer)
+        return customer
+
+    def _readable(self, principal: Principal, order_id: str) -> tuple[Order, CustomerRef]:
+        return self._order_for(principal, order_id, access.require_read)
+
+    def _workable(self, principal: Principal, order_id: str) -> tuple[Order, CustomerRef]:
+        return self._order_for(principal, order_id, access.require_work_on)
+
+    def _order_for(self, principal: Principal, order_id: str, require) -> tuple[Order, CustomerRef]:
+        access.require_any_read(principal)
+        order = self.load(order_id)
+        if order is None:
+            raise NotFound("order", order_id)
+        try:
+            customer = self.customers.get(order.customer_id)
+            require(principal, customer)
+        except NotFound:
+            raise NotFound("order", order_id) from None  # as for customers: nothing learnt
+        return order, customer
+
+    def _price(self, inputs: list[LineInput], kept: dict, next_line: int, currency: str = "",
+               required: bool = False) -> tuple[tuple, int]:
+        rules.check_line_inputs(inputs, required=required)
+        violations: list[FieldViolation] = []
+        products: list[PricedProduct | None] = []
+        for i, line in enumerate(inputs):
+            if line.line_id:
+                products.append(None)
+                continue
+            try:
+                p = self.product_for_order(line.product.strip())
+            except NotFound:
+                violations.append(FieldViolation(f"lines[{i}].product", "no such product"))
+                products.append(None)
+                continue
+            except FailedPrecondition:
+                violations.append(FieldViolation(f"lines[{i}].product", "is no longer sold (inactive)"))
+                products.append(None)
+                continue
+            products.append(PricedProduct(p.id, p.sku, p.name, p.unit, p.list_price, p.unit_cost))
+        if violations:
+            raise InvalidArgument(violations)
+        return rules.price_lines(inputs, products, kept, next_line, currency)
+
+    def _past_or_now(self, at: datetime | None, field_name: str) -> datetime:
+        now = self.clock()
+        if at is None:
+            return now
+        if at > now + CLOCK_SKEW:
+            raise InvalidArgument(FieldViolation(field_name, "must not be in the future"))
+        return at
+
+
+def _validate_request_id(request_id: str) -> str:
+    if request_id and (len(request_id) > 128 or not request_id.isascii() or not request_id.isprintable()):
+        raise InvalidArgument(FieldViolation("request_id", "must be at most 128 printable ASCII characters"))
+    return request_id
+
+
+def _request_key(subject: str, request_id: str) -> str:
+    """Scoped by caller (as the gateway's Idempotency-Key is)."""
+    return hashlib.sha256(f"{subject}\x00{request_id}".encode()).hexdigest()[:32]
+
+
+def _fingerprint(customer_id: str, lines: list[LineInput], delivery: Delivery) -> str:
+    raw = json.dumps([customer_id, [asdict(line) for line in lines], asdict(delivery)], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _request_conflict(message: str) -> FailedPrecondition:
+    return FailedPrecondition([PreconditionViolation("REQUEST_ID", "orders", message)], message)
+
+
+def _request_conflict_on(order: Order, message: str) -> FailedPrecondition:
+    return FailedPrecondition([PreconditionViolation("REVISION", f"orders/{order.id}", message)], message)
