@@ -83,3 +83,14 @@ def require_catalogue_right(principal: Principal) -> None:
 def require_any_read(principal: Principal) -> None:
     if principal.role == "integration" and READ_SCOPE not in principal.scopes:
         raise PermissionDenied("token lacks the sales:read scope")
+
+
+def may_see_book(principal: Principal, rep_id: str = "", team_id: str = "") -> bool:
+    """Whether the caller reads a rep's or a team's whole book (forecasts,
+    receivables): reps their own, managers their team's (a rep's book as far
+    as it is their team's), finance, admins and readers of everything all."""
+    if principal.role in ("admin", "finance") or _scoped(principal, READ_SCOPE):
+        return True
+    if principal.role == "manager":
+        return bool(principal.team) and (bool(rep_id) or team_id == principal.team)
+    return principal.role == "rep" and bool(rep_id) and rep_id == principal.subject

@@ -1,0 +1,88 @@
+"""The domain events payment plans cause (ids and amounts only, never a
+reference or a reason: crm.events.v1 carries no personal data)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from crm.common.v1 import common_pb2
+from crm.events.v1 import events_pb2 as pb
+from crm_kit.events import envelope as ev
+
+from crm_sales.payments.model import Plan, Receipt, Refund
+
+PRODUCER = "sales"
+
+
+def _money(minor: int, currency: str) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=minor, currency_code=currency)
+
+
+def _midday(on: date) -> datetime:
+    """A calendar date as a time (noon UTC: the same day in every time zone we sell in)."""
+    return datetime.combine(on, time(12), tzinfo=timezone.utc)
+
+
+def _debt_ids(plan: Plan) -> dict:
+    return {"order_id": plan.debt_id} if plan.kind == "order" else {"contract_id": plan.debt_id}
+
+
+def received(plan: Plan, receipt: Receipt) -> ev.Envelope:
+    payload = pb.PaymentReceived(receipt_id=receipt.id, customer_id=plan.customer_id,
+                                 amount=_money(receipt.amount, plan.currency), method=receipt.method,
+                                 owner_id=plan.owner_id, team_id=plan.team_id, **_debt_ids(plan))
+    payload.received_at.FromDatetime(_midday(receipt.received_on))
+    return ev.new_event(ev.PAYMENT_RECEIVED, plan.debt_id, payload, PRODUCER)
+
+
+def refunded(plan: Plan, receipt: Receipt, refund: Refund) -> ev.Envelope:
+    payload = pb.PaymentRefunded(refund_id=refund.id, receipt_id=receipt.id, customer_id=plan.customer_id,
+                                 amount=_money(refund.amount, plan.currency), void=refund.void,
+                                 owner_id=plan.owner_id, team_id=plan.team_id, **_debt_ids(plan))
+    payload.refunded_at.FromDatetime(_midday(refund.refunded_on))
+    return ev.new_event(ev.PAYMENT_REFUNDED, plan.debt_id, payload, PRODUCER)
+
+
+def paid(plan: Plan) -> ev.Envelope:
+    payload = pb.OrderPaid(order_id=plan.debt_id, customer_id=plan.customer_id,
+                           total=_money(plan.total, plan.currency), owner_id=plan.owner_id, team_id=plan.team_id)
+    payload.paid_at.FromDatetime(plan.paid_at)
+    return ev.new_event(ev.ORDER_PAID, plan.debt_id, payload, PRODUCER)
+
+
+# --- plans follow orders ------------------------------------------------------------
+
+FOLLOW_GROUP = "sales-payments"
+
+
+def order_follower(events_redis, payments, consumer_name: str):
+    """order.confirmed / order.amended / order.cancelled (stream
+    events:sales, group "sales-payments") keep each order's plan in step:
+    a plan for a confirmed order, its total moved by an amendment, cancelled
+    with the order. Each effect is idempotent (a plan is made once; an
+    amendment number already applied is skipped; a cancelled plan stays so),
+    so a redelivery is harmless; the entry is acked only after it."""
+    from crm_kit.events.bus import stream_for
+    from crm_kit.events.consumer import EventConsumer
+    from crm_kit.money import Money
+
+    from crm_sales.payments.model import Debt
+
+    def money(m) -> Money:
+        return Money(m.minor_units, m.currency_code)
+
+    def handle(envelope) -> None:
+        if envelope.type == ev.ORDER_CONFIRMED:
+            p = ev.payload_of(envelope)
+            started = p.confirmed_at.ToDatetime(tzinfo=timezone.utc) if p.HasField("confirmed_at") \
+                else ev.occurred_at(envelope)
+            payments.ensure_plan(Debt("order", p.order_id, p.customer_id, p.owner_id, p.team_id, money(p.total),
+                                      started.date()))
+        elif envelope.type == ev.ORDER_AMENDED:
+            p = ev.payload_of(envelope)
+            payments.adjust_total("order", p.order_id, money(p.total), amendment=p.amendment,
+                                  owner_id=p.owner_id, team_id=p.team_id)
+        elif envelope.type == ev.ORDER_CANCELLED:
+            payments.cancel_plan("order", ev.payload_of(envelope).order_id)
+
+    return EventConsumer(events_redis, FOLLOW_GROUP, consumer_name, [stream_for(PRODUCER)], handle)
