@@ -31,6 +31,8 @@ class SalesSettings:
     # and how many days before a contract's end its reminder goes out.
     contract_check_interval_seconds: int = 3600
     contract_reminder_days: int = 30
+    # Payments: a confirmed order's default plan is one instalment due this many days after confirmation.
+    payment_terms_days: int = 30
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -44,4 +46,5 @@ class SalesSettings:
             contract_check_interval_seconds=env_int("SALES_CONTRACT_CHECK_INTERVAL_SECONDS", 3600, minimum=0,
                                                     maximum=86400),
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
+            payment_terms_days=env_int("SALES_PAYMENT_TERMS_DAYS", 30, minimum=0, maximum=3650),
         )
