@@ -10,6 +10,7 @@ from crm_kit.grpc_server import ServerSettings
 from crm_kit.mongo import MongoSettings
 from crm_kit.settings import env_int, env_str
 
+from crm_sales.opportunities.model import DEFAULT_STAGES, StageSet, parse_stages
 from crm_sales.products.model import DEFAULT_GRADES, GradeBand, parse_grade_bands
 
 
@@ -26,6 +27,8 @@ class SalesSettings:
     events: EventsSettings = field(default_factory=lambda: EventsSettings(enabled=False))
     # Margin grades, best first: bands of margin rate in basis points (SALES_MARGIN_GRADES).
     margin_grades: tuple[GradeBand, ...] = parse_grade_bands(DEFAULT_GRADES)
+    # Pipeline stages in order with win probabilities in percent (SALES_OPPORTUNITY_STAGES).
+    opportunity_stages: StageSet = parse_stages(DEFAULT_STAGES)
     # Contracts: how often the expiry check runs (hourly: a restart never skips
     # a day; a reminder goes once per end date however often it runs; 0 off),
     # and how many days before a contract's end its reminder goes out.
@@ -43,6 +46,7 @@ class SalesSettings:
             abandoned_write_seconds=env_int("SALES_ABANDONED_WRITE_SECONDS", 30, minimum=1, maximum=3600),
             events=EventsSettings.from_env(),
             margin_grades=parse_grade_bands(env_str("SALES_MARGIN_GRADES", DEFAULT_GRADES)),
+            opportunity_stages=parse_stages(env_str("SALES_OPPORTUNITY_STAGES", DEFAULT_STAGES)),
             contract_check_interval_seconds=env_int("SALES_CONTRACT_CHECK_INTERVAL_SECONDS", 3600, minimum=0,
                                                     maximum=86400),
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
