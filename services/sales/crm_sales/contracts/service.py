@@ -35,7 +35,7 @@ from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, Permission
 from crm_kit.ids import new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
-from crm_sales import access
+from crm_sales import access, metrics
 from crm_sales.contracts import events as contract_events
 from crm_sales.contracts import model as rules
 from crm_sales.contracts.model import Contract, ContractDraft
@@ -227,6 +227,7 @@ class ContractService:
                 return current  # renewed by another run meanwhile, or no longer signed
             stored = self._commit(replace(updated, revision=current.revision + 1), SYSTEM, "renew",
                                   list_ending=True)
+            metrics.CONTRACT_RENEWALS.inc()
             done.append(stored)
             return stored
 
@@ -250,6 +251,7 @@ class ContractService:
                 return current
             updated = replace(rules.reminded(current, opportunity_id), revision=current.revision + 1)
             stored = self._commit(updated, SYSTEM, "remind", [contract_events.expiring(updated, today)])
+            metrics.CONTRACT_REMINDERS.inc()
             done.append(stored)
             return stored
 
