@@ -24,6 +24,8 @@ from crm_kit.redis_store import connect as connect_redis
 
 from crm_gateway import card, customers, interactions, ops, visits
 from crm_gateway import sales_contracts
+from crm_gateway import sales_orders
+from crm_gateway import sales_payments
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
 from crm_gateway.routing import OPERATIONS
@@ -38,7 +40,7 @@ log = logging.getLogger("crm.gateway")
 
 # Each serves a blueprint `bp` of declared routes (routing.py); the card
 # comes before customers so /customers/360 is its own route.
-API_MODULES = (card, customers, interactions, visits, sales_contracts, ops)
+API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:

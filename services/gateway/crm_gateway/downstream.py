@@ -26,7 +26,9 @@ IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
               # Each sales feature adds its reads, named "crm.sales.v1.<Service>/<Method>".
               "sales": ("crm.sales.v1.ContractService/GetContract",
                         "crm.sales.v1.ContractService/ListCustomerContracts",
-                        "crm.sales.v1.ContractService/ListExpiringContracts")}
+                        "crm.sales.v1.ContractService/ListExpiringContracts",
+                        "crm.sales.v1.OrderService/GetOrder", "crm.sales.v1.OrderService/ListCustomerOrders",
+                        "crm.sales.v1.PaymentService/GetPaymentPlan", "crm.sales.v1.PaymentService/GetAgeing")}
 
 
 class Downstream:
