@@ -32,7 +32,7 @@ from crm_kit.ids import id_pattern, new_id
 from crm_kit.persistence.keys import PENDING_WAIT_SECONDS
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Contended, write_with_retries
 
-from crm_sales import access
+from crm_sales import access, metrics
 from crm_sales.customers import CustomerDirectory, CustomerRef
 from crm_sales.orders import events as order_events
 from crm_sales.orders import model as rules
@@ -174,7 +174,9 @@ class OrderService:
             confirmed = rules.confirm(current, customer.owner_id, customer.team_id, self.clock())
             return confirmed, "confirm", order_events.confirmed(confirmed), None
 
-        return self._change(principal, order.id, decide)
+        confirmed = self._change(principal, order.id, decide)
+        metrics.order_confirmed(confirmed.total)  # only the one confirmation that won gets here
+        return confirmed
 
     def amend(self, principal: Principal, order_id: str, lines: list[LineInput], reason: str,
               expected_revision: int = 0) -> Order:
@@ -211,8 +213,7 @@ class OrderService:
 
         def decide(current: Order) -> Decision:
             cancelled = rules.cancel(current, reason, self.clock())
-            events = order_events.cancelled(current, cancelled) if current.state != rules.DRAFT else []
-            return cancelled, "cancel", events, None
+            return cancelled, "cancel", order_events.cancelled(current, cancelled), None
 
         return self._change(principal, order.id, decide)
 
