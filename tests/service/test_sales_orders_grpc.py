@@ -118,7 +118,8 @@ def sales_events(events_redis_url: str, order_id: str, until_type: str, seconds:
 def test_a_draft_is_priced_from_the_catalogue_and_totals_are_computed(orders, customer, goods, products):
     other = product(products, price=2500, cost=1000)
     made = draft(orders, customer.id, [line(goods, 3, discount=money(1500)), line(other.sku, 2)],
-                 delivery=pb.DeliveryDetails(contact_name="李四", contact_phone="+8613800000000", address="上海市 1 号"))
+                 delivery=pb.DeliveryDetails(contact_name="李四", contact_phone="+8613800000000",
+                                             address="上海市 1 号"))
     assert re.fullmatch(rf"SO-{datetime.now(timezone.utc).year}-\d{{6}}", made.number)
     assert made.id.startswith("ord_") and made.state == pb.ORDER_STATE_DRAFT and made.owner_id == "rep-ord"
     assert [(ln.line_id, ln.quantity, ln.unit_price.minor_units, ln.line_total.minor_units) for ln in made.lines] == \
@@ -300,7 +301,8 @@ def test_delivery_moves_the_order_through_its_states(orders, customer, goods, pr
     part = orders.ShipLines(pb.ShipLinesRequest(id=made.id, shipments=[
         pb.LineShipment(line_id="ln1", quantity=2, carrier="顺丰", tracking_number="SF100")]), metadata=REP)
     assert part.state == pb.ORDER_STATE_PARTIALLY_DELIVERED
-    assert (part.lines[0].shipped_quantity, part.lines[0].carrier, part.lines[0].tracking_number) == (2, "顺丰", "SF100")
+    shipped = part.lines[0]
+    assert (shipped.shipped_quantity, shipped.carrier, shipped.tracking_number) == (2, "顺丰", "SF100")
     assert code_of(lambda: orders.CancelOrder(pb.CancelOrderRequest(id=made.id), metadata=REP)) == \
         grpc.StatusCode.FAILED_PRECONDITION  # something shipped
     assert violations_of(lambda: orders.DeliverLines(pb.DeliverLinesRequest(id=made.id, line_ids=["ln1"]),

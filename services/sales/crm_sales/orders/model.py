@@ -288,10 +288,20 @@ def require_revision(order: Order, expected: int) -> None:
         raise _refuse(order, "REVISION", f"the order changed since revision {expected} (now {order.revision})")
 
 
-def edit_draft(order: Order, lines: tuple[OrderLine, ...], next_line: int, delivery: Delivery,
-               now: datetime) -> Order:
+def require_draft(order: Order) -> None:
     if order.state != DRAFT:
         raise _refuse(order, "STATE", f"the order is {order.state}: only a draft's lines are edited; amend it")
+
+
+def require_amendable(order: Order) -> None:
+    if order.state not in IN_DELIVERY:
+        raise _refuse(order, "STATE", f"the order is {order.state}: only a confirmed order not yet delivered "
+                                      "is amended")
+
+
+def edit_draft(order: Order, lines: tuple[OrderLine, ...], next_line: int, delivery: Delivery,
+               now: datetime) -> Order:
+    require_draft(order)
     currency = lines[0].unit_price.currency_code if lines else ""
     return replace(order, lines=lines, next_line=next_line, currency_code=currency, delivery=delivery,
                    updated_at=now)
@@ -307,9 +317,7 @@ def confirm(order: Order, owner_id: str, team_id: str, now: datetime) -> Order:
 
 def amend(order: Order, lines: tuple[OrderLine, ...], next_line: int, by: str, reason: str,
           now: datetime) -> Order:
-    if order.state not in IN_DELIVERY:
-        raise _refuse(order, "STATE", f"the order is {order.state}: only a confirmed order not yet delivered "
-                                      "is amended")
+    require_amendable(order)
     new_by_id = {line.line_id: line for line in lines}
     violations: list[FieldViolation] = []
     for old in order.lines:
@@ -325,6 +333,17 @@ def amend(order: Order, lines: tuple[OrderLine, ...], next_line: int, by: str, r
     amended = replace(order, lines=tuple(_redeliver(line) for line in lines), next_line=next_line, updated_at=now)
     record = Amendment(len(order.amendments) + 1, by, now, reason, changes, order.total, amended.total)
     return _with_delivery_state(replace(amended, amendments=(*order.amendments, record)), now)
+
+
+def with_delivery_of(lines: tuple[OrderLine, ...], current: tuple[OrderLine, ...]) -> tuple[OrderLine, ...]:
+    """`lines` (priced on an older read of the order) with the delivery
+    progress the current order records for each kept line: shipments that
+    landed meanwhile are not undone by an amendment."""
+    now_by_id = {line.line_id: line for line in current}
+    return tuple(replace(line, shipped_quantity=now.shipped_quantity, carrier=now.carrier,
+                         tracking_number=now.tracking_number, shipped_at=now.shipped_at,
+                         delivered_at=now.delivered_at)
+                 if (now := now_by_id.get(line.line_id)) is not None else line for line in lines)
 
 
 def _redeliver(line: OrderLine) -> OrderLine:
@@ -376,8 +395,9 @@ def ship(order: Order, shipments: list[Shipment], at: datetime, now: datetime) -
         seen.add(s.line_id)
         remaining = line.quantity - line.shipped_quantity
         if isinstance(s.quantity, bool) or not isinstance(s.quantity, int) or not 1 <= s.quantity <= remaining:
-            violations.append(FieldViolation(f"{where}.quantity", f"must be from 1 to {remaining} (what remains "
-                                                                  "to ship)" if remaining else "nothing remains to ship"))
+            message = f"must be from 1 to {remaining} (what remains to ship)" if remaining \
+                else "nothing remains to ship"
+            violations.append(FieldViolation(f"{where}.quantity", message))
         carrier = collect(violations, clean_text, s.carrier, f"{where}.carrier", CARRIER_MAX, True)
         tracking = collect(violations, clean_text, s.tracking_number, f"{where}.tracking_number", TRACKING_MAX)
         if violations:

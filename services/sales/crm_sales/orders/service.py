@@ -18,6 +18,7 @@ and is refused, and exactly one `order.confirmed` is staged).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ from crm_sales.orders.store import OrderStore
 
 ORDER_ID = id_pattern("ord")
 SYSTEM = "system:erasure"
+# How far back the 360 card looks for open orders (older ones are closed in practice).
+OPEN_WINDOW = 200
 # A ship or deliver time this far ahead of our clock is the caller's clock, not the future.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -77,18 +80,16 @@ class OrderService:
         return orders, paging.encode({"n": following}, query) if following else ""
 
     def open_for_customer(self, principal: Principal, customer_id: str) -> list[Order]:
-        """Orders neither closed nor cancelled, oldest first (the 360 card)."""
+        """Orders neither closed nor cancelled among the customer's newest
+        OPEN_WINDOW, oldest first (the 360 card: bounded reads, by `_id`)."""
         customer = self._customer(principal, customer_id, work=False)
-        return [o for o in self.store.all_of(customer.id) if o.is_open]
+        newest = itertools.islice(self.store.newest_first(customer.id), OPEN_WINDOW)
+        return [o for o in reversed(list(newest)) if o.is_open]
 
     def last_for_customer(self, principal: Principal, customer_id: str) -> Order | None:
         """The customer's most recently created order past the draft stage."""
         customer = self._customer(principal, customer_id, work=False)
         return next((o for o in self.store.newest_first(customer.id) if o.state != rules.DRAFT), None)
-
-    def history(self, principal: Principal, order_id: str) -> list[dict]:
-        order = self.get(principal, order_id)
-        return self.store.history(order.id, order.revision)
 
     # --- creating --------------------------------------------------------------------
 
@@ -154,8 +155,7 @@ class OrderService:
                      expected_revision: int = 0) -> Order:
         order, _customer = self._workable(principal, order_id)
         delivery = rules.validate_delivery(delivery)
-        if order.state != rules.DRAFT:
-            rules.edit_draft(order, (), 1, delivery, self.clock())  # refuses with the reason
+        rules.require_draft(order)
         # Kept lines are those of the order as read now; a concurrent edit is caught by the revision.
         priced, next_line = self._price(lines, {line.line_id: line for line in order.lines}, order.next_line)
 
@@ -165,7 +165,7 @@ class OrderService:
                 raise _request_conflict_on(current, "the draft changed while it was being edited; read it and retry")
             return rules.edit_draft(current, priced, next_line, delivery, self.clock()), "edit", [], None
 
-        return self._unless_erased(self._change(principal, order.id, decide))
+        return self._unless_erased(self._change(principal.subject, order.id, decide))
 
     def confirm(self, principal: Principal, order_id: str) -> Order:
         order, customer = self._workable(principal, order_id)
@@ -174,7 +174,7 @@ class OrderService:
             confirmed = rules.confirm(current, customer.owner_id, customer.team_id, self.clock())
             return confirmed, "confirm", order_events.confirmed(confirmed), None
 
-        confirmed = self._change(principal, order.id, decide)
+        confirmed = self._change(principal.subject, order.id, decide)
         metrics.order_confirmed(confirmed.total)  # only the one confirmation that won gets here
         return confirmed
 
@@ -183,29 +183,18 @@ class OrderService:
         order, _customer = self._workable(principal, order_id)
         reason = rules.validate_reason(reason, required=True)
         rules.check_line_inputs(lines, required=True)
-        if order.state not in rules.IN_DELIVERY:
-            rules.amend(order, order.lines, order.next_line, principal.subject, reason, self.clock())  # refuses
+        rules.require_amendable(order)
         priced, next_line = self._price(lines, {line.line_id: line for line in order.lines}, order.next_line,
                                         order.currency_code, required=True)
 
         def decide(current: Order) -> Decision:
             rules.require_revision(current, expected_revision)
-            if current.revision != order.revision:
-                # Shipments or another amendment landed: re-apply the kept lines' delivery progress.
-                now_lines = {line.line_id: line for line in current.lines}
-                lines_now = tuple(replace(line, shipped_quantity=now_lines[line.line_id].shipped_quantity,
-                                          carrier=now_lines[line.line_id].carrier,
-                                          tracking_number=now_lines[line.line_id].tracking_number,
-                                          shipped_at=now_lines[line.line_id].shipped_at,
-                                          delivered_at=now_lines[line.line_id].delivered_at)
-                                  if line.line_id in now_lines else line for line in priced)
-            else:
-                lines_now = priced
+            lines_now = rules.with_delivery_of(priced, current.lines)
             amended = rules.amend(current, lines_now, next_line, principal.subject, reason, self.clock())
             record = amended.amendments[-1]
             return amended, "amend", order_events.amended(amended, record), record
 
-        return self._change(principal, order.id, decide)
+        return self._change(principal.subject, order.id, decide)
 
     def cancel(self, principal: Principal, order_id: str, reason: str) -> Order:
         order, _customer = self._workable(principal, order_id)
@@ -215,7 +204,7 @@ class OrderService:
             cancelled = rules.cancel(current, reason, self.clock())
             return cancelled, "cancel", order_events.cancelled(current, cancelled), None
 
-        return self._change(principal, order.id, decide)
+        return self._change(principal.subject, order.id, decide)
 
     def ship(self, principal: Principal, order_id: str, shipments: list[Shipment], shipped_at: datetime | None
              ) -> Order:
@@ -225,7 +214,7 @@ class OrderService:
         def decide(current: Order) -> Decision:
             return self._delivery_events(current, rules.ship(current, shipments, at, self.clock()), "ship")
 
-        return self._change(principal, order.id, decide)
+        return self._change(principal.subject, order.id, decide)
 
     def deliver(self, principal: Principal, order_id: str, line_ids: list[str], delivered_at: datetime | None
                 ) -> Order:
@@ -235,20 +224,19 @@ class OrderService:
         def decide(current: Order) -> Decision:
             return self._delivery_events(current, rules.deliver(current, line_ids, at, self.clock()), "deliver")
 
-        return self._change(principal, order.id, decide)
+        return self._change(principal.subject, order.id, decide)
 
     def close(self, principal: Principal, order_id: str) -> Order:
         order, _customer = self._workable(principal, order_id)
-        return self._change(principal, order.id, lambda current: (rules.close(current, self.clock()), "close", [],
-                                                                  None))
+        return self._change(principal.subject, order.id,
+                            lambda current: (rules.close(current, self.clock()), "close", [], None))
 
     @staticmethod
     def _delivery_events(before: Order, after: Order, action: str) -> Decision:
         events = order_events.delivered(after) if after.state == rules.DELIVERED != before.state else []
         return after, action, events, None
 
-    def _change(self, principal: Principal, order_id: str, decide: Callable[[Order], Decision],
-                changed_by: str = "") -> Order:
+    def _change(self, changed_by: str, order_id: str, decide: Callable[[Order], Decision]) -> Order:
         """Read, decide, claim the next revision with the events, write; again
         from a fresh read when another writer won the revision."""
 
@@ -263,7 +251,7 @@ class OrderService:
             if new is current:
                 return current
             new = replace(new, revision=current.revision + 1)
-            if not self.store.commit(new, changed_by or principal.subject, action, staged, amendment):
+            if not self.store.commit(new, changed_by, action, staged, amendment):
                 raise Contended()
             return new
 
@@ -289,11 +277,10 @@ class OrderService:
                 return current, "", [], None
             return rules.erase_personal_data(current, self.clock()), "erase", [], None
 
-        system = Principal(SYSTEM, "system")
         before = self.store.get(order_id)
-        stripped = self._change(system, order_id, decide, changed_by=SYSTEM)
+        stripped = self._change(SYSTEM, order_id, decide)
         self.store.strip_history(order_id, stripped.revision)
-        return int(before is None or before.revision != stripped.revision)
+        return int(before is not None and before.revision != stripped.revision)
 
     def _unless_erased(self, order: Order) -> Order:
         """After a write that may hold personal data: if the customer was

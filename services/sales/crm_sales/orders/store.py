@@ -91,12 +91,6 @@ class OrderStore:
         amendments' money stay."""
         self.revisions.strip(order_id, up_to_revision, also=lambda _claim: ["amendment.reason"])
 
-    def history(self, order_id: str, up_to_revision: int) -> list[dict]:
-        """What each change did, oldest first: action, who, when, amendment."""
-        return [{"revision": c.revision, "changed_by": c.changed_by, "claimed_at": c.claimed_at, **c.detail,
-                 "has_state": c.state is not None}
-                for c in self.revisions.history(order_id, up_to_revision)]
-
     # --- a customer's orders -------------------------------------------------------
 
     def add_to_book(self, customer_id: str, order_id: str, since: datetime) -> None:
