@@ -70,6 +70,19 @@ TABLE = {
     ("POST", "/api/v1/receipts/<receipt_id>/refunds"): (("admin", "finance", "integration"), "sales:money"),
     ("POST", "/api/v1/receipts/<receipt_id>/void"): (("admin", "finance", "integration"), "sales:money"),
     ("GET", "/api/v1/receivables/ageing"): (ANY, "sales:read"),
+    ("POST", "/api/v1/products"): (MANAGERS, "sales:write"),
+    ("GET", "/api/v1/products"): (ANY, "sales:read"),
+    ("GET", "/api/v1/products/<product_id>"): (ANY, "sales:read"),
+    ("PATCH", "/api/v1/products/<product_id>"): (MANAGERS, "sales:write"),
+    ("GET", "/api/v1/products/<product_id>/grade-history"): (("admin", "manager", "finance"), ""),
+    ("POST", "/api/v1/opportunities"): (CHANGERS, "sales:write"),
+    ("GET", "/api/v1/opportunities"): (ANY, "sales:read"),
+    ("GET", "/api/v1/opportunities/stages"): (ANY, "sales:read"),
+    ("GET", "/api/v1/opportunities/forecast"): (ANY, "sales:read"),
+    ("GET", "/api/v1/opportunities/funnel"): (ANY, "sales:read"),
+    ("GET", "/api/v1/opportunities/<opportunity_id>"): (ANY, "sales:read"),
+    ("PATCH", "/api/v1/opportunities/<opportunity_id>"): (CHANGERS, "sales:write"),
+    ("POST", "/api/v1/opportunities/<opportunity_id>/stage"): (CHANGERS, "sales:write"),
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/readyz/<service>"): PUBLIC,
@@ -91,6 +104,7 @@ PRINCIPALS = {
 }
 SAMPLE = {"customer_id": "cus_000000000000000000000000", "visit_id": "vis_000000000000000000000000",
           "contract_id": "con_000000000000000000000000", "order_id": "ord_000000000000000000000000",
+          "product_id": "prd_000000000000000000000000", "opportunity_id": "opp_000000000000000000000000",
           "receipt_id": "rct_000000000000000000000000",
           "service": "customer", "name": "swagger-ui.css"}
 # A body the route refuses as invalid (422) when the gateway lets the caller through, so nothing is written.

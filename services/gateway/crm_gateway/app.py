@@ -26,6 +26,7 @@ from crm_gateway import card, customers, interactions, ops, visits
 from crm_gateway import sales_contracts
 from crm_gateway import sales_orders
 from crm_gateway import sales_payments
+from crm_gateway import sales_opportunities, sales_products
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
 from crm_gateway.routing import OPERATIONS
@@ -40,7 +41,8 @@ log = logging.getLogger("crm.gateway")
 
 # Each serves a blueprint `bp` of declared routes (routing.py); the card
 # comes before customers so /customers/360 is its own route.
-API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, ops)
+API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, sales_products,
+               sales_opportunities, ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from crm.common.v1 import common_pb2
+
 from crm_gateway.requests import timestamp
 
 
@@ -85,3 +87,20 @@ class CustomerPath(BaseModel):
 class PagingQuery(Query):
     page_size: PageSize = 50
     page_token: PageToken = ""
+
+
+# --- dates and money on the wire (crm.common.v1), for every module that sends them ------
+
+def date_pb(value: str) -> common_pb2.Date:
+    """A DateIn ("2026-02-01") as crm.common.v1.Date. A well-formed but
+    impossible day (2026-02-30) is the service's to refuse, naming the field."""
+    year, month, day = (int(part) for part in value.split("-"))
+    return common_pb2.Date(year=year, month=month, day=day)
+
+
+def date_json(d: common_pb2.Date) -> str:
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+def money_json(m: common_pb2.Money) -> dict:
+    return {"minor_units": m.minor_units, "currency_code": m.currency_code}

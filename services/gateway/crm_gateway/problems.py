@@ -87,7 +87,7 @@ def from_rpc_error(err: grpc.RpcError, service: str) -> Problem:
         status, slug = _SIMPLE[code]
         extra = {}
         for d in details:
-            if isinstance(d, error_details_pb2.ErrorInfo) and "relation" in d.metadata:
+            if isinstance(d, error_details_pb2.ErrorInfo) and d.metadata.get("relation"):  # "": nobody's record
                 extra["relation"] = d.metadata["relation"]
         return Problem(status, message, slug=slug, extra=extra)
     return Problem(500, "internal error", slug="internal")

@@ -210,7 +210,7 @@ class OpportunityService:
         def change(current: Opportunity) -> Opportunity:
             if expected_revision and current.revision != expected_revision:
                 raise FailedPrecondition(
-                    [PreconditionViolation("REVISION", f"opportunities/{current.id}",
+                    [PreconditionViolation("ETAG", f"opportunities/{current.id}",
                                            f"the opportunity is at revision {current.revision}, "
                                            f"not {expected_revision}")],
                     "the opportunity was changed since you read it; read it again")

@@ -65,7 +65,7 @@ class ProductService:
                 return
             if not self.store.take_over_if_stale(holder):
                 break
-        raise AlreadyExists("product", product.sku, "catalogue", f"a product with SKU {product.sku} exists")
+        raise AlreadyExists("product", product.sku, "", f"a product with SKU {product.sku} exists")
 
     def update(self, principal: Principal, product_id: str, changes: ProductChanges,
                expected_revision: int = 0) -> Product:
@@ -85,7 +85,7 @@ class ProductService:
         def change(current: Product) -> Product:
             if expected_revision and current.revision != expected_revision:
                 raise FailedPrecondition(
-                    [PreconditionViolation("REVISION", f"products/{product_id}",
+                    [PreconditionViolation("ETAG", f"products/{product_id}",
                                            f"the product is at revision {current.revision}, "
                                            f"not {expected_revision}")],
                     "the product was changed since you read it; read it again")
