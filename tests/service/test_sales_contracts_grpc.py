@@ -14,6 +14,8 @@ import redis
 from crm.common.v1 import common_pb2
 from crm.sales.v1 import contract_service_pb2 as pb
 from crm.sales.v1 import contract_service_pb2_grpc
+from crm.sales.v1 import opportunity_service_pb2 as oppb
+from crm.sales.v1 import opportunity_service_pb2_grpc
 from crm.sales.v1 import order_service_pb2 as opb
 from crm.sales.v1 import order_service_pb2_grpc
 from crm_kit.events import envelope as ev
@@ -39,6 +41,13 @@ def contracts(services):
 def orders(services):
     channel = grpc.insecure_channel(services.targets["sales"])
     yield order_service_pb2_grpc.OrderServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def opportunities(services):
+    channel = grpc.insecure_channel(services.targets["sales"])
+    yield opportunity_service_pb2_grpc.OpportunityServiceStub(channel)
     channel.close()
 
 
@@ -211,13 +220,23 @@ def test_the_expiry_check_reminds_once_across_two_runs(contracts, stub, phone, e
     assert "年度维保".encode() not in ev.encode(events[0])
 
 
-def test_concurrent_expiry_checks_remind_once(contracts, stub, phone, events_redis_url):
+def test_concurrent_expiry_checks_remind_once_and_open_one_renewal_opportunity(contracts, opportunities, stub,
+                                                                              phone, events_redis_url):
     customer = customer_of(stub, phone)
-    contract = signed(contracts, customer.id, end=today() + dt.timedelta(days=3))
+    end = today() + dt.timedelta(days=3)
+    contract = signed(contracts, customer.id, end=end)
     race(6, lambda _i: contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN))
+    contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN)  # and the next day's run
     after = contracts.GetContract(pb.GetContractRequest(id=contract.id), metadata=REP)
     assert after.revision == contract.revision + 1  # one reminder revision, not one per run
-    assert len(expiring_events(events_redis_url, contract.id)) == 1
+    events = expiring_events(events_redis_url, contract.id)
+    assert len(events) == 1
+    opened = opportunities.ListOpportunities(oppb.ListOpportunitiesRequest(customer_id=customer.id),
+                                             metadata=REP).opportunities
+    assert [o.id for o in opened] == [after.renewal_opportunity_id] != [""]
+    assert ev.payload_of(events[0]).renewal_opportunity_id == after.renewal_opportunity_id
+    renewal = opened[0]
+    assert (renewal.owner_id, renewal.amount, renewal.expected_close) == ("rep-con", contract.value, day(end))
 
 
 def test_contracts_outside_the_window_or_not_signed_get_no_reminder(contracts, stub, phone):
@@ -261,3 +280,41 @@ def test_the_expiring_list_is_per_rep_and_per_team(contracts, stub, phone):
     assert not {soon.id, other.id} & set(ids(FOREIGN_MANAGER)[0])
     assert code_of(lambda: ids(REP, owner_id="rep-con-2")) == grpc.StatusCode.PERMISSION_DENIED
     assert code_of(lambda: ids(REP, within_days=400)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.fixture(scope="module")
+def expiry_check_later(services, events_redis_url):
+    """The expiry check as another replica runs it (its own store client and
+    outbox on the service's database and event Redis), on a day of the
+    test's choosing; the contracts are made over gRPC."""
+    from crm_kit.events.bus import EventsSettings
+    from crm_kit.events.outbox import Outbox
+    from crm_kit.mongo import connect
+    from crm_sales.contracts.service import ContractService
+    from crm_sales.contracts.store import ContractStore
+
+    client = connect(services.mongodb_uri, "tests")
+    db = client[services.sales_db_name]
+    outbox = Outbox.from_settings(db, EventsSettings(url=events_redis_url), "sales")
+    outbox.start()
+    yield ContractService(ContractStore(db, outbox), customers=None, features={})
+    outbox.stop()
+    client.close()
+
+
+def test_an_auto_renewing_contract_rolls_into_its_next_term_once(contracts, stub, phone, expiry_check_later):
+    customer = customer_of(stub, phone)
+    end = today() + dt.timedelta(days=5)
+    contract = signed(contracts, customer.id, start=dt.date(2026, 1, 31), end=end, auto_renew=True,
+                      renewal_months=12)
+    fixed = signed(contracts, customer.id, end=end)
+    day_after = end + dt.timedelta(days=1)
+    race(4, lambda _i: expiry_check_later.run_expiry_check(today=day_after))
+    renewed = contracts.GetContract(pb.GetContractRequest(id=contract.id), metadata=REP)
+    assert renewed.start_date == day(day_after) and renewed.renewal_count == 1
+    new_end = dt.date(renewed.end_date.year, renewed.end_date.month, renewed.end_date.day)
+    assert (new_end - day_after).days in (364, 365)  # twelve months, the last day included
+    assert renewed.revision == contract.revision + 1 and renewed.state == pb.CONTRACT_STATE_SIGNED
+    unchanged = contracts.GetContract(pb.GetContractRequest(id=fixed.id), metadata=REP)
+    assert (unchanged.end_date, unchanged.renewal_count) == (day(end), 0)
+    assert expiry_check_later.store.get(fixed.id).state_on(day_after) == "ended"
