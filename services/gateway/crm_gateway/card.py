@@ -38,12 +38,17 @@ from pydantic import Field, create_model
 from crm.customer.v1 import customer_service_pb2 as cpb
 from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as vpb
+from crm.sales.v1 import customer_sales_service_pb2 as spb
+from crm.sales.v1 import customer_sales_service_pb2_grpc as spb_grpc
 
 from crm_gateway.customers import READ, Customer, exactly_one
 from crm_gateway.downstream import Downstream
 from crm_gateway.fields import Id, NullableTime, Out, Query, optional, text
 from crm_gateway.interactions import Interaction
 from crm_gateway.routing import Args, Ok, Policy, route
+from crm_gateway.sales_contracts import Contract
+from crm_gateway.sales_orders import Order
+from crm_gateway.sales_payments import CurrencyAgeing, ageing_json
 from crm_gateway.visits import Visit, visit_json
 
 bp = Blueprint("card", __name__, url_prefix="/api/v1/customers")
@@ -149,6 +154,35 @@ register(Section(
     allow=Policy(("admin", "manager", "rep", "integration"), scope="customers:read"),
     call=_open_visits, to_json=_visits_json, model=list[Visit],
     description=f"Up to {OPEN_VISITS} open visits of this customer, earliest first."))
+
+
+# --- the sales service's section ------------------------------------------------------------
+
+class SalesCard(Out):
+    open_orders: Annotated[list[Order], Field(description="Orders neither closed nor cancelled, oldest first (at "
+                                                          "most 20), each line with its delivery state.")]
+    more_open_orders: bool
+    last_order: Annotated[Order | None, Field(description="The most recent order past the draft stage.")]
+    receivables: Annotated[list[CurrencyAgeing], Field(description="Outstanding and overdue, by days past due, "
+                                                                   "one entry per currency with anything owed.")]
+    ending_contracts: Annotated[list[Contract], Field(description="Signed contracts ending within 60 days, "
+                                                                  "soonest first.")]
+
+
+def _sales_json(r: spb.CustomerSales, s: Subject) -> dict:
+    return {"open_orders": [Order.from_pb(o) for o in r.open_orders], "more_open_orders": r.more_open_orders,
+            "last_order": Order.from_pb(r.last_order) if r.HasField("last_order") else None,
+            "receivables": [ageing_json(a) for a in r.receivables],
+            "ending_contracts": [Contract.from_pb(c) for c in r.ending_contracts]}
+
+
+register(Section(
+    "sales", "sales", allow=Policy(_READERS, scope="sales:read"),
+    call=lambda ds, s, timeout: ds.stub("sales", spb_grpc.CustomerSalesServiceStub).GetCustomerSales.future(
+        spb.GetCustomerSalesRequest(customer_id=s.customer_id), timeout=timeout),
+    to_json=_sales_json, model=SalesCard,
+    description="Open orders with delivery state, the last order, receivables (outstanding and overdue) and "
+                "contracts ending within 60 days. Costs and margins only for managers, finance and admins."))
 
 
 # --- the route -----------------------------------------------------------------------------

@@ -34,7 +34,8 @@ IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
                         "crm.sales.v1.ContractService/ListCustomerContracts",
                         "crm.sales.v1.ContractService/ListExpiringContracts",
                         "crm.sales.v1.OrderService/GetOrder", "crm.sales.v1.OrderService/ListCustomerOrders",
-                        "crm.sales.v1.PaymentService/GetPaymentPlan", "crm.sales.v1.PaymentService/GetAgeing")}
+                        "crm.sales.v1.PaymentService/GetPaymentPlan", "crm.sales.v1.PaymentService/GetAgeing",
+                        "crm.sales.v1.CustomerSalesService/GetCustomerSales")}
 
 
 class Downstream:

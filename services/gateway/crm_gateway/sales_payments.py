@@ -242,11 +242,13 @@ class AgeingReport(Out):
 
     @staticmethod
     def from_pb(r: pb.AgeingReport) -> dict:
-        return {"as_of": _date_json(r.as_of), "currencies": [{
-            "currency_code": c.currency_code, "plans": c.plans,
+        return {"as_of": _date_json(r.as_of), "currencies": [ageing_json(c) for c in r.currencies]}
+
+
+def ageing_json(c: pb.CurrencyAgeing) -> dict:
+    return {"currency_code": c.currency_code, "plans": c.plans,
             **{name: _money(getattr(c, name)) for name in ("outstanding", "overdue", "not_yet_due", "days_1_30",
-                                                           "days_31_60", "days_61_90", "over_90")},
-        } for c in r.currencies]}
+                                                           "days_31_60", "days_61_90", "over_90")}}
 
 
 def stub() -> pb_grpc.PaymentServiceStub:

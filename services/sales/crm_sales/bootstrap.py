@@ -17,6 +17,7 @@ from crm.sales.v1 import contract_service_pb2, contract_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2, product_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2, opportunity_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
+from crm.sales.v1 import customer_sales_service_pb2, customer_sales_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
 from crm_kit.jobs import PeriodicJob
@@ -25,6 +26,8 @@ from crm_kit.grpc_server import ServiceHost
 from crm_sales.contracts import store as contract_store
 from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
+from crm_sales.customer_sales.service import CustomerSalesService
+from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_sales.customers import CustomerDirectory
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
@@ -56,6 +59,7 @@ SERVICE_NAMES.append(contract_service_pb2.DESCRIPTOR.services_by_name["ContractS
 INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
 INDEXES.update(payment_store.INDEXES)
+SERVICE_NAMES.append(customer_sales_service_pb2.DESCRIPTOR.services_by_name["CustomerSalesService"].full_name)
 
 
 @dataclass
@@ -128,6 +132,11 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     if settings.events.enabled:
         app.jobs.append(payment_events.order_follower(settings.events.open(), payments,
                                                       f"{socket.gethostname()}-{os.getpid()}"))
+    # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
+    customer_sales = CustomerSalesService(customers, orders, payments, contracts)
+    app.features["customer_sales"] = customer_sales
+    app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(
+        CustomerSalesServicer(customer_sales), server))
     return app
 
 
