@@ -21,6 +21,8 @@ from crm.sales.v1 import order_service_pb2_grpc, product_service_pb2 as ppb, pro
 from crm_kit.events import envelope as ev
 from crm_kit.grpc_errors import details_of
 from crm_kit.mongo import connect
+from crm_sales.orders.service import OrderService
+from crm_sales.orders.store import OrderStore
 from tests.service.support import as_in, code_of, create, race
 
 TEAM = "team-orders"
@@ -225,6 +227,16 @@ def test_a_retry_with_the_request_id_returns_the_first_order(orders, customer, g
         grpc.StatusCode.FAILED_PRECONDITION
 
 
+def test_concurrent_retries_with_one_request_id_make_one_order(orders, customers, phone, goods):
+    own = create(customers, phone(), who=REP)
+    outcomes = race(6, lambda _i: draft(orders, own.id, [line(goods)], request_id="same-click"))
+    made = {o.id for o in outcomes if isinstance(o, pb.Order)}
+    assert len(made) == 1 and all(isinstance(o, pb.Order) or o == grpc.StatusCode.FAILED_PRECONDITION
+                                  for o in outcomes)
+    listed = orders.ListCustomerOrders(pb.ListCustomerOrdersRequest(customer_id=own.id), metadata=REP)
+    assert [o.id for o in listed.orders] == list(made)
+
+
 def test_a_customers_orders_are_listed_from_its_book(orders, customers, phone, goods):
     own = create(customers, phone(), who=REP)
     made = [draft(orders, own.id, [line(goods, i + 1)]).id for i in range(3)]
@@ -373,6 +385,9 @@ def test_erasing_the_customer_strips_delivery_details_and_keeps_the_money(orders
         assert "王五" not in str(claim) and "深圳" not in str(claim)
         if claim.get("amendment"):
             assert claim["amendment"]["total"]["minor_units"] == 30000
+    # A redelivered customer.erased finds nothing left to strip and writes nothing.
+    assert OrderService(OrderStore(sales_db), None, None).erase_customer(own.id) == 0
+    assert sales_db["orders"].find_one({"_id": made.id})["revision"] == doc["revision"]
     # The customer is gone, so its orders are too, for everyone.
     assert code_of(lambda: orders.GetOrder(pb.GetOrderRequest(id=made.id), metadata=ADMIN)) == \
         grpc.StatusCode.NOT_FOUND
