@@ -47,6 +47,10 @@ def cancelled(before: Order, after: Order) -> list[ev.Envelope]:
 # --- consumed ------------------------------------------------------------------------
 
 ERASURE_GROUP = "sales-orders"
+# An erasure must not be dropped because the store was down for a while: it
+# is retried every 5 s for about a day before it goes to the dead letters.
+ERASURE_RETRY_DELAY_MS = 5000
+ERASURE_MAX_DELIVERIES = 20_000
 
 
 def erasure_consumer(events_redis, erase_customer, consumer_name: str):
@@ -62,4 +66,5 @@ def erasure_consumer(events_redis, erase_customer, consumer_name: str):
             return
         erase_customer(ev.payload_of(envelope).customer_id)
 
-    return EventConsumer(events_redis, ERASURE_GROUP, consumer_name, [stream_for("customer")], handle)
+    return EventConsumer(events_redis, ERASURE_GROUP, consumer_name, [stream_for("customer")], handle,
+                         max_deliveries=ERASURE_MAX_DELIVERIES, retry_delay_ms=ERASURE_RETRY_DELAY_MS)
