@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from crm.common.v1 import common_pb2
+from crm.customer.v1 import customer_service_pb2 as cpb
 from crm.sales.v1 import contract_service_pb2 as pb
 from crm.sales.v1 import contract_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2 as oppb
@@ -280,6 +281,31 @@ def test_the_expiring_list_is_per_rep_and_per_team(contracts, stub, phone):
     assert not {soon.id, other.id} & set(ids(FOREIGN_MANAGER)[0])
     assert code_of(lambda: ids(REP, owner_id="rep-con-2")) == grpc.StatusCode.PERMISSION_DENIED
     assert code_of(lambda: ids(REP, within_days=400)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_transferred_customers_contracts_follow_the_new_owner(contracts, opportunities, stub, phone):
+    customer = customer_of(stub, phone)
+    end = today() + dt.timedelta(days=8)
+    live = signed(contracts, customer.id, end=end)
+    ended_early = signed(contracts, customer.id, end=end)
+    contracts.TerminateContract(pb.TerminateContractRequest(id=ended_early.id, reason="提前解约"), metadata=REP)
+    stub.TransferCustomer(cpb.TransferCustomerRequest(id=customer.id, to_owner_id="rep-con-2", reason="区域调整"),
+                          metadata=MANAGER)
+    deadline = time.monotonic() + 15
+    while contracts.GetContract(pb.GetContractRequest(id=live.id), metadata=MANAGER).owner_id != "rep-con-2" \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)  # the sales service applies customer.owner_changed from the stream
+    assert contracts.GetContract(pb.GetContractRequest(id=live.id), metadata=OTHER_REP).owner_id == "rep-con-2"
+    assert contracts.GetContract(pb.GetContractRequest(id=ended_early.id), metadata=MANAGER).owner_id == "rep-con"
+    theirs = contracts.ListExpiringContracts(pb.ListExpiringContractsRequest(), metadata=OTHER_REP).contracts
+    assert live.id in [e.contract.id for e in theirs]
+    assert live.id not in [e.contract.id for e in contracts.ListExpiringContracts(
+        pb.ListExpiringContractsRequest(), metadata=REP).contracts]
+    contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN)
+    reminded = contracts.GetContract(pb.GetContractRequest(id=live.id), metadata=OTHER_REP)
+    renewal = opportunities.GetOpportunity(oppb.GetOpportunityRequest(id=reminded.renewal_opportunity_id),
+                                           metadata=OTHER_REP)
+    assert renewal.owner_id == "rep-con-2"
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,14 @@ from crm_kit.events.outbox import Outbox
 from crm_kit.jobs import PeriodicJob
 from crm_kit.grpc_server import ServiceHost
 
+from crm_sales.contracts import events as contract_events
 from crm_sales.contracts import store as contract_store
 from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_sales.customers import CustomerDirectory
+from crm_sales.owner_changes import owner_change_consumer
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
 from crm_sales.payments.service import PaymentService
@@ -114,6 +116,10 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         ContractServicer(contracts), server))
     app.jobs.append(PeriodicJob("contract_expiry", settings.contract_check_interval_seconds,
                                 lambda: contracts.run_expiry_check()))
+    if settings.events.enabled:
+        app.jobs.append(owner_change_consumer(settings.events.open(), contract_events.OWNER_CHANGE_GROUP,
+                                              "contracts", contracts.follow_owner,
+                                              f"{socket.gethostname()}-{os.getpid()}"))
     # orders: draft to delivery, numbered per year, priced from the catalogue; erasure strips their personal data
     orders = OrderService(order_store.OrderStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
                           customers, lambda ref: app.features["products"].for_order(ref))

@@ -18,3 +18,7 @@ def expiring(c: Contract, today: dt.date) -> ev.Envelope:
     return ev.new_event(ev.CONTRACT_EXPIRING, c.id, pb.ContractExpiring(
         contract_id=c.id, customer_id=c.customer_id, owner_id=c.owner_id, end_date=date_pb(c.end),
         days_left=(c.end - today).days, renewal_opportunity_id=c.renewal_opportunity_id), PRODUCER)
+
+
+# Live contracts follow their customer's owner (crm_sales.owner_changes), in their own group.
+OWNER_CHANGE_GROUP = "sales-contracts"

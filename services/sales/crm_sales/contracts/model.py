@@ -73,6 +73,8 @@ class Contract:
     reminded_end: dt.date | None = None
     renewal_opportunity_id: str = ""
     renewal_count: int = 0
+    # When the customer's ownership last applied here changed: an older change arriving late moves nothing.
+    owner_since: dt.datetime | None = None
     revision: int = 1
 
     def state_on(self, today: dt.date) -> str:
@@ -180,6 +182,18 @@ def terminated(c: Contract, *, reason: str, now: dt.datetime) -> Contract:
     if state != "signed":
         raise _refused(c, f"only a signed contract can be terminated; this one is {state}")
     return replace(c, state="terminated", terminated_at=now, termination_reason=reason)
+
+
+def following_owner(c: Contract, owner_id: str, team_id: str, as_of: dt.datetime) -> Contract | None:
+    """A live contract (draft or signed) goes with its customer to the new
+    owner and team, so their expiring list shows it and its renewal
+    opportunity is theirs; a terminated one keeps who held it. None when
+    nothing moves (already theirs, or `as_of` older than the last move)."""
+    if c.state not in ("draft", "signed") or (c.owner_since is not None and as_of <= c.owner_since):
+        return None
+    if (c.owner_id, c.team_id) == (owner_id, team_id):
+        return None
+    return replace(c, owner_id=owner_id, team_id=team_id, owner_since=as_of)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

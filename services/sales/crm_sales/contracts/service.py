@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.clock import now_ms
+from crm_kit.clock import now_ms, to_ms
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from crm_kit.ids import new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
@@ -44,7 +44,7 @@ from crm_sales.customers import CustomerDirectory, CustomerRef
 
 log = logging.getLogger("crm.sales.contracts")
 
-SYSTEM = "system:contract-expiry"
+SYSTEM = "system:contracts"  # jobs and consumers: the expiry check, owner changes
 # The expiring list answers at most this many contracts (soonest first), and
 # walks at most this many entries of each month's book.
 MAX_EXPIRING = 500
@@ -172,6 +172,32 @@ class ContractService:
         if not self.store.commit(updated, by, action, events):
             raise Contended()
         return updated
+
+    def follow_owner(self, customer_id: str, to_owner_id: str, to_team_id: str,
+                     as_of: dt.datetime | None = None) -> int:
+        """The customer's live contracts go to its new owner and team
+        (`customer.owner_changed`): listed in their end-month books before
+        the write, so their expiring list and the renewal opportunity are
+        theirs. An older change arriving late (a retried event) moves
+        nothing. Repeatable; returns how many moved."""
+        as_of = to_ms(as_of) if as_of is not None else self.clock()
+        moved = 0
+        for contract in list(self.store.every_of_customer(customer_id)):
+            done = []
+
+            def change(current: Contract) -> Contract:
+                updated = rules.following_owner(current, to_owner_id, to_team_id, as_of)
+                if updated is None:
+                    return current
+                stored = self._commit(replace(updated, revision=current.revision + 1), SYSTEM, "follow_owner",
+                                      list_ending=updated.state == "signed")
+                done.append(stored)
+                return stored
+
+            contract_id = contract.id
+            write_with_retries("contract", contract_id, lambda: self.store.get(contract_id), change)
+            moved += bool(done)
+        return moved
 
     # --- ending soon ------------------------------------------------------------------
 

@@ -87,6 +87,14 @@ class ContractStore:
 
         return self.books.page(customer_book(customer_id), resolve, size, start)
 
+    def every_of_customer(self, customer_id: str) -> Iterator[Contract]:
+        """Every contract of the customer, each once (an owner change walks them all)."""
+        seen: set[str] = set()
+        for _n, contract in self.books.walk(customer_book(customer_id), lambda cid, _since: self.get(cid)):
+            if contract is not None and contract.customer_id == customer_id and contract.id not in seen:
+                seen.add(contract.id)
+                yield contract
+
     def ending_in(self, month: str, owner_id: str = "", team_id: str = "",
                   limit: int | None = None) -> Iterator[Contract]:
         """Signed contracts ending in `month` (listed under the owner or team when given), each once."""
@@ -117,7 +125,7 @@ def _to_doc(c: Contract) -> dict:
         "state": c.state, "created_at": c.created_at, "created_by": c.created_by, "signed_at": c.signed_at,
         "signed_by": c.signed_by, "terminated_at": c.terminated_at, "termination_reason": c.termination_reason,
         "reminded_end": _day(c.reminded_end), "renewal_opportunity_id": c.renewal_opportunity_id,
-        "renewal_count": c.renewal_count, "revision": c.revision,
+        "renewal_count": c.renewal_count, "owner_since": c.owner_since, "revision": c.revision,
     }
 
 
@@ -137,5 +145,5 @@ def _from_doc(d: dict) -> Contract:
         termination_reason=d.get("termination_reason", ""),
         reminded_end=dt.date.fromisoformat(d["reminded_end"]) if d.get("reminded_end") else None,
         renewal_opportunity_id=d.get("renewal_opportunity_id", ""), renewal_count=d.get("renewal_count", 0),
-        revision=d.get("revision", 1),
+        owner_since=_utc(d.get("owner_since")), revision=d.get("revision", 1),
     )
