@@ -119,7 +119,7 @@ class OrderService:
                 if now - claim.created_at > ABANDONED_AFTER:  # the first attempt died before inserting
                     return self._create(principal, customer, lines, next_line, delivery, claim.result, key)
             elif claim.abandoned(ABANDONED_AFTER):
-                self.store.requests.drop("create", key)
+                self.store.drop_request(key)
                 continue
             break
         raise _request_conflict("an order with this request id is still being created; retry shortly")

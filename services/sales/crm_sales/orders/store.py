@@ -124,6 +124,9 @@ class OrderStore:
     def finish_request(self, key: str, order_id: str) -> None:
         self.requests.finish("create", key, order_id)
 
+    def drop_request(self, key: str) -> None:
+        self.requests.drop("create", key)
+
     # --- erasure -------------------------------------------------------------------
 
     def mark_erased(self, customer_id: str, now: datetime) -> None:
