@@ -361,3 +361,19 @@ def test_an_amendment_moves_the_total_and_a_cancellation_frees_the_money_to_refu
     refund = payments.RefundReceipt(pb.RefundReceiptRequest(receipt_id=cut.receipts[0].id, amount=cny(800)),
                                     metadata=FINANCE)
     assert refund.plan.credit.minor_units == 0
+
+
+def test_the_overdue_gauge_and_the_receipts_counter(payments, plans, new_order):
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    before = sample("crm_sales_receipts_minor_units_total", currency="CNY")
+    order_id = new_order(700, TODAY - timedelta(days=40))  # due 10 days ago
+    receipt(payments, order_id, 200, request_id=f"gauge-{order_id}")
+    receipt(payments, order_id, 200, request_id=f"gauge-{order_id}")  # a retry counts once
+    assert sample("crm_sales_receipts_minor_units_total", currency="CNY") - before == 200
+    overdue = plans.refresh_overdue_metric()
+    assert overdue["CNY"] >= 500
+    assert sample("crm_sales_overdue_minor_units", currency="CNY") == overdue["CNY"]

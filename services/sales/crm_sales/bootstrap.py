@@ -30,7 +30,6 @@ from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_sales.customers import CustomerDirectory
-from crm_sales.owner_changes import owner_change_consumer
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
 from crm_sales.payments.service import PaymentService
@@ -117,9 +116,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.jobs.append(PeriodicJob("contract_expiry", settings.contract_check_interval_seconds,
                                 lambda: contracts.run_expiry_check()))
     if settings.events.enabled:
-        app.jobs.append(owner_change_consumer(settings.events.open(), contract_events.OWNER_CHANGE_GROUP,
-                                              "contracts", contracts.follow_owner,
-                                              f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(contract_events.customer_consumer(settings.events.open(), contracts,
+                                                          f"{socket.gethostname()}-{os.getpid()}"))
     # orders: draft to delivery, numbered per year, priced from the catalogue; erasure strips their personal data
     orders = OrderService(order_store.OrderStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
                           customers, lambda ref: app.features["products"].for_order(ref))
@@ -135,6 +133,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["payments"] = payments
     app.registrations.append(lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
         PaymentServicer(payments), server))
+    app.jobs.append(PeriodicJob("overdue_metric", settings.overdue_refresh_seconds, payments.refresh_overdue_metric))
     if settings.events.enabled:
         app.jobs.append(payment_events.order_follower(settings.events.open(), payments,
                                                       f"{socket.gethostname()}-{os.getpid()}"))

@@ -36,6 +36,8 @@ class SalesSettings:
     contract_reminder_days: int = 30
     # Payments: a confirmed order's default plan is one instalment due this many days after confirmation.
     payment_terms_days: int = 30
+    # How often the whole book's overdue gauge is recomputed (a scan of every plan; 0 off).
+    overdue_refresh_seconds: int = 900
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -51,4 +53,5 @@ class SalesSettings:
                                                     maximum=86400),
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
             payment_terms_days=env_int("SALES_PAYMENT_TERMS_DAYS", 30, minimum=0, maximum=3650),
+            overdue_refresh_seconds=env_int("SALES_OVERDUE_REFRESH_SECONDS", 900, minimum=0, maximum=86400),
         )

@@ -23,7 +23,7 @@ from crm_kit.ids import new_id
 from crm_kit.money import Money, validate_currency
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
-from crm_sales import access
+from crm_sales import access, metrics
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import model
 from crm_sales.payments.model import Ageing, Debt, Plan, Receipt, Refund
@@ -147,6 +147,14 @@ class PaymentService:
                 plans = [p for p in plans if p.team_id == principal.team]
         return model.ageing(plans, as_of)
 
+    def refresh_overdue_metric(self) -> dict[str, int]:
+        """The whole book's overdue amount per currency, as of today, into the
+        crm_sales_overdue_minor_units gauge (a periodic job: one pass over
+        every plan, a scan on FerretDB, so it runs seldom)."""
+        overdue = {a.currency: a.overdue for a in model.ageing(self.store.every_plan(), self.today())}
+        metrics.overdue_now(overdue)
+        return overdue
+
     def receivables_for_customer(self, principal: Principal, customer_id: str, as_of: date) -> Receivables:
         return Receivables(customer_id, as_of, tuple(self.ageing(principal, customer_id=customer_id, as_of=as_of)))
 
@@ -210,7 +218,10 @@ class PaymentService:
             return after, "receipt", lambda stored: [payment_events.received(stored, stored.receipt(receipt.id))]
 
         stored = self._change(plan.id, principal.subject, mutate)
-        return stored, found[0] if found else stored.receipt(receipt.id)
+        if found:
+            return stored, found[0]
+        metrics.receipt_recorded(method, amount)  # only the write that stored it gets here
+        return stored, stored.receipt(receipt.id)
 
     def allocate(self, principal: Principal, receipt_id: str, allocations: list[tuple[int, int]]) -> Plan:
         """Apply a receipt's unallocated remainder (part or all) to instalments."""

@@ -21,6 +21,7 @@ collections and field names. Every read goes by `_id` alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 from pymongo.database import Database
@@ -86,6 +87,10 @@ class PaymentStore:
             if plan is not None:
                 out.append(plan)
         return out
+
+    def every_plan(self) -> Iterator[Plan]:
+        """Every plan, in no order: a full scan, for the seldom whole-book job only."""
+        return (from_doc(doc) for doc in self.revisions.documents.find({}, batch_size=1000))
 
     # --- writing ------------------------------------------------------------
 
