@@ -132,7 +132,9 @@ def schedule_visit(a: Args):
 
 
 @route(bp, "GET", "", "listVisits", "A rep's open visits: due, overdue and upcoming", allow=VISIT_READ,
-       query=VisitQuery, ok=Ok(VisitPage, "A page of open visits."), errors={400: "Bad query parameter or page token."},
+       query=VisitQuery, ok=Ok(VisitPage, "A page of open visits."),
+       errors={400: "Bad query parameter or page token.", 404: "With customer_id: no such customer, or not one you "
+                                                                "may see in full."},
        description="Earliest first; each says whether it is overdue. Reps get their own; managers and admins name "
                    "any rep (themselves by default). With customer_id: that customer's open visits, for whoever "
                    "sees the customer in full.")
