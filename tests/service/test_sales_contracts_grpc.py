@@ -309,6 +309,37 @@ def test_a_transferred_customers_contracts_follow_the_new_owner(contracts, oppor
 
 
 @pytest.fixture(scope="module")
+def sales_db(services):
+    from crm_kit.mongo import connect
+
+    client = connect(services.mongodb_uri, "tests")
+    yield client[services.sales_db_name]
+    client.close()
+
+
+def test_erasing_the_customer_strips_its_contracts_free_text_and_keeps_the_money(contracts, stub, phone, sales_db):
+    customer = customer_of(stub, phone)
+    kept = signed(contracts, customer.id, end=today() + dt.timedelta(days=100))
+    ended = signed(contracts, customer.id, end=today() + dt.timedelta(days=100))
+    contracts.TerminateContract(pb.TerminateContractRequest(id=ended.id, reason="王先生搬家了"), metadata=REP)
+    stub.EraseCustomer(cpb.EraseCustomerRequest(id=customer.id, reason="customer asked"), metadata=ADMIN)
+    deadline = time.monotonic() + 15
+    while (sales_db["contracts"].find_one({"_id": ended.id}) or {}).get("erased_at") is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)  # the sales service applies customer.erased from the stream
+    for made in (kept, ended):
+        doc = sales_db["contracts"].find_one({"_id": made.id})
+        assert (doc["title"], doc["termination_reason"], doc["erased_at"] is not None) == ("", "", True)
+        assert doc["value"] == {"minor_units": 1_200_000, "currency_code": "CNY"}
+        claims = [sales_db["contract_versions"].find_one({"_id": f"{made.id}#{n}"})
+                  for n in range(2, doc["revision"] + 1)]
+        assert all(claim is not None and "contract" not in claim for claim in claims)  # states stripped
+        assert code_of(lambda: contracts.GetContract(pb.GetContractRequest(id=made.id), metadata=ADMIN)) \
+            == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: draft(contracts, customer.id, who=ADMIN)) == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.fixture(scope="module")
 def expiry_check_later(services, events_redis_url):
     """The expiry check as another replica runs it (its own store client and
     outbox on the service's database and event Redis), on a day of the

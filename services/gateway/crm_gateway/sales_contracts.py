@@ -113,6 +113,8 @@ class Contract(Out):
     renewal_opportunity_id: str
     renewal_count: Annotated[int, Field(description="Times the term renewed automatically.")]
     revision: int
+    personal_data_erased: Annotated[bool, Field(description="The customer was erased: title and termination "
+                                                            "reason are gone; term and value stay.")]
 
     @staticmethod
     def from_pb(c: pb.Contract) -> dict:
@@ -129,7 +131,7 @@ class Contract(Out):
             "termination_reason": c.termination_reason,
             "reminded_end_date": _date_json(c.reminded_end_date) if c.HasField("reminded_end_date") else None,
             "renewal_opportunity_id": c.renewal_opportunity_id, "renewal_count": c.renewal_count,
-            "revision": c.revision,
+            "revision": c.revision, "personal_data_erased": c.personal_data_erased,
         }
 
 

@@ -1,12 +1,13 @@
-"""What follows a customer's owner: a consumer of `customer.owner_changed`
+"""What follows a customer's owner: a handler of `customer.owner_changed`
 (the customer service's stream) for any sales feature whose records go
 with the customer to its new owner and team.
 
-Each feature has its own consumer group, so each sees every event whatever
-the others do. `follow(customer_id, to_owner_id, to_team_id, as_of)` must
-be idempotent without a marker: it sets absolute values and ignores a
-change older than the last one applied (by the event's time), so a
-redelivery, or an older event retried after a newer one, moves nothing.
+Each feature consumes in its own group (crm_kit.events.consumer), so each
+sees every event whatever the others do. `follow(customer_id, to_owner_id,
+to_team_id, as_of)` must be idempotent without a marker: it sets absolute
+values and ignores a change older than the last one applied (by the
+event's time), so a redelivery, or an older event retried after a newer
+one, moves nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-import redis
-
 from crm_kit.events import envelope as ev
-from crm_kit.events.bus import stream_for
-from crm_kit.events.consumer import EventConsumer
 
 log = logging.getLogger("crm.sales.owner_changes")
 
@@ -44,7 +41,3 @@ def owner_change_handler(feature: str, follow: Follow):
                 "moved": moved}})
     return handle
 
-
-def owner_change_consumer(events: redis.Redis, group: str, feature: str, follow: Follow,
-                          name: str) -> EventConsumer:
-    return EventConsumer(events, group, name, [stream_for("customer")], owner_change_handler(feature, follow))

@@ -75,6 +75,9 @@ class Contract:
     renewal_count: int = 0
     # When the customer's ownership last applied here changed: an older change arriving late moves nothing.
     owner_since: dt.datetime | None = None
+    # The customer was erased: the title and the termination reason (free
+    # text that may name people) are gone; term, value and history stay.
+    erased_at: dt.datetime | None = None
     revision: int = 1
 
     def state_on(self, today: dt.date) -> str:
@@ -194,6 +197,14 @@ def following_owner(c: Contract, owner_id: str, team_id: str, as_of: dt.datetime
     if (c.owner_id, c.team_id) == (owner_id, team_id):
         return None
     return replace(c, owner_id=owner_id, team_id=team_id, owner_since=as_of)
+
+
+def has_personal_data(c: Contract) -> bool:
+    return bool(c.title or c.termination_reason)
+
+
+def erased(c: Contract, now: dt.datetime) -> Contract:
+    return replace(c, title="", termination_reason="", erased_at=c.erased_at or now)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -44,7 +44,7 @@ from crm_sales.customers import CustomerDirectory, CustomerRef
 
 log = logging.getLogger("crm.sales.contracts")
 
-SYSTEM = "system:contracts"  # jobs and consumers: the expiry check, owner changes
+SYSTEM = "system:contracts"  # jobs and consumers: the expiry check, owner changes, erasures
 # The expiring list answers at most this many contracts (soonest first), and
 # walks at most this many entries of each month's book.
 MAX_EXPIRING = 500
@@ -73,6 +73,16 @@ class ContractService:
         contract = rules.new_contract(draft, contract_id=new_id("con"), owner_id=customer.owner_id,
                                       team_id=customer.team_id, created_by=principal.subject, now=self.clock())
         self.store.insert(contract, principal.subject)
+        return self._unless_erased(contract)
+
+    def _unless_erased(self, contract: Contract) -> Contract:
+        """After a write that holds free text: if the customer was erased
+        meanwhile (the erasure marks the customer before stripping its
+        contracts), the contract strips itself and the caller learns the
+        customer is gone."""
+        if self.store.is_erased(contract.customer_id):
+            self._strip(contract.id)
+            raise NotFound("customer", contract.customer_id)
         return contract
 
     def _check_orders(self, customer: CustomerRef, order_ids: tuple[str, ...]) -> None:
@@ -162,7 +172,32 @@ class ContractService:
             updated = rules.terminated(current, reason=reason, now=now)
             return self._commit(replace(updated, revision=current.revision + 1), principal.subject, "terminate")
 
-        return write_with_retries("contract", contract_id, lambda: self.store.get(contract_id), change)
+        return self._unless_erased(write_with_retries("contract", contract_id, lambda: self.store.get(contract_id),
+                                                      change))
+
+    def erase_customer(self, customer_id: str) -> int:
+        """customer.erased: strip the title and termination reason from every
+        contract of the customer and from their revision history; term,
+        value, orders and who did what stay (the money history). Marks the
+        customer first, so a contract written meanwhile strips itself.
+        Repeatable. Returns the number of contracts changed."""
+        self.store.mark_erased(customer_id, self.clock())
+        return sum(self._strip(c.id) for c in list(self.store.every_of_customer(customer_id)))
+
+    def _strip(self, contract_id: str) -> bool:
+        done = []
+
+        def change(current: Contract) -> Contract:
+            if not rules.has_personal_data(current) and current.erased_at is not None:
+                return current
+            stored = self._commit(replace(rules.erased(current, self.clock()), revision=current.revision + 1),
+                                  SYSTEM, "erase")
+            done.append(stored)
+            return stored
+
+        stripped = write_with_retries("contract", contract_id, lambda: self.store.get(contract_id), change)
+        self.store.strip_history(contract_id, stripped.revision)
+        return bool(done)
 
     def _commit(self, updated: Contract, by: str, action: str, events: list = (), list_ending: bool = False
                 ) -> Contract:
@@ -285,12 +320,14 @@ class ContractService:
         return bool(done)
 
     def _open_renewal(self, c: Contract) -> str:
+        # The title names the end date, not the contract's own title: free text stays in one place (erasure).
         opportunities = self.features.get("opportunities")
         if opportunities is None:
             return ""  # no pipeline in this process: the reminder goes out without one
         return opportunities.open_system(
             customer_id=c.customer_id, owner_id=c.owner_id, team_id=c.team_id, amount=c.value,
-            expected_close=c.end, title=f"Renewal: {c.title}"[:200], dedupe_key=f"renewal:{c.id}:{c.end.isoformat()}")
+            expected_close=c.end, title=f"Contract renewal (ends {c.end.isoformat()})",
+            dedupe_key=f"renewal:{c.id}:{c.end.isoformat()}")
 
 
 def _expiring_scope(principal: Principal, owner_id: str) -> tuple[str, str]:

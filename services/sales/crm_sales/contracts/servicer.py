@@ -84,7 +84,7 @@ def to_pb(c: Contract, state: str) -> pb.Contract:
                                 notice_days=c.renewal.notice_days),
         create_time=timestamp_pb(c.created_at), created_by=c.created_by, signed_by=c.signed_by,
         termination_reason=c.termination_reason, renewal_opportunity_id=c.renewal_opportunity_id,
-        renewal_count=c.renewal_count, revision=c.revision)
+        renewal_count=c.renewal_count, revision=c.revision, personal_data_erased=c.erased_at is not None)
     if c.signed_at is not None:
         msg.sign_time.CopyFrom(timestamp_pb(c.signed_at))
     if c.terminated_at is not None:

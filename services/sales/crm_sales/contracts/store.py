@@ -6,6 +6,9 @@ knows their collection and field names.
   `"<id>#<revision>"` first, holding the new state, who made it and the
   events it causes (the outbox), so two writers never lose each other's
   change and the claims are the contract's history.
+- `contract_erasures`, `_id: "customer:<id>"`: the customer was erased
+  (crm_kit.persistence.once), set before its contracts are stripped, so a
+  contract written meanwhile strips itself.
 - books (crm_kit.persistence.books), insert-only lists read by `_id`:
   `customer:<id>` (a customer's contracts, in drafting order) and, for
   signed contracts, `ends:<YYYY-MM>` with `…:owner:<id>` and `…:team:<id>`
@@ -25,6 +28,7 @@ from pymongo.database import Database
 
 from crm_kit.money import Money
 from crm_kit.persistence.books import Books
+from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
 from crm_sales.contracts import model as rules
@@ -35,6 +39,7 @@ INDEXES = {
     "contract_versions": [],  # "<contract id>#<revision>", by _id only
     "contract_book_links": [],  # chain links "<book>#<n>", by _id only
     "contract_books": [],  # chain hints, by _id only
+    "contract_erasures": [],  # "customer:<id>": the customer was erased (DecideOnce), by _id only
 }
 
 
@@ -56,6 +61,7 @@ class ContractStore:
         self.revisions = Revisions(self.contracts, db["contract_versions"], state_field="contract", outbox=outbox,
                                    abandoned_after=abandoned_after)
         self.books = Books(db["contract_book_links"], db["contract_books"], item_field="contract_id")
+        self.erasures = DecideOnce(db["contract_erasures"])
 
     def insert(self, contract: Contract, changed_by: str) -> bool:
         """List it on its customer's book first (an entry without its contract is skipped), then insert."""
@@ -71,6 +77,17 @@ class ContractStore:
         write it; False when another writer won that revision."""
         return self.revisions.commit(contract.id, contract.revision, _to_doc(contract), changed_by,
                                      {"action": action}, events)
+
+    def strip_history(self, contract_id: str, up_to_revision: int) -> None:
+        """Remove the stored states (they hold the title and reasons) from
+        the revision claims; who, when and what was done stay."""
+        self.revisions.strip(contract_id, up_to_revision)
+
+    def mark_erased(self, customer_id: str, now: dt.datetime) -> None:
+        self.erasures.decide(f"customer:{customer_id}", {"at": now})
+
+    def is_erased(self, customer_id: str) -> bool:
+        return self.erasures.decided(f"customer:{customer_id}") is not None
 
     def list_ending(self, contract: Contract, since: dt.datetime) -> None:
         """Note a signed contract in the books of its end month (before the write that makes it stand)."""
@@ -125,7 +142,8 @@ def _to_doc(c: Contract) -> dict:
         "state": c.state, "created_at": c.created_at, "created_by": c.created_by, "signed_at": c.signed_at,
         "signed_by": c.signed_by, "terminated_at": c.terminated_at, "termination_reason": c.termination_reason,
         "reminded_end": _day(c.reminded_end), "renewal_opportunity_id": c.renewal_opportunity_id,
-        "renewal_count": c.renewal_count, "owner_since": c.owner_since, "revision": c.revision,
+        "renewal_count": c.renewal_count, "owner_since": c.owner_since, "erased_at": c.erased_at,
+        "revision": c.revision,
     }
 
 
@@ -141,9 +159,10 @@ def _from_doc(d: dict) -> Contract:
         value=Money(d["value"]["minor_units"], d["value"]["currency_code"]), order_ids=tuple(d.get("order_ids", ())),
         renewal=RenewalTerms(bool(r.get("auto_renew")), int(r.get("renewal_months", 0)), int(r.get("notice_days", 0))),
         state=d["state"], created_at=_utc(d["created_at"]), created_by=d.get("created_by", ""),
-        signed_at=_utc(d.get("signed_at")), signed_by=d.get("signed_by", ""), terminated_at=_utc(d.get("terminated_at")),
+        signed_at=_utc(d.get("signed_at")), signed_by=d.get("signed_by", ""),
+        terminated_at=_utc(d.get("terminated_at")),
         termination_reason=d.get("termination_reason", ""),
         reminded_end=dt.date.fromisoformat(d["reminded_end"]) if d.get("reminded_end") else None,
         renewal_opportunity_id=d.get("renewal_opportunity_id", ""), renewal_count=d.get("renewal_count", 0),
-        owner_since=_utc(d.get("owner_since")), revision=d.get("revision", 1),
+        owner_since=_utc(d.get("owner_since")), erased_at=_utc(d.get("erased_at")), revision=d.get("revision", 1),
     )

@@ -26,41 +26,41 @@ from crm.common.v1 import common_pb2 as crm_dot_common_dot_v1_dot_common__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/sales/v1/contract_service.proto\x12\x0c\x63rm.sales.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n\x0cRenewalTerms\x12\x12\n\nauto_renew\x18\x01 \x01(\x08\x12\x16\n\x0erenewal_months\x18\x02 \x01(\x05\x12\x13\n\x0bnotice_days\x18\x03 \x01(\x05\"\x8e\x05\n\x08\x43ontract\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\'\n\nstart_date\x18\x06 \x01(\x0b\x32\x13.crm.common.v1.Date\x12%\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x13.crm.common.v1.Date\x12#\n\x05value\x18\x08 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x11\n\torder_ids\x18\t \x03(\t\x12*\n\x05state\x18\n \x01(\x0e\x32\x1b.crm.sales.v1.ContractState\x12+\n\x07renewal\x18\x0b \x01(\x0b\x32\x1a.crm.sales.v1.RenewalTerms\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\r \x01(\t\x12-\n\tsign_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tsigned_by\x18\x0f \x01(\t\x12\x32\n\x0eterminate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12termination_reason\x18\x11 \x01(\t\x12.\n\x11reminded_end_date\x18\x12 \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x1e\n\x16renewal_opportunity_id\x18\x13 \x01(\t\x12\x15\n\rrenewal_count\x18\x14 \x01(\x05\x12\x10\n\x08revision\x18\x15 \x01(\x03\"A\n\x15\x43reateContractRequest\x12(\n\x08\x63ontract\x18\x01 \x01(\x0b\x32\x16.crm.sales.v1.Contract\" \n\x12GetContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\"!\n\x13SignContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\"6\n\x18TerminateContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x1cListCustomerContractsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"c\n\x1dListCustomerContractsResponse\x12)\n\tcontracts\x18\x01 \x03(\x0b\x32\x16.crm.sales.v1.Contract\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x1cListExpiringContractsRequest\x12\x13\n\x0bwithin_days\x18\x01 \x01(\x05\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"}\n\x10\x45xpiringContract\x12(\n\x08\x63ontract\x18\x01 \x01(\x0b\x32\x16.crm.sales.v1.Contract\x12\x11\n\tdays_left\x18\x02 \x01(\x05\x12,\n\x0fnotice_deadline\x18\x03 \x01(\x0b\x32\x13.crm.common.v1.Date\"z\n\x1dListExpiringContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.crm.sales.v1.ExpiringContract\x12\x13\n\x0bwithin_days\x18\x02 \x01(\x05\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"\x17\n\x15RunExpiryCheckRequest\"G\n\x16RunExpiryCheckResponse\x12\x16\n\x0ereminded_count\x18\x01 \x01(\x05\x12\x15\n\rrenewed_count\x18\x02 \x01(\x05*\x9d\x01\n\rContractState\x12\x1e\n\x1a\x43ONTRACT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONTRACT_STATE_DRAFT\x10\x01\x12\x19\n\x15\x43ONTRACT_STATE_SIGNED\x10\x02\x12\x18\n\x14\x43ONTRACT_STATE_ENDED\x10\x03\x12\x1d\n\x19\x43ONTRACT_STATE_TERMINATED\x10\x04\x32\x8a\x05\n\x0f\x43ontractService\x12M\n\x0e\x43reateContract\x12#.crm.sales.v1.CreateContractRequest\x1a\x16.crm.sales.v1.Contract\x12G\n\x0bGetContract\x12 .crm.sales.v1.GetContractRequest\x1a\x16.crm.sales.v1.Contract\x12I\n\x0cSignContract\x12!.crm.sales.v1.SignContractRequest\x1a\x16.crm.sales.v1.Contract\x12S\n\x11TerminateContract\x12&.crm.sales.v1.TerminateContractRequest\x1a\x16.crm.sales.v1.Contract\x12p\n\x15ListCustomerContracts\x12*.crm.sales.v1.ListCustomerContractsRequest\x1a+.crm.sales.v1.ListCustomerContractsResponse\x12p\n\x15ListExpiringContracts\x12*.crm.sales.v1.ListExpiringContractsRequest\x1a+.crm.sales.v1.ListExpiringContractsResponse\x12[\n\x0eRunExpiryCheck\x12#.crm.sales.v1.RunExpiryCheckRequest\x1a$.crm.sales.v1.RunExpiryCheckResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/sales/v1/contract_service.proto\x12\x0c\x63rm.sales.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n\x0cRenewalTerms\x12\x12\n\nauto_renew\x18\x01 \x01(\x08\x12\x16\n\x0erenewal_months\x18\x02 \x01(\x05\x12\x13\n\x0bnotice_days\x18\x03 \x01(\x05\"\xac\x05\n\x08\x43ontract\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\'\n\nstart_date\x18\x06 \x01(\x0b\x32\x13.crm.common.v1.Date\x12%\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x13.crm.common.v1.Date\x12#\n\x05value\x18\x08 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x11\n\torder_ids\x18\t \x03(\t\x12*\n\x05state\x18\n \x01(\x0e\x32\x1b.crm.sales.v1.ContractState\x12+\n\x07renewal\x18\x0b \x01(\x0b\x32\x1a.crm.sales.v1.RenewalTerms\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\r \x01(\t\x12-\n\tsign_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tsigned_by\x18\x0f \x01(\t\x12\x32\n\x0eterminate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12termination_reason\x18\x11 \x01(\t\x12.\n\x11reminded_end_date\x18\x12 \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x1e\n\x16renewal_opportunity_id\x18\x13 \x01(\t\x12\x15\n\rrenewal_count\x18\x14 \x01(\x05\x12\x10\n\x08revision\x18\x15 \x01(\x03\x12\x1c\n\x14personal_data_erased\x18\x16 \x01(\x08\"A\n\x15\x43reateContractRequest\x12(\n\x08\x63ontract\x18\x01 \x01(\x0b\x32\x16.crm.sales.v1.Contract\" \n\x12GetContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\"!\n\x13SignContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\"6\n\x18TerminateContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Z\n\x1cListCustomerContractsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"c\n\x1dListCustomerContractsResponse\x12)\n\tcontracts\x18\x01 \x03(\x0b\x32\x16.crm.sales.v1.Contract\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x1cListExpiringContractsRequest\x12\x13\n\x0bwithin_days\x18\x01 \x01(\x05\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"}\n\x10\x45xpiringContract\x12(\n\x08\x63ontract\x18\x01 \x01(\x0b\x32\x16.crm.sales.v1.Contract\x12\x11\n\tdays_left\x18\x02 \x01(\x05\x12,\n\x0fnotice_deadline\x18\x03 \x01(\x0b\x32\x13.crm.common.v1.Date\"z\n\x1dListExpiringContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.crm.sales.v1.ExpiringContract\x12\x13\n\x0bwithin_days\x18\x02 \x01(\x05\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"\x17\n\x15RunExpiryCheckRequest\"G\n\x16RunExpiryCheckResponse\x12\x16\n\x0ereminded_count\x18\x01 \x01(\x05\x12\x15\n\rrenewed_count\x18\x02 \x01(\x05*\x9d\x01\n\rContractState\x12\x1e\n\x1a\x43ONTRACT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONTRACT_STATE_DRAFT\x10\x01\x12\x19\n\x15\x43ONTRACT_STATE_SIGNED\x10\x02\x12\x18\n\x14\x43ONTRACT_STATE_ENDED\x10\x03\x12\x1d\n\x19\x43ONTRACT_STATE_TERMINATED\x10\x04\x32\x8a\x05\n\x0f\x43ontractService\x12M\n\x0e\x43reateContract\x12#.crm.sales.v1.CreateContractRequest\x1a\x16.crm.sales.v1.Contract\x12G\n\x0bGetContract\x12 .crm.sales.v1.GetContractRequest\x1a\x16.crm.sales.v1.Contract\x12I\n\x0cSignContract\x12!.crm.sales.v1.SignContractRequest\x1a\x16.crm.sales.v1.Contract\x12S\n\x11TerminateContract\x12&.crm.sales.v1.TerminateContractRequest\x1a\x16.crm.sales.v1.Contract\x12p\n\x15ListCustomerContracts\x12*.crm.sales.v1.ListCustomerContractsRequest\x1a+.crm.sales.v1.ListCustomerContractsResponse\x12p\n\x15ListExpiringContracts\x12*.crm.sales.v1.ListExpiringContractsRequest\x1a+.crm.sales.v1.ListExpiringContractsResponse\x12[\n\x0eRunExpiryCheck\x12#.crm.sales.v1.RunExpiryCheckRequest\x1a$.crm.sales.v1.RunExpiryCheckResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.sales.v1.contract_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONTRACTSTATE']._serialized_start=1658
-  _globals['_CONTRACTSTATE']._serialized_end=1815
+  _globals['_CONTRACTSTATE']._serialized_start=1688
+  _globals['_CONTRACTSTATE']._serialized_end=1845
   _globals['_RENEWALTERMS']._serialized_start=114
   _globals['_RENEWALTERMS']._serialized_end=193
   _globals['_CONTRACT']._serialized_start=196
-  _globals['_CONTRACT']._serialized_end=850
-  _globals['_CREATECONTRACTREQUEST']._serialized_start=852
-  _globals['_CREATECONTRACTREQUEST']._serialized_end=917
-  _globals['_GETCONTRACTREQUEST']._serialized_start=919
-  _globals['_GETCONTRACTREQUEST']._serialized_end=951
-  _globals['_SIGNCONTRACTREQUEST']._serialized_start=953
-  _globals['_SIGNCONTRACTREQUEST']._serialized_end=986
-  _globals['_TERMINATECONTRACTREQUEST']._serialized_start=988
-  _globals['_TERMINATECONTRACTREQUEST']._serialized_end=1042
-  _globals['_LISTCUSTOMERCONTRACTSREQUEST']._serialized_start=1044
-  _globals['_LISTCUSTOMERCONTRACTSREQUEST']._serialized_end=1134
-  _globals['_LISTCUSTOMERCONTRACTSRESPONSE']._serialized_start=1136
-  _globals['_LISTCUSTOMERCONTRACTSRESPONSE']._serialized_end=1235
-  _globals['_LISTEXPIRINGCONTRACTSREQUEST']._serialized_start=1237
-  _globals['_LISTEXPIRINGCONTRACTSREQUEST']._serialized_end=1306
-  _globals['_EXPIRINGCONTRACT']._serialized_start=1308
-  _globals['_EXPIRINGCONTRACT']._serialized_end=1433
-  _globals['_LISTEXPIRINGCONTRACTSRESPONSE']._serialized_start=1435
-  _globals['_LISTEXPIRINGCONTRACTSRESPONSE']._serialized_end=1557
-  _globals['_RUNEXPIRYCHECKREQUEST']._serialized_start=1559
-  _globals['_RUNEXPIRYCHECKREQUEST']._serialized_end=1582
-  _globals['_RUNEXPIRYCHECKRESPONSE']._serialized_start=1584
-  _globals['_RUNEXPIRYCHECKRESPONSE']._serialized_end=1655
-  _globals['_CONTRACTSERVICE']._serialized_start=1818
-  _globals['_CONTRACTSERVICE']._serialized_end=2468
+  _globals['_CONTRACT']._serialized_end=880
+  _globals['_CREATECONTRACTREQUEST']._serialized_start=882
+  _globals['_CREATECONTRACTREQUEST']._serialized_end=947
+  _globals['_GETCONTRACTREQUEST']._serialized_start=949
+  _globals['_GETCONTRACTREQUEST']._serialized_end=981
+  _globals['_SIGNCONTRACTREQUEST']._serialized_start=983
+  _globals['_SIGNCONTRACTREQUEST']._serialized_end=1016
+  _globals['_TERMINATECONTRACTREQUEST']._serialized_start=1018
+  _globals['_TERMINATECONTRACTREQUEST']._serialized_end=1072
+  _globals['_LISTCUSTOMERCONTRACTSREQUEST']._serialized_start=1074
+  _globals['_LISTCUSTOMERCONTRACTSREQUEST']._serialized_end=1164
+  _globals['_LISTCUSTOMERCONTRACTSRESPONSE']._serialized_start=1166
+  _globals['_LISTCUSTOMERCONTRACTSRESPONSE']._serialized_end=1265
+  _globals['_LISTEXPIRINGCONTRACTSREQUEST']._serialized_start=1267
+  _globals['_LISTEXPIRINGCONTRACTSREQUEST']._serialized_end=1336
+  _globals['_EXPIRINGCONTRACT']._serialized_start=1338
+  _globals['_EXPIRINGCONTRACT']._serialized_end=1463
+  _globals['_LISTEXPIRINGCONTRACTSRESPONSE']._serialized_start=1465
+  _globals['_LISTEXPIRINGCONTRACTSRESPONSE']._serialized_end=1587
+  _globals['_RUNEXPIRYCHECKREQUEST']._serialized_start=1589
+  _globals['_RUNEXPIRYCHECKREQUEST']._serialized_end=1612
+  _globals['_RUNEXPIRYCHECKRESPONSE']._serialized_start=1614
+  _globals['_RUNEXPIRYCHECKRESPONSE']._serialized_end=1685
+  _globals['_CONTRACTSERVICE']._serialized_start=1848
+  _globals['_CONTRACTSERVICE']._serialized_end=2498
 # @@protoc_insertion_point(module_scope)

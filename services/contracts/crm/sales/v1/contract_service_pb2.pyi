@@ -35,7 +35,7 @@ class RenewalTerms(_message.Message):
     def __init__(self, auto_renew: _Optional[bool] = ..., renewal_months: _Optional[int] = ..., notice_days: _Optional[int] = ...) -> None: ...
 
 class Contract(_message.Message):
-    __slots__ = ("id", "customer_id", "owner_id", "team_id", "title", "start_date", "end_date", "value", "order_ids", "state", "renewal", "create_time", "created_by", "sign_time", "signed_by", "terminate_time", "termination_reason", "reminded_end_date", "renewal_opportunity_id", "renewal_count", "revision")
+    __slots__ = ("id", "customer_id", "owner_id", "team_id", "title", "start_date", "end_date", "value", "order_ids", "state", "renewal", "create_time", "created_by", "sign_time", "signed_by", "terminate_time", "termination_reason", "reminded_end_date", "renewal_opportunity_id", "renewal_count", "revision", "personal_data_erased")
     ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class Contract(_message.Message):
     RENEWAL_OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     RENEWAL_COUNT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_DATA_ERASED_FIELD_NUMBER: _ClassVar[int]
     id: str
     customer_id: str
     owner_id: str
@@ -78,7 +79,8 @@ class Contract(_message.Message):
     renewal_opportunity_id: str
     renewal_count: int
     revision: int
-    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., title: _Optional[str] = ..., start_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., order_ids: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContractState, str]] = ..., renewal: _Optional[_Union[RenewalTerms, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., sign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signed_by: _Optional[str] = ..., terminate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., termination_reason: _Optional[str] = ..., reminded_end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., renewal_opportunity_id: _Optional[str] = ..., renewal_count: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
+    personal_data_erased: bool
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., title: _Optional[str] = ..., start_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., value: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., order_ids: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContractState, str]] = ..., renewal: _Optional[_Union[RenewalTerms, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., sign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signed_by: _Optional[str] = ..., terminate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., termination_reason: _Optional[str] = ..., reminded_end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., renewal_opportunity_id: _Optional[str] = ..., renewal_count: _Optional[int] = ..., revision: _Optional[int] = ..., personal_data_erased: _Optional[bool] = ...) -> None: ...
 
 class CreateContractRequest(_message.Message):
     __slots__ = ("contract",)
