@@ -207,7 +207,7 @@ def list_customer_contracts(a: Args):
        description="A rep's own, a manager's team's, everyone's for admins, finance and agents.")
 def list_expiring_contracts(a: Args):
     return stub().ListExpiringContracts(pb.ListExpiringContractsRequest(
-        within_days=a.query.within_days, owner_id=a.query.owner_id))
+        within_days=a.query.within_days, owner_id=a.query.owner_id), timeout=g.downstream.settings.list_timeout_seconds)
 
 
 @route(bp, "POST", "/expiry-check", "runContractExpiryCheck", "Run the contract expiry check now", allow=ADMIN,
@@ -216,7 +216,8 @@ def list_expiring_contracts(a: Args):
                    "reminder window, once per contract and end date; auto-renewals of contracts whose term is over. "
                    "The service also runs it on a schedule. Idempotent.")
 def run_expiry_check(a: Args):
-    return stub().RunExpiryCheck(pb.RunExpiryCheckRequest())
+    # It walks a month of contracts or more: the longer deadline the lists get.
+    return stub().RunExpiryCheck(pb.RunExpiryCheckRequest(), timeout=g.downstream.settings.list_timeout_seconds)
 
 
 @route(bp, "GET", "/<contract_id>", "getContract", "Get a contract", allow=READ, path=ContractPath,
