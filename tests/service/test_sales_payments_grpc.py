@@ -237,6 +237,24 @@ def test_two_concurrent_receipts_that_together_overpay_exactly_one_is_refused(pa
         assert plan.collected.minor_units == 600 and len(plan.receipts) == 1
 
 
+def test_racing_allocations_and_refunds_of_one_receipt_never_spend_it_twice(payments, new_order):
+    for _round in range(3):
+        order_id = new_order(1000)
+        split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
+        rid = receipt(payments, order_id, 600, allocations=[pb.AllocationRequest(instalment=1, minor_units=200)]
+                      ).receipt.id
+        allocations = race(2, lambda i: payments.AllocateReceipt(pb.AllocateReceiptRequest(
+            receipt_id=rid, allocations=[pb.AllocationRequest(instalment=i + 1, minor_units=300)]), metadata=FINANCE))
+        assert allocations.count(grpc.StatusCode.FAILED_PRECONDITION) == 1, allocations
+        refunds = race(2, lambda i: payments.RefundReceipt(pb.RefundReceiptRequest(
+            receipt_id=rid, amount=cny(400), reason=f"r{i}"), metadata=FINANCE))
+        assert refunds.count(grpc.StatusCode.FAILED_PRECONDITION) == 1, refunds
+        plan = plan_of(payments, order_id)
+        (held,) = plan.receipts
+        assert held.net.minor_units == 200 and held.unallocated.minor_units >= 0
+        assert sum(i.paid.minor_units for i in plan.instalments) <= 200
+
+
 def _events_for(events_url: str, order_id: str, wanted: int, kind: str = ev.PAYMENT_RECEIVED) -> dict[str, set]:
     """Event ids by type for the order on events:sales, once `wanted` of `kind` are there."""
     client = redis.Redis.from_url(events_url)

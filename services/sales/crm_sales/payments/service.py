@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from crm_kit.auth import Principal
 from crm_kit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from crm_kit.ids import new_id
-from crm_kit.money import Money, validate_currency
+from crm_kit.money import Money, validate_money
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access, metrics
@@ -74,7 +74,7 @@ class PaymentService:
             return existing
         if debt.kind not in model.KINDS:
             raise InvalidArgument(FieldViolation("kind", f"must be one of {', '.join(model.KINDS)}"))
-        validate_currency(debt.total.currency_code, "total.currency_code")
+        validate_money(debt.total, "total")
         plan = model.default_plan(debt, self.terms_days, self.clock())
         self.store.create(plan, SYSTEM)  # False: a concurrent ensure made it; either is the plan
         return self.store.get(plan_id) or plan
@@ -83,9 +83,10 @@ class PaymentService:
                      owner_id: str = "", team_id: str = "") -> Plan | None:
         """The debt's total changed (an order amendment). An amendment number
         at or below the last applied is a redelivery or a late event: ignored."""
+        validate_money(total, "total")
         def mutate(current: Plan):
-            if amendment is not None and amendment <= current.amendment:
-                return None
+            if current.cancelled or (amendment is not None and amendment <= current.amendment):
+                return None  # a cancelled debt stays cancelled; an amendment applies once
             if total.currency_code != current.currency:
                 raise InvalidArgument(FieldViolation("total.currency_code", f"must be {current.currency}"))
             after = model.resize(current, total.minor_units, self.today())
@@ -175,7 +176,7 @@ class PaymentService:
                 raise PermissionDenied("only finance, admins and the team's managers change payment plans") \
                     from None
         if currency and currency != plan.currency:
-            raise InvalidArgument(FieldViolation("currency_code", f"must be {plan.currency}"))
+            raise InvalidArgument(FieldViolation("instalments[0].amount.currency_code", f"must be {plan.currency}"))
 
         def mutate(current: Plan):
             instalments = model.build_instalments(wanted, current.total)

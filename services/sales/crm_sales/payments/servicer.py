@@ -33,6 +33,9 @@ class PaymentServicer(pb_grpc.PaymentServiceServicer):
         for i, item in enumerate(request.instalments):
             wanted.append((date_from_pb(item.due_date, f"instalments[{i}].due_date"), item.amount.minor_units))
             currency = currency or item.amount.currency_code
+            if item.amount.currency_code != currency:
+                raise InvalidArgument(FieldViolation(f"instalments[{i}].amount.currency_code",
+                                                     "must be the same currency for every instalment"))
         return plan_to_pb(self.service.replace_instalments(current_principal(), *debt_of(request), wanted, currency))
 
     def RecordReceipt(self, request, context):
