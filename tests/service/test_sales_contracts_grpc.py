@@ -203,6 +203,32 @@ def test_two_concurrent_signatures_sign_once(contracts, stub, phone):
 
 # --- ending soon ------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def replica(services, events_redis_url):
+    """A second sales replica: the same composition root (every feature) on
+    the service's database, event Redis and customer service, with its own
+    store client and outbox relay; its contracts feature is what its
+    expiry job runs."""
+    from crm_kit.events.bus import EventsSettings
+    from crm_kit.events.outbox import Outbox
+    from crm_kit.mongo import MongoSettings, connect
+    from crm_sales.bootstrap import build
+    from crm_sales.settings import SalesSettings
+    from tests.conftest import server_settings
+
+    events = EventsSettings(url=events_redis_url)
+    settings = SalesSettings(server_settings("sales"), MongoSettings(services.mongodb_uri, services.sales_db_name),
+                             customer_target=services.targets["customer"], events=events)
+    client = connect(services.mongodb_uri, "tests")
+    db = client[services.sales_db_name]
+    outbox = Outbox.from_settings(db, events, "sales")
+    outbox.start()
+    yield build(settings, db=db, outbox=outbox).features["contracts"]
+    outbox.stop()
+    client.close()
+
+
+
 def test_the_expiry_check_reminds_once_across_two_runs(contracts, stub, phone, events_redis_url):
     customer = customer_of(stub, phone)
     end = today() + dt.timedelta(days=12)
@@ -221,12 +247,14 @@ def test_the_expiry_check_reminds_once_across_two_runs(contracts, stub, phone, e
     assert "年度维保".encode() not in ev.encode(events[0])
 
 
-def test_concurrent_expiry_checks_remind_once_and_open_one_renewal_opportunity(contracts, opportunities, stub,
-                                                                              phone, events_redis_url):
+def test_concurrent_expiry_checks_on_two_replicas_remind_once_and_open_one_renewal_opportunity(
+        contracts, opportunities, stub, phone, events_redis_url, replica):
     customer = customer_of(stub, phone)
     end = today() + dt.timedelta(days=3)
     contract = signed(contracts, customer.id, end=end)
-    race(6, lambda _i: contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN))
+    # Half the runs on the serving replica (the admin route), half as the other replica's job.
+    race(6, lambda i: contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN) if i % 2
+         else replica.run_expiry_check())
     contracts.RunExpiryCheck(pb.RunExpiryCheckRequest(), metadata=ADMIN)  # and the next day's run
     after = contracts.GetContract(pb.GetContractRequest(id=contract.id), metadata=REP)
     assert after.revision == contract.revision + 1  # one reminder revision, not one per run
@@ -339,34 +367,14 @@ def test_erasing_the_customer_strips_its_contracts_free_text_and_keeps_the_money
     assert code_of(lambda: draft(contracts, customer.id, who=ADMIN)) == grpc.StatusCode.NOT_FOUND
 
 
-@pytest.fixture(scope="module")
-def expiry_check_later(services, events_redis_url):
-    """The expiry check as another replica runs it (its own store client and
-    outbox on the service's database and event Redis), on a day of the
-    test's choosing; the contracts are made over gRPC."""
-    from crm_kit.events.bus import EventsSettings
-    from crm_kit.events.outbox import Outbox
-    from crm_kit.mongo import connect
-    from crm_sales.contracts.service import ContractService
-    from crm_sales.contracts.store import ContractStore
-
-    client = connect(services.mongodb_uri, "tests")
-    db = client[services.sales_db_name]
-    outbox = Outbox.from_settings(db, EventsSettings(url=events_redis_url), "sales")
-    outbox.start()
-    yield ContractService(ContractStore(db, outbox), customers=None, features={})
-    outbox.stop()
-    client.close()
-
-
-def test_an_auto_renewing_contract_rolls_into_its_next_term_once(contracts, stub, phone, expiry_check_later):
+def test_an_auto_renewing_contract_rolls_into_its_next_term_once(contracts, stub, phone, replica):
     customer = customer_of(stub, phone)
     end = today() + dt.timedelta(days=5)
     contract = signed(contracts, customer.id, start=dt.date(2026, 1, 31), end=end, auto_renew=True,
                       renewal_months=12)
     fixed = signed(contracts, customer.id, end=end)
     day_after = end + dt.timedelta(days=1)
-    race(4, lambda _i: expiry_check_later.run_expiry_check(today=day_after))
+    race(4, lambda _i: replica.run_expiry_check(today=day_after))
     renewed = contracts.GetContract(pb.GetContractRequest(id=contract.id), metadata=REP)
     assert renewed.start_date == day(day_after) and renewed.renewal_count == 1
     new_end = dt.date(renewed.end_date.year, renewed.end_date.month, renewed.end_date.day)
@@ -374,4 +382,4 @@ def test_an_auto_renewing_contract_rolls_into_its_next_term_once(contracts, stub
     assert renewed.revision == contract.revision + 1 and renewed.state == pb.CONTRACT_STATE_SIGNED
     unchanged = contracts.GetContract(pb.GetContractRequest(id=fixed.id), metadata=REP)
     assert (unchanged.end_date, unchanged.renewal_count) == (day(end), 0)
-    assert expiry_check_later.store.get(fixed.id).state_on(day_after) == "ended"
+    assert replica.store.get(fixed.id).state_on(day_after) == "ended"
