@@ -305,3 +305,16 @@ def test_a_system_open_happens_once_per_dedupe_key_even_when_raced(services, pip
     listed = pipeline.ListOpportunities(pb.ListOpportunitiesRequest(customer_id=customer.id), metadata=team["a"])
     assert [o.id for o in listed.opportunities] == [opened.id]
     assert open_renewal(0) == opened.id
+
+
+def test_an_opportunity_written_while_its_customer_changes_hands_follows_it(services, pipeline, stub, phone, team):
+    """The transfer's event is handled between the create's read of the
+    owner and its write (so the consumer's walk cannot see it yet): here a
+    change dated after the create reads the owner, applied before it."""
+    opportunities = services.hosts["sales"].app.features["opportunities"]
+    customer = create(stub, phone(), team["a"])
+    changed_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)
+    assert opportunities.follow_owner(customer.id, team["rep_b"], team["id"], changed_at) == 0  # nothing yet
+    made = open_(pipeline, customer.id, team["a"])
+    assert (made.owner_id, made.revision) == (team["rep_b"], 2)
+    assert get(pipeline, made.id, team["b"]).owner_id == team["rep_b"]

@@ -82,7 +82,17 @@ class OpportunityService:
                                     team_id=customer.team_id, by=principal.subject, now=self.clock(),
                                     owner_read_at=read_at)
         self.store.insert(opp, principal.subject)
-        return opp
+        return self._catch_up_owner(opp)
+
+    def _catch_up_owner(self, opp: Opportunity) -> Opportunity:
+        """After the insert: an ownership change applied since the owner was
+        read (its event handled while this was being written, so its walk
+        may have missed it) moves this one too."""
+        latest = self.store.latest_owner(opp.customer_id)
+        if latest is None or latest[2] <= opp.owner_as_of:
+            return opp
+        self._follow(opp.id, *latest)
+        return self.store.get(opp.id) or opp
 
     def open_system(self, *, customer_id: str, owner_id: str, team_id: str, amount: Money,
                     expected_close: dt.date, title: str, dedupe_key: str) -> str:
@@ -235,21 +245,21 @@ class OpportunityService:
         an older change arriving late (a retried event) moves nothing.
         Repeatable; returns how many moved."""
         as_of = to_ms(as_of) if as_of is not None else self.clock()  # stored times are whole milliseconds
-        moved = 0
-        for opp in self.store.every(books.customer_book(customer_id)):
-            if not opp.is_open:
-                continue
+        # Noted first: a create writing meanwhile reads it after its insert (see _catch_up_owner).
+        self.store.note_owner(customer_id, to_owner_id, to_team_id, as_of)
+        return sum(self._follow(opp.id, to_owner_id, to_team_id, as_of)
+                   for opp in self.store.every(books.customer_book(customer_id)) if opp.is_open)
 
-            def change(current: Opportunity | None) -> bool:
-                if current is None:
-                    return False
-                now = self.clock()
-                updated = rules.following_owner(current, to_owner_id, to_team_id, as_of, now)
-                if updated is None:
-                    return False
-                self._commit(current, updated, SYSTEM, now)
-                return (updated.owner_id, updated.team_id) != (current.owner_id, current.team_id)
+    def _follow(self, opportunity_id: str, owner_id: str, team_id: str, as_of: dt.datetime) -> bool:
+        """Whether the opportunity moved to (owner, team) as of `as_of`."""
+        def change(current: Opportunity | None) -> bool:
+            if current is None:
+                return False
+            now = self.clock()
+            updated = rules.following_owner(current, owner_id, team_id, as_of, now)
+            if updated is None:
+                return False
+            self._commit(current, updated, SYSTEM, now)
+            return (updated.owner_id, updated.team_id) != (current.owner_id, current.team_id)
 
-            opp_id = opp.id
-            moved += write_with_retries("opportunity", opp_id, lambda: self.store.get(opp_id), change)
-        return moved
+        return write_with_retries("opportunity", opportunity_id, lambda: self.store.get(opportunity_id), change)

@@ -15,6 +15,11 @@
   `follow_owner` walks; owner and team books feed lists, forecast and funnel.
 - `opportunity_dedupe`, `_id: "<dedupe key>"` (crm_kit.persistence.once):
   the first system open for a key decides the opportunity's id.
+- `opportunity_owner_links` / `opportunity_owners`: per customer, a chain
+  (crm_kit.persistence.chain) of the ownership changes applied, newest on
+  top. `follow_owner` appends before it walks the customer's book, and a
+  create reads it after its insert: whichever comes second sees the other,
+  so an opportunity written while its customer changed hands still follows.
 """
 
 from __future__ import annotations
@@ -28,15 +33,19 @@ from pymongo.errors import DuplicateKeyError
 
 from crm_kit.money import Money
 from crm_kit.persistence.books import Books
+from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
 from crm_sales.opportunities.model import Opportunity, StageChange
 
 INDEXES = {name: [] for name in ("opportunities", "opportunity_versions", "opportunity_book_links",
-                                 "opportunity_books", "opportunity_dedupe")}  # all by _id only
+                                 "opportunity_books", "opportunity_dedupe", "opportunity_owner_links",
+                                 "opportunity_owners")}  # all by _id only
 STATE_FIELD = "opportunity"
 ALL = "all"
+# Superseded ownership links kept for readers following the chain (as for visits' lists).
+KEEP_OWNER_LINKS = 16
 
 
 def customer_book(customer_id: str) -> str:
@@ -67,6 +76,7 @@ class OpportunityStore:
                                    abandoned_after=abandoned_after)
         self.books = Books(db["opportunity_book_links"], db["opportunity_books"], item_field="opportunity_id")
         self.dedupe = DecideOnce(db["opportunity_dedupe"])
+        self.owners = Chain(db["opportunity_owner_links"], db["opportunity_owners"])
 
     def insert(self, opp: Opportunity, changed_by: str) -> None:
         """List it first (a crash leaves an entry whose opportunity is
@@ -116,6 +126,24 @@ class OpportunityStore:
             if opp is not None and opp.id not in seen:
                 seen.add(opp.id)
                 yield opp
+
+    # --- the customers' ownership changes as applied ----------------------------
+
+    def note_owner(self, customer_id: str, owner_id: str, team_id: str, as_of: dt.datetime) -> None:
+        """Record an ownership change (nothing when a newer one is recorded)."""
+        def link(_n: int, top: dict | None) -> dict | None:
+            if top is not None and top["as_of"] >= as_of:
+                return None
+            return {"owner_id": owner_id, "team_id": team_id, "as_of": as_of}
+
+        key = customer_book(customer_id)
+        n, _doc = self.owners.append(key, link)
+        self.owners.forget(key, n - KEEP_OWNER_LINKS)
+
+    def latest_owner(self, customer_id: str) -> tuple[str, str, dt.datetime] | None:
+        """(owner, team, as of) of the newest ownership change recorded."""
+        _n, doc = self.owners.top(customer_book(customer_id))
+        return (doc["owner_id"], doc["team_id"], doc["as_of"]) if doc else None
 
     # --- system opens ---------------------------------------------------------
 
