@@ -395,3 +395,23 @@ def test_the_overdue_gauge_and_the_receipts_counter(payments, plans, new_order):
     overdue = plans.refresh_overdue_metric()
     assert overdue["CNY"] >= 500
     assert sample("crm_sales_overdue_minor_units", currency="CNY") == overdue["CNY"]
+
+
+def test_an_erased_customer_leaves_the_money_history_without_its_free_text(payments, plans, customers, phone):
+    from crm.customer.v1 import customer_service_pb2 as cpb
+
+    gone = create(customers, phone(), who=as_(REP, team=TEAM))
+    order_id = f"ord_erase{uuid.uuid4().hex[:16]}"
+    plans.ensure_plan(Debt("order", order_id, gone.id, REP, TEAM, Money(1000, "CNY"), TODAY))
+    rid = receipt(payments, order_id, 600, reference="张三 工商银行 6222").receipt.id
+    payments.RefundReceipt(pb.RefundReceiptRequest(receipt_id=rid, amount=cny(100), reason="张三说多付了"),
+                           metadata=FINANCE)
+    customers.EraseCustomer(cpb.EraseCustomerRequest(id=gone.id, reason="asked"), metadata=ADMIN)
+    deadline = time.monotonic() + 20
+    while (plan := plans.store.get(f"order:{order_id}")).receipts[0].reference and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (kept,) = plan.receipts
+    assert (kept.reference, kept.refunds[0].reason) == ("", "")
+    assert (kept.amount, kept.net, plan.collected) == (600, 500, 500)  # the money history stays
+    history = [plans.store.revisions.get(plan.id, r) for r in range(2, plan.revision)]
+    assert history and all(claim.state is None for claim in history)

@@ -59,9 +59,11 @@ def order_follower(events_redis, payments, consumer_name: str):
     """order.confirmed / order.amended / order.cancelled (stream
     events:sales, group "sales-payments") keep each order's plan in step:
     a plan for a confirmed order, its total moved by an amendment, cancelled
-    with the order. Each effect is idempotent (a plan is made once; an
-    amendment number already applied is skipped; a cancelled plan stays so),
-    so a redelivery is harmless; the entry is acked only after it."""
+    with the order; customer.erased (events:customer, same group) blanks the
+    free text of the customer's plans. Each effect is idempotent (a plan is
+    made once; an amendment number already applied is skipped; a cancelled
+    plan stays so; blank text stays blank), so a redelivery is harmless; the
+    entry is acked only after it."""
     from crm_kit.events.bus import stream_for
     from crm_kit.events.consumer import EventConsumer
     from crm_kit.money import Money
@@ -84,5 +86,8 @@ def order_follower(events_redis, payments, consumer_name: str):
                                   owner_id=p.owner_id, team_id=p.team_id)
         elif envelope.type == ev.ORDER_CANCELLED:
             payments.cancel_plan("order", ev.payload_of(envelope).order_id)
+        elif envelope.type == ev.CUSTOMER_ERASED:
+            payments.erase_customer(ev.payload_of(envelope).customer_id)
 
-    return EventConsumer(events_redis, FOLLOW_GROUP, consumer_name, [stream_for(PRODUCER)], handle)
+    return EventConsumer(events_redis, FOLLOW_GROUP, consumer_name, [stream_for(PRODUCER), stream_for("customer")],
+                         handle)

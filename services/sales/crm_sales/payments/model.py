@@ -431,6 +431,14 @@ def cancel(plan: Plan, on: date) -> Plan:
     return replace(resize(plan, 0, on), cancelled=True) if not plan.cancelled else plan
 
 
+def without_free_text(plan: Plan) -> Plan:
+    """The plan with receipt references and refund reasons blanked (free
+    text that may name people); amounts, dates, methods and who recorded
+    them stay: the money history."""
+    return replace(plan, receipts=tuple(replace(r, reference="", refunds=tuple(replace(f, reason="") for f in r.refunds))
+                                        for r in plan.receipts))
+
+
 def announce_if_paid(before: Plan, after: Plan, now: datetime) -> tuple[Plan, bool]:
     """(after, True) with `paid_announced` set when this change makes an
     order's plan fully paid for the first time: order.paid goes out with it."""

@@ -112,6 +112,20 @@ class PaymentService:
 
         return self._change_if_exists(model.plan_id(kind, debt_id), SYSTEM, mutate)
 
+    def erase_customer(self, customer_id: str) -> int:
+        """customer.erased: each of the customer's plans loses its receipt
+        references and refund reasons, now and in its change history; the
+        money history stays. Idempotent. Returns the plans seen."""
+        plans = self.store.in_book(f"customer:{customer_id}")
+        for plan in plans:
+            def mutate(current: Plan):
+                stripped = model.without_free_text(current)
+                return None if stripped == current else (stripped, "erase", lambda _plan: [])
+
+            stored = self._change(plan.id, SYSTEM, mutate)
+            self.store.strip_history(plan.id, stored.revision - 1)
+        return len(plans)
+
     # --- reading ------------------------------------------------------------------
 
     def get_plan(self, principal: Principal, kind: str, debt_id: str) -> Plan:

@@ -115,6 +115,12 @@ class PaymentStore:
                                      events)
 
 
+    def strip_history(self, plan_id: str, up_to: int) -> None:
+        """Remove the states stored in claims 1..up_to (an erasure: they hold
+        the free text the plan no longer does); who and when stay."""
+        self.revisions.strip(plan_id, up_to)
+
+
 # --- documents -----------------------------------------------------------------------
 
 def _d(value: date) -> str:
