@@ -247,9 +247,11 @@ class ContractService:
         owner, team = _expiring_scope(principal, owner_id)
         today = self.clock().date()
         found: list[Contract] = []
+        complete = True
         for month in rules.months_between(today, today + dt.timedelta(days=window)):
-            found.extend(c for c in self.store.ending_in(month, owner, team, limit=SCAN_PER_MONTH)
-                         if rules.expiring_within(c, today, window))
+            ending, whole_book = self.store.ending_in(month, owner, team, limit=SCAN_PER_MONTH)
+            found.extend(c for c in ending if rules.expiring_within(c, today, window))
+            complete = complete and whole_book
         found.sort(key=lambda c: (c.end, c.id))
         seen: dict[str, CustomerRef | None] = {}
         visible: list[tuple[Contract, int]] = []
@@ -260,7 +262,7 @@ class ContractService:
                 visible.append((c, rules.days_left(c, today)))
                 if len(visible) > MAX_EXPIRING:
                     return visible[:MAX_EXPIRING], window, True
-        return visible, window, False
+        return visible, window, not complete
 
     def run_expiry_check(self, principal: Principal | None = None, today: dt.date | None = None) -> tuple[int, int]:
         """(reminders sent, contracts renewed) by this run. The daily job runs
@@ -270,11 +272,11 @@ class ContractService:
             raise PermissionDenied("only admins run the contract expiry check")
         today = today or self.clock().date()
         renewed = sum(self._renew(c, today) for month in rules.months_between(
-            today - dt.timedelta(days=RENEWAL_LOOKBACK_DAYS), today) for c in list(self.store.ending_in(month))
+            today - dt.timedelta(days=RENEWAL_LOOKBACK_DAYS), today) for c in self.store.ending_in(month)[0]
             if rules.renewed(c, today) is not None)
         window = self.reminder_days
         reminded = sum(self._remind(c, today, window) for month in rules.months_between(
-            today, today + dt.timedelta(days=window)) for c in list(self.store.ending_in(month))
+            today, today + dt.timedelta(days=window)) for c in self.store.ending_in(month)[0]
             if rules.reminder_due(c, today, window))
         return reminded, renewed
 

@@ -113,14 +113,20 @@ class ContractStore:
                 yield contract
 
     def ending_in(self, month: str, owner_id: str = "", team_id: str = "",
-                  limit: int | None = None) -> Iterator[Contract]:
-        """Signed contracts ending in `month` (listed under the owner or team when given), each once."""
+                  limit: int | None = None) -> tuple[list[Contract], bool]:
+        """(signed contracts ending in `month`, listed under the owner or team
+        when given, each once; whether the book was read to its end within
+        `limit` entries)."""
         seen: set[str] = set()
-        for _n, contract in self.books.walk(ends_book(month, owner_id, team_id), self._resolver(month), limit=limit):
+        found: list[Contract] = []
+        walked = 0
+        for walked, contract in self.books.walk(ends_book(month, owner_id, team_id), self._resolver(month),
+                                                limit=limit):
             if contract is not None and contract.id not in seen:
                 seen.add(contract.id)
                 if (not owner_id or contract.owner_id == owner_id) and (not team_id or contract.team_id == team_id):
-                    yield contract
+                    found.append(contract)
+        return found, limit is None or walked < limit
 
     def _resolver(self, month: str):
         def resolve(contract_id: str, _since: dt.datetime) -> Contract | None:
