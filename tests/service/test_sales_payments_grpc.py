@@ -153,7 +153,7 @@ def test_explicit_allocation_and_allocating_one_receipt_twice(payments, new_orde
     assert recorded.receipt.unallocated.minor_units == 300
     assert [i.paid.minor_units for i in recorded.plan.instalments] == [0, 100]
     rid = recorded.receipt.id
-    allocate = lambda n, amount: payments.AllocateReceipt(pb.AllocateReceiptRequest(  # noqa: E731
+    allocate = lambda n, amount: payments.AllocateReceipt(pb.AllocateReceiptRequest(
         receipt_id=rid, allocations=[pb.AllocationRequest(instalment=n, minor_units=amount)]), metadata=FINANCE)
     assert [i.paid.minor_units for i in allocate(1, 300).instalments] == [300, 100]
     with pytest.raises(grpc.RpcError) as err:  # the remainder is spent: allocating it again is refused
@@ -167,10 +167,10 @@ def test_explicit_allocation_and_allocating_one_receipt_twice(payments, new_orde
 def test_an_allocation_beyond_an_instalment_or_the_receipt_is_refused(payments, new_order):
     order_id = new_order(1000)
     split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
-    over_instalment = lambda: receipt(payments, order_id, 600,  # noqa: E731
+    over_instalment = lambda: receipt(payments, order_id, 600,
                                       allocations=[pb.AllocationRequest(instalment=1, minor_units=600)])
     assert code_of(over_instalment) == grpc.StatusCode.FAILED_PRECONDITION
-    over_receipt = lambda: receipt(payments, order_id, 100, allocations=[  # noqa: E731
+    over_receipt = lambda: receipt(payments, order_id, 100, allocations=[
         pb.AllocationRequest(instalment=1, minor_units=80), pb.AllocationRequest(instalment=2, minor_units=80)])
     assert code_of(over_receipt) == grpc.StatusCode.FAILED_PRECONDITION
     assert plan_of(payments, order_id).receipts == []
@@ -209,7 +209,7 @@ def test_a_retried_receipt_is_recorded_once(payments, new_order):
 def test_refunds_are_recorded_and_never_exceed_what_was_received(payments, new_order):
     order_id = new_order(1000)
     rid = receipt(payments, order_id, 600).receipt.id
-    refund = lambda amount: payments.RefundReceipt(pb.RefundReceiptRequest(  # noqa: E731
+    refund = lambda amount: payments.RefundReceipt(pb.RefundReceiptRequest(
         receipt_id=rid, amount=cny(amount), reason="returned goods"), metadata=FINANCE)
     with pytest.raises(grpc.RpcError) as err:
         refund(601)
