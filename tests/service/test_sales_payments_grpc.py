@@ -415,3 +415,13 @@ def test_an_erased_customer_leaves_the_money_history_without_its_free_text(payme
     assert (kept.amount, kept.net, plan.collected) == (600, 500, 500)  # the money history stays
     history = [plans.store.revisions.get(plan.id, r) for r in range(2, plan.revision)]
     assert history and all(claim.state is None for claim in history)
+
+
+def test_a_retried_refund_is_recorded_once(payments, new_order):
+    order_id = new_order(1000)
+    rid = receipt(payments, order_id, 500).receipt.id
+    ask = lambda amount: payments.RefundReceipt(pb.RefundReceiptRequest(
+        receipt_id=rid, amount=cny(amount), request_id="refund-retry"), metadata=FINANCE)
+    first, again = ask(100), ask(100)
+    assert again.refund.id == first.refund.id and again.receipt.net.minor_units == 400
+    assert code_of(lambda: ask(150)) == grpc.StatusCode.ALREADY_EXISTS

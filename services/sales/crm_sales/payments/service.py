@@ -79,6 +79,21 @@ class PaymentService:
         self.store.create(plan, SYSTEM)  # False: a concurrent ensure made it; either is the plan
         return self.store.get(plan_id) or plan
 
+    def ensure_plans(self, debts: list[Debt]) -> None:
+        """`ensure_plan` for many debts at once (imported orders): the missing
+        plans in one bulk insert, their books in one."""
+        missing: dict[str, Plan] = {}
+        for debt in debts:
+            plan_id = model.plan_id(debt.kind, debt.id)
+            if plan_id in missing or self.store.get(plan_id) is not None:
+                continue
+            if debt.kind not in model.KINDS:
+                raise InvalidArgument(FieldViolation("kind", f"must be one of {', '.join(model.KINDS)}"))
+            validate_money(debt.total, "total")
+            missing[plan_id] = model.default_plan(debt, self.terms_days, self.clock())
+        if missing:
+            self.store.create_many(list(missing.values()), SYSTEM)
+
     def adjust_total(self, kind: str, debt_id: str, total: Money, *, amendment: int | None = None,
                      owner_id: str = "", team_id: str = "") -> Plan | None:
         """The debt's total changed (an order amendment). An amendment number
@@ -207,6 +222,8 @@ class PaymentService:
         order whose event is not processed yet). Allocated as given, else
         oldest due first. With `request_id`, a retry returns the first receipt."""
         access.require_money_right(principal)
+        # What was asked, as asked (a retry tomorrow of "today" is the same request).
+        fingerprint = _fingerprint("receipt", method, amount.minor_units, received_on, reference, allocations)
         received_on = received_on or self.today()
         model.validate_method(method)
         model.validate_amount(amount.minor_units, "amount.minor_units")
@@ -214,7 +231,6 @@ class PaymentService:
         reference = model.validate_text(reference, "reference", model.MAX_REFERENCE)
         plan = self.store.get(model.plan_id(kind, debt_id)) or self._plan_on_demand(kind, debt_id)
         model.validate_currency_of(plan, amount.currency_code, "amount.currency_code")
-        fingerprint = _fingerprint("receipt", method, amount.minor_units, received_on, reference, allocations)
         receipt = Receipt(id=new_id("rct"), method=method, amount=amount.minor_units, received_on=received_on,
                           reference=reference, recorded_by=principal.subject, recorded_at=self.clock(),
                           request_id=f"{request_id}|{fingerprint}" if request_id else "")
@@ -253,6 +269,7 @@ class PaymentService:
         """Pay back part of a receipt, or void it (recorded in error: all it
         still holds). Recorded, never a deletion."""
         access.require_money_right(principal)
+        fingerprint = _fingerprint("refund", receipt_id, void, amount.minor_units if amount else 0, refunded_on, reason)
         refunded_on = refunded_on or self.today()
         model.validate_past_date(refunded_on, self.today(), "refund_date")
         reason = model.validate_text(reason, "reason", model.MAX_REASON)
@@ -261,7 +278,6 @@ class PaymentService:
                 raise InvalidArgument(FieldViolation("amount", "is required for a refund"))
             model.validate_amount(amount.minor_units, "amount.minor_units")
         plan_id = self._plan_of_receipt(receipt_id)
-        fingerprint = _fingerprint("refund", receipt_id, void, amount.minor_units if amount else 0, refunded_on, reason)
         refund = Refund(id=new_id("rfd"), amount=amount.minor_units if amount and not void else 0,
                         refunded_on=refunded_on, void=void, reason=reason, recorded_by=principal.subject,
                         recorded_at=self.clock(), request_id=f"{request_id}|{fingerprint}" if request_id else "")
