@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
+from crm_kit.mongo import duplicate_positions
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import Revisions
@@ -100,6 +102,17 @@ class PaymentStore:
         now = datetime.now(timezone.utc)
         self.books.add([(name, plan.id, now) for name in book_names(plan)])
         return self.revisions.create({**to_doc(plan), "revision": 1, "created_by": changed_by}, changed_by)
+
+    def create_many(self, plans: list[Plan], changed_by: str) -> None:
+        """First revisions of many plans (an import) in one bulk insert, their
+        books noted first in one; a plan that exists already (a concurrent
+        `create` made it) stays as it is."""
+        now = datetime.now(timezone.utc)
+        self.books.add([(name, plan.id, now) for plan in plans for name in book_names(plan)])
+        try:
+            self.revisions.create_many([{**to_doc(plan), "revision": 1, "created_by": changed_by} for plan in plans])
+        except BulkWriteError as err:
+            duplicate_positions(err)  # anything but an existing plan is re-raised
 
     def note_receipt(self, receipt_id: str, plan_id: str) -> None:
         self.receipts.decide(receipt_id, {"plan_id": plan_id})
