@@ -318,3 +318,35 @@ def test_an_opportunity_written_while_its_customer_changes_hands_follows_it(serv
     made = open_(pipeline, customer.id, team["a"])
     assert (made.owner_id, made.revision) == (team["rep_b"], 2)
     assert get(pipeline, made.id, team["b"]).owner_id == team["rep_b"]
+
+
+def test_erasing_a_customer_strips_the_free_text_of_its_opportunities(services, pipeline, stub, phone, team):
+    customer = create(stub, phone(), team["a"])
+    made = open_(pipeline, customer.id, team["a"], amount=45600, title="王小明家的空调")
+    closed = open_(pipeline, customer.id, team["a"], title="王小明的热水器")
+    move(pipeline, closed.id, "lost", team["a"], reason="王先生说太贵")
+    stub.EraseCustomer(cpb.EraseCustomerRequest(id=customer.id, reason="customer asked"), metadata=ADMIN)
+    erased = eventually(lambda: (o := get(pipeline, closed.id, team["a"])).title == "" and o)
+    assert erased.close_reason == "" and [c.reason for c in erased.stage_history] == ["", ""]
+    assert [c.stage for c in erased.stage_history] == ["qualify", "lost"]  # what happened stays, not why
+    kept = eventually(lambda: (o := get(pipeline, made.id, team["a"])).title == "" and o)
+    assert kept.amount == money(45600) and kept.stage == "qualify"
+    claims = services.hosts["sales"].app.db["opportunity_versions"]
+    ids = [f"{closed.id}#{n}" for n in range(1, erased.revision + 1)]
+    # The history is stripped right after the opportunity itself.
+    eventually(lambda: all("opportunity" not in c for c in claims.find({"_id": {"$in": ids}})))
+    assert claims.count_documents({"_id": {"$in": ids}}) == erased.revision  # who and when stay
+
+
+def test_a_forecast_over_a_book_too_large_to_add_up_is_refused(pipeline, stub, phone, team, monkeypatch):
+    from crm_sales.opportunities import service as opportunity_service
+    customer = create(stub, phone(), team["a"])
+    for _ in range(3):
+        open_(pipeline, customer.id, team["a"])
+    monkeypatch.setattr(opportunity_service, "SCOPE_LIMIT", 2)
+    assert code_of(lambda: pipeline.GetForecast(pb.GetForecastRequest(), metadata=team["a"])) == \
+        grpc.StatusCode.FAILED_PRECONDITION
+    assert code_of(lambda: pipeline.GetFunnel(pb.GetFunnelRequest(), metadata=team["boss"])) == \
+        grpc.StatusCode.FAILED_PRECONDITION
+    monkeypatch.setattr(opportunity_service, "SCOPE_LIMIT", 3)
+    assert pipeline.GetForecast(pb.GetForecastRequest(), metadata=team["a"]).rows[0].count == 3

@@ -104,8 +104,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.registrations.append(lambda server: opportunity_service_pb2_grpc.add_OpportunityServiceServicer_to_server(
         OpportunityServicer(opportunities), server))
     if settings.events.enabled:
-        app.jobs.append(opportunity_events.owner_change_consumer(settings.events.open(), opportunities,
-                                                                 f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(opportunity_events.customer_consumer(settings.events.open(), opportunities,
+                                                             f"{socket.gethostname()}-{os.getpid()}"))
     # contracts: terms, signing (a payment plan), the expiry check (reminders, renewal opportunities)
     contracts = ContractService(
         contract_store.ContractStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)), customers,

@@ -1,11 +1,14 @@
-"""What the pipeline consumes: `customer.owner_changed` from the customer
-service's stream, so open opportunities follow the customer's new owner.
+"""What the pipeline consumes from the customer service's stream:
+`customer.owner_changed`, so open opportunities follow the customer's new
+owner, and `customer.erased`, which strips their free text (titles and
+reasons may name the person).
 
 Its own consumer group ("sales-opportunities"), so it sees every event
 whatever the other sales consumers do. Applying an event is idempotent
 without a marker: `follow_owner` sets absolute values and ignores a change
 older than the last one applied (by the event's time), so a redelivery, or
-an older event retried after a newer one, moves nothing.
+an older event retried after a newer one, moves nothing; erasing again
+finds nothing left to strip.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ log = logging.getLogger("crm.sales.opportunities")
 GROUP = "sales-opportunities"
 
 
-def owner_change_handler(opportunities: OpportunityService):
+def customer_event_handler(opportunities: OpportunityService):
     def handle(envelope) -> None:
+        if envelope.type == ev.CUSTOMER_ERASED:
+            opportunities.erase_customer(ev.payload_of(envelope).customer_id)
+            return
         if envelope.type != ev.CUSTOMER_OWNER_CHANGED:
             return
         try:
@@ -44,5 +50,5 @@ def owner_change_handler(opportunities: OpportunityService):
     return handle
 
 
-def owner_change_consumer(events: redis.Redis, opportunities: OpportunityService, name: str) -> EventConsumer:
-    return EventConsumer(events, GROUP, name, [stream_for("customer")], owner_change_handler(opportunities))
+def customer_consumer(events: redis.Redis, opportunities: OpportunityService, name: str) -> EventConsumer:
+    return EventConsumer(events, GROUP, name, [stream_for("customer")], customer_event_handler(opportunities))

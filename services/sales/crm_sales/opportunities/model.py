@@ -282,6 +282,14 @@ def following_owner(current: Opportunity, owner_id: str, team_id: str, as_of: dt
                    team_since=now if team_id != current.team_id else current.team_since)
 
 
+def erased(current: Opportunity) -> Opportunity | None:
+    """Without the free text that may name the person (title, reasons);
+    the money, dates, stages and who moved them stay. None when stripped."""
+    stripped = replace(current, title="", close_reason="",
+                       history=tuple(replace(c, reason="") for c in current.history))
+    return None if stripped == current else stripped
+
+
 # --- forecast and funnel ---------------------------------------------------------
 
 def month_of(d: dt.date) -> str:

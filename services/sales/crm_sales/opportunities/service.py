@@ -37,10 +37,13 @@ from crm_sales.opportunities import model as rules
 from crm_sales.opportunities import store as books
 from crm_sales.opportunities.model import (FunnelStage, ForecastRow, Opportunity, OpportunityChanges,
                                            OpportunityDraft, StageSet)
-from crm_sales.opportunities.store import OpportunityStore
+from crm_sales.opportunities.store import OpportunityStore, TooMany
 
 ID_PREFIX = "opp"
 SYSTEM = "system"
+# Forecast and funnel read every opportunity of their book by _id (FerretDB
+# scans any other filter): about 20,000 reads is a few seconds.
+SCOPE_LIMIT = 20_000
 
 
 def _ref(opp: Opportunity) -> CustomerRef:
@@ -166,8 +169,16 @@ class OpportunityService:
         return rules.funnel(self._scope(principal, owner_id, team_id), self.stages)
 
     def _scope(self, principal: Principal, owner_id: str, team_id: str) -> list[Opportunity]:
+        """What a forecast or funnel adds up: one read per entry of the book,
+        so a book beyond SCOPE_LIMIT entries (everyone's, in a large
+        company) is refused rather than read for minutes."""
         book = self._book(principal, owner_id, team_id)
-        return [o for o in self.store.every(book) if access.may_read(principal, _ref(o))]
+        try:
+            return [o for o in self.store.every(book, SCOPE_LIMIT) if access.may_read(principal, _ref(o))]
+        except TooMany:
+            raise FailedPrecondition([PreconditionViolation("TOO_MANY", "opportunities",
+                                                            f"more than {SCOPE_LIMIT} opportunities to add up")],
+                                     "too many opportunities to add up at once: name a team or an owner") from None
 
     def _book(self, principal: Principal, owner_id: str, team_id: str) -> str:
         """The owner's or team's book; the caller's own when neither is named."""
@@ -263,3 +274,24 @@ class OpportunityService:
             return (updated.owner_id, updated.team_id) != (current.owner_id, current.team_id)
 
         return write_with_retries("opportunity", opportunity_id, lambda: self.store.get(opportunity_id), change)
+
+    def erase_customer(self, customer_id: str) -> int:
+        """`customer.erased`: strip the free text of the customer's
+        opportunities (titles and reasons may name the person) from them and
+        from their history; amounts, dates and stages stay for the
+        forecast. Repeatable; returns how many were stripped."""
+        stripped = 0
+        for opp in self.store.every(books.customer_book(customer_id)):
+            opp_id = opp.id
+
+            def change(current: Opportunity | None) -> Opportunity | None:
+                if current is None:
+                    return None
+                updated = rules.erased(current)
+                return current if updated is None else self._commit(current, updated, SYSTEM, self.clock())
+
+            final = write_with_retries("opportunity", opp_id, lambda: self.store.get(opp_id), change)
+            if final is not None:
+                self.store.strip_history(final)
+                stripped += 1
+        return stripped

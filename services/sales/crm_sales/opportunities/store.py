@@ -48,6 +48,12 @@ ALL = "all"
 KEEP_OWNER_LINKS = 16
 
 
+class TooMany(Exception):
+    def __init__(self, book: str, limit: int):
+        super().__init__(f"{book} lists more than {limit} opportunities")
+        self.book, self.limit = book, limit
+
+
 def customer_book(customer_id: str) -> str:
     return f"customer:{customer_id}"
 
@@ -105,6 +111,11 @@ class OpportunityStore:
             self.books.add(arrivals)
         return self.revisions.commit(updated.id, updated.revision, _to_doc(updated), changed_by)
 
+    def strip_history(self, opp: Opportunity) -> None:
+        """Remove the stored states from its revision claims (they hold the
+        free text); who changed it when stays."""
+        self.revisions.strip(opp.id, opp.revision)
+
     def get(self, opportunity_id: str) -> Opportunity | None:
         doc = self.opportunities.find_one({"_id": opportunity_id})
         return _from_doc(doc) if doc else None
@@ -119,10 +130,15 @@ class OpportunityStore:
              start: int) -> tuple[list[Opportunity], int | None]:
         return self.books.page(book, self.standing(book, keep), size, start)
 
-    def every(self, book: str) -> Iterator[Opportunity]:
-        """Every opportunity the book lists now (forecast, funnel, follow_owner)."""
+    def every(self, book: str, limit: int | None = None) -> Iterator[Opportunity]:
+        """Every opportunity the book lists now (forecast, funnel, follow_owner);
+        TooMany when the book has more than `limit` entries."""
         seen: set[str] = set()
+        walked = 0
         for _n, opp in self.books.walk(book, self.standing(book, lambda _o: True)):
+            walked += 1
+            if limit is not None and walked > limit:
+                raise TooMany(book, limit)
             if opp is not None and opp.id not in seen:
                 seen.add(opp.id)
                 yield opp
