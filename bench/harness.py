@@ -41,6 +41,7 @@ RESULTS = BENCH / "results"
 TOOLS_BIN = REPO / ".tools" / "bin"
 WRK_SCRIPT = BENCH / "random_paths.lua"
 WRK_POST_SCRIPT = BENCH / "post_json.lua"
+WRK_BODIES_SCRIPT = BENCH / "post_bodies.lua"
 
 GHZ_MODULE = "github.com/bojand/ghz"
 GHZ_VERSION = "v0.120.0"
@@ -142,6 +143,14 @@ def wrk_post_load(wrk: str, base_url: str, paths_file: Path, token: str, body_fi
                   seconds: float) -> LoadStats:
     argv = [wrk, f"-t{WRK_THREADS}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
             "-s", str(WRK_POST_SCRIPT), f"{base_url}/", "--", str(paths_file), token, str(body_file)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return parse_wrk(out.stdout, seconds)
+
+
+def wrk_post_bodies_load(wrk: str, base_url: str, path: str, token: str, bodies_file: Path,
+                         seconds: float) -> LoadStats:
+    argv = [wrk, f"-t{WRK_THREADS}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
+            "-s", str(WRK_BODIES_SCRIPT), f"{base_url}/", "--", path, token, str(bodies_file)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return parse_wrk(out.stdout, seconds)
 
@@ -374,6 +383,12 @@ class Bench:
         body_file.write_text(json.dumps(body, ensure_ascii=False))
         return "wrk", functools.partial(wrk_post_load, self.wrk, self.platform.gateway_url, paths_file, self.token,
                                         body_file)
+
+    def http_post_bodies(self, path: str, bodies: list[dict], name: str):
+        """POSTs to `path`, each with one of `bodies` at random."""
+        bodies_file = self.lines_file(name, [json.dumps(b, ensure_ascii=False) for b in bodies])
+        return "wrk", functools.partial(wrk_post_bodies_load, self.wrk, self.platform.gateway_url, path, self.token,
+                                        bodies_file)
 
     def grpc(self, service: str, method: str, python_op: Callable, *, protoset: Path | None = None,
              pass_worker: bool = False, **ghz_args):

@@ -119,6 +119,16 @@ def mongo_find_one(uri: str, database: str, collection: str, ids: list[str]) -> 
     return op
 
 
+def mongo_insert_one(uri: str, database: str, collection: str, template: dict) -> Op:
+    """insert_one of a copy of `template` under a fresh random _id."""
+    import secrets
+
+    import pymongo
+
+    coll = pymongo.MongoClient(uri, maxPoolSize=64, socketTimeoutMS=5000)[database][collection]
+    return lambda rng: coll.insert_one({**template, "_id": "bench_" + secrets.token_hex(12)})
+
+
 def grpc_get_customer(target: str, token: str, ids: list[str]) -> Op:
     import grpc
     from crm.customer.v1 import customer_service_pb2 as pb

@@ -32,6 +32,7 @@ import sys
 import time
 
 import harness
+from crm_cli.demo import DEMO_TEAM
 from crm_cli.platform import Platform, dev_secret
 from crm_kit.auth import mint_dev_token
 from harness import CONCURRENCY, GHZ_VERSION, REPO, Bench, Report, log, tool_version
@@ -55,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="load generator for the gRPC scenarios (auto: ghz when it can be built)")
     parser.add_argument("--import-rows", type=int, default=None,
                         help="customers to import from CSV at the end (default: as many as --customers)")
+    parser.add_argument("--orders", type=int, default=200_000,
+                        help="orders the sales suite seeds through the sales service (default 200000)")
+    parser.add_argument("--order-lines", type=int, default=5, help="lines per seeded order (default 5)")
     parser.add_argument("--list-repeats", type=int, default=20,
                         help="single requests for the filtered list page (f) (default 20)")
     args = parser.parse_args(argv)
@@ -71,7 +75,8 @@ def start_platform(data_dir, attempts: int = 6, retry_s: float = 10.0):
         work = data_dir / "load"
         work.mkdir(parents=True)
         platform = Platform(data_dir=data_dir, fixed_ports=False, extra_env=dict(RATE_LIMIT_ENV))
-        token = mint_dev_token(dev_secret(data_dir), "bench", "admin")
+        # In the demo team: the customers it seeds are that team's, so team reports (ageing) have a book.
+        token = mint_dev_token(dev_secret(data_dir), "bench", "admin", team=DEMO_TEAM)
         try:
             platform.start()
             return platform, token, work

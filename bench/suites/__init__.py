@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from suites import customer
+from suites import customer, sales
 
 SUITES: dict[str, ModuleType] = {
     customer.NAME: customer,
+    sales.NAME: sales,
 }
 
 

@@ -103,6 +103,10 @@ def _seed_if_empty(platform, count: int) -> None:
         open_channel(platform.target("customer"), "crm.customer.v1.CustomerService"))
     if customer_count_is_zero(stub, token):
         seed_customers(platform.target("customer"), token, count)
+        from crm_cli.sales_demo import seed_sales_demo
+
+        print("seeding the sales demo: products, a year of orders and payments, contracts", flush=True)
+        seed_sales_demo(platform.target("customer"), platform.target("sales"), token)
 
 
 def _transfer_token(args, subject: str) -> str:
