@@ -29,6 +29,7 @@ _NOT_FOUND = {404: "No such opportunity, or not one you may see."}
 _STALE = {412: "If-Match is stale: someone changed the opportunity since you read it.",
           409: "The opportunity is closed."}
 _MONTH = r"^\d{4}-\d{2}$"
+_SUMS = {400: "Bad query parameter.", 409: "Too many opportunities to add up at once: name a team or an owner."}
 _GROUPING = {"owner": pb.FORECAST_GROUPING_OWNER, "team": pb.FORECAST_GROUPING_TEAM}
 _SCOPE_NOTE = ("By default the caller's own book: a rep's opportunities, a manager's team's, everyone's for "
                "admins, finance and agents; name an owner or a team (at most one) to narrow it.")
@@ -230,7 +231,7 @@ def list_stages(a: Args):
 
 @route(bp, "GET", "/forecast", "getOpportunityForecast", "The weighted forecast per month and rep or team",
        allow=READ, query=ForecastQuery, ok=Ok(Forecast, "The forecast."), service="sales",
-       errors={400: "Bad query parameter."}, description=_SCOPE_NOTE)
+       errors=_SUMS, description=_SCOPE_NOTE)
 def forecast(a: Args):
     q = a.query
     return stub().GetForecast(pb.GetForecastRequest(group_by=_GROUPING[q.group_by], owner_id=q.owner_id,
@@ -240,7 +241,7 @@ def forecast(a: Args):
 
 @route(bp, "GET", "/funnel", "getOpportunityFunnel", "Count and amount per stage, conversion between stages",
        allow=READ, query=ScopeQuery, ok=Ok(Funnel, "The funnel."), service="sales",
-       errors={400: "Bad query parameter."}, description=_SCOPE_NOTE)
+       errors=_SUMS, description=_SCOPE_NOTE)
 def funnel(a: Args):
     return stub().GetFunnel(pb.GetFunnelRequest(owner_id=a.query.owner_id, team_id=a.query.team_id))
 
