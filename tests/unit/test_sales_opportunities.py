@@ -106,3 +106,25 @@ def test_a_draft_refuses_bad_amounts_dates_and_closing_stages():
         {"customer_id", "title", "amount.minor_units", "expected_close", "stage"}
     with pytest.raises(InvalidArgument):
         rules.parse_month("2026-3", "from_month")
+
+
+@pytest.mark.parametrize("variable,value", [("SALES_OPPORTUNITY_STAGES", "qualify:10,won:90"),
+                                            ("SALES_MARGIN_GRADES", "A:1000,B:2000")])
+def test_the_service_refuses_to_start_on_bad_stage_or_grade_settings(monkeypatch, variable, value):
+    from crm_sales.settings import SalesSettings
+    monkeypatch.setenv("CRM_JWT_DEV_SECRET", "unit-test-secret-unit-test-secret")
+    monkeypatch.delenv("CRM_JWT_JWKS_FILE", raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        SalesSettings.from_env()
+
+
+def test_stage_and_grade_settings_come_from_the_environment(monkeypatch):
+    from crm_sales.settings import SalesSettings
+    monkeypatch.setenv("CRM_JWT_DEV_SECRET", "unit-test-secret-unit-test-secret")
+    monkeypatch.delenv("CRM_JWT_JWKS_FILE", raising=False)
+    monkeypatch.setenv("SALES_OPPORTUNITY_STAGES", "lead:5,demo:30,trial:60")
+    monkeypatch.setenv("SALES_MARGIN_GRADES", "HIGH:3000,LOW:0")
+    settings = SalesSettings.from_env()
+    assert settings.opportunity_stages.names == ("lead", "demo", "trial")
+    assert [b.grade for b in settings.margin_grades] == ["HIGH", "LOW"]
