@@ -60,6 +60,12 @@ def test_a_manager_adds_a_product_and_sees_margin_and_grade(products):
     assert products.GetProduct(pb.GetProductRequest(id=made.id), metadata=FINANCE) == made
 
 
+def test_a_product_created_without_an_active_flag_is_sold(products):
+    made = products.CreateProduct(pb.CreateProductRequest(product=pb.Product(
+        sku=sku(), name="滤芯", list_price=money(100), unit_cost=money(40))), metadata=MANAGER)
+    assert made.active and made.unit == "each"
+
+
 def test_reps_agents_and_readers_see_the_price_but_never_cost_margin_or_grade(products):
     made = add(products, price=10000, cost=7000)
     for who in (REP, AGENT, READER):

@@ -24,7 +24,7 @@ class ProductServicer(pb_grpc.ProductServiceServicer):
             sku=p.sku, name=p.name, unit=p.unit,
             list_price=money_from_pb(p.list_price) if p.HasField("list_price") else None,
             unit_cost=money_from_pb(p.unit_cost) if p.HasField("unit_cost") else None,
-            active=p.active)
+            active=p.active if p.HasField("active") else True)
         principal = current_principal()
         return to_pb(self.service.create(principal, draft), principal)
 

@@ -26,7 +26,7 @@ from crm.common.v1 import common_pb2 as crm_dot_common_dot_v1_dot_common__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"crm/sales/v1/product_service.proto\x12\x0c\x63rm.sales.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12(\n\nlist_price\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x06 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x0e\n\x06\x61\x63tive\x18\x07 \x01(\x08\x12$\n\x06margin\x18\x08 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x16\n\x0emargin_rate_bp\x18\t \x01(\x05\x12\r\n\x05grade\x18\n \x01(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x14\x43reateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.sales.v1.Product\"\x1f\n\x11GetProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\"k\n\x13ListProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x06\x61\x63tive\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\r\n\x05grade\x18\x04 \x01(\tB\t\n\x07_active\"X\n\x14ListProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.crm.sales.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe8\x01\n\x14UpdateProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04unit\x18\x03 \x01(\tH\x01\x88\x01\x01\x12(\n\nlist_price\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x13\n\x06\x61\x63tive\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x19\n\x11\x65xpected_revision\x18\x07 \x01(\x03\x42\x07\n\x05_nameB\x07\n\x05_unitB\t\n\x07_active\"+\n\x1dGetProductGradeHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xde\x01\n\x0bGradeChange\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\r\n\x05grade\x18\x02 \x01(\t\x12\x16\n\x0emargin_rate_bp\x18\x03 \x01(\x05\x12(\n\nlist_price\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12/\n\x0b\x63hange_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nchanged_by\x18\x07 \x01(\t\"L\n\x1eGetProductGradeHistoryResponse\x12*\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x19.crm.sales.v1.GradeChange2\xba\x03\n\x0eProductService\x12J\n\rCreateProduct\x12\".crm.sales.v1.CreateProductRequest\x1a\x15.crm.sales.v1.Product\x12\x44\n\nGetProduct\x12\x1f.crm.sales.v1.GetProductRequest\x1a\x15.crm.sales.v1.Product\x12U\n\x0cListProducts\x12!.crm.sales.v1.ListProductsRequest\x1a\".crm.sales.v1.ListProductsResponse\x12J\n\rUpdateProduct\x12\".crm.sales.v1.UpdateProductRequest\x1a\x15.crm.sales.v1.Product\x12s\n\x16GetProductGradeHistory\x12+.crm.sales.v1.GetProductGradeHistoryRequest\x1a,.crm.sales.v1.GetProductGradeHistoryResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"crm/sales/v1/product_service.proto\x12\x0c\x63rm.sales.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12(\n\nlist_price\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x06 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x13\n\x06\x61\x63tive\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12$\n\x06margin\x18\x08 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x16\n\x0emargin_rate_bp\x18\t \x01(\x05\x12\r\n\x05grade\x18\n \x01(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\t\n\x07_active\">\n\x14\x43reateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.sales.v1.Product\"\x1f\n\x11GetProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\"k\n\x13ListProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x06\x61\x63tive\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\r\n\x05grade\x18\x04 \x01(\tB\t\n\x07_active\"X\n\x14ListProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.crm.sales.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe8\x01\n\x14UpdateProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04unit\x18\x03 \x01(\tH\x01\x88\x01\x01\x12(\n\nlist_price\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\x13\n\x06\x61\x63tive\x18\x06 \x01(\x08H\x02\x88\x01\x01\x12\x19\n\x11\x65xpected_revision\x18\x07 \x01(\x03\x42\x07\n\x05_nameB\x07\n\x05_unitB\t\n\x07_active\"+\n\x1dGetProductGradeHistoryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xde\x01\n\x0bGradeChange\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\r\n\x05grade\x18\x02 \x01(\t\x12\x16\n\x0emargin_rate_bp\x18\x03 \x01(\x05\x12(\n\nlist_price\x18\x04 \x01(\x0b\x32\x14.crm.common.v1.Money\x12\'\n\tunit_cost\x18\x05 \x01(\x0b\x32\x14.crm.common.v1.Money\x12/\n\x0b\x63hange_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nchanged_by\x18\x07 \x01(\t\"L\n\x1eGetProductGradeHistoryResponse\x12*\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x19.crm.sales.v1.GradeChange2\xba\x03\n\x0eProductService\x12J\n\rCreateProduct\x12\".crm.sales.v1.CreateProductRequest\x1a\x15.crm.sales.v1.Product\x12\x44\n\nGetProduct\x12\x1f.crm.sales.v1.GetProductRequest\x1a\x15.crm.sales.v1.Product\x12U\n\x0cListProducts\x12!.crm.sales.v1.ListProductsRequest\x1a\".crm.sales.v1.ListProductsResponse\x12J\n\rUpdateProduct\x12\".crm.sales.v1.UpdateProductRequest\x1a\x15.crm.sales.v1.Product\x12s\n\x16GetProductGradeHistory\x12+.crm.sales.v1.GetProductGradeHistoryRequest\x1a,.crm.sales.v1.GetProductGradeHistoryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,23 +34,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.sales.v1.product_servic
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PRODUCT']._serialized_start=114
-  _globals['_PRODUCT']._serialized_end=468
-  _globals['_CREATEPRODUCTREQUEST']._serialized_start=470
-  _globals['_CREATEPRODUCTREQUEST']._serialized_end=532
-  _globals['_GETPRODUCTREQUEST']._serialized_start=534
-  _globals['_GETPRODUCTREQUEST']._serialized_end=565
-  _globals['_LISTPRODUCTSREQUEST']._serialized_start=567
-  _globals['_LISTPRODUCTSREQUEST']._serialized_end=674
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=676
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=764
-  _globals['_UPDATEPRODUCTREQUEST']._serialized_start=767
-  _globals['_UPDATEPRODUCTREQUEST']._serialized_end=999
-  _globals['_GETPRODUCTGRADEHISTORYREQUEST']._serialized_start=1001
-  _globals['_GETPRODUCTGRADEHISTORYREQUEST']._serialized_end=1044
-  _globals['_GRADECHANGE']._serialized_start=1047
-  _globals['_GRADECHANGE']._serialized_end=1269
-  _globals['_GETPRODUCTGRADEHISTORYRESPONSE']._serialized_start=1271
-  _globals['_GETPRODUCTGRADEHISTORYRESPONSE']._serialized_end=1347
-  _globals['_PRODUCTSERVICE']._serialized_start=1350
-  _globals['_PRODUCTSERVICE']._serialized_end=1792
+  _globals['_PRODUCT']._serialized_end=484
+  _globals['_CREATEPRODUCTREQUEST']._serialized_start=486
+  _globals['_CREATEPRODUCTREQUEST']._serialized_end=548
+  _globals['_GETPRODUCTREQUEST']._serialized_start=550
+  _globals['_GETPRODUCTREQUEST']._serialized_end=581
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=583
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=690
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=692
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=780
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_start=783
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_end=1015
+  _globals['_GETPRODUCTGRADEHISTORYREQUEST']._serialized_start=1017
+  _globals['_GETPRODUCTGRADEHISTORYREQUEST']._serialized_end=1060
+  _globals['_GRADECHANGE']._serialized_start=1063
+  _globals['_GRADECHANGE']._serialized_end=1285
+  _globals['_GETPRODUCTGRADEHISTORYRESPONSE']._serialized_start=1287
+  _globals['_GETPRODUCTGRADEHISTORYRESPONSE']._serialized_end=1363
+  _globals['_PRODUCTSERVICE']._serialized_start=1366
+  _globals['_PRODUCTSERVICE']._serialized_end=1808
 # @@protoc_insertion_point(module_scope)
