@@ -336,6 +336,8 @@ def test_erasing_a_customer_strips_the_free_text_of_its_opportunities(services, 
     # The history is stripped right after the opportunity itself.
     eventually(lambda: all("opportunity" not in c for c in claims.find({"_id": {"$in": ids}})))
     assert claims.count_documents({"_id": {"$in": ids}}) == erased.revision  # who and when stay
+    late = move(pipeline, made.id, "lost", team["a"], reason="王先生后来又说不要了")  # written after the erasure
+    assert (late.stage, late.close_reason, late.stage_history[-1].reason) == ("lost", "", "")
 
 
 def test_a_forecast_over_a_book_too_large_to_add_up_is_refused(pipeline, stub, phone, team, monkeypatch):

@@ -85,7 +85,7 @@ class OpportunityService:
                                     team_id=customer.team_id, by=principal.subject, now=self.clock(),
                                     owner_read_at=read_at)
         self.store.insert(opp, principal.subject)
-        return self._catch_up_owner(opp)
+        return self._unless_erased(self._catch_up_owner(opp))
 
     def _catch_up_owner(self, opp: Opportunity) -> Opportunity:
         """After the insert: an ownership change applied since the owner was
@@ -117,6 +117,7 @@ class OpportunityService:
         opp = rules.new_opportunity(draft, opportunity_id=opportunity_id, owner_id=draft.owner_id, team_id=team_id,
                                     by=SYSTEM, now=now, dedupe_key=dedupe_key)
         self.store.insert(opp, SYSTEM)
+        self._unless_erased(opp)
         return opportunity_id
 
     # --- reading --------------------------------------------------------------
@@ -241,7 +242,7 @@ class OpportunityService:
                 return current
             return self._commit(current, updated, principal.subject, now)
 
-        return write_with_retries("opportunity", opportunity_id, load, change)
+        return self._unless_erased(write_with_retries("opportunity", opportunity_id, load, change))
 
     def _commit(self, current: Opportunity, updated: Opportunity, by: str, now: dt.datetime) -> Opportunity:
         updated = replace(updated, revision=current.revision + 1, updated_at=now)
@@ -279,19 +280,27 @@ class OpportunityService:
         """`customer.erased`: strip the free text of the customer's
         opportunities (titles and reasons may name the person) from them and
         from their history; amounts, dates and stages stay for the
-        forecast. Repeatable; returns how many were stripped."""
-        stripped = 0
-        for opp in self.store.every(books.customer_book(customer_id)):
-            opp_id = opp.id
+        forecast. The erasure is noted first, so a write landing meanwhile
+        strips itself afterwards (`_unless_erased`). Repeatable; returns how
+        many were stripped."""
+        self.store.mark_erased(customer_id, self.clock())
+        return sum(1 for opp in self.store.every(books.customer_book(customer_id)) if self._strip(opp.id))
 
-            def change(current: Opportunity | None) -> Opportunity | None:
-                if current is None:
-                    return None
-                updated = rules.erased(current)
-                return current if updated is None else self._commit(current, updated, SYSTEM, self.clock())
+    def _unless_erased(self, opp: Opportunity) -> Opportunity:
+        """After a write: if the customer was erased meanwhile, what was just
+        written loses its free text too."""
+        if not self.store.is_erased(opp.customer_id):
+            return opp
+        return self._strip(opp.id) or opp
 
-            final = write_with_retries("opportunity", opp_id, lambda: self.store.get(opp_id), change)
-            if final is not None:
-                self.store.strip_history(final)
-                stripped += 1
-        return stripped
+    def _strip(self, opportunity_id: str) -> Opportunity | None:
+        def change(current: Opportunity | None) -> Opportunity | None:
+            if current is None:
+                return None
+            updated = rules.erased(current)
+            return current if updated is None else self._commit(current, updated, SYSTEM, self.clock())
+
+        final = write_with_retries("opportunity", opportunity_id, lambda: self.store.get(opportunity_id), change)
+        if final is not None:
+            self.store.strip_history(final)
+        return final

@@ -20,6 +20,9 @@
   top. `follow_owner` appends before it walks the customer's book, and a
   create reads it after its insert: whichever comes second sees the other,
   so an opportunity written while its customer changed hands still follows.
+- `opportunity_erasures`, `_id: "<customer id>"`: the customer was erased
+  (crm_kit.persistence.once). Noted before the strip; a write that lands
+  meanwhile checks it afterwards and strips itself.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from crm_sales.opportunities.model import Opportunity, StageChange
 
 INDEXES = {name: [] for name in ("opportunities", "opportunity_versions", "opportunity_book_links",
                                  "opportunity_books", "opportunity_dedupe", "opportunity_owner_links",
-                                 "opportunity_owners")}  # all by _id only
+                                 "opportunity_owners", "opportunity_erasures")}  # all by _id only
 STATE_FIELD = "opportunity"
 ALL = "all"
 # Superseded ownership links kept for readers following the chain (as for visits' lists).
@@ -83,6 +86,7 @@ class OpportunityStore:
         self.books = Books(db["opportunity_book_links"], db["opportunity_books"], item_field="opportunity_id")
         self.dedupe = DecideOnce(db["opportunity_dedupe"])
         self.owners = Chain(db["opportunity_owner_links"], db["opportunity_owners"])
+        self.erasures = DecideOnce(db["opportunity_erasures"])
 
     def insert(self, opp: Opportunity, changed_by: str) -> None:
         """List it first (a crash leaves an entry whose opportunity is
@@ -110,6 +114,12 @@ class OpportunityStore:
         if arrivals:
             self.books.add(arrivals)
         return self.revisions.commit(updated.id, updated.revision, _to_doc(updated), changed_by)
+
+    def mark_erased(self, customer_id: str, now: dt.datetime) -> None:
+        self.erasures.decide(customer_id, {"at": now})
+
+    def is_erased(self, customer_id: str) -> bool:
+        return self.erasures.decided(customer_id) is not None
 
     def strip_history(self, opp: Opportunity) -> None:
         """Remove the stored states from its revision claims (they hold the
