@@ -148,6 +148,28 @@ def test_books_number_every_arrival_once_under_racing_writers(db):
     assert sorted(item for _n, item in entries) == sorted(f"c{i}-{j}" for i in range(THREADS) for j in range(10))
 
 
+def test_a_run_appended_to_many_chains_says_which_number_each_doc_took_under_racing_writers(db):
+    """What numbers imported orders: the numbers answered are the links the docs landed in, none twice."""
+    from crm_kit.persistence.chain import Chain
+
+    chain = Chain(db["run_links"], db["run_hints"])
+
+    def append(i: int) -> dict[str, list[int]]:
+        if i % 2:  # a lone writer taking one number at a time
+            return {"SO-2025": [chain.append("SO-2025", lambda _n, _prev, i=i: {"by": f"one-{i}-{j}"})[0]
+                                for j in range(5)]}
+        return chain.append_to_many({"SO-2025": [{"by": f"run-{i}-{j}"} for j in range(20)],
+                                     "SO-2024": [{"by": f"run-{i}-{j}"} for j in range(3)]})
+
+    answers = race(THREADS, append)
+    for i, answer in enumerate(answers):
+        for key, numbers in answer.items():
+            prefix = "one" if i % 2 else "run"
+            assert [chain.link(key, n)["by"] for n in numbers] == [f"{prefix}-{i}-{j}" for j in range(len(numbers))]
+    taken = [n for answer in answers for n in answer["SO-2025"]]
+    assert sorted(taken) == list(range(1, len(taken) + 1))  # every number once, none skipped
+
+
 def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):
     books = Books(db["book_links"], db["books"])
     now = datetime.now(timezone.utc)

@@ -66,6 +66,14 @@ def require_work_on(principal: Principal, customer: CustomerRef) -> None:
     raise NotFound("customer", customer.id)
 
 
+def require_import_right(principal: Principal) -> None:
+    """Historical orders (a migration from a previous system) are imported by
+    admins and integrations with sales:write: the import names no rep."""
+    if principal.role == "admin" or _scoped(principal, WRITE_SCOPE):
+        return
+    raise PermissionDenied("only admins and integrations with sales:write import orders")
+
+
 def require_money_right(principal: Principal) -> None:
     """Receipts, refunds and voids are recorded by finance and admins."""
     if principal.role in ("admin", "finance") or _scoped(principal, MONEY_SCOPE):

@@ -32,7 +32,7 @@ from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_sales.customers import CustomerDirectory
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
-from crm_sales.payments.service import PaymentService
+from crm_sales.payments.service import PaymentService, debt_of_order
 from crm_sales.payments.servicer import PaymentServicer
 from crm_sales.orders import events as order_events
 from crm_sales.orders import store as order_store
@@ -119,8 +119,11 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(contract_events.customer_consumer(settings.events.open(), contracts,
                                                           f"{socket.gethostname()}-{os.getpid()}"))
     # orders: draft to delivery, numbered per year, priced from the catalogue; erasure strips their personal data
+    # (imported historical orders get their payment plans in bulk at once; see payments below)
     orders = OrderService(order_store.OrderStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
-                          customers, lambda ref: app.features["products"].for_order(ref))
+                          customers, lambda ref: app.features["products"].for_order(ref),
+                          plans_for_imported=lambda imported: app.features["payments"].ensure_plans(
+                              [debt_of_order(order, order.confirmed_at) for order in imported]))
     app.features["orders"] = orders
     app.registrations.append(lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(orders), server))

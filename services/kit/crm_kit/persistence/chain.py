@@ -88,53 +88,65 @@ class Chain:
         """Append `docs` as consecutive links, in order, with one bulk insert
         per round (a round ends where another writer took a number first).
         Returns the number of the last link written."""
+        return self._append_many(key, docs)[1]
+
+    def _append_many(self, key: str, docs: list[dict]) -> tuple[list[int], int]:
+        """(the number each doc got, in order; the number of the last link)."""
         remaining = list(docs)
+        numbers: list[int] = []
         n, _doc = self.top(key)
         for _ in range(MAX_ATTEMPTS):
             if not remaining:
-                return n
+                return numbers, n
             batch = [{**doc, "_id": link_id(key, n + 1 + i)} for i, doc in enumerate(remaining)]
             try:
                 self.links.insert_many(batch, ordered=True)
             except BulkWriteError as err:
                 duplicate_positions(err)  # anything but a duplicate number is re-raised
                 done = err.details.get("nInserted", 0)
+                numbers += range(n + 1, n + 1 + done)
                 remaining = remaining[done:]
                 n, _doc = self._forward(key, n + done, None)
                 continue
             self._advance_hint(key, n + len(batch))
-            return n + len(batch)
+            return numbers + list(range(n + 1, n + 1 + len(batch))), n + len(batch)
         raise ChainContention()
 
-    def append_to_many(self, docs_by_key: dict[str, list[dict]]) -> None:
+    def append_to_many(self, docs_by_key: dict[str, list[dict]]) -> dict[str, list[int]]:
         """Append links to several chains with one bulk insert: numbers are
         taken from each hint (one read per chain, no probing); a number some
         other writer holds already fails alone, and those links are appended
         again one chain at a time. Every doc ends up in exactly one link and
-        the chains stay without gaps (each number tried is taken by someone)."""
-        planned: list[tuple[str, dict]] = []
+        the chains stay without gaps (each number tried is taken by someone).
+        Returns the number each doc got, per chain, in the order given."""
+        planned: list[tuple[str, int, dict]] = []
         tops: dict[str, int] = {}
+        numbers: dict[str, list[int]] = {}
         for key, docs in docs_by_key.items():
             hint = self.hints.find_one({"_id": key})
             start = hint["top"] if hint else 0
             tops[key] = start + len(docs)
-            planned += [(key, {**doc, "_id": link_id(key, start + 1 + i)}) for i, doc in enumerate(docs)]
+            numbers[key] = [start + 1 + i for i in range(len(docs))]
+            planned += [(key, i, {**doc, "_id": link_id(key, start + 1 + i)}) for i, doc in enumerate(docs)]
         if not planned:
-            return
-        retry: dict[str, list[dict]] = {}
+            return numbers
+        retry: dict[str, list[tuple[int, dict]]] = {}
         try:
-            self.links.insert_many([doc for _key, doc in planned], ordered=False)
+            self.links.insert_many([doc for _key, _i, doc in planned], ordered=False)
         except BulkWriteError as err:
             for index in sorted(duplicate_positions(err)):
-                key, doc = planned[index]
-                retry.setdefault(key, []).append({k: v for k, v in doc.items() if k != "_id"})
+                key, i, doc = planned[index]
+                retry.setdefault(key, []).append((i, {k: v for k, v in doc.items() if k != "_id"}))
         # One update per book (a batch touches a handful): FerretDB answers a
         # bulk upsert that lost a race without `nModified`, which pymongo
         # cannot parse (a KeyError, found by the kit's racing-writers test).
         for key, top in tops.items():
             self._advance_hint(key, top)
         for key, docs in retry.items():
-            self.append_many(key, docs)
+            taken, _last = self._append_many(key, [doc for _i, doc in docs])
+            for (i, _doc), n in zip(docs, taken):
+                numbers[key][i] = n
+        return numbers
 
     def _advance_hint(self, key: str, n: int) -> None:
         try:

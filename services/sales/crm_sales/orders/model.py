@@ -14,7 +14,7 @@ lines' delivery (`delivery_state`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
 from crm_kit.money import MAX_MINOR_UNITS, Money, validate_money
@@ -32,6 +32,9 @@ MAX_QUANTITY = 1_000_000
 REASON_MAX, CARRIER_MAX, TRACKING_MAX = 500, 100, 100
 CONTACT_NAME_MAX, CONTACT_PHONE_MAX, ADDRESS_MAX = 200, 40, 1000
 NUMBER_PREFIX = "SO"
+# Imports of historical orders: per call, and how far back an order date may go.
+MAX_IMPORT = 500
+EARLIEST_ORDER = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 def order_number(year: int, sequence: int) -> str:
@@ -478,3 +481,38 @@ class OrderDraft:
     customer_id: str
     lines: list[LineInput] = field(default_factory=list)
     delivery: Delivery = Delivery()
+
+
+# --- imports of historical orders ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One historical order to import: confirmed as of `ordered_at`."""
+
+    request_id: str  # the caller's key for this order: a re-sent item imports nothing twice
+    draft: OrderDraft
+    ordered_at: datetime | None
+
+
+def validate_ordered_at(at: datetime | None, now: datetime, skew: timedelta) -> datetime:
+    """An order date in the past (a clock `skew` ahead allowed), not before EARLIEST_ORDER."""
+    if at is None:
+        raise InvalidArgument(FieldViolation("ordered_at", "is required"))
+    if at < EARLIEST_ORDER:
+        raise InvalidArgument(FieldViolation("ordered_at", f"must not be before {EARLIEST_ORDER.date().isoformat()}"))
+    if at > now + skew:
+        raise InvalidArgument(FieldViolation("ordered_at", "must not be in the future"))
+    return at
+
+
+def imported(order_id: str, customer_id: str, owner_id: str, team_id: str, lines: tuple[OrderLine, ...],
+             next_line: int, delivery: Delivery, by: str, ordered_at: datetime, now: datetime,
+             request_key: str) -> Order:
+    """A historical order as stored: confirmed when it was ordered (its
+    number is taken later, from the year of `ordered_at`)."""
+    if not lines:
+        raise InvalidArgument(FieldViolation("lines", "at least one line is required"))
+    return Order(id=order_id, number="", customer_id=customer_id, owner_id=owner_id, team_id=team_id,
+                 state=CONFIRMED, currency_code=lines[0].unit_price.currency_code, lines=lines, delivery=delivery,
+                 created_by=by, created_at=ordered_at, updated_at=now, next_line=next_line,
+                 confirmed_at=ordered_at, request_key=request_key)

@@ -1,5 +1,6 @@
 """Order use cases: create, read, list, edit a draft, confirm, amend,
-cancel, ship, deliver, close; and the erasure of a customer's personal data.
+cancel, ship, deliver, close; the import of historical orders; and the
+erasure of a customer's personal data.
 
 Transport-free: the gRPC servicer translates messages and calls these.
 
@@ -20,15 +21,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.clock import now_ms
-from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PreconditionViolation
+from crm_kit.errors import (Aborted, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, NotFound,
+                            PreconditionViolation)
 from crm_kit.ids import id_pattern, new_id
 from crm_kit.persistence.keys import PENDING_WAIT_SECONDS
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Contended, write_with_retries
@@ -37,7 +40,7 @@ from crm_sales import access, metrics
 from crm_sales.customers import CustomerDirectory, CustomerRef
 from crm_sales.orders import events as order_events
 from crm_sales.orders import model as rules
-from crm_sales.orders.model import Delivery, LineInput, Order, OrderDraft, PricedProduct, Shipment
+from crm_sales.orders.model import Delivery, ImportItem, LineInput, Order, OrderDraft, PricedProduct, Shipment
 from crm_sales.orders.store import OrderStore
 
 ORDER_ID = id_pattern("ord")
@@ -50,15 +53,28 @@ CLOCK_SKEW = timedelta(minutes=5)
 # A change: (new order, action, events, amendment or None); the current order itself for "nothing to do".
 Decision = tuple[Order, str, list, object]
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One imported item's outcome: the order, and whether an earlier call imported it."""
+
+    order: Order
+    already: bool = False
+
 
 class OrderService:
     def __init__(self, store: OrderStore, customers: CustomerDirectory,
-                 product_for_order: Callable[[str], object], clock=now_ms):
+                 product_for_order: Callable[[str], object], clock=now_ms,
+                 plans_for_imported: Callable[[list[Order]], None] | None = None):
         self.store = store
         self.customers = customers
         # crm_sales.products' ProductService.for_order: by id or SKU; NotFound / FailedPrecondition (inactive).
         self.product_for_order = product_for_order
         self.clock = clock
+        # Payment plans for a batch of imported orders, in bulk (crm_sales.payments' ensure_plans).
+        self.plans_for_imported = plans_for_imported
 
     # --- reading -------------------------------------------------------------------
 
@@ -148,6 +164,113 @@ class OrderService:
                 raise _request_conflict("an order with this request id is still being created; retry shortly")
             return existing
         return self._unless_erased(order)
+
+    # --- importing history ---------------------------------------------------------------
+
+    def import_orders(self, principal: Principal, items: list[ImportItem]) -> list[Imported | DomainError]:
+        """Historical orders (a migration), each confirmed as of its order
+        date and numbered in that year's sequence; each item succeeds or
+        fails on its own and a refused item writes nothing. A batch costs a
+        handful of bulk writes (keys, books, numbers, orders with their
+        order.confirmed events, payment plans), not a few per order. Each
+        customer is asked of the customer service once, as the caller. An
+        item's request id (scoped to the caller) makes a re-sent item answer
+        the order imported the first time."""
+        access.require_import_right(principal)
+        if len(items) > rules.MAX_IMPORT:
+            raise InvalidArgument(FieldViolation("orders", f"at most {rules.MAX_IMPORT} per call"))
+        now = self.clock()
+        outcomes: list[Imported | DomainError | None] = [None] * len(items)
+        planned: dict[int, tuple[Order, str, str]] = {}  # item -> (order, import key, fingerprint)
+        lookup = _memoised(self.product_for_order)  # a batch names a few products many times
+        seen: set[str] = set()
+        with self.customers.one_answer_each():
+            for i, item in enumerate(items):
+                try:
+                    planned[i] = self._imported_order(principal, item, lookup, now, seen)
+                except DomainError as err:
+                    outcomes[i] = err
+        granted = self.store.reserve_imports({o.id: (key, fp) for o, key, fp in planned.values()})
+        to_write: dict[int, Order] = {}
+        for i, (order, key, fingerprint) in planned.items():
+            if order.id in granted:
+                to_write[i] = order
+                continue
+            outcome = self._earlier_import(key, fingerprint, order, now)
+            if isinstance(outcome, Order):  # an abandoned import of this item: finished now, under its id
+                to_write[i] = outcome
+            else:
+                outcomes[i] = outcome
+        written = self._write_imported(list(to_write.values()))
+        for i, order in to_write.items():
+            outcomes[i] = written[order.id]
+        return outcomes  # type: ignore[return-value]
+
+    def _imported_order(self, principal: Principal, item: ImportItem, lookup, now, seen: set[str]
+                        ) -> tuple[Order, str, str]:
+        request_id = _validate_request_id(item.request_id)
+        if not request_id:
+            raise InvalidArgument(FieldViolation("request_id", "is required (a re-sent batch must import nothing "
+                                                               "twice)"))
+        if request_id in seen:
+            raise InvalidArgument(FieldViolation("request_id", "appears twice in this batch"))
+        seen.add(request_id)
+        ordered_at = rules.validate_ordered_at(item.ordered_at, now, CLOCK_SKEW)
+        if not isinstance(item.draft.customer_id, str) or not item.draft.customer_id.strip():
+            raise InvalidArgument(FieldViolation("customer_id", "is required"))
+        customer = self.customers.get(item.draft.customer_id)
+        access.require_work_on(principal, customer)
+        delivery = rules.validate_delivery(item.draft.delivery)
+        lines, next_line = self._price(item.draft.lines, {}, 1, required=True, lookup=lookup)
+        key = _request_key(principal.subject, request_id)
+        fingerprint = _fingerprint(customer.id, item.draft.lines, delivery, ordered_at.isoformat())
+        order = rules.imported(new_id("ord"), customer.id, customer.owner_id, customer.team_id, lines, next_line,
+                               delivery, principal.subject, ordered_at, now, f"import:{key}")
+        return order, key, fingerprint
+
+    def _earlier_import(self, key: str, fingerprint: str, order: Order, now) -> Imported | DomainError | Order:
+        """An item whose key was taken before: the order imported for it; or,
+        when that import died before writing it, `order` under its id to write now."""
+        holder = self.store.import_holder(key)
+        if holder is None or holder.fields.get("fingerprint") != fingerprint:
+            return _request_conflict("this request id was already used for a different order") if holder \
+                else Aborted("order", "", "the order is being imported right now; retry shortly")
+        existing = self.store.get(holder.holder_id)
+        if existing is not None:
+            return Imported(existing, already=True)
+        if now - holder.created_at > ABANDONED_AFTER:
+            return replace(order, id=holder.holder_id)
+        return Aborted("order", holder.holder_id, "the order is being imported right now; retry shortly")
+
+    def _write_imported(self, orders: list[Order]) -> dict[str, Imported]:
+        """Listed first (a crash leaves book entries without orders, never an
+        order unlisted), numbered, then inserted with their events; then the
+        payment plans. {order id: outcome}."""
+        if not orders:
+            return {}
+        self.store.add_many_to_books(orders)
+        by_year: dict[int, list[str]] = {}
+        for o in orders:
+            by_year.setdefault(o.confirmed_at.year, []).append(o.id)
+        numbers = self.store.take_numbers(by_year)
+        numbered = [replace(o, number=rules.order_number(o.confirmed_at.year, numbers[o.id])) for o in orders]
+        taken_meanwhile = self.store.insert_imported(numbered, [order_events.confirmed(o) for o in numbered])
+        outcomes = {o.id: Imported(o) for o in numbered}
+        for order_id in taken_meanwhile:  # a concurrent re-send finished the same abandoned import
+            existing = self.store.get(order_id)
+            if existing is not None:
+                outcomes[order_id] = Imported(existing, already=True)
+        new = [o for o in numbered if o.id not in taken_meanwhile]
+        if new and self.plans_for_imported is not None:
+            try:
+                self.plans_for_imported(new)
+            except Exception:  # noqa: BLE001 - the order.confirmed consumer makes any plan missing
+                log.warning("payment plans of imported orders left to the order.confirmed consumer",
+                            extra={"fields": {"orders": len(new)}}, exc_info=True)
+        for order in new:  # an erasure that ran meanwhile: these strip themselves
+            if self.store.is_erased(order.customer_id):
+                self._strip(order.id)
+        return outcomes
 
     # --- changing ----------------------------------------------------------------------
 
@@ -319,8 +442,9 @@ class OrderService:
         return order, customer
 
     def _price(self, inputs: list[LineInput], kept: dict, next_line: int, currency: str = "",
-               required: bool = False) -> tuple[tuple, int]:
+               required: bool = False, lookup: Callable[[str], object] | None = None) -> tuple[tuple, int]:
         rules.check_line_inputs(inputs, required=required)
+        lookup = lookup or self.product_for_order
         violations: list[FieldViolation] = []
         products: list[PricedProduct | None] = []
         for i, line in enumerate(inputs):
@@ -328,7 +452,7 @@ class OrderService:
                 products.append(None)
                 continue
             try:
-                p = self.product_for_order(line.product.strip())
+                p = lookup(line.product.strip())
             except NotFound:
                 violations.append(FieldViolation(f"lines[{i}].product", "no such product"))
                 products.append(None)
@@ -362,8 +486,27 @@ def _request_key(subject: str, request_id: str) -> str:
     return hashlib.sha256(f"{subject}\x00{request_id}".encode()).hexdigest()[:32]
 
 
-def _fingerprint(customer_id: str, lines: list[LineInput], delivery: Delivery) -> str:
-    raw = json.dumps([customer_id, [asdict(line) for line in lines], asdict(delivery)], sort_keys=True, default=str)
+def _memoised(lookup: Callable[[str], object]) -> Callable[[str], object]:
+    """`lookup` answering each argument once (its answer or its refusal)."""
+    answers: dict[str, tuple[object, DomainError | None]] = {}
+
+    def once(ref: str):
+        if ref not in answers:
+            try:
+                answers[ref] = (lookup(ref), None)
+            except DomainError as err:
+                answers[ref] = (None, err)
+        found, refusal = answers[ref]
+        if refusal is not None:
+            raise refusal
+        return found
+
+    return once
+
+
+def _fingerprint(customer_id: str, lines: list[LineInput], delivery: Delivery, *more: str) -> str:
+    raw = json.dumps([customer_id, [asdict(line) for line in lines], asdict(delivery), *more], sort_keys=True,
+                     default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

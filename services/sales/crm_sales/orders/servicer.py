@@ -7,12 +7,14 @@ from datetime import datetime
 
 from crm.sales.v1 import order_service_pb2 as pb
 from crm.sales.v1 import order_service_pb2_grpc as pb_grpc
+from crm_kit.errors import DomainError
+from crm_kit.grpc_errors import to_status
 from crm_kit.grpc_server import current_principal
 
 from crm_sales import access
 from crm_sales.orders import model as rules
-from crm_sales.orders.model import Delivery, LineInput, Order, OrderDraft, Shipment
-from crm_sales.orders.service import OrderService
+from crm_sales.orders.model import Delivery, ImportItem, LineInput, Order, OrderDraft, Shipment
+from crm_sales.orders.service import Imported, OrderService
 from crm_sales.wire import datetime_from_pb, money_from_pb, money_pb
 
 STATE_TO_PB = {name: pb.OrderState.Value(f"ORDER_STATE_{name.upper()}") for name in rules.STATES}
@@ -63,6 +65,30 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
     def CloseOrder(self, request, context):
         return self._answer(self.service.close(current_principal(), request.id))
+
+    def ImportOrders(self, request, context):
+        items: list[ImportItem | DomainError] = []
+        for item in request.orders:
+            try:
+                at = datetime_from_pb(item.ordered_at, "ordered_at") if item.HasField("ordered_at") else None
+            except DomainError as err:
+                items.append(err)
+                continue
+            items.append(ImportItem(item.request_id, OrderDraft(item.customer_id, lines_from_pb(item.lines),
+                                                                delivery_from_pb(item.delivery)), at))
+        done = iter(self.service.import_orders(current_principal(),
+                                               [i for i in items if not isinstance(i, DomainError)]))
+        response = pb.ImportOrdersResponse()
+        for item in items:
+            outcome = item if isinstance(item, DomainError) else next(done)
+            result = response.results.add()
+            if isinstance(outcome, Imported):
+                result.order_id, result.number = outcome.order.id, outcome.order.number
+                result.already_imported = outcome.already
+            else:
+                result.error_code = to_status(outcome).code.name
+                result.error_message = outcome.message
+        return response
 
 
 # --- messages <-> domain --------------------------------------------------------------

@@ -12,6 +12,9 @@ knows their collection and field names. Composed from the kit's primitives
 - `order_book_links` + `order_books`: a book per customer
   ("customer:<id>"), the customer's orders in the order they were created.
 - `order_requests`: a caller's retry key -> the order created for it.
+- `order_imports`: an imported order's key (caller and request id) -> the
+  order imported for it (crm_kit.persistence.keys: one bulk insert per
+  batch decides which items are new).
 - `order_erasures`: `"customer:<id>"` once the customer was erased, so an
   order written while the erasure ran strips itself.
 """
@@ -23,10 +26,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
 from crm_kit.money import Money
+from crm_kit.mongo import duplicate_positions
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.chain import Chain
+from crm_kit.persistence.keys import KeyHolder, NaturalKeys
 from crm_kit.persistence.once import DecideOnce, RequestClaim, RequestKeys
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
@@ -40,6 +46,7 @@ INDEXES = {
     "order_book_links": [],  # chain links "customer:<id>#<n>", by _id only
     "order_books": [],  # chain hints
     "order_requests": [],  # "<caller key>#<request id>", by _id only
+    "order_imports": [],  # "import:<caller key>", by _id only
     "order_erasures": [],  # "customer:<id>", by _id only
 }
 
@@ -57,6 +64,7 @@ class OrderStore:
         self.books = Books(db["order_book_links"], db["order_books"], item_field="order_id")
         self.requests = RequestKeys(db["order_requests"], result_field="order_id", pending="")
         self.erasures = DecideOnce(db["order_erasures"])
+        self.imports = NaturalKeys(db["order_imports"], holder_field="order_id")
 
     # --- numbers ------------------------------------------------------------------
 
@@ -65,11 +73,30 @@ class OrderStore:
         n, _link = self.numbers.append(f"SO-{year:04d}", lambda _n, _previous: {"order_id": order_id})
         return n
 
+    def take_numbers(self, order_ids_by_year: dict[int, list[str]]) -> dict[str, int]:
+        """A run of numbers from each year's sequence, in one bulk insert for
+        every year: {order id: its number}."""
+        keys = {year: f"SO-{year:04d}" for year in order_ids_by_year}
+        taken = self.numbers.append_to_many({keys[year]: [{"order_id": order_id} for order_id in ids]
+                                             for year, ids in order_ids_by_year.items()})
+        return {order_id: n for year, ids in order_ids_by_year.items() for order_id, n in zip(ids, taken[keys[year]])}
+
     # --- orders ---------------------------------------------------------------------
 
     def insert(self, order: Order) -> bool:
         """Revision 1 (a draft causes no event); False when the id is taken."""
         return self.revisions.create(to_doc(order), order.created_by)
+
+    def insert_imported(self, orders: list[Order], events: list[list]) -> set[str]:
+        """Confirmed orders at revision 1, each with its events, in one bulk
+        insert behind one outbox intent. Returns the ids that were stored
+        already (a concurrent re-send took over the same abandoned import):
+        their events go out through the outbox sweep."""
+        try:
+            self.revisions.create_many([to_doc(o) for o in orders], events)
+        except BulkWriteError as err:
+            return {orders[i].id for i in duplicate_positions(err)}
+        return set()
 
     def get(self, order_id: str) -> Order | None:
         doc = self.orders.find_one({"_id": order_id})
@@ -96,6 +123,10 @@ class OrderStore:
     def add_to_book(self, customer_id: str, order_id: str, since: datetime) -> None:
         """Before the order is inserted: a crash leaves an entry without an order, never an order unlisted."""
         self.books.add([(customer_book(customer_id), order_id, since)])
+
+    def add_many_to_books(self, orders: list[Order]) -> None:
+        """Every order in its customer's book as of its creation, in one bulk insert."""
+        self.books.add([(customer_book(o.customer_id), o.id, o.created_at) for o in orders])
 
     def book_page(self, customer_id: str, start: int, size: int) -> tuple[list[Order], int | None]:
         return self.books.page(customer_book(customer_id), lambda order_id, _since: self.get(order_id), size, start)
@@ -126,6 +157,18 @@ class OrderStore:
 
     def drop_request(self, key: str) -> None:
         self.requests.drop("create", key)
+
+    # --- import keys ------------------------------------------------------------------
+
+    def reserve_imports(self, wanted: dict[str, tuple[str, str]]) -> set[str]:
+        """{order id: (import key, fingerprint)}: the order ids whose key this
+        call took, in one bulk insert; the others' keys were taken before."""
+        return self.imports.reserve_many({order_id: ((f"import:{key}",), {"fingerprint": fingerprint})
+                                          for order_id, (key, fingerprint) in wanted.items()})
+
+    def import_holder(self, key: str) -> KeyHolder | None:
+        """Who took an import key: the order id, the fingerprint, when."""
+        return self.imports.holder(f"import:{key}")
 
     # --- erasure -------------------------------------------------------------------
 

@@ -283,3 +283,43 @@ class CloseOrderRequest(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ImportOrderItem(_message.Message):
+    __slots__ = ("request_id", "customer_id", "lines", "delivery", "ordered_at")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_AT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    customer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
+    delivery: DeliveryDetails
+    ordered_at: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., delivery: _Optional[_Union[DeliveryDetails, _Mapping]] = ..., ordered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ImportOrdersRequest(_message.Message):
+    __slots__ = ("orders",)
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[ImportOrderItem]
+    def __init__(self, orders: _Optional[_Iterable[_Union[ImportOrderItem, _Mapping]]] = ...) -> None: ...
+
+class ImportOrderResult(_message.Message):
+    __slots__ = ("order_id", "number", "error_code", "error_message", "already_imported")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_IMPORTED_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    number: str
+    error_code: str
+    error_message: str
+    already_imported: bool
+    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., already_imported: _Optional[bool] = ...) -> None: ...
+
+class ImportOrdersResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ImportOrderResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ImportOrderResult, _Mapping]]] = ...) -> None: ...

@@ -95,6 +95,11 @@ class OrderServiceStub:
                 request_serializer=crm_dot_sales_dot_v1_dot_order__service__pb2.CloseOrderRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_order__service__pb2.Order.FromString,
                 _registered_method=True)
+        self.ImportOrders = channel.unary_unary(
+                '/crm.sales.v1.OrderService/ImportOrders',
+                request_serializer=crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -188,6 +193,26 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportOrders(self, request, context):
+        """Imports historical orders (a migration from a previous system): up to
+        500 per call. Each item is checked as CreateOrder checks a draft (at
+        least one line) and succeeds or fails on its own; a failed item writes
+        nothing. An imported order is confirmed as of its `ordered_at`
+        (confirm_time = create_time = ordered_at), numbered in the sequence of
+        that year ("SO-<year>-<n>", shared with CreateOrder), gets its payment
+        plan at once (due dates counted from the order date) and publishes
+        `order.confirmed`. Lines are priced from the catalogue as CreateOrder
+        prices them: the list price unless given, and the product's CURRENT
+        unit cost as the cost as of the order (the previous system's costs are
+        not imported). Re-sending an item with the same `request_id` imports
+        nothing new and answers the order imported the first time. Admins and
+        integrations with sales:write only (others PERMISSION_DENIED); the
+        customer is asked of the customer service with the caller's rights.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +265,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.CloseOrder,
                     request_deserializer=crm_dot_sales_dot_v1_dot_order__service__pb2.CloseOrderRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_order__service__pb2.Order.SerializeToString,
+            ),
+            'ImportOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportOrders,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -523,6 +553,33 @@ class OrderService:
             '/crm.sales.v1.OrderService/CloseOrder',
             crm_dot_sales_dot_v1_dot_order__service__pb2.CloseOrderRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_order__service__pb2.Order.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.OrderService/ImportOrders',
+            crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_order__service__pb2.ImportOrdersResponse.FromString,
             options,
             channel_credentials,
             insecure,
