@@ -27,6 +27,10 @@ from crm_sales.opportunities.service import OpportunityService
 log = logging.getLogger("crm.sales.opportunities")
 
 GROUP = "sales-opportunities"
+# Neither an ownership change nor an erasure may be dropped because the store
+# was down for a while: retried every 5 s for about a day before the dead letters.
+RETRY_DELAY_MS = 5000
+MAX_DELIVERIES = 20_000
 
 
 def customer_event_handler(opportunities: OpportunityService):
@@ -51,4 +55,5 @@ def customer_event_handler(opportunities: OpportunityService):
 
 
 def customer_consumer(events: redis.Redis, opportunities: OpportunityService, name: str) -> EventConsumer:
-    return EventConsumer(events, GROUP, name, [stream_for("customer")], customer_event_handler(opportunities))
+    return EventConsumer(events, GROUP, name, [stream_for("customer")], customer_event_handler(opportunities),
+                         max_deliveries=MAX_DELIVERIES, retry_delay_ms=RETRY_DELAY_MS)
