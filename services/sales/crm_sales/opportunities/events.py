@@ -35,16 +35,16 @@ MAX_DELIVERIES = 20_000
 
 def customer_event_handler(opportunities: OpportunityService):
     def handle(envelope) -> None:
-        if envelope.type == ev.CUSTOMER_ERASED:
-            opportunities.erase_customer(ev.payload_of(envelope).customer_id)
-            return
-        if envelope.type != ev.CUSTOMER_OWNER_CHANGED:
+        if envelope.type not in (ev.CUSTOMER_ERASED, ev.CUSTOMER_OWNER_CHANGED):
             return
         try:
             change = ev.payload_of(envelope)
-        except ev.EventError:
-            log.error("customer.owner_changed without a readable payload",
-                      extra={"fields": {"event_id": envelope.event_id}})
+        except ev.EventError:  # retrying would not make it readable
+            log.error("customer event without a readable payload",
+                      extra={"fields": {"event_id": envelope.event_id, "type": envelope.type}})
+            return
+        if envelope.type == ev.CUSTOMER_ERASED:
+            opportunities.erase_customer(change.customer_id)
             return
         as_of = envelope.occurred_at.ToDatetime(tzinfo=timezone.utc) if envelope.HasField("occurred_at") else None
         moved = opportunities.follow_owner(change.customer_id, change.to_owner_id, change.to_team_id, as_of)
