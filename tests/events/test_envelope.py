@@ -27,8 +27,13 @@ def test_event_ids_are_distinct():
 
 
 def test_type_table_and_mismatches():
-    assert set(TYPES) == {"customer.created", "customer.updated", "customer.owner_changed",
-                          "customer.consent_changed", "customer.erased", "interaction.recorded", "referral.linked"}
+    assert {"customer.created", "customer.updated", "customer.owner_changed", "customer.consent_changed",
+            "customer.erased", "interaction.recorded", "referral.linked", "order.confirmed", "order.paid",
+            "payment.received", "payment.refunded", "contract.expiring"} <= set(TYPES)
+    # Each type names its payload: "order.paid" carries crm.events.v1.OrderPaid.
+    for name, cls in TYPES.items():
+        assert cls.DESCRIPTOR.full_name == "crm.events.v1." + "".join(
+            part.capitalize() for part in name.replace(".", "_").split("_")), name
     with pytest.raises(EventError):
         new_event("customer.erased", "c", pb.CustomerCreated(customer_id="c"), "customer")
     with pytest.raises(EventError):
