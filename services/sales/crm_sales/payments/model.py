@@ -508,3 +508,121 @@ def ageing(plans, as_of: date) -> list[Ageing]:
         if any(buckets.values()):
             report.plans += 1
     return [by_currency[c] for c in sorted(by_currency)]
+
+
+# --- ageing roll-ups: a book's ageing as a sum of exact per-plan cells ------------------
+#
+# As a function of the date D, a plan's unpaid amount of each instalment (as
+# `plan_buckets` counts it, clamp included) is constant between the plan's
+# start and its dated ledger entries. So it is stored exactly as changes:
+# `amounts[(currency, effective_on, due_on)]` is how much the unpaid amount of
+# what falls due on `due_on` moves on `effective_on` (the first change, at the
+# start, is the whole unpaid amount then). Summed over a book's plans, they
+# give the book's ageing as of any date (`ageing_from_cells`) without reading
+# a plan. Whether a plan has anything outstanding is constant on the same
+# intervals: `outstanding[(currency, effective_on)]` counts plans starting
+# (+1) or ceasing (-1) to owe; `members[currency]` counts the plans in the
+# book (a currency whose plans are all paid still has its row of zeros).
+
+# Summary books: a rep's whole book, a team's, and a rep's within one team
+# (what that team's managers see of the rep's book). Customer books are read
+# plan by plan: a customer has few plans.
+
+
+def ageing_books(plan: Plan) -> list[str]:
+    books = []
+    if plan.owner_id:
+        books.append(f"rep:{plan.owner_id}")
+    if plan.team_id:
+        books.append(f"team:{plan.team_id}")
+    if plan.owner_id and plan.team_id:
+        books.append(rep_in_team_book(plan.owner_id, plan.team_id))
+    return books
+
+
+def rep_in_team_book(rep_id: str, team_id: str) -> str:
+    return f"rep:{rep_id}@team:{team_id}"
+
+
+@dataclass
+class AgeingCells:
+    """Changes of unpaid amounts and of plan counts, by effective date (see above)."""
+
+    amounts: dict[tuple[str, date, date], int] = field(default_factory=dict)
+    outstanding: dict[tuple[str, date], int] = field(default_factory=dict)
+    members: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "AgeingCells", sign: int = 1) -> "AgeingCells":
+        """In place: self + sign * other, zero cells dropped."""
+        for mine, theirs in ((self.amounts, other.amounts), (self.outstanding, other.outstanding),
+                             (self.members, other.members)):
+            for key, value in theirs.items():
+                total = mine.get(key, 0) + sign * value
+                if total:
+                    mine[key] = total
+                else:
+                    mine.pop(key, None)
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.amounts or self.outstanding or self.members)
+
+
+def ageing_cells(plan: Plan) -> AgeingCells:
+    """The plan's exact contribution to a book's ageing, as cells."""
+    cells = AgeingCells(members={plan.currency: 1})
+    c = plan.currency
+    moments = sorted({plan.starts_on} | {a.on for r in plan.receipts for a in r.allocations if a.on > plan.starts_on})
+    entries: dict[int, list[Allocation]] = {}
+    for r in plan.receipts:
+        for a in r.allocations:
+            entries.setdefault(a.number, []).append(a)
+    before = {i.number: 0 for i in plan.instalments}
+    owing_before = False
+    for moment in moments:
+        owing = 0
+        for instalment in plan.instalments:
+            paid = sum(a.amount for a in entries.get(instalment.number, ()) if a.on <= moment)
+            unpaid = instalment.amount - min(max(paid, 0), instalment.amount)
+            owing += unpaid
+            if unpaid != before[instalment.number]:
+                key = (c, moment, instalment.due_on)
+                cells.amounts[key] = cells.amounts.get(key, 0) + unpaid - before[instalment.number]
+                before[instalment.number] = unpaid
+        if (owing > 0) != owing_before:
+            owing_before = owing > 0
+            cells.outstanding[(c, moment)] = 1 if owing_before else -1
+    cells.amounts = {k: v for k, v in cells.amounts.items() if v}  # instalments due the same day may cancel out
+    return cells
+
+
+def cells_change(before: Plan | None, after: Plan | None) -> dict[str, AgeingCells]:
+    """What a plan's change does to each summary book: its new cells added to
+    the books it is in now, its old cells taken off the books it was in."""
+    out: dict[str, AgeingCells] = {}
+    if before is not None:
+        old = ageing_cells(before)
+        for book in ageing_books(before):
+            out.setdefault(book, AgeingCells()).add(old, -1)
+    if after is not None:
+        new = ageing_cells(after)
+        for book in ageing_books(after):
+            out.setdefault(book, AgeingCells()).add(new)
+    return {book: cells for book, cells in out.items() if cells}
+
+
+def ageing_from_cells(cells: AgeingCells, as_of: date) -> list[Ageing]:
+    """The ageing, as of `as_of`, of the plans whose cells were summed into `cells`."""
+    by_currency = {c: Ageing(c) for c, n in cells.members.items() if n > 0}
+    unpaid: dict[tuple[str, date], int] = {}
+    for (c, effective_on, due_on), delta in cells.amounts.items():
+        if effective_on <= as_of:
+            unpaid[(c, due_on)] = unpaid.get((c, due_on), 0) + delta
+    for (c, due_on), amount in unpaid.items():
+        if amount:
+            report = by_currency.setdefault(c, Ageing(c))
+            report.buckets[bucket_of((as_of - due_on).days)] += amount
+    for (c, effective_on), delta in cells.outstanding.items():
+        if effective_on <= as_of:
+            by_currency.setdefault(c, Ageing(c)).plans += delta
+    return [by_currency[c] for c in sorted(by_currency)]
