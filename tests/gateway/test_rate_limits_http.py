@@ -119,6 +119,9 @@ def test_the_expensive_set_is_declared_in_one_place_with_the_360_card():
     assert ("GET", "/api/v1/customers/<customer_id>/export") in EXPENSIVE
     assert EXPENSIVE[("GET", "/api/v1/customers")]({"order_by": "name"})
     assert not EXPENSIVE[("GET", "/api/v1/customers")]({"order_by": "created"})
+    # A whole book's receivables is a report; one customer's is a lookup.
+    assert EXPENSIVE[("GET", "/api/v1/receivables/ageing")]({"team_id": "team-east"})
+    assert not EXPENSIVE[("GET", "/api/v1/receivables/ageing")]({"customer_id": "cus_x"})
 
 
 def test_budgets_per_role_come_from_the_environment(monkeypatch, services, stores):

@@ -54,6 +54,10 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     ("GET", "/api/v1/customers"): lambda args: args.get("order_by") == "name",  # a scan on FerretDB
     ("GET", "/api/v1/customers/<customer_id>/export"): None,
     ("GET", "/api/v1/customers/360"): None,  # the 360 card: a fan-out to every service
+    # Sales reports that read a whole book: a team's or rep's receivables, the pipeline's forecast and funnel.
+    ("GET", "/api/v1/receivables/ageing"): lambda args: "customer_id" not in args,
+    ("GET", "/api/v1/opportunities/forecast"): None,
+    ("GET", "/api/v1/opportunities/funnel"): None,
 }
 # Probes and scrapes are never limited (a kubelet or Prometheus must not be
 # refused); everything else, 404s included, is.
