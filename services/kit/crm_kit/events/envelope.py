@@ -32,6 +32,7 @@ ORDER_PAID = "order.paid"
 PAYMENT_RECEIVED = "payment.received"
 PAYMENT_REFUNDED = "payment.refunded"
 CONTRACT_EXPIRING = "contract.expiring"
+RECEIVABLES_CHANGED = "receivables.changed"
 
 # Event type -> payload message class.
 TYPES: dict[str, type[Message]] = {
@@ -50,6 +51,7 @@ TYPES: dict[str, type[Message]] = {
     PAYMENT_RECEIVED: pb.PaymentReceived,
     PAYMENT_REFUNDED: pb.PaymentRefunded,
     CONTRACT_EXPIRING: pb.ContractExpiring,
+    RECEIVABLES_CHANGED: pb.ReceivablesChanged,
 }
 
 EVENT_ID_PREFIX = "evt_"

@@ -258,3 +258,39 @@ class ContractExpiring(_message.Message):
     days_left: int
     renewal_opportunity_id: str
     def __init__(self, contract_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., days_left: _Optional[int] = ..., renewal_opportunity_id: _Optional[str] = ...) -> None: ...
+
+class ReceivablesChanged(_message.Message):
+    __slots__ = ("plan_id", "deltas", "plan_counts")
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    DELTAS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    plan_id: str
+    deltas: _containers.RepeatedCompositeFieldContainer[AgeingDelta]
+    plan_counts: _containers.RepeatedCompositeFieldContainer[PlanCountDelta]
+    def __init__(self, plan_id: _Optional[str] = ..., deltas: _Optional[_Iterable[_Union[AgeingDelta, _Mapping]]] = ..., plan_counts: _Optional[_Iterable[_Union[PlanCountDelta, _Mapping]]] = ...) -> None: ...
+
+class AgeingDelta(_message.Message):
+    __slots__ = ("book", "currency_code", "effective_on", "due_on", "delta_minor_units")
+    BOOK_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_ON_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    DELTA_MINOR_UNITS_FIELD_NUMBER: _ClassVar[int]
+    book: str
+    currency_code: str
+    effective_on: _common_pb2.Date
+    due_on: _common_pb2.Date
+    delta_minor_units: int
+    def __init__(self, book: _Optional[str] = ..., currency_code: _Optional[str] = ..., effective_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., due_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., delta_minor_units: _Optional[int] = ...) -> None: ...
+
+class PlanCountDelta(_message.Message):
+    __slots__ = ("book", "currency_code", "effective_on", "delta")
+    BOOK_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_ON_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    book: str
+    currency_code: str
+    effective_on: _common_pb2.Date
+    delta: int
+    def __init__(self, book: _Optional[str] = ..., currency_code: _Optional[str] = ..., effective_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., delta: _Optional[int] = ...) -> None: ...
