@@ -237,3 +237,29 @@ def test_lag_and_pending_gauges(events_redis, stream, dead_letter):
     assert REGISTRY.get_sample_value("crm_events_consumer_lag", {"group": "lagging", "stream": stream}) == 0
     assert REGISTRY.get_sample_value("crm_events_processed_total",
                                      {"group": "lagging", "type": "customer.created"}) >= 3
+
+
+def test_a_batch_handler_takes_one_read_at_once_and_a_failed_batch_is_retried_entry_by_entry(
+        events_redis, stream, dead_letter):
+    envs = [created(f"cus_b{i}") for i in range(4)]
+    for env in envs:
+        publish(events_redis, stream, env)
+    batches, pending_during = [], []
+
+    def handle_batch(batch):
+        pending_during.append(pending(events_redis, stream))  # acked only after the whole batch
+        batches.append([e.subject_id for e in batch])
+        if len(batches) == 1:
+            raise RuntimeError("the summary store did not answer")
+
+    c = EventConsumer(events_redis, "g", "c1", [stream], None, dead_letter_stream=dead_letter, block_ms=50,
+                      retry_delay_ms=0, count=10, batch_handler=handle_batch)
+    assert c.poll_once() == 4
+    assert batches == [["cus_b0", "cus_b1", "cus_b2", "cus_b3"]] and pending(events_redis, stream) == 4
+    c.poll_once()  # the retries: a batch of one each
+    assert batches[1:] == [["cus_b0"], ["cus_b1"], ["cus_b2"], ["cus_b3"]]
+    assert pending(events_redis, stream) == 0 and events_redis.xlen(dead_letter) == 0
+    publish(events_redis, stream, created("cus_b4"))
+    publish(events_redis, stream, created("cus_b5"))
+    c.poll_once()
+    assert batches[-1] == ["cus_b4", "cus_b5"] and pending_during[-1] == 2 and pending(events_redis, stream) == 0
