@@ -81,11 +81,13 @@ class PaymentService:
 
     def ensure_plans(self, debts: list[Debt]) -> None:
         """`ensure_plan` for many debts at once (imported orders): the missing
-        plans in one bulk insert, their books in one."""
+        plans in one bulk insert, their books in one. Not read first (the
+        debts are new, a read each would cost more than the insert): a plan
+        that exists already stays as it is (at most a second book entry)."""
         missing: dict[str, Plan] = {}
         for debt in debts:
             plan_id = model.plan_id(debt.kind, debt.id)
-            if plan_id in missing or self.store.get(plan_id) is not None:
+            if plan_id in missing:
                 continue
             if debt.kind not in model.KINDS:
                 raise InvalidArgument(FieldViolation("kind", f"must be one of {', '.join(model.KINDS)}"))
