@@ -132,6 +132,7 @@ def test_a_batch_imports_exactly_its_good_items_each_confirmed_as_of_its_date(st
     good = [results[0], results[9]]
     assert all(r.order_id.startswith("ord_") and not r.already_imported for r in good)
     assert re.fullmatch(rf"SO-{last_year.year}-\d{{6}}", results[0].number)
+    assert results[0].total.minor_units == 3 * 10000 - 500  # priced here, to reconcile with the old system
     assert re.fullmatch(rf"SO-{recent.year}-\d{{6}}", results[9].number)
     # Refused items wrote nothing: two orders, their two keys, numbers and book entries.
     assert stored(sales_db) == tuple(n + 2 for n in before)

@@ -1,6 +1,7 @@
 """Demo sales data through the sales service's own gRPC API, for `make run`
 and the benchmark: a catalogue spanning every margin grade, orders with
-lines, confirmed (their payment plans follow), and receipts.
+lines, imported as confirmed history over the last year (payment plans due
+from their order dates), and receipts.
 
 Everything goes through the service (its rules, numbering and events), so
 seeded data is what users would have made; nothing is written to the store
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from tqdm import tqdm
 
 from crm.common.v1 import common_pb2
@@ -38,6 +42,12 @@ CATALOGUE = [
     ("GIFT-BOX-01", "中秋礼盒", "盒", 188_00, 181_00),
     ("CLEARANCE-01", "清仓水杯", "个", 19_00, 25_00),
 ]
+# Orders per ImportOrders call (the service's maximum), customers per batch, batches sent at once, tries per batch.
+IMPORT_BATCH = 500
+CUSTOMERS_PER_BATCH = 50
+BATCHES_IN_FLIGHT = 2
+BATCH_ATTEMPTS = 3
+RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED)
 PAYMENT_METHODS = [paypb.PAYMENT_METHOD_BANK_TRANSFER, paypb.PAYMENT_METHOD_ALIPAY, paypb.PAYMENT_METHOD_WECHAT_PAY,
                    paypb.PAYMENT_METHOD_CASH, paypb.PAYMENT_METHOD_CHEQUE]
 
@@ -78,35 +88,61 @@ def order_lines(rng: random.Random, products: list[str], lines: int) -> list[opb
 
 def seed_orders(target: str, token: str, customers: list[str], products: list[str], count: int, *,
                 lines: int = 5, threads: int = 16, seed: int = 7, progress: bool = True,
-                on_order: Callable[[SeededOrder, random.Random], None] | None = None) -> Counter:
-    """`count` confirmed orders of `lines` lines each for random customers;
-    outcomes by status code ("CONFIRMED" when all went well)."""
-    channel = open_channel(target, "crm.sales.v1.OrderService", default_timeout=60.0)
+                on_order: Callable[[SeededOrder, random.Random], None] | None = None,
+                ordered_within_days: int = 365) -> Counter:
+    """`count` confirmed orders of `lines` lines each for random customers,
+    ordered at random times over the last `ordered_within_days` days (up to
+    today's midnight UTC); outcomes by status code ("CONFIRMED" when all
+    went well). Imported as history (ImportOrders, IMPORT_BATCH per call:
+    a handful of bulk writes per batch instead of a few per order), so
+    their plans are due from their order dates. A re-run on the same day
+    imports nothing twice (per-order request ids), and a batch that failed
+    as a whole is re-sent. `on_order` runs for each order of a batch once
+    the batch is in, on up to `threads` threads."""
+    channel = open_channel(target, "crm.sales.v1.OrderService", default_timeout=120.0)
     stub = order_service_pb2_grpc.OrderServiceStub(channel)
     metadata = _metadata(token)
     outcomes: Counter = Counter()
     lock = threading.Lock()
+    # Fixed for the day, so the same seed asks for the same orders (same content per request id).
+    until = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    spread = max(ordered_within_days, 1) * 86_400
 
-    def one(n: int) -> str:
+    def item(n: int, buyers: list[str]) -> tuple[opb.ImportOrderItem, random.Random]:
         rng = random.Random(seed * 1_000_003 + n)
-        try:
-            order = stub.CreateOrder(opb.CreateOrderRequest(
-                customer_id=rng.choice(customers), lines=order_lines(rng, products, lines),
-                request_id=f"seed-{seed}-{n}"), metadata=metadata)
-            if order.state == opb.ORDER_STATE_DRAFT:
-                order = stub.ConfirmOrder(opb.ConfirmOrderRequest(id=order.id), metadata=metadata)
-        except grpc.RpcError as err:
-            return err.code().name
-        if on_order is not None:
-            on_order(SeededOrder(order.id, order.total.minor_units, order.total.currency_code), rng)
-        return "CONFIRMED"
+        ordered_at = Timestamp()
+        ordered_at.FromDatetime(until - timedelta(seconds=rng.randrange(spread)))
+        return opb.ImportOrderItem(request_id=f"seed-{seed}-{n}", customer_id=rng.choice(buyers),
+                                   lines=order_lines(rng, products, lines), ordered_at=ordered_at), rng
 
+    def one_batch(first: int) -> list[str]:
+        # A batch's orders go to a random few customers (as a migration exports history customer by
+        # customer): the service asks each customer once and extends each customer's book once per batch.
+        buyers = random.Random(seed * 7919 + first).sample(customers, min(CUSTOMERS_PER_BATCH, len(customers)))
+        made = [item(n, buyers) for n in range(first, min(first + IMPORT_BATCH, count))]
+        request = opb.ImportOrdersRequest(orders=[i for i, _rng in made])
+        for attempt in range(BATCH_ATTEMPTS):
+            try:
+                results = stub.ImportOrders(request, metadata=metadata).results
+                break
+            except grpc.RpcError as err:  # safe to re-send: nothing is imported twice
+                if err.code() not in RETRIED or attempt == BATCH_ATTEMPTS - 1:
+                    return [err.code().name] * len(made)
+                time.sleep(1.0 * (attempt + 1))
+        if on_order is not None:
+            seeded = [(SeededOrder(r.order_id, r.total.minor_units, r.total.currency_code), rng)
+                      for r, (_item, rng) in zip(results, made) if not r.error_code]
+            list(hooks.map(lambda pair: on_order(*pair), seeded))
+        return [r.error_code or "CONFIRMED" for r in results]
+
+    # Two batches in flight: one is checked (reads) while the other writes; more only contend for the store.
     with tqdm(total=count, unit="orders", disable=not progress, desc="orders") as bar, \
-            ThreadPoolExecutor(threads) as pool:
-        for outcome in pool.map(one, range(count)):
+            ThreadPoolExecutor(max(1, min(threads, BATCHES_IN_FLIGHT))) as pool, \
+            ThreadPoolExecutor(max(1, threads)) as hooks:
+        for batch in pool.map(one_batch, range(0, count, IMPORT_BATCH)):
             with lock:
-                outcomes[outcome] += 1
-            bar.update(1)
+                outcomes.update(batch)
+            bar.update(len(batch))
     channel.close()
     return outcomes
 

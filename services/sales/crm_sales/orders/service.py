@@ -267,8 +267,9 @@ class OrderService:
             except Exception:  # noqa: BLE001 - the order.confirmed consumer makes any plan missing
                 log.warning("payment plans of imported orders left to the order.confirmed consumer",
                             extra={"fields": {"orders": len(new)}}, exc_info=True)
-        for order in new:  # an erasure that ran meanwhile: these strip themselves
-            if self.store.is_erased(order.customer_id):
+        erased = {c for c in {o.customer_id for o in new} if self.store.is_erased(c)}
+        for order in new:  # the customer was erased while the batch ran: its orders strip themselves
+            if order.customer_id in erased:
                 self._strip(order.id)
         return outcomes
 

@@ -85,6 +85,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             if isinstance(outcome, Imported):
                 result.order_id, result.number = outcome.order.id, outcome.order.number
                 result.already_imported = outcome.already
+                result.total.CopyFrom(money_pb(outcome.order.total))
             else:
                 result.error_code = to_status(outcome).code.name
                 result.error_message = outcome.message

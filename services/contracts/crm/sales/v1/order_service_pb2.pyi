@@ -305,18 +305,20 @@ class ImportOrdersRequest(_message.Message):
     def __init__(self, orders: _Optional[_Iterable[_Union[ImportOrderItem, _Mapping]]] = ...) -> None: ...
 
 class ImportOrderResult(_message.Message):
-    __slots__ = ("order_id", "number", "error_code", "error_message", "already_imported")
+    __slots__ = ("order_id", "number", "error_code", "error_message", "already_imported", "total")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     ALREADY_IMPORTED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     number: str
     error_code: str
     error_message: str
     already_imported: bool
-    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., already_imported: _Optional[bool] = ...) -> None: ...
+    total: _common_pb2.Money
+    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., already_imported: _Optional[bool] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ImportOrdersResponse(_message.Message):
     __slots__ = ("results",)
