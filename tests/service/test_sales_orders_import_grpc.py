@@ -284,3 +284,24 @@ def test_a_request_id_twice_in_one_batch_imports_the_first_only(stubs, customer,
     first, second = imported(stubs[0], [item(customer.id, [line(goods)], days_ago(2), twice),
                                         item(customer.id, [line(goods)], days_ago(2), twice)], MIGRATION)
     assert first.order_id and second.error_code == "INVALID_ARGUMENT" and "request_id" in second.error_message
+
+
+def test_a_batch_sent_again_while_the_first_is_still_running_imports_each_order_once(stubs, sales_db, customer,
+                                                                                    goods):
+    orders = stubs[0]
+    batch = [item(customer.id, [line(goods, 1)], days_ago(n)) for n in range(1, 21)]
+    before = stored(sales_db)
+
+    # Four "timed out" clients re-sending the same batch at once.
+    answers = race(4, lambda _i: imported(orders, batch, MIGRATION))
+
+    by_item: list[set[str]] = [set() for _ in batch]
+    for answer in answers:
+        for i, r in enumerate(answer):
+            assert r.error_code in ("", "ABORTED"), r.error_message  # ABORTED: still being imported, retry
+            if r.order_id:
+                by_item[i].add(r.order_id)
+    assert all(len(ids) == 1 for ids in by_item)  # every item answered, always with one and the same order
+    assert stored(sales_db) == tuple(n + len(batch) for n in before)
+    again = imported(orders, batch, MIGRATION)
+    assert [{r.order_id} for r in again] == by_item and all(r.already_imported for r in again)

@@ -98,3 +98,26 @@ def test_erasure_keeps_the_money_and_drops_the_personal_data():
     erased = rules.erase_personal_data(o, NOW)
     assert erased.delivery == Delivery() and erased.cancel_reason == "" and not rules.has_personal_data(erased)
     assert erased.total == o.total and erased.lines == o.lines
+
+
+# --- imports of historical orders ---------------------------------------------------------
+
+def test_an_order_date_is_required_in_the_past_and_not_before_2000():
+    skew = timedelta(minutes=5)
+    assert rules.validate_ordered_at(NOW - timedelta(days=365), NOW, skew) == NOW - timedelta(days=365)
+    assert rules.validate_ordered_at(NOW + timedelta(minutes=1), NOW, skew)  # the caller's clock a little ahead
+    for at, says in ((None, "is required"), (NOW + timedelta(hours=1), "future"),
+                     (datetime(1999, 12, 31, 23, 59, tzinfo=timezone.utc), "2000-01-01")):
+        with pytest.raises(InvalidArgument) as err:
+            rules.validate_ordered_at(at, NOW, skew)
+        assert err.value.violations[0].field == "ordered_at" and says in err.value.violations[0].description
+
+
+def test_an_imported_order_is_confirmed_as_of_its_order_date():
+    lines = priced([LineInput("", "prd_1", 2, None, None)], [product(1)])
+    ordered = NOW - timedelta(days=100)
+    o = rules.imported("ord_9", "cus_1", "rep-a", "team-1", lines, 2, Delivery(), "erp", ordered, NOW, "import:k")
+    assert (o.state, o.confirmed_at, o.created_at, o.updated_at) == (rules.CONFIRMED, ordered, ordered, NOW)
+    assert o.total == Money(2000, "CNY") and o.currency_code == "CNY"
+    with pytest.raises(InvalidArgument):
+        rules.imported("ord_9", "cus_1", "rep-a", "team-1", (), 1, Delivery(), "erp", ordered, NOW, "import:k")
