@@ -348,7 +348,9 @@ def void_receipt(a: Args):
        errors={404: "No such customer, or not one you may see.", 400: "Bad query parameter.",
                403: "Not a book you may see: reps see their own, managers their team's."},
        description="Buckets: not yet due, 1-30, 31-60, 61-90 and over 90 days past due; they add up to the "
-                   "outstanding total. Name at most one of rep_id, team_id, customer_id.")
+                   "outstanding total. Name at most one of rep_id, team_id, customer_id. A rep's or a team's "
+                   "book is read from its summary, which follows each receipt, refund or plan change within "
+                   "the sales service's event lag (normally under a second); a customer's is read from its plans.")
 def receivables_ageing(a: Args):
     q = a.query
     message = pb.GetAgeingRequest(rep_id=q.rep_id, team_id=q.team_id, customer_id=q.customer_id)

@@ -140,6 +140,9 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     if settings.events.enabled:
         app.jobs.append(payment_events.order_follower(settings.events.open(), payments,
                                                       f"{socket.gethostname()}-{os.getpid()}"))
+        # the rep and team ageing summaries follow every plan write (receivables.changed, group sales-ageing)
+        app.jobs.append(payment_events.ageing_follower(settings.events.open(), payments.store.summaries,
+                                                       f"{socket.gethostname()}-{os.getpid()}"))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
     customer_sales = CustomerSalesService(customers, orders, payments, contracts)
     app.features["customer_sales"] = customer_sales

@@ -9,7 +9,8 @@ from crm.common.v1 import common_pb2
 from crm.events.v1 import events_pb2 as pb
 from crm_kit.events import envelope as ev
 
-from crm_sales.payments.model import Plan, Receipt, Refund
+from crm_sales.payments.model import AgeingCells, Plan, Receipt, Refund
+from crm_sales.wire import date_pb
 
 PRODUCER = "sales"
 
@@ -91,3 +92,69 @@ def order_follower(events_redis, payments, consumer_name: str):
 
     return EventConsumer(events_redis, FOLLOW_GROUP, consumer_name, [stream_for(PRODUCER), stream_for("customer")],
                          handle)
+
+
+# --- the ageing summaries of rep and team books follow every plan write ------------------
+
+AGEING_GROUP = "sales-ageing"
+
+
+def receivables_changed(plan_id: str, changes: dict) -> ev.Envelope:
+    """receivables.changed for `changes` ({book: AgeingCells}, from
+    model.cells_change): staged in the write's own claim, so it goes out
+    exactly when the write is stored."""
+    payload = pb.ReceivablesChanged(plan_id=plan_id)
+    for book in sorted(changes):
+        cells = changes[book]
+        for (currency, effective_on, due_on), delta in sorted(cells.amounts.items()):
+            payload.deltas.add(book=book, currency_code=currency, effective_on=date_pb(effective_on),
+                               due_on=date_pb(due_on), delta_minor_units=delta)
+        for (currency, effective_on), delta in sorted(cells.outstanding.items()):
+            payload.plan_counts.add(book=book, currency_code=currency, effective_on=date_pb(effective_on),
+                                    delta=delta)
+        for currency, delta in sorted(cells.members.items()):
+            payload.plan_counts.add(book=book, currency_code=currency, delta=delta)
+    return ev.new_event(ev.RECEIVABLES_CHANGED, plan_id, payload, PRODUCER)
+
+
+def changes_in(payload: pb.ReceivablesChanged) -> dict:
+    """{book: AgeingCells} a receivables.changed carries."""
+    def day(d) -> date:
+        return date(d.year, d.month, d.day)
+
+    out: dict[str, AgeingCells] = {}
+    for d in payload.deltas:
+        cells = out.setdefault(d.book, AgeingCells())
+        key = (d.currency_code, day(d.effective_on), day(d.due_on))
+        cells.amounts[key] = cells.amounts.get(key, 0) + d.delta_minor_units
+    for d in payload.plan_counts:
+        cells = out.setdefault(d.book, AgeingCells())
+        if d.HasField("effective_on"):
+            key = (d.currency_code, day(d.effective_on))
+            cells.outstanding[key] = cells.outstanding.get(key, 0) + d.delta
+        else:
+            cells.members[d.currency_code] = cells.members.get(d.currency_code, 0) + d.delta
+    return out
+
+
+def ageing_follower(events_redis, summaries, consumer_name: str, batch: int = 500):
+    """receivables.changed (stream events:sales, group "sales-ageing") applied
+    to the rep and team summaries. Every event of one read (up to `batch`) is
+    applied at once, grouped by book: one summary write per book per round,
+    the events' ids in the same write (a redelivered event is skipped), and
+    the entries acked only after it."""
+    from crm_kit.events.bus import stream_for
+    from crm_kit.events.consumer import EventConsumer
+
+    def handle_batch(envelopes) -> None:
+        by_book: dict[str, list] = {}
+        for envelope in envelopes:
+            if envelope.type != ev.RECEIVABLES_CHANGED:
+                continue
+            for book, cells in changes_in(ev.payload_of(envelope)).items():
+                by_book.setdefault(book, []).append((envelope.event_id, cells))
+        for book, changes in sorted(by_book.items()):
+            summaries.apply(book, changes)
+
+    return EventConsumer(events_redis, AGEING_GROUP, consumer_name, [stream_for(PRODUCER)], None,
+                         batch_handler=handle_batch, count=batch)

@@ -17,6 +17,19 @@ collections and field names. Every read goes by `_id` alone.
   books) "customer:<id>", "rep:<id>", "team:<id>" listing plan ids, for
   ageing without a scan. An entry stands while the plan still belongs to
   that customer, rep or team.
+- `payment_ageing_summaries`, `_id: "<book>"` ("rep:<id>", "team:<id>",
+  "rep:<id>@team:<id>"): the sum of the book's plans' ageing cells
+  (crm_sales.payments.model.ageing_cells), so a rep's or a team's ageing is
+  one read. Changed only by applying the receivables.changed events plan
+  writes stage in their own claims (group sales-ageing), as a revisioned
+  document whose each revision also notes the ids of the events it applied
+  (the last KEEP_APPLIED): a redelivered event is skipped. Claims in
+  `payment_ageing_summary_claims` (their states dropped once superseded).
+- `payment_plan_batches`, `_id: "<batch id>"`: a bulk creation's ONE
+  receivables.changed, written before its plans with each plan's part, then
+  settled (the parts of plans that existed already taken off) after them; a
+  batch whose writer died is settled by the outbox sweep from the plans that
+  carry its id.
 """
 
 from __future__ import annotations
@@ -27,12 +40,14 @@ from datetime import date, datetime, timedelta, timezone
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
+from crm_kit.ids import new_id
 from crm_kit.mongo import duplicate_positions
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.once import DecideOnce
-from crm_kit.persistence.revisions import Revisions
+from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
 
-from crm_sales.payments.model import Allocation, Instalment, Plan, Receipt, Refund
+from crm_sales.payments import events as payment_events
+from crm_sales.payments.model import AgeingCells, Allocation, Instalment, Plan, Receipt, Refund, cells_change
 
 INDEXES = {
     "payment_plans": [],  # by _id only
@@ -40,7 +55,11 @@ INDEXES = {
     "payment_receipts": [],  # by _id only
     "payment_book_links": [],  # by _id only
     "payment_book_hints": [],  # by _id only
+    "payment_ageing_summaries": [],  # by _id only
+    "payment_ageing_summary_claims": [],  # by _id only
+    "payment_plan_batches": [],  # by _id only
 }
+BATCHES = "payment_plan_batches"
 
 
 def book_names(plan: Plan) -> list[str]:
@@ -58,6 +77,18 @@ class PaymentStore:
                                    abandoned_after=abandoned_after)
         self.receipts = DecideOnce(db["payment_receipts"])
         self.books = Books(db["payment_book_links"], db["payment_book_hints"], item_field="plan_id")
+        self.summaries = AgeingSummaries(db, abandoned_after)
+        self.outbox = outbox
+        self.batches = db[BATCHES]
+        self.abandoned_after = abandoned_after
+        if self.keeps_summaries:
+            outbox.on_sweep(BATCHES, self._settle_abandoned_batch)
+
+    @property
+    def keeps_summaries(self) -> bool:
+        """Whether plan writes send receivables.changed (events on): only then
+        do the ageing summaries follow the plans."""
+        return self.outbox is not None and self.outbox.enabled
 
     # --- reading ------------------------------------------------------------
 
@@ -98,10 +129,12 @@ class PaymentStore:
 
     def create(self, plan: Plan, changed_by: str) -> bool:
         """The plan's first revision; False when it exists already. Its books
-        are noted first (a crash leaves at most an entry without a plan)."""
+        are noted first (a crash leaves at most an entry without a plan); its
+        receivables.changed rides in its insert."""
         now = datetime.now(timezone.utc)
         self.books.add([(name, plan.id, now) for name in book_names(plan)])
-        return self.revisions.create({**to_doc(plan), "revision": 1, "created_by": changed_by}, changed_by)
+        return self.revisions.create({**to_doc(plan), "revision": 1, "created_by": changed_by}, changed_by,
+                                     self._receivables_events(None, plan))
 
     def create_many(self, plans: list[Plan], changed_by: str) -> None:
         """First revisions of many plans (an import) in one bulk insert, their
@@ -109,10 +142,15 @@ class PaymentStore:
         `create` made it) stays as it is."""
         now = datetime.now(timezone.utc)
         self.books.add([(name, plan.id, now) for plan in plans for name in book_names(plan)])
+        batch = self._open_batch(plans)
+        existed: set[int] = set()
         try:
-            self.revisions.create_many([{**to_doc(plan), "revision": 1, "created_by": changed_by} for plan in plans])
+            self.revisions.create_many([{**to_doc(plan), "revision": 1, "created_by": changed_by,
+                                         **({"batch": batch["_id"]} if batch else {})} for plan in plans])
         except BulkWriteError as err:
-            duplicate_positions(err)  # anything but an existing plan is re-raised
+            existed = duplicate_positions(err)  # anything but an existing plan is re-raised
+        if batch:
+            self._settle_batch(batch, {plans[i].id for i in existed})
 
     def note_receipt(self, receipt_id: str, plan_id: str) -> None:
         self.receipts.decide(receipt_id, {"plan_id": plan_id})
@@ -125,13 +163,156 @@ class PaymentStore:
         if moved:
             self.books.add([(name, after.id, datetime.now(timezone.utc)) for name in moved])
         return self.revisions.commit(after.id, after.revision, to_doc(after), changed_by, {"action": action},
-                                     events)
+                                     [*events, *self._receivables_events(before, after)])
 
+
+    # --- the ageing summaries follow ----------------------------------------------
+
+    def _receivables_events(self, before: Plan | None, after: Plan) -> list:
+        changes = cells_change(before, after) if self.keeps_summaries else {}
+        return [payment_events.receivables_changed(after.id, changes)] if changes else []
+
+    def _open_batch(self, plans: list[Plan]) -> dict | None:
+        """Before a bulk insert: the batch's one receivables.changed (every
+        plan's part summed per book) staged, with each plan's part noted
+        beside it (to take off those that turn out to exist already)."""
+        if not self.keeps_summaries or not plans:
+            return None
+        parts = {plan.id: cells_change(None, plan) for plan in plans}
+        batch_id = new_id("pbt")
+        envelope = payment_events.receivables_changed("", _summed(parts.values()))
+        staged = self.outbox.stage(BATCHES, batch_id, [envelope])
+        batch = {"_id": batch_id, "at": datetime.now(timezone.utc), "settled": False, "event_id": envelope.event_id,
+                 "parts": [{"plan": plan_id, "books": {book: cells_doc(cells) for book, cells in part.items()}}
+                           for plan_id, part in parts.items()]}
+        self.batches.insert_one(batch)  # no "events" yet: the sweep publishes nothing before it is settled
+        return {**batch, "staged": staged}
+
+    def _settle_batch(self, batch: dict, existed: set[str]) -> list[dict]:
+        """The batch's event for the plans it made (not those that existed),
+        stored in the batch and relayed. Returns the event docs."""
+        made = {p["plan"]: {book: cells_from(doc) for book, doc in p["books"].items()}
+                for p in batch["parts"] if p["plan"] not in existed}
+        envelope = payment_events.receivables_changed("", _summed(made.values()))
+        envelope.event_id = batch["event_id"]  # the id the outbox intent names (and consumers dedupe by)
+        staged = self.outbox.stage(BATCHES, batch["_id"], [envelope])
+        self.batches.update_one({"_id": batch["_id"]}, {"$set": {"events": staged, "settled": True},
+                                                        "$unset": {"parts": ""}})
+        self.outbox.relay_soon(BATCHES, batch["_id"], staged)
+        return staged
+
+    def _settle_abandoned_batch(self, batch: dict) -> bool:
+        """For the outbox sweep: a settled batch is published; one whose writer
+        died (older than `abandoned_after`) is settled now from the plans that
+        carry its id; a younger one is left for its writer."""
+        if batch.get("settled"):
+            return True
+        at = batch["at"] if batch["at"].tzinfo else batch["at"].replace(tzinfo=timezone.utc)
+        if datetime.now(timezone.utc) - at <= self.abandoned_after:
+            return False
+        existed = set()
+        for part in batch["parts"]:
+            doc = self.revisions.documents.find_one({"_id": part["plan"]}, {"batch": 1})
+            if doc is None or doc.get("batch") != batch["_id"]:
+                existed.add(part["plan"])  # made by another writer, or never written
+        batch["events"] = self._settle_batch(batch, existed)  # the sweep publishes what the claim holds now
+        return True
 
     def strip_history(self, plan_id: str, up_to: int) -> None:
         """Remove the states stored in claims 1..up_to (an erasure: they hold
         the free text the plan no longer does); who and when stay."""
         self.revisions.strip(plan_id, up_to)
+
+
+class AgeingSummaries:
+    """The ageing summaries of rep and team books (see the module's docstring)."""
+
+    KEEP_APPLIED = 5000  # event ids a summary remembers: redeliveries come within seconds to minutes
+
+    def __init__(self, db: Database, abandoned_after: timedelta):
+        self.revisions = Revisions(db["payment_ageing_summaries"], db["payment_ageing_summary_claims"],
+                                   abandoned_after=abandoned_after)
+
+    def get(self, book: str) -> AgeingCells:
+        doc = self.revisions.documents.find_one({"_id": book})
+        return cells_from(doc) if doc else AgeingCells()
+
+    def books(self) -> list[str]:
+        """Every summary's book: a scan, for a rebuild only."""
+        return [doc["_id"] for doc in self.revisions.documents.find({}, {"_id": 1})]
+
+    def apply(self, book: str, changes: list[tuple[str, AgeingCells]]) -> int:
+        """Add the changes of events not applied yet (by event id) to the
+        book's summary, with their ids, in one revision. Returns how many
+        were new."""
+        def load() -> dict:
+            return self.revisions.documents.find_one({"_id": book}) or {"_id": book, "revision": 0, "applied": []}
+
+        def change(doc: dict) -> int:
+            applied = list(doc.get("applied", []))
+            seen = set(applied)
+            new = {}
+            for event_id, cells in changes:
+                if event_id not in seen:
+                    new.setdefault(event_id, cells)  # an event twice in one read counts once
+            if not new:
+                return 0
+            cells = cells_from(doc)
+            for part in new.values():
+                cells.add(part)
+            self._store(doc, cells, (applied + list(new))[-self.KEEP_APPLIED:])
+            return len(new)
+
+        return write_with_retries("ageing summary", book, load, change)
+
+    def replace(self, book: str, cells: AgeingCells) -> None:
+        """The book's summary set to `cells` (a rebuild), keeping the ids it applied."""
+        def load() -> dict:
+            return self.revisions.documents.find_one({"_id": book}) or {"_id": book, "revision": 0, "applied": []}
+
+        write_with_retries("ageing summary", book, load, lambda doc: self._store(doc, cells, doc.get("applied", [])))
+
+    def _store(self, doc: dict, cells: AgeingCells, applied: list[str]) -> None:
+        revision = doc.get("revision", 0) + 1
+        state = {"_id": doc["_id"], **cells_doc(cells), "applied": applied, "revision": revision}
+        if revision == 1:
+            if not self.revisions.create(state, "sales-ageing"):
+                raise Contended()
+            return
+        if not self.revisions.commit(doc["_id"], revision, state, "sales-ageing"):
+            raise Contended()
+        if revision > 2:  # the superseded claim's state is never needed again (it is written)
+            self.revisions.claims.update_one({"_id": claim_id(doc["_id"], revision - 1)},
+                                             {"$unset": {self.revisions.state_field: ""}})
+
+
+def _summed(parts) -> dict[str, AgeingCells]:
+    out: dict[str, AgeingCells] = {}
+    for part in parts:
+        for book, cells in part.items():
+            out.setdefault(book, AgeingCells()).add(cells)
+    return {book: cells for book, cells in out.items() if cells}
+
+
+def cells_doc(cells: AgeingCells) -> dict:
+    """Cells as lists of "currency|date|...|delta" strings (FerretDB stores no nested arrays; strings are compact)."""
+    return {"amounts": [f"{c}|{_d(on)}|{_d(due)}|{v}" for (c, on, due), v in sorted(cells.amounts.items())],
+            "outstanding": [f"{c}|{_d(on)}|{v}" for (c, on), v in sorted(cells.outstanding.items())],
+            "members": [f"{c}|{v}" for c, v in sorted(cells.members.items())]}
+
+
+def cells_from(doc: dict) -> AgeingCells:
+    cells = AgeingCells()
+    for cell in doc.get("amounts", ()):
+        c, on, due, v = cell.split("|")
+        cells.amounts[(c, _date(on), _date(due))] = int(v)
+    for cell in doc.get("outstanding", ()):
+        c, on, v = cell.split("|")
+        cells.outstanding[(c, _date(on))] = int(v)
+    for cell in doc.get("members", ()):
+        c, v = cell.split("|")
+        cells.members[c] = int(v)
+    return cells
 
 
 # --- documents -----------------------------------------------------------------------
