@@ -188,3 +188,32 @@ def test_a_bulk_creation_counts_each_plan_once_even_one_made_meanwhile(payments,
                                               f"team:{team}": {"team_id": team}})
     (total,) = report(payments, TODAY, team_id=team)
     assert total.outstanding.minor_units == sum(100 + n for n in range(40)) and total.plans == 40
+
+
+def test_a_bulk_creation_whose_writer_died_midway_is_settled_by_the_outbox_sweep(services, payments, plans, book,
+                                                                                  customer):
+    """The writer noted its batch, inserted some of the plans and died: the
+    sweep settles the batch from the plans that carry its id (not the one
+    that existed already, nor the one never inserted)."""
+    from crm_sales.payments.store import BATCHES, book_names, to_doc
+
+    team, rep, _other = book
+    debts = [Debt("order", f"ord_sum{uuid.uuid4().hex[:16]}", customer, rep, team, Money(1000 + n, "CNY"),
+                  TODAY - timedelta(days=n * 20)) for n in range(5)]
+    made = [model.default_plan(debt, 30, datetime.now(timezone.utc)) for debt in debts]
+    plans.ensure_plan(debts[0])  # existed already
+    store = plans.store
+    store.books.add([(name, p.id, datetime.now(timezone.utc)) for p in made for name in book_names(p)])
+    batch = store._open_batch(made)
+    store.revisions.create_many([{**to_doc(p), "revision": 1, "created_by": "system", "batch": batch["_id"]}
+                                 for p in made[1:4]])  # the last one never inserted: the writer died here
+    app = services.hosts["sales"].app
+    long_ago = datetime.now(timezone.utc) - timedelta(minutes=4)  # past the writer's deadline (abandoned_after)
+    app.db[BATCHES].update_one({"_id": batch["_id"]}, {"$set": {"at": long_ago}})
+    app.db["outbox"].update_one({"_id": f"{BATCHES}:{batch['_id']}"}, {"$set": {"at": long_ago}})
+    app.outbox.sweep()
+    assert app.db[BATCHES].find_one({"_id": batch["_id"]})["settled"]
+    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}})
+    (mine,) = report(payments, TODAY, rep_id=rep)
+    assert mine.outstanding.minor_units == sum(1000 + n for n in range(4)) and mine.plans == 4
+    assert store.get(made[4].id) is None
