@@ -217,3 +217,16 @@ def test_a_bulk_creation_whose_writer_died_midway_is_settled_by_the_outbox_sweep
     (mine,) = report(payments, TODAY, rep_id=rep)
     assert mine.outstanding.minor_units == sum(1000 + n for n in range(4)) and mine.plans == 4
     assert store.get(made[4].id) is None
+
+
+def test_a_rebuild_repairs_a_summary_from_the_plans(payments, plans, book, customer):
+    team, rep, _other = book
+    for n in range(3):
+        plans.ensure_plan(Debt("order", f"ord_sum{uuid.uuid4().hex[:16]}", customer, rep, team,
+                               Money(500 + n, "CNY"), TODAY - timedelta(days=45 * n)))
+    assert_summaries_follow(payments, plans, {f"team:{team}": {"team_id": team}})
+    plans.store.summaries.replace(f"team:{team}", model.AgeingCells())  # damaged
+    assert report(payments, TODAY, team_id=team) == []
+    plans.rebuild_ageing_summaries()
+    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}},
+                            seconds=0)
