@@ -80,7 +80,9 @@ class PaymentStore:
         self.summaries = AgeingSummaries(db, abandoned_after)
         self.outbox = outbox
         self.batches = db[BATCHES]
-        self.abandoned_after = abandoned_after
+        # A batch's writer is given longer than a claim's: settling it too early would leave out plans still
+        # being inserted (the writer's own settlement, the same event id, would then be skipped as a repeat).
+        self.batch_abandoned_after = max(abandoned_after * 4, timedelta(minutes=2))
         if self.keeps_summaries:
             outbox.on_sweep(BATCHES, self._settle_abandoned_batch)
 
@@ -181,12 +183,12 @@ class PaymentStore:
         parts = {plan.id: cells_change(None, plan) for plan in plans}
         batch_id = new_id("pbt")
         envelope = payment_events.receivables_changed("", _summed(parts.values()))
-        staged = self.outbox.stage(BATCHES, batch_id, [envelope])
+        self.outbox.stage(BATCHES, batch_id, [envelope])  # the intent, naming the event's id
         batch = {"_id": batch_id, "at": datetime.now(timezone.utc), "settled": False, "event_id": envelope.event_id,
                  "parts": [{"plan": plan_id, "books": {book: cells_doc(cells) for book, cells in part.items()}}
                            for plan_id, part in parts.items()]}
         self.batches.insert_one(batch)  # no "events" yet: the sweep publishes nothing before it is settled
-        return {**batch, "staged": staged}
+        return batch
 
     def _settle_batch(self, batch: dict, existed: set[str]) -> list[dict]:
         """The batch's event for the plans it made (not those that existed),
@@ -203,12 +205,12 @@ class PaymentStore:
 
     def _settle_abandoned_batch(self, batch: dict) -> bool:
         """For the outbox sweep: a settled batch is published; one whose writer
-        died (older than `abandoned_after`) is settled now from the plans that
+        died (older than `batch_abandoned_after`) is settled now from the plans that
         carry its id; a younger one is left for its writer."""
         if batch.get("settled"):
             return True
         at = batch["at"] if batch["at"].tzinfo else batch["at"].replace(tzinfo=timezone.utc)
-        if datetime.now(timezone.utc) - at <= self.abandoned_after:
+        if datetime.now(timezone.utc) - at <= self.batch_abandoned_after:
             return False
         existed = set()
         for part in batch["parts"]:
