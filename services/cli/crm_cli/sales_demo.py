@@ -61,8 +61,9 @@ def seed_contracts(sales_target: str, token: str, customers: list[str], rng: ran
 
 
 def seed_sales_demo(customer_target: str, sales_target: str, token: str, *, orders_per_customer: int = 3,
-                    progress: bool = True) -> dict:
-    customers = customer_ids(customer_target, token)
+                    customers: list[str] | None = None, progress: bool = True) -> dict:
+    """The sales story for `customers` (default: every customer the token sees)."""
+    customers = customers if customers is not None else customer_ids(customer_target, token)
     products = sales_seed.seed_catalogue(sales_target, token)
     outcomes = sales_seed.seed_orders(sales_target, token, customers, products, len(customers) * orders_per_customer,
                                       progress=progress, on_order=sales_seed.pay(sales_target, token))
