@@ -29,7 +29,8 @@ _NOT_FOUND = {404: "No such opportunity, or not one you may see."}
 _STALE = {412: "If-Match is stale: someone changed the opportunity since you read it.",
           409: "The opportunity is closed."}
 _MONTH = r"^\d{4}-\d{2}$"
-_SUMS = {400: "Bad query parameter.", 409: "Too many opportunities to add up at once: name a team or an owner."}
+_SUMS = {400: "Bad query parameter.", 409: "Too many opportunities, or amounts too large, to add up at once (a sum "
+                                           "above 10^15 minor units): name a team or an owner."}
 _GROUPING = {"owner": pb.FORECAST_GROUPING_OWNER, "team": pb.FORECAST_GROUPING_TEAM}
 _SCOPE_NOTE = ("By default the caller's own book: a rep's opportunities, a manager's team's, everyone's for "
                "admins, finance and agents; name an owner or a team (at most one) to narrow it.")

@@ -67,7 +67,7 @@ class ContractService:
 
     def create(self, principal: Principal, draft: ContractDraft) -> Contract:
         draft = rules.validate_draft(draft)
-        customer = self.customers.get(draft.customer_id)
+        customer = self.customers.get(access.require_customer_id(draft.customer_id))
         access.require_work_on(principal, customer)
         self._check_orders(customer, draft.order_ids)
         contract = rules.new_contract(draft, contract_id=new_id("con"), owner_id=customer.owner_id,
@@ -124,7 +124,7 @@ class ContractService:
         size = paging.page_size(page_size)
         query = {"customer": customer_id}
         start = paging.book_start(paging.decode(page_token, query))
-        customer = self.customers.get(customer_id)
+        customer = self.customers.get(access.require_customer_id(customer_id))
         access.require_read(principal, customer)
         page, following = self.store.of_customer(customer_id, start, size)
         return page, paging.encode({"n": following}, query) if following else ""

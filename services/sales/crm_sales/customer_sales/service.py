@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument
 
+from crm_sales import access
 from crm_sales.contracts.model import Contract
 from crm_sales.contracts.service import ContractService
 from crm_sales.customers import CustomerDirectory
@@ -68,7 +69,7 @@ class CustomerSalesService:
         window = contract_window(contracts_within_days)
         today = self.payments.today()
         with self.customers.one_answer_each():
-            self.customers.get(customer_id)  # asked once here; the reads below share the answer
+            self.customers.get(access.require_customer_id(customer_id))  # asked once here; the reads below share the answer
 
             def start(read, *args):
                 # Each read in a copy of this context: the caller's token, request id and the shared answer.

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
-from crm_kit.money import Money, validate_money
+from crm_kit.money import MAX_MINOR_UNITS, Money, validate_money
 from crm_kit.settings import SettingsError
 from crm_kit.validation import clean_text, collect
 
@@ -340,9 +340,21 @@ def forecast(opps: list[Opportunity], stages: StageSet, by: str, from_month: str
         row[1] += opp.amount.minor_units
         row[2] += opp.amount.minor_units * stages.probability(opp.stage)
         row[3] += opp.amount.minor_units if opp.stage == WON else 0
+    _check_exact(total for _n, total, _w, _won in sums.values())  # weighted and won are at most the total
     return [ForecastRow(month, group, code, n, Money(total, code), Money(weighted_sum // 100, code),
                         Money(won, code))
             for (month, group, code), (n, total, weighted_sum, won) in sorted(sums.items())]
+
+
+def _check_exact(totals) -> None:
+    """Every amount answered stays within MAX_MINOR_UNITS, as every amount
+    entered does (so a client reading JSON numbers as doubles reads it
+    exactly, and it fits the int64 field): a sum beyond it is refused."""
+    if any(total > MAX_MINOR_UNITS for total in totals):
+        raise FailedPrecondition([PreconditionViolation("TOO_LARGE", "opportunities",
+                                                        f"a sum above {MAX_MINOR_UNITS} minor units")],
+                                 "the amounts add up to more than one answer holds exactly: name an owner or "
+                                 "a team (or, for a forecast, fewer months)")
 
 
 @dataclass(frozen=True)
@@ -375,6 +387,7 @@ def funnel(opps: list[Opportunity], stages: StageSet) -> list[FunnelStage]:
         top = furthest(opp, stages)
         for i in range(0, (top + 1) if top is not None else 0):
             reached[i] += 1
+    _check_exact(v for per_currency in amounts.values() for v in per_currency.values())
     rows = []
     for i, name in enumerate(order):
         position = stages.index(name)

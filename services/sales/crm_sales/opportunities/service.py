@@ -25,9 +25,9 @@ from dataclasses import replace
 from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.clock import now_ms, to_ms
-from crm_kit.errors import (FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied,
+from crm_kit.errors import (FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied,
                             PreconditionViolation)
-from crm_kit.ids import new_id
+from crm_kit.ids import id_pattern, new_id
 from crm_kit.money import Money
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
@@ -40,6 +40,7 @@ from crm_sales.opportunities.model import (FunnelStage, ForecastRow, Opportunity
 from crm_sales.opportunities.store import OpportunityStore, TooMany
 
 ID_PREFIX = "opp"
+OPPORTUNITY_ID = id_pattern(ID_PREFIX)
 SYSTEM = "system"
 # Forecast and funnel read every opportunity of their book by _id (FerretDB
 # scans any other filter): about 20,000 reads is a few seconds.
@@ -69,7 +70,7 @@ class OpportunityService:
 
     def create(self, principal: Principal, draft: OpportunityDraft) -> Opportunity:
         read_at = self.clock()  # before the read: a transfer after it reaches this opportunity too
-        customer = self.customers.get(draft.customer_id)
+        customer = self.customers.get(access.require_customer_id(draft.customer_id))
         access.require_work_on(principal, customer)
         owner_id = customer.owner_id
         if draft.owner_id and draft.owner_id != customer.owner_id:
@@ -134,7 +135,7 @@ class OpportunityService:
         if customer_id:
             if owner_id or team_id:
                 raise InvalidArgument(FieldViolation("customer_id", "name one of customer, owner or team"))
-            access.require_read(principal, self.customers.get(customer_id))
+            access.require_read(principal, self.customers.get(access.require_customer_id(customer_id)))
             book = books.customer_book(customer_id)
         else:
             book = self._book(principal, owner_id, team_id)
@@ -196,9 +197,10 @@ class OpportunityService:
         return books.owner_book(principal.subject)
 
     def _visible(self, principal: Principal, opportunity_id: str) -> Opportunity:
-        opp = self.store.get(opportunity_id) if isinstance(opportunity_id, str) and opportunity_id else None
+        plausible = isinstance(opportunity_id, str) and OPPORTUNITY_ID.match(opportunity_id) is not None
+        opp = self.store.get(opportunity_id) if plausible else None
         if opp is None or not access.may_read(principal, _ref(opp)):
-            raise NotFound("opportunity", opportunity_id)
+            raise access.not_found("opportunity", opportunity_id, OPPORTUNITY_ID)
         return opp
 
     # --- changing ---------------------------------------------------------------

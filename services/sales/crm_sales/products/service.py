@@ -24,7 +24,7 @@ from crm_kit.auth import Principal
 from crm_kit.clock import now_ms
 from crm_kit.errors import (AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound,
                             PermissionDenied, PreconditionViolation)
-from crm_kit.ids import new_id
+from crm_kit.ids import id_pattern, new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access
@@ -33,6 +33,7 @@ from crm_sales.products.model import GradeBand, GradeChange, Product, ProductCha
 from crm_sales.products.store import ProductStore
 
 ID_PREFIX = "prd"
+PRODUCT_ID = id_pattern(ID_PREFIX)
 
 
 class ProductService:
@@ -77,10 +78,7 @@ class ProductService:
             raise InvalidArgument(FieldViolation("expected_revision", "must not be negative"))
 
         def load() -> Product:
-            current = self.store.get(product_id)
-            if current is None:
-                raise NotFound("product", product_id)
-            return current
+            return self._load(product_id)
 
         def change(current: Product) -> Product:
             if expected_revision and current.revision != expected_revision:
@@ -147,7 +145,7 @@ class ProductService:
         FailedPrecondition when inactive (no longer sold)."""
         product = self._find(product_ref)
         if product is None:
-            raise NotFound("product", product_ref)
+            raise NotFound("product", product_ref if _plausible_ref(product_ref) else "")
         if not product.active:
             raise FailedPrecondition([PreconditionViolation("INACTIVE", f"products/{product.id}",
                                                             "the product is no longer sold")],
@@ -169,11 +167,20 @@ class ProductService:
         return product if product is not None and product.sku == sku else None
 
     def _load(self, product_id: str) -> Product:
-        product = self.store.get(product_id) if isinstance(product_id, str) and product_id else None
+        plausible = isinstance(product_id, str) and PRODUCT_ID.match(product_id) is not None
+        product = self.store.get(product_id) if plausible else None
         if product is None:
-            raise NotFound("product", product_id)
+            raise access.not_found("product", product_id, PRODUCT_ID)
         return product
 
     def _graded(self, product: Product) -> Product:
         """The grade under the bands in force now (the stored one is as of the write)."""
         return rules.graded(product, self.bands)
+
+
+def _plausible_ref(ref: object) -> bool:
+    """A product id or a well-formed SKU: what a refusal may name (never a caller's arbitrary text)."""
+    if not isinstance(ref, str):
+        return False
+    ref = ref.strip()
+    return PRODUCT_ID.match(ref) is not None or rules.SKU_PATTERN.match(ref.upper()) is not None
