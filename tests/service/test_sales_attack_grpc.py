@@ -17,12 +17,14 @@ from crm.customer.v1 import customer_service_pb2_grpc
 from crm.sales.v1 import contract_service_pb2 as cpb, contract_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2 as spb, customer_sales_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2 as opb, opportunity_service_pb2_grpc
+from crm.sales.v1 import payment_service_pb2 as paypb, payment_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
-from tests.service.support import as_in, code_of, create
+from tests.service.support import as_in, code_of, create, race
 
 TEAM = f"team-atk-grpc-{uuid.uuid4().hex[:6]}"
 as_ = as_in(TEAM)
-REP = as_(f"rep-atk-g-{uuid.uuid4().hex[:4]}")
+REP_SUBJECT = f"rep-atk-g-{uuid.uuid4().hex[:4]}"
+REP = as_(REP_SUBJECT)
 MANAGER = as_("boss-atk-g", "manager")
 ADMIN = as_("root-atk-g", "admin", team="")
 CLEAR = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
@@ -37,7 +39,7 @@ def stubs(services):
            "opportunities": opportunity_service_pb2_grpc.OpportunityServiceStub(channel),
            "products": product_service_pb2_grpc.ProductServiceStub(channel),
            "sales": customer_sales_service_pb2_grpc.CustomerSalesServiceStub(channel),
-           "customers": customer_service_pb2_grpc.CustomerServiceStub(customers)}
+           "customers": customer_service_pb2_grpc.CustomerServiceStub(customers), "channel": channel}
     channel.close()
     customers.close()
 
@@ -128,3 +130,41 @@ def test_a_forecast_or_funnel_too_large_for_an_exact_amount_is_refused_not_round
                  lambda: stubs["opportunities"].GetFunnel(opb.GetFunnelRequest(), metadata=rep)):
         assert code_of(call) == grpc.StatusCode.FAILED_PRECONDITION
 
+
+
+def test_fields_a_client_must_not_set_are_ignored_on_create(stubs, customer):
+    cid = customer()
+    contract = stubs["contracts"].CreateContract(cpb.CreateContractRequest(contract=cpb.Contract(
+        id="con_chosenchosenchosenchosen", customer_id=cid, owner_id="rep-elsewhere", team_id="team-elsewhere",
+        title="维保", start_date=day(today()), end_date=day(today() + dt.timedelta(days=30)), value=cny(1000),
+        state=cpb.CONTRACT_STATE_SIGNED, signed_by="boss", renewal_count=7, revision=9,
+        renewal_opportunity_id="opp_x", personal_data_erased=True)), metadata=REP)
+    assert contract.id != "con_chosenchosenchosenchosen" and contract.state == cpb.CONTRACT_STATE_DRAFT
+    assert (contract.owner_id, contract.team_id, contract.signed_by) == (REP_SUBJECT, TEAM, "")
+    assert (contract.renewal_count, contract.revision, contract.renewal_opportunity_id) == (0, 1, "")
+    assert not contract.personal_data_erased and not contract.HasField("sign_time")
+    opportunity = stubs["opportunities"].CreateOpportunity(opb.CreateOpportunityRequest(opportunity=opb.Opportunity(
+        id="opp_chosen", customer_id=cid, title="扩容", amount=cny(1000), team_id="team-elsewhere",
+        expected_close=day(today() + dt.timedelta(days=30)), probability_pct=100, weighted_amount=cny(1000),
+        closed=True, close_reason="x", revision=5, created_by="boss")), metadata=REP)
+    assert opportunity.id != "opp_chosen" and opportunity.team_id == TEAM and opportunity.owner_id == REP_SUBJECT
+    assert not opportunity.closed and opportunity.revision == 1 and opportunity.created_by == REP_SUBJECT
+    assert opportunity.weighted_amount.minor_units < 1000
+    product = stubs["products"].CreateProduct(ppb.CreateProductRequest(product=ppb.Product(
+        id="prd_chosen", sku=f"ATK-G-{uuid.uuid4().hex[:8]}", name="x", list_price=cny(1000), unit_cost=cny(900),
+        margin=cny(1000), margin_rate_bp=10_000, grade="A", revision=4)), metadata=MANAGER)
+    assert product.id != "prd_chosen" and product.revision == 1
+    assert (product.margin.minor_units, product.margin_rate_bp, product.grade) == (100, 1000, "C")
+
+
+def test_concurrent_signatures_sign_once_and_open_one_plan(stubs, customer):
+    cid = customer()
+    made = stubs["contracts"].CreateContract(cpb.CreateContractRequest(contract=cpb.Contract(
+        customer_id=cid, title="维保", start_date=day(today()), end_date=day(today() + dt.timedelta(days=90)),
+        value=cny(90_000))), metadata=REP)
+    signed = race(6, lambda i: stubs["contracts"].SignContract(cpb.SignContractRequest(id=made.id), metadata=REP))
+    assert all(not isinstance(s, grpc.StatusCode) and s.state == cpb.CONTRACT_STATE_SIGNED for s in signed), signed
+    assert len({s.revision for s in signed}) == 1  # one signature, repeated answers
+    plan = payment_service_pb2_grpc.PaymentServiceStub(stubs["channel"]).GetPaymentPlan(
+        paypb.GetPaymentPlanRequest(contract_id=made.id), metadata=as_("fin-atk-g", "finance", team="finance"))
+    assert plan.total.minor_units == 90_000 and plan.revision == 1
