@@ -99,6 +99,22 @@ def test_summary_gives_last_quote_and_last_commitment_and_an_older_backfill_does
     assert summary.last_contact_time.ToDatetime(tzinfo=timezone.utc) >= now - timedelta(seconds=1)
 
 
+def test_a_summary_with_recent_entries_answers_the_card_in_one_call(log, customer):
+    cid = customer()
+    quoted = record(log, cid, quote_lines=[pb.QuoteLine(item="A", quantity=1, unit_price=money(1000))])
+    later = [record(log, cid, summary=f"回访 {n}") for n in range(3)]
+    summary = log.GetInteractionSummary(pb.GetInteractionSummaryRequest(customer_id=cid, recent=2), metadata=REP_A)
+    assert list(summary.recent) == later[::-1][:2]  # newest first, as the log lists them
+    assert summary.last_quote == quoted  # a slot older than the recent ones is still read
+    full = log.GetInteractionSummary(pb.GetInteractionSummaryRequest(customer_id=cid, recent=50), metadata=REP_A)
+    assert list(full.recent) == [*later[::-1], quoted]
+    plain = log.GetInteractionSummary(pb.GetInteractionSummaryRequest(customer_id=cid), metadata=REP_A)
+    assert list(plain.recent) == []
+    for bad in (-1, 51):
+        assert code_of(lambda: log.GetInteractionSummary(pb.GetInteractionSummaryRequest(
+            customer_id=cid, recent=bad), metadata=REP_A)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_a_customer_without_interactions_has_an_empty_summary_and_log(log, customer):
     cid = customer()
     summary = log.GetInteractionSummary(pb.GetInteractionSummaryRequest(customer_id=cid), metadata=REP_A)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import grpc
@@ -64,6 +64,13 @@ class Subject:
 
     customer_id: str
     profile: cpb.Customer | None = None
+    # Calls already started for this subject, by name: sections answered by one call share it.
+    calls: dict = field(default_factory=dict, compare=False)
+
+    def shared(self, name: str, start: Callable[[], Any]):
+        if name not in self.calls:
+            self.calls[name] = start()
+        return self.calls[name]
 
 
 class Ready:
@@ -137,17 +144,19 @@ def _visits_json(page: vpb.ListVisitsResponse, s: Subject) -> list:
 
 _READERS = ("admin", "manager", "rep", "agent", "finance", "integration")
 
+def _interaction_summary(ds: Downstream, s: Subject, timeout: float):
+    # One call answers both interaction sections: the summary with the newest entries.
+    return s.shared("interactions", lambda: ds.interactions.GetInteractionSummary.future(
+        ipb.GetInteractionSummaryRequest(customer_id=s.customer_id, recent=RECENT_INTERACTIONS), timeout=timeout))
+
+
 register(Section(
     "last_told", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
-    call=lambda ds, s, timeout: ds.interactions.GetInteractionSummary.future(
-        ipb.GetInteractionSummaryRequest(customer_id=s.customer_id), timeout=timeout),
-    to_json=lambda r, s: _last_told(r), model=LastTold,
+    call=_interaction_summary, to_json=lambda r, s: _last_told(r), model=LastTold,
     description="The last quote, last commitment and last follow-up date: what we told them last."))
 register(Section(
     "recent_interactions", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
-    call=lambda ds, s, timeout: ds.interactions.ListInteractions.future(
-        ipb.ListInteractionsRequest(customer_id=s.customer_id, page_size=RECENT_INTERACTIONS), timeout=timeout),
-    to_json=lambda page, s: [Interaction.from_pb(i) for i in page.interactions],
+    call=_interaction_summary, to_json=lambda r, s: [Interaction.from_pb(i) for i in r.recent],
     model=list[Interaction], description=f"The last {RECENT_INTERACTIONS} interactions, newest first."))
 register(Section(
     "open_visits", "customer.visits",

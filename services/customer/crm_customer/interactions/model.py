@@ -97,6 +97,7 @@ class InteractionSummary:
     last_commitment: Interaction | None = None
     last_follow_up: Interaction | None = None
     last_contact_at: datetime | None = None
+    recent: tuple[Interaction, ...] = ()  # the newest few, newest first, when asked for
 
 
 # --- validation -------------------------------------------------------------

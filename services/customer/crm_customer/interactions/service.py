@@ -44,6 +44,9 @@ from crm_customer.interactions import events as interaction_events
 
 
 
+MAX_RECENT = 50  # entries a summary may carry (the 360 card asks for 5)
+
+
 class InteractionService:
     def __init__(self, store: InteractionStore, customers: CustomerService, clock=now_ms):
         self.store = store
@@ -134,20 +137,27 @@ class InteractionService:
         more = len(page) == size and page[-1].sequence > 1
         return page, (paging.encode({"below": page[-1].sequence}, query) if more else "")
 
-    def summary(self, principal: Principal, customer_id: str) -> InteractionSummary:
+    def summary(self, principal: Principal, customer_id: str, recent: int = 0) -> InteractionSummary:
+        """The last quote, commitment and follow-up, and with `recent` the
+        newest few entries too (read once: a slot among them is not read again)."""
+        if isinstance(recent, bool) or not 0 <= recent <= MAX_RECENT:
+            raise InvalidArgument(FieldViolation("recent", f"must be 0..{MAX_RECENT}"))
         customer = self.customers.get(principal, customer_id)
         rules.require_read_right(principal, customer)
         newest, state = self.store.newest(customer.id)
+        latest = tuple(itertools.islice(self.store.newest_first(customer.id, newest.sequence + 1), recent)) \
+            if recent and newest is not None else ()
+        known = {entry.sequence: entry for entry in (*latest, *([newest] if newest else []))}
 
         def holder(slot: rules.Slot | None) -> Interaction | None:
             if slot is None:
                 return None
-            return newest if newest is not None and newest.sequence == slot.sequence else \
-                self.store.entry(customer.id, slot.sequence)
+            return known.get(slot.sequence) or self.store.entry(customer.id, slot.sequence)
 
         return InteractionSummary(customer.id, last_quote=holder(state.last_quote),
                                   last_commitment=holder(state.last_commitment),
-                                  last_follow_up=holder(state.last_follow_up), last_contact_at=state.last_contact_at)
+                                  last_follow_up=holder(state.last_follow_up), last_contact_at=state.last_contact_at,
+                                  recent=latest)
 
     # --- privacy (called by the customer service, which checked the caller) ---
 

@@ -37,7 +37,7 @@ class InteractionServicer(pb_grpc.InteractionServiceServicer):
         return pb.ListInteractionsResponse(interactions=[to_pb(i) for i in page], next_page_token=token)
 
     def GetInteractionSummary(self, request, context):
-        return summary_to_pb(self.service.summary(current_principal(), request.customer_id))
+        return summary_to_pb(self.service.summary(current_principal(), request.customer_id, recent=request.recent))
 
 
 # --- messages <-> domain (also used by the visit servicer) ---------------------------
@@ -121,4 +121,5 @@ def summary_to_pb(s: InteractionSummary) -> pb.InteractionSummary:
             getattr(msg, slot).CopyFrom(to_pb(entry))
     if s.last_contact_at is not None:
         msg.last_contact_time.CopyFrom(timestamp_pb(s.last_contact_at))
+    msg.recent.extend(to_pb(entry) for entry in s.recent)
     return msg

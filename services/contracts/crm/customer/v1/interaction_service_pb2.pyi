@@ -108,21 +108,25 @@ class ListInteractionsResponse(_message.Message):
     def __init__(self, interactions: _Optional[_Iterable[_Union[Interaction, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetInteractionSummaryRequest(_message.Message):
-    __slots__ = ("customer_id",)
+    __slots__ = ("customer_id", "recent")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
-    def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
+    recent: int
+    def __init__(self, customer_id: _Optional[str] = ..., recent: _Optional[int] = ...) -> None: ...
 
 class InteractionSummary(_message.Message):
-    __slots__ = ("customer_id", "last_quote", "last_commitment", "last_follow_up", "last_contact_time")
+    __slots__ = ("customer_id", "last_quote", "last_commitment", "last_follow_up", "last_contact_time", "recent")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     LAST_QUOTE_FIELD_NUMBER: _ClassVar[int]
     LAST_COMMITMENT_FIELD_NUMBER: _ClassVar[int]
     LAST_FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
     LAST_CONTACT_TIME_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     last_quote: Interaction
     last_commitment: Interaction
     last_follow_up: Interaction
     last_contact_time: _timestamp_pb2.Timestamp
-    def __init__(self, customer_id: _Optional[str] = ..., last_quote: _Optional[_Union[Interaction, _Mapping]] = ..., last_commitment: _Optional[_Union[Interaction, _Mapping]] = ..., last_follow_up: _Optional[_Union[Interaction, _Mapping]] = ..., last_contact_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    recent: _containers.RepeatedCompositeFieldContainer[Interaction]
+    def __init__(self, customer_id: _Optional[str] = ..., last_quote: _Optional[_Union[Interaction, _Mapping]] = ..., last_commitment: _Optional[_Union[Interaction, _Mapping]] = ..., last_follow_up: _Optional[_Union[Interaction, _Mapping]] = ..., last_contact_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recent: _Optional[_Iterable[_Union[Interaction, _Mapping]]] = ...) -> None: ...
