@@ -5,6 +5,7 @@ callers without the right. Each is a clear 4xx and the plan is unchanged."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -147,3 +148,41 @@ def test_another_teams_manager_and_rep_cannot_see_or_replace_a_plan(client, orde
         replaced = client.put(f"/api/v1/orders/{order_id}/payment-plan", json={"instalments": [
             {"due_date": TODAY.isoformat(), "amount": cny(1000)}]}, headers=headers)
         assert replaced.status_code in (403, 404), replaced.get_json()
+
+
+def test_allocating_to_an_instalment_that_does_not_exist_or_beyond_the_receipt_is_refused(client, order):
+    order_id, _ = order(1000)
+    rid = receipt(client, order_id, 300, allocations=[{"instalment": 1, "minor_units": 100}]).get_json()
+    rid = rid["receipt"]["id"]
+    for allocations in ([{"instalment": 2, "minor_units": 100}], [{"instalment": 1, "minor_units": 201}],
+                        [{"instalment": 1, "minor_units": 150}, {"instalment": 1, "minor_units": 100}],
+                        [{"instalment": 0, "minor_units": 1}], [{"instalment": 1, "minor_units": 0}],
+                        [{"instalment": "1", "minor_units": 1}], [{"instalment": 1, "minor_units": {"$gt": 0}}]):
+        got = client.post(f"/api/v1/receipts/{rid}/allocations", json={"allocations": allocations}, headers=FINANCE)
+        assert got.status_code in (400, 409, 422), (allocations, got.get_json())
+    (only,) = plan(client, order_id)["receipts"]
+    assert only["unallocated"] == cny(200)
+
+
+def test_a_cancelled_orders_plan_takes_no_money(client, phone):
+    made = client.post("/api/v1/customers", json={"display_name": "赵敏", "phones": [phone()]},
+                       headers=auth(REP, team=TEAM))
+    customer_id = made.get_json()["id"]
+    prd = client.post("/api/v1/products", json={"sku": f"ATK-P-{uuid.uuid4().hex[:8].upper()}", "name": "x",
+                                                "list_price": cny(1000), "unit_cost": cny(1)},
+                      headers=auth(f"boss-{TEAM}", "manager", team=TEAM)).get_json()
+    ordered = client.post("/api/v1/orders", json={"customer_id": customer_id, "lines": [
+        {"product": prd["id"], "quantity": 1}]}, headers=auth(REP, team=TEAM)).get_json()
+    url = f"/api/v1/orders/{ordered['id']}"
+    assert client.post(f"{url}/confirm", headers=auth(REP, team=TEAM)).status_code == 200
+    deadline = time.monotonic() + 20  # the plan is opened from order.confirmed
+    while client.get(f"{url}/payment-plan", headers=FINANCE).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.post(f"{url}/cancel", json={"reason": "客户取消"}, headers=auth(REP, team=TEAM)).status_code == 200
+    deadline = time.monotonic() + 20
+    while not client.get(f"{url}/payment-plan", headers=FINANCE).get_json()["cancelled"] and \
+            time.monotonic() < deadline:
+        time.sleep(0.1)
+    paid = receipt(client, ordered["id"], 500)
+    assert paid.status_code == 409, paid.get_json()
+    assert plan(client, ordered["id"])["collected"] == cny(0)
