@@ -17,6 +17,7 @@ from crm.customer.v1 import customer_service_pb2_grpc
 from crm.sales.v1 import contract_service_pb2 as cpb, contract_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2 as spb, customer_sales_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2 as opb, opportunity_service_pb2_grpc
+from crm.sales.v1 import order_service_pb2 as orpb, order_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2 as paypb, payment_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from tests.service.support import as_in, code_of, create, race
@@ -39,6 +40,8 @@ def stubs(services):
            "opportunities": opportunity_service_pb2_grpc.OpportunityServiceStub(channel),
            "products": product_service_pb2_grpc.ProductServiceStub(channel),
            "sales": customer_sales_service_pb2_grpc.CustomerSalesServiceStub(channel),
+           "orders": order_service_pb2_grpc.OrderServiceStub(channel),
+           "payments": payment_service_pb2_grpc.PaymentServiceStub(channel),
            "customers": customer_service_pb2_grpc.CustomerServiceStub(customers), "channel": channel}
     channel.close()
     customers.close()
@@ -84,6 +87,13 @@ def test_odd_ids_are_a_clear_refusal_not_an_internal_error(stubs, odd):
         lambda: stubs["contracts"].ListExpiringContracts(cpb.ListExpiringContractsRequest(owner_id=odd),
                                                          metadata=MANAGER),
         lambda: stubs["sales"].GetCustomerSales(spb.GetCustomerSalesRequest(customer_id=odd), metadata=REP),
+        lambda: stubs["orders"].GetOrder(orpb.GetOrderRequest(id=odd), metadata=REP),
+        lambda: stubs["orders"].ListCustomerOrders(orpb.ListCustomerOrdersRequest(customer_id=odd), metadata=REP),
+        lambda: stubs["orders"].CreateOrder(orpb.CreateOrderRequest(customer_id=odd), metadata=REP),
+        lambda: stubs["payments"].GetPaymentPlan(paypb.GetPaymentPlanRequest(order_id=odd), metadata=REP),
+        lambda: stubs["payments"].VoidReceipt(paypb.VoidReceiptRequest(receipt_id=odd, reason="x"),
+                                              metadata=as_("fin-atk-g", "finance")),
+        lambda: stubs["payments"].GetAgeing(paypb.GetAgeingRequest(customer_id=odd), metadata=REP),
     ]
     unclear = []
     for i, call in enumerate(calls):

@@ -120,3 +120,15 @@ def test_bulk_appends_to_several_chains_keep_every_doc_once_and_no_gaps(stores):
         assert [chain.link("b", n)["v"] for n in range(1, chain.top("b")[0] + 1)] == ["z"]
     finally:
         client.close()
+
+
+def test_not_found_never_echoes_a_name_longer_than_any_id():
+    """A 100,000-character id sent over gRPC must come back NOT_FOUND, not
+    overflow the status trailers (RESOURCE_EXHAUSTED)."""
+    from crm_kit.errors import NotFound
+    from crm_kit.grpc_errors import to_status
+
+    assert NotFound("order", "ord_" + "a" * 24).resource_name == "ord_" + "a" * 24
+    huge = NotFound("order", "x" * 100_000)
+    assert huge.resource_name == "" and to_status(huge).code.name == "NOT_FOUND"
+    assert sum(len(value) for _key, value in to_status(huge).trailing_metadata) < 1000

@@ -58,6 +58,7 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     ("GET", "/api/v1/receivables/ageing"): lambda args: "customer_id" not in args,
     ("GET", "/api/v1/opportunities/forecast"): None,
     ("GET", "/api/v1/opportunities/funnel"): None,
+    ("GET", "/api/v1/contracts/expiring"): None,  # up to 13 months of books, a rights check per customer
 }
 # Probes and scrapes are never limited (a kubelet or Prometheus must not be
 # refused); everything else, 404s included, is.

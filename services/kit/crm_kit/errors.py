@@ -30,10 +30,15 @@ class InvalidArgument(DomainError):
         super().__init__(f"{message}: {detail}" if detail else message)
 
 
+# A name longer than any id of ours is the caller's text: echoing it back could
+# overflow the status trailers (the caller would get RESOURCE_EXHAUSTED instead).
+MAX_ECHOED_NAME = 128
+
+
 class NotFound(DomainError):
     def __init__(self, resource_type: str, resource_name: str = ""):
         self.resource_type = resource_type
-        self.resource_name = resource_name
+        self.resource_name = resource_name if len(resource_name or "") <= MAX_ECHOED_NAME else ""
         super().__init__(f"{resource_type} not found")
 
 
