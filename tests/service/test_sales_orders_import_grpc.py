@@ -81,9 +81,11 @@ def imported(orders, items, who=ADMIN) -> list[pb.ImportOrderResult]:
 
 
 def stored(sales_db) -> tuple[int, ...]:
-    """What an import writes per order: the order, its key, its number, its customer-book entry."""
-    return tuple(sales_db[name].count_documents({}) for name in
-                 ("orders", "order_imports", "order_number_links", "order_book_links"))
+    """What an import writes per order: the order, its key, its customer-book entry; and the orders'
+    distinct numbers (a run of numbers is one block of the year's sequence, not a link a number)."""
+    numbers = {d["number"] for d in sales_db["orders"].find({}, {"number": 1})}
+    return (*(sales_db[name].count_documents({}) for name in ("orders", "order_imports", "order_book_links")),
+            len(numbers))
 
 
 @pytest.fixture

@@ -6,9 +6,12 @@ knows their collection and field names. Composed from the kit's primitives
   revision n + 1 by inserting `"<order id>#<n + 1>"` (state, who, when, the
   amendment record, and the events it causes: the outbox), then writes the
   order by `_id`. Of two writers of one revision exactly one wins.
-- `order_number_links` + `order_numbers`: one chain per year ("SO-2026"):
-  inserting link n + 1 takes number n; numbers are unique and gap-free
-  under concurrency.
+- `order_number_links` + `order_numbers`: one sequence per year ("SO-2026"),
+  a chain of number blocks (crm_kit.persistence.numbers): each process takes
+  a block of NUMBER_BLOCK numbers with one insert and hands them out in
+  order, an import takes a run of its own. Numbers are unique under
+  concurrency and increase within a process; replicas interleave their
+  blocks, and what is left of a block when its process stops is never used.
 - `order_book_links` + `order_books`: a book per customer
   ("customer:<id>"), the customer's orders in the order they were created.
 - `order_requests`: a caller's retry key -> the order created for it.
@@ -33,6 +36,7 @@ from crm_kit.mongo import duplicate_positions
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.keys import KeyHolder, NaturalKeys
+from crm_kit.persistence.numbers import NumberBlocks
 from crm_kit.persistence.once import DecideOnce, RequestClaim, RequestKeys
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
@@ -55,12 +59,17 @@ def customer_book(customer_id: str) -> str:
     return f"customer:{customer_id}"
 
 
+# Numbers a process takes at once from a year's sequence.
+NUMBER_BLOCK = 20
+
+
 class OrderStore:
     def __init__(self, db: Database, outbox=None, abandoned_after: timedelta = ABANDONED_AFTER):
         self.orders = db["orders"]
         self.revisions = Revisions(self.orders, db["order_versions"], state_field="order", outbox=outbox,
                                    abandoned_after=abandoned_after)
-        self.numbers = Chain(db["order_number_links"], db["order_numbers"])
+        # One shared chain append per block: a chain append per order made the year's chain the hot spot.
+        self.numbers = NumberBlocks(Chain(db["order_number_links"], db["order_numbers"]), NUMBER_BLOCK)
         self.books = Books(db["order_book_links"], db["order_books"], item_field="order_id")
         self.requests = RequestKeys(db["order_requests"], result_field="order_id", pending="")
         self.erasures = DecideOnce(db["order_erasures"])
@@ -68,18 +77,15 @@ class OrderStore:
 
     # --- numbers ------------------------------------------------------------------
 
-    def take_number(self, year: int, order_id: str) -> int:
-        """The next number of `year`'s sequence, noted against `order_id`."""
-        n, _link = self.numbers.append(f"SO-{year:04d}", lambda _n, _previous: {"order_id": order_id})
-        return n
+    def take_number(self, year: int, order_id: str) -> int:  # noqa: ARG002 - the order holds its number
+        """The next number of `year`'s sequence."""
+        return self.numbers.take(f"SO-{year:04d}")
 
     def take_numbers(self, order_ids_by_year: dict[int, list[str]]) -> dict[str, int]:
-        """A run of numbers from each year's sequence, in one bulk insert for
-        every year: {order id: its number}."""
-        keys = {year: f"SO-{year:04d}" for year in order_ids_by_year}
-        taken = self.numbers.append_to_many({keys[year]: [{"order_id": order_id} for order_id in ids]
-                                             for year, ids in order_ids_by_year.items()})
-        return {order_id: n for year, ids in order_ids_by_year.items() for order_id, n in zip(ids, taken[keys[year]])}
+        """A run of numbers from each year's sequence, one block per year:
+        {order id: its number}."""
+        return {order_id: n for year, ids in order_ids_by_year.items()
+                for order_id, n in zip(ids, self.numbers.take_run(f"SO-{year:04d}", len(ids)))}
 
     # --- orders ---------------------------------------------------------------------
 
