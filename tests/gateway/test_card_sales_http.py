@@ -117,3 +117,18 @@ def test_sales_down_names_its_section_and_the_rest_answers(services, stores, cus
     body = card(create_app(settings).test_client(), customer["id"], REP).get_json()
     assert body["missing"] == [{"section": "sales", "service": "sales", "reason": "unavailable"}]
     assert body["profile"]["id"] == customer["id"] and "last_told" in body and "sales" not in body
+
+
+def test_a_newer_draft_is_open_but_the_last_order_is_the_last_one_placed(app, product):
+    client = app.test_client()
+    made = client.post("/api/v1/customers", headers=REP,
+                       json={"display_name": "韩梅梅", "phones": [f"+86135{uuid.uuid4().int % 10**8:08d}"]})
+    cid = made.get_json()["id"]
+    placed = client.post("/api/v1/orders", headers=REP, json={"customer_id": cid, "lines": [
+        {"product": product, "quantity": 1}]}).get_json()["id"]
+    assert client.post(f"/api/v1/orders/{placed}/confirm", headers=REP).status_code == 200
+    draft = client.post("/api/v1/orders", headers=REP, json={"customer_id": cid, "lines": [
+        {"product": product, "quantity": 2}]}).get_json()["id"]
+    sales = card(client, cid, REP).get_json()["sales"]
+    assert [o["id"] for o in sales["open_orders"]] == [placed, draft]  # oldest first
+    assert sales["last_order"]["id"] == placed

@@ -75,12 +75,11 @@ class CustomerSalesService:
                 # Each read in a copy of this context: the caller's token, request id and the shared answer.
                 return self._pool.submit(contextvars.copy_context().run, read, principal, customer_id, *args)
 
-            open_orders = start(self.orders.open_for_customer)
-            last = start(self.orders.last_for_customer)
+            orders = start(self.orders.open_and_last_for_customer)
             receivables = start(self.payments.receivables_for_customer, today)
             contracts = start(self.contracts.list_for_customer, CONTRACTS_READ, "")
-            open_orders, last = open_orders.result(), last.result()
-            receivables, (contracts, _next) = receivables.result(), contracts.result()
+            (open_orders, last), receivables, (contracts, _next) = \
+                orders.result(), receivables.result(), contracts.result()
         return CustomerSales(customer_id, open_orders[:OPEN_ORDERS_SHOWN], len(open_orders) > OPEN_ORDERS_SHOWN,
                              last, [a for a in receivables.by_currency if a.outstanding],
                              ending_within(contracts, today, window))

@@ -106,6 +106,16 @@ class OrderService:
         newest = itertools.islice(self.store.newest_first(customer.id), OPEN_WINDOW)
         return [o for o in reversed(list(newest)) if o.is_open]
 
+    def open_and_last_for_customer(self, principal: Principal, customer_id: str) -> tuple[list[Order], Order | None]:
+        """`open_for_customer` and `last_for_customer` from one walk of the
+        customer's book (the 360 card asks for both)."""
+        customer = self._customer(principal, customer_id, work=False)
+        newest = list(itertools.islice(self.store.newest_first(customer.id), OPEN_WINDOW))
+        last = next((o for o in newest if o.state != rules.DRAFT), None)
+        if last is None and len(newest) == OPEN_WINDOW:  # only drafts so far back: look further
+            last = next((o for o in self.store.newest_first(customer.id) if o.state != rules.DRAFT), None)
+        return [o for o in reversed(newest) if o.is_open], last
+
     def last_for_customer(self, principal: Principal, customer_id: str) -> Order | None:
         """The customer's most recently created order past the draft stage."""
         customer = self._customer(principal, customer_id, work=False)
