@@ -170,6 +170,18 @@ def test_a_run_appended_to_many_chains_says_which_number_each_doc_took_under_rac
     assert sorted(taken) == list(range(1, len(taken) + 1))  # every number once, none skipped
 
 
+def test_books_of_a_bulk_arrival_over_many_books_stay_gap_free_under_racing_writers(db):
+    """An import lists its orders in hundreds of customers' books at once (hints read and moved in parallel)."""
+    books = Books(db["wide_links"], db["wide_hints"])
+    now = datetime.now(timezone.utc)
+    race(THREADS, lambda i: books.add([(f"customer:{b}", f"o{i}-{b}", now) for b in range(40)]))
+    for b in range(40):
+        entries = list(books.walk(f"customer:{b}", lambda item, since: item))
+        assert sorted(item for _n, item in entries) == sorted(f"o{i}-{b}" for i in range(THREADS))
+        assert books.chain.top(f"customer:{b}")[0] == THREADS
+        assert db["wide_hints"].find_one({"_id": f"customer:{b}"})["top"] <= THREADS
+
+
 def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):
     books = Books(db["book_links"], db["books"])
     now = datetime.now(timezone.utc)

@@ -23,6 +23,7 @@ for both is worth the extra read).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import DeleteOne
 from pymongo.collection import Collection
@@ -32,6 +33,8 @@ from crm_kit.errors import Aborted
 from crm_kit.mongo import duplicate_positions
 
 MAX_ATTEMPTS = 100
+# Hints read and moved a few at once when a bulk append touches this many chains or more.
+PARALLEL_FROM, PARALLEL_CALLS = 16, 8
 
 
 class ChainContention(Aborted):
@@ -122,9 +125,9 @@ class Chain:
         planned: list[tuple[str, int, dict]] = []
         tops: dict[str, int] = {}
         numbers: dict[str, list[int]] = {}
+        starts = self._hint_tops(list(docs_by_key))
         for key, docs in docs_by_key.items():
-            hint = self.hints.find_one({"_id": key})
-            start = hint["top"] if hint else 0
+            start = starts[key]
             tops[key] = start + len(docs)
             numbers[key] = [start + 1 + i for i in range(len(docs))]
             planned += [(key, i, {**doc, "_id": link_id(key, start + 1 + i)}) for i, doc in enumerate(docs)]
@@ -137,16 +140,32 @@ class Chain:
             for index in sorted(duplicate_positions(err)):
                 key, i, doc = planned[index]
                 retry.setdefault(key, []).append((i, {k: v for k, v in doc.items() if k != "_id"}))
-        # One update per book (a batch touches a handful): FerretDB answers a
-        # bulk upsert that lost a race without `nModified`, which pymongo
-        # cannot parse (a KeyError, found by the kit's racing-writers test).
-        for key, top in tops.items():
-            self._advance_hint(key, top)
+        # One update per book, a few at once when there are many: FerretDB
+        # answers a bulk upsert that lost a race without `nModified`, which
+        # pymongo cannot parse (a KeyError, found by the kit's racing-writers
+        # test); and a bulk upsert of 250 hints once stalled it for minutes.
+        self._in_parallel(lambda item: self._advance_hint(*item), list(tops.items()))
         for key, docs in retry.items():
             taken, _last = self._append_many(key, [doc for _i, doc in docs])
             for (i, _doc), n in zip(docs, taken):
                 numbers[key][i] = n
         return numbers
+
+    def _hint_tops(self, keys: list[str]) -> dict[str, int]:
+        def top_of(key: str) -> int:
+            hint = self.hints.find_one({"_id": key})
+            return hint["top"] if hint else 0
+
+        return dict(zip(keys, self._in_parallel(top_of, keys)))
+
+    @staticmethod
+    def _in_parallel(fn, items: list) -> list:
+        """fn over items, a few at once when there are many (an import's
+        hundreds of books): one round trip after the other is most of its time."""
+        if len(items) < PARALLEL_FROM:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(PARALLEL_CALLS) as pool:
+            return list(pool.map(fn, items))
 
     def _advance_hint(self, key: str, n: int) -> None:
         try:
