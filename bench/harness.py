@@ -453,6 +453,25 @@ class Bench:
             status = err.code
         return (time.perf_counter() - started) * 1000, status
 
+    def one_at_a_time(self, key: str, label: str, paths: list[str], suite: str) -> Result:
+        """GETs of `paths` one request at a time (reports and lists not load-tested): p50, p99."""
+        self.settle()
+        self.timed("GET", paths[0])  # warm-up
+        log(f"({key}) {label}: {len(paths)} requests, one at a time")
+        groups = self.groups()
+        cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        started = time.monotonic()
+        samples = [self.timed("GET", path) for path in paths]
+        elapsed = time.monotonic() - started
+        millis = sorted(ms for ms, _ in samples)
+        result = Result(key=key, label=label, tool="python urllib, 1 client", requests=len(samples),
+                        errors=sum(1 for _, status in samples if status != 200),
+                        rps=round(len(samples) / elapsed, 2), p50_ms=round(pyload.percentile(millis, 50), 2),
+                        p99_ms=round(pyload.percentile(millis, 99), 2),
+                        cpu_cores=cpu_delta(cpu_before, groups, elapsed), suite=suite)
+        log(f"({key}) p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors")
+        return result
+
     def gateway_routes(self) -> set[str]:
         """The gateway's API paths as its OpenAPI document lists them (a suite
         measures a route only once it exists)."""

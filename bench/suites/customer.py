@@ -224,22 +224,7 @@ def list_page_single(bench: Bench) -> Result:
     paths = [f"/api/v1/customers?owner_id={rng.choice(DEMO_REPS)}&stage={rng.choice(STAGES)}&page_size=50"
              for _ in range(bench.args.list_repeats)]
     label = "gateway GET /api/v1/customers?owner_id=&stage= (1 client; the owner's book)"
-    bench.settle()
-    bench.timed("GET", paths[0])  # warm-up
-    log(f"(f) {label}: {len(paths)} requests, one at a time")
-    groups = bench.groups()
-    cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-    started = time.monotonic()
-    samples = [bench.timed("GET", path) for path in paths]
-    elapsed = time.monotonic() - started
-    millis = sorted(ms for ms, _ in samples)
-    result = Result(key="f", label=label, tool="python urllib, 1 client", requests=len(samples),
-                    errors=sum(1 for _, status in samples if status != 200),
-                    rps=round(len(samples) / elapsed, 1), p50_ms=round(pyload.percentile(millis, 50), 2),
-                    p99_ms=round(pyload.percentile(millis, 99), 2), cpu_cores=cpu_delta(cpu_before, groups, elapsed),
-                    suite=NAME)
-    log(f"(f) p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors")
-    return result
+    return bench.one_at_a_time("f", label, paths, NAME)
 
 
 # --- events: creates on vs off, write-to-effect latency ---------------------------------

@@ -28,7 +28,7 @@ from urllib.parse import quote
 import pyload
 from crm_cli import sales_seed
 from crm_cli.demo import DEMO_REPS, DEMO_TEAM, demo_phone
-from harness import Bench, Report, Result, cpu_delta, cpu_seconds, log, ratio
+from harness import Bench, Report, log, ratio
 
 NAME = "sales"
 CARD_P99_RATIO_MAX = 2.0
@@ -59,11 +59,11 @@ def run(bench: Bench, report: Report) -> None:
     report.check(f"(s2) p99 / ({single.key}) p99", ratio(card.p99_ms, single.p99_ms), "<=", CARD_P99_RATIO_MAX,
                  row="s2", against=f"({single.key})")
     rng = random.Random("ageing")
-    report.add(one_at_a_time(bench, "s3", "gateway GET /api/v1/receivables/ageing?rep_id= (one rep's book)",
+    report.add(bench.one_at_a_time("s3", "gateway GET /api/v1/receivables/ageing?rep_id= (one rep's book)",
                              [f"/api/v1/receivables/ageing?rep_id={rng.choice(DEMO_REPS)}"
-                              for _ in range(AGEING_REPEATS)]))
-    report.add(one_at_a_time(bench, "s4", "gateway GET /api/v1/receivables/ageing?team_id= (the whole team)",
-                             [f"/api/v1/receivables/ageing?team_id={DEMO_TEAM}"] * AGEING_REPEATS))
+                              for _ in range(AGEING_REPEATS)], NAME))
+    report.add(bench.one_at_a_time("s4", "gateway GET /api/v1/receivables/ageing?team_id= (the whole team)",
+                                   [f"/api/v1/receivables/ageing?team_id={DEMO_TEAM}"] * AGEING_REPEATS, NAME))
 
 
 def seed(bench: Bench, products: list[str]) -> dict:
@@ -101,21 +101,3 @@ def create_orders(bench: Bench, products: list[str]):
 def card_360(bench: Bench):
     phones = (demo_phone(n) for n in range(bench.args.customers))
     return bench.http([f"/api/v1/customers/360?phone={quote(p, safe='')}" for p in phones], "paths-360-sales.txt")
-
-
-def one_at_a_time(bench: Bench, key: str, label: str, paths: list[str]) -> Result:
-    bench.settle()
-    bench.timed("GET", paths[0])  # warm-up
-    log(f"({key}) {label}: {len(paths)} requests, one at a time")
-    groups = bench.groups()
-    cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-    started = time.monotonic()
-    samples = [bench.timed("GET", path) for path in paths]
-    elapsed = time.monotonic() - started
-    millis = sorted(ms for ms, _ in samples)
-    result = Result(key=key, label=label, tool="python urllib, 1 client", requests=len(samples),
-                    errors=sum(1 for _, status in samples if status != 200), rps=round(len(samples) / elapsed, 2),
-                    p50_ms=round(pyload.percentile(millis, 50), 2), p99_ms=round(pyload.percentile(millis, 99), 2),
-                    cpu_cores=cpu_delta(cpu_before, groups, elapsed), suite=NAME)
-    log(f"({key}) p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors")
-    return result
