@@ -18,6 +18,8 @@ import base64
 import re
 import secrets
 
+from crm_kit.errors import NotFound
+
 RANDOM_BYTES = 15  # 120 bits
 _ENCODED_LENGTH = 24  # 120 / 5, so base32 needs no padding
 _PREFIX = re.compile(r"^[a-z]{2,8}$")
@@ -36,3 +38,14 @@ def id_pattern(prefix: str) -> re.Pattern[str]:
     if not _PREFIX.match(prefix):
         raise ValueError(f"an id prefix is 2 to 8 lowercase letters, not {prefix!r}")
     return re.compile(rf"^{prefix}_(?:[a-z2-7]{{{_ENCODED_LENGTH}}}|[0-9a-f]{{24}})\Z")
+
+
+def matches(pattern: re.Pattern[str], value: object) -> bool:
+    """Whether `value` has the shape of an id of `pattern` (id_pattern)."""
+    return isinstance(value, str) and pattern.match(value) is not None
+
+
+def not_found(resource_type: str, value: object, pattern: re.Pattern[str]) -> NotFound:
+    """NotFound naming the id asked for only when it has the shape of one of
+    ours: a caller's arbitrary text is never echoed back."""
+    return NotFound(resource_type, value if matches(pattern, value) else "")

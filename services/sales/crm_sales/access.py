@@ -13,11 +13,10 @@ grade) are for managers, finance and admins only.
 
 from __future__ import annotations
 
-import re
 
 from crm_kit.auth import Principal
 from crm_kit.errors import NotFound, PermissionDenied
-from crm_kit.ids import id_pattern
+from crm_kit.ids import id_pattern, matches
 
 from crm_sales.customers import CustomerRef
 
@@ -25,18 +24,10 @@ READ_SCOPE, WRITE_SCOPE, MONEY_SCOPE = "sales:read", "sales:write", "sales:money
 CUSTOMER_ID = id_pattern("cus")
 
 
-def not_found(resource: str, resource_id: object, pattern: re.Pattern[str]) -> NotFound:
-    """NotFound naming the id only when it has the shape of one of ours: a
-    caller's arbitrary text is never echoed back (a huge one would not even
-    fit in the answer's trailers, and the caller would get no NOT_FOUND)."""
-    plausible = isinstance(resource_id, str) and pattern.match(resource_id) is not None
-    return NotFound(resource, resource_id if plausible else "")
-
-
 def require_customer_id(customer_id: object) -> str:
     """A customer id that cannot be one is NotFound before the customer
     service is asked (which would echo it)."""
-    if not isinstance(customer_id, str) or CUSTOMER_ID.match(customer_id) is None:
+    if not matches(CUSTOMER_ID, customer_id):
         raise NotFound("customer", "")
     return customer_id
 

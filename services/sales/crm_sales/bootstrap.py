@@ -89,26 +89,30 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app = SalesApp(db, outbox, customers)
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     app.jobs.append(outbox)
+    # Shared by every feature: how old an unfinished revision claim must be to be taken over, and
+    # (events on) one event-Redis client and one consumer name for all of this process's consumer groups.
+    abandoned = timedelta(seconds=settings.abandoned_write_seconds)
+    events = settings.events.open() if settings.events.enabled else None
+    consumer = f"{socket.gethostname()}-{os.getpid()}"
     # --- features are wired below, one block each -------------------------------
     # products: the catalogue, graded by margin (orders price their lines from it)
-    products = ProductService(ProductStore(db, timedelta(seconds=settings.abandoned_write_seconds)),
+    products = ProductService(ProductStore(db, abandoned),
                               settings.margin_grades)
     app.features["products"] = products
     app.registrations.append(lambda server: product_service_pb2_grpc.add_ProductServiceServicer_to_server(
         ProductServicer(products), server))
     # opportunities: pipeline, forecast, funnel; open ones follow the customer's owner (customer.owner_changed)
     opportunities = OpportunityService(
-        OpportunityStore(db, timedelta(seconds=settings.abandoned_write_seconds)), customers,
+        OpportunityStore(db, abandoned), customers,
         settings.opportunity_stages)
     app.features["opportunities"] = opportunities
     app.registrations.append(lambda server: opportunity_service_pb2_grpc.add_OpportunityServiceServicer_to_server(
         OpportunityServicer(opportunities), server))
     if settings.events.enabled:
-        app.jobs.append(opportunity_events.customer_consumer(settings.events.open(), opportunities,
-                                                             f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(opportunity_events.customer_consumer(events, opportunities, consumer))
     # contracts: terms, signing (a payment plan), the expiry check (reminders, renewal opportunities)
     contracts = ContractService(
-        contract_store.ContractStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)), customers,
+        contract_store.ContractStore(db, outbox, abandoned), customers,
         app.features, reminder_days=settings.contract_reminder_days)
     app.features["contracts"] = contracts
     app.registrations.append(lambda server: contract_service_pb2_grpc.add_ContractServiceServicer_to_server(
@@ -116,11 +120,10 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.jobs.append(PeriodicJob("contract_expiry", settings.contract_check_interval_seconds,
                                 lambda: contracts.run_expiry_check()))
     if settings.events.enabled:
-        app.jobs.append(contract_events.customer_consumer(settings.events.open(), contracts,
-                                                          f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(contract_events.customer_consumer(events, contracts, consumer))
     # orders: draft to delivery, numbered per year, priced from the catalogue; erasure strips their personal data
     # (imported historical orders get their payment plans in bulk at once; see payments below)
-    orders = OrderService(order_store.OrderStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
+    orders = OrderService(order_store.OrderStore(db, outbox, abandoned),
                           customers, lambda ref: app.features["products"].for_order(ref),
                           plans_for_imported=lambda imported: app.features["payments"].ensure_plans(
                               [debt_of_order(order, order.confirmed_at) for order in imported]))
@@ -128,21 +131,18 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.registrations.append(lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(orders), server))
     if settings.events.enabled:
-        app.jobs.append(order_events.erasure_consumer(settings.events.open(), orders.erase_customer,
-                                                      f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(order_events.erasure_consumer(events, orders.erase_customer, consumer))
     # payments: plans of instalments per order or contract, receipts, refunds, ageing; plans follow orders
-    payments = PaymentService(payment_store.PaymentStore(db, outbox, timedelta(seconds=settings.abandoned_write_seconds)),
+    payments = PaymentService(payment_store.PaymentStore(db, outbox, abandoned),
                               customers, app.features, terms_days=settings.payment_terms_days)
     app.features["payments"] = payments
     app.registrations.append(lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
         PaymentServicer(payments), server))
     app.jobs.append(PeriodicJob("overdue_metric", settings.overdue_refresh_seconds, payments.refresh_overdue_metric))
     if settings.events.enabled:
-        app.jobs.append(payment_events.order_follower(settings.events.open(), payments,
-                                                      f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(payment_events.order_follower(events, payments, consumer))
         # the rep and team ageing summaries follow every plan write (receivables.changed, group sales-ageing)
-        app.jobs.append(payment_events.ageing_follower(settings.events.open(), payments.store.summaries,
-                                                       f"{socket.gethostname()}-{os.getpid()}"))
+        app.jobs.append(payment_events.ageing_follower(events, payments.store.summaries, consumer))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
     customer_sales = CustomerSalesService(customers, orders, payments, contracts)
     app.features["customer_sales"] = customer_sales

@@ -14,6 +14,7 @@ from prometheus_client import Counter
 
 from crm_kit.clock import now_ms
 from crm_kit import paging
+from crm_kit.ids import matches, not_found
 from crm_kit.auth import Principal
 from crm_kit.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
     NotFound, PermissionDenied, PreconditionViolation
@@ -571,10 +572,8 @@ def _stale(customer_id: str) -> FailedPrecondition:
 
 
 def _not_found(customer_id: str) -> NotFound:
-    """NotFound naming the id asked for only when it is a plausible id: a
-    caller's arbitrary text (any length) is never echoed back."""
-    return NotFound("customer", customer_id if _plausible_id(customer_id) else "")
+    return not_found("customer", customer_id, record.CUSTOMER_ID)
 
 
 def _plausible_id(customer_id: str) -> bool:
-    return isinstance(customer_id, str) and record.CUSTOMER_ID.match(customer_id) is not None
+    return matches(record.CUSTOMER_ID, customer_id)

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from crm_kit.clock import now_ms
 from crm_kit import paging
-from crm_kit.ids import new_id
+from crm_kit.ids import matches, new_id, not_found
 from crm_kit.auth import Principal
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation
@@ -90,11 +90,10 @@ class VisitService:
     def _visible(self, principal: Principal, visit_id: str) -> tuple[Visit, Customer]:
         """The visit and its customer, when the caller may see the customer in
         full now; else NotFound, as for the customer itself."""
-        plausible = isinstance(visit_id, str) and rules.VISIT_ID.match(visit_id) is not None
-        visit = self.store.get(visit_id) if plausible else None
+        visit = self.store.get(visit_id) if matches(rules.VISIT_ID, visit_id) else None
         customer = self._customer_seen_by(principal, visit.customer_id) if visit is not None else None
         if visit is None or customer is None:
-            raise NotFound("visit", visit_id if plausible else "")  # never echo arbitrary text
+            raise not_found("visit", visit_id, rules.VISIT_ID)
         return visit, customer
 
     def _customer_seen_by(self, principal: Principal, customer_id: str) -> Customer | None:

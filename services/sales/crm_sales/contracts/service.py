@@ -32,7 +32,7 @@ from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.clock import now_ms, to_ms
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Unavailable
-from crm_kit.ids import new_id
+from crm_kit.ids import matches, new_id, not_found
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access, metrics
@@ -105,11 +105,10 @@ class ContractService:
         return self._visible(principal, contract_id)[0]
 
     def _visible(self, principal: Principal, contract_id: str) -> tuple[Contract, CustomerRef]:
-        plausible = isinstance(contract_id, str) and rules.CONTRACT_ID.match(contract_id) is not None
-        contract = self.store.get(contract_id) if plausible else None
+        contract = self.store.get(contract_id) if matches(rules.CONTRACT_ID, contract_id) else None
         customer = self._readable_customer(principal, contract.customer_id) if contract is not None else None
         if contract is None or customer is None:
-            raise NotFound("contract", contract_id if plausible else "")  # never echo arbitrary text
+            raise not_found("contract", contract_id, rules.CONTRACT_ID)
         return contract, customer
 
     def _readable_customer(self, principal: Principal, customer_id: str) -> CustomerRef | None:

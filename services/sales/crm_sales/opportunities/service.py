@@ -27,7 +27,7 @@ from crm_kit.auth import Principal
 from crm_kit.clock import now_ms, to_ms
 from crm_kit.errors import (FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied,
                             PreconditionViolation)
-from crm_kit.ids import id_pattern, new_id
+from crm_kit.ids import id_pattern, matches, new_id, not_found
 from crm_kit.money import Money
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
@@ -197,10 +197,9 @@ class OpportunityService:
         return books.owner_book(principal.subject)
 
     def _visible(self, principal: Principal, opportunity_id: str) -> Opportunity:
-        plausible = isinstance(opportunity_id, str) and OPPORTUNITY_ID.match(opportunity_id) is not None
-        opp = self.store.get(opportunity_id) if plausible else None
+        opp = self.store.get(opportunity_id) if matches(OPPORTUNITY_ID, opportunity_id) else None
         if opp is None or not access.may_read(principal, _ref(opp)):
-            raise access.not_found("opportunity", opportunity_id, OPPORTUNITY_ID)
+            raise not_found("opportunity", opportunity_id, OPPORTUNITY_ID)
         return opp
 
     # --- changing ---------------------------------------------------------------

@@ -24,7 +24,7 @@ from crm_kit.auth import Principal
 from crm_kit.clock import now_ms
 from crm_kit.errors import (AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound,
                             PermissionDenied, PreconditionViolation)
-from crm_kit.ids import id_pattern, new_id
+from crm_kit.ids import id_pattern, matches, new_id, not_found
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access
@@ -167,10 +167,9 @@ class ProductService:
         return product if product is not None and product.sku == sku else None
 
     def _load(self, product_id: str) -> Product:
-        plausible = isinstance(product_id, str) and PRODUCT_ID.match(product_id) is not None
-        product = self.store.get(product_id) if plausible else None
+        product = self.store.get(product_id) if matches(PRODUCT_ID, product_id) else None
         if product is None:
-            raise access.not_found("product", product_id, PRODUCT_ID)
+            raise not_found("product", product_id, PRODUCT_ID)
         return product
 
     def _graded(self, product: Product) -> Product:
