@@ -33,6 +33,9 @@ PAYMENT_RECEIVED = "payment.received"
 PAYMENT_REFUNDED = "payment.refunded"
 CONTRACT_EXPIRING = "contract.expiring"
 RECEIVABLES_CHANGED = "receivables.changed"
+CUSTOMER_VALUE_GRADE_CHANGED = "customer.value_grade_changed"
+EXPENSE_APPROVED = "expense.approved"
+TIER_CHANGED = "tier.changed"
 
 # Event type -> payload message class.
 TYPES: dict[str, type[Message]] = {
@@ -52,6 +55,9 @@ TYPES: dict[str, type[Message]] = {
     PAYMENT_REFUNDED: pb.PaymentRefunded,
     CONTRACT_EXPIRING: pb.ContractExpiring,
     RECEIVABLES_CHANGED: pb.ReceivablesChanged,
+    CUSTOMER_VALUE_GRADE_CHANGED: pb.CustomerValueGradeChanged,
+    EXPENSE_APPROVED: pb.ExpenseApproved,
+    TIER_CHANGED: pb.TierChanged,
 }
 
 EVENT_ID_PREFIX = "evt_"

@@ -116,7 +116,7 @@ class ReferralLinked(_message.Message):
     def __init__(self, referrer_id: _Optional[str] = ..., referred_id: _Optional[str] = ...) -> None: ...
 
 class OrderConfirmed(_message.Message):
-    __slots__ = ("order_id", "order_number", "customer_id", "owner_id", "team_id", "total", "cost_total", "confirmed_at")
+    __slots__ = ("order_id", "order_number", "customer_id", "owner_id", "team_id", "total", "cost_total", "confirmed_at", "lines", "region")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -125,6 +125,8 @@ class OrderConfirmed(_message.Message):
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
     CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     order_number: str
     customer_id: str
@@ -133,10 +135,28 @@ class OrderConfirmed(_message.Message):
     total: _common_pb2.Money
     cost_total: _common_pb2.Money
     confirmed_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    lines: _containers.RepeatedCompositeFieldContainer[LineFigures]
+    region: str
+    def __init__(self, order_id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[LineFigures, _Mapping]]] = ..., region: _Optional[str] = ...) -> None: ...
+
+class LineFigures(_message.Message):
+    __slots__ = ("line_id", "product_id", "margin_grade", "quantity", "revenue_minor_units", "cost_minor_units")
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    MARGIN_GRADE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REVENUE_MINOR_UNITS_FIELD_NUMBER: _ClassVar[int]
+    COST_MINOR_UNITS_FIELD_NUMBER: _ClassVar[int]
+    line_id: str
+    product_id: str
+    margin_grade: str
+    quantity: int
+    revenue_minor_units: int
+    cost_minor_units: int
+    def __init__(self, line_id: _Optional[str] = ..., product_id: _Optional[str] = ..., margin_grade: _Optional[str] = ..., quantity: _Optional[int] = ..., revenue_minor_units: _Optional[int] = ..., cost_minor_units: _Optional[int] = ...) -> None: ...
 
 class OrderAmended(_message.Message):
-    __slots__ = ("order_id", "customer_id", "amendment", "total", "previous_total", "cost_total", "owner_id", "team_id")
+    __slots__ = ("order_id", "customer_id", "amendment", "total", "previous_total", "cost_total", "owner_id", "team_id", "previous_lines", "lines", "confirmed_at", "previous_cost_total", "region")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +165,11 @@ class OrderAmended(_message.Message):
     COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_LINES_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     amendment: int
@@ -153,7 +178,12 @@ class OrderAmended(_message.Message):
     cost_total: _common_pb2.Money
     owner_id: str
     team_id: str
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., amendment: _Optional[int] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., previous_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+    previous_lines: _containers.RepeatedCompositeFieldContainer[LineFigures]
+    lines: _containers.RepeatedCompositeFieldContainer[LineFigures]
+    confirmed_at: _timestamp_pb2.Timestamp
+    previous_cost_total: _common_pb2.Money
+    region: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., amendment: _Optional[int] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., previous_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., previous_lines: _Optional[_Iterable[_Union[LineFigures, _Mapping]]] = ..., lines: _Optional[_Iterable[_Union[LineFigures, _Mapping]]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., region: _Optional[str] = ...) -> None: ...
 
 class OrderDelivered(_message.Message):
     __slots__ = ("order_id", "customer_id", "delivered_at")
@@ -166,20 +196,28 @@ class OrderDelivered(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OrderCancelled(_message.Message):
-    __slots__ = ("order_id", "customer_id", "previous_state", "total", "owner_id", "team_id")
+    __slots__ = ("order_id", "customer_id", "previous_state", "total", "owner_id", "team_id", "lines", "confirmed_at", "cost_total", "region")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
+    COST_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     previous_state: str
     total: _common_pb2.Money
     owner_id: str
     team_id: str
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., previous_state: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+    lines: _containers.RepeatedCompositeFieldContainer[LineFigures]
+    confirmed_at: _timestamp_pb2.Timestamp
+    cost_total: _common_pb2.Money
+    region: str
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., previous_state: _Optional[str] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[LineFigures, _Mapping]]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cost_total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., region: _Optional[str] = ...) -> None: ...
 
 class PaymentReceived(_message.Message):
     __slots__ = ("receipt_id", "order_id", "contract_id", "customer_id", "amount", "method", "received_at", "owner_id", "team_id")
@@ -294,3 +332,49 @@ class PlanCountDelta(_message.Message):
     effective_on: _common_pb2.Date
     delta: int
     def __init__(self, book: _Optional[str] = ..., currency_code: _Optional[str] = ..., effective_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., delta: _Optional[int] = ...) -> None: ...
+
+class CustomerValueGradeChanged(_message.Message):
+    __slots__ = ("customer_id", "from_grade", "to_grade", "graded_year", "run_id")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_GRADE_FIELD_NUMBER: _ClassVar[int]
+    TO_GRADE_FIELD_NUMBER: _ClassVar[int]
+    GRADED_YEAR_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    from_grade: str
+    to_grade: str
+    graded_year: int
+    run_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., from_grade: _Optional[str] = ..., to_grade: _Optional[str] = ..., graded_year: _Optional[int] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class ExpenseApproved(_message.Message):
+    __slots__ = ("expense_id", "owner_id", "team_id", "customer_id", "opportunity_id", "category", "amount", "spent_on")
+    EXPENSE_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    SPENT_ON_FIELD_NUMBER: _ClassVar[int]
+    expense_id: str
+    owner_id: str
+    team_id: str
+    customer_id: str
+    opportunity_id: str
+    category: str
+    amount: _common_pb2.Money
+    spent_on: _common_pb2.Date
+    def __init__(self, expense_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., opportunity_id: _Optional[str] = ..., category: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., spent_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class TierChanged(_message.Message):
+    __slots__ = ("customer_id", "from_tier", "to_tier", "reason")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_TIER_FIELD_NUMBER: _ClassVar[int]
+    TO_TIER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    from_tier: str
+    to_tier: str
+    reason: str
+    def __init__(self, customer_id: _Optional[str] = ..., from_tier: _Optional[str] = ..., to_tier: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
