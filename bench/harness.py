@@ -546,6 +546,9 @@ def render_markdown(report: Report) -> str:
         f"Tools: {', '.join(f'{k}: {v}' for k, v in cfg['tools'].items())}.", "",
         f"**Seeding:** {seeding['customers']:,} customers in {seeding['seconds']:.1f} s = "
         f"**{seeding['rows_per_s']:,.0f} rows/s** (BatchCreateCustomers, batches of 500).", "",
+        *([f"**Wall time:** {cfg['total_s'] / 60:.1f} min in all; by part: "
+           + ", ".join(f"{name} {seconds / 60:.1f} min" for name, seconds in cfg["suite_s"].items()) + ".", ""]
+          if "total_s" in cfg and "suite_s" in cfg else []),
         *[line for note in report.notes for line in (note, "")],
         *_table(["scenario", "req/s", "p50 ms", "p99 ms", "floor", "ratio", "target", "met?"], rows), "",
         "Errors (non-2xx / non-OK / socket errors): "

@@ -105,10 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                     "duration_s": args.duration, "warmup_s": args.warmup, "concurrency": CONCURRENCY,
                     "tools": tools, "suites": [s.NAME for s in suites], "rate_limits": RATE_LIMIT_ENV},
             seeding=bench.seed())
-        floors.run(bench, report)
-        for suite in suites:
+        report.config["suite_s"] = {"seeding": report.seeding["seconds"]}
+        for suite in (floors, *suites):
             log(f"suite {suite.NAME}")
+            suite_began = time.monotonic()
             suite.run(bench, report)
+            report.config["suite_s"][suite.NAME] = round(time.monotonic() - suite_began, 1)
         report.rss = bench.rss()
         report.checks = harness.floor_checks(report.results) + report.checks + [harness.rss_check(report.rss)]
     finally:
