@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from crm.loyalty.v1 import loyalty_service_pb2 as crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,9 +26,21 @@ if _version_not_supported:
 
 
 class LoyaltyServiceStub:
-    """Points ledger, tiers, rewards and care plans.
-    The service runs and answers health checks; its methods arrive with the
-    loyalty issue.
+    """Points ledger, VIP tiers, rewards and referral rewards. Every call needs a
+    bearer token. A customer's account is read by whoever may see the customer
+    (asked of the customer service as the caller: reps their own, managers
+    their team's, agents, finance and admins any; integrations with the
+    loyalty:read scope); an unseen customer is NOT_FOUND. Manual adjustments
+    are admins' (integrations: loyalty:write), audited in the ledger with who
+    made them and why. Redemptions are made for a customer by whoever may
+    change the customer (reps their own, managers their team's, admins;
+    integrations: loyalty:write). The catalogue is kept by managers and admins
+    (integrations: loyalty:write) and read by every caller.
+
+    Points are whole numbers. Every change is one atomic step of the store,
+    deduplicated by `request_id` (or the event id of an award from an event):
+    a retry with the same request id returns the first answer and changes
+    nothing.
     """
 
     def __init__(self, channel):
@@ -36,17 +49,266 @@ class LoyaltyServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.GetAccount = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/GetAccount',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetAccountRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Account.FromString,
+                _registered_method=True)
+        self.ListLedger = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/ListLedger',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerResponse.FromString,
+                _registered_method=True)
+        self.AdjustPoints = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/AdjustPoints',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsResponse.FromString,
+                _registered_method=True)
+        self.CreateReward = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/CreateReward',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CreateRewardRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+                _registered_method=True)
+        self.GetReward = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/GetReward',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetRewardRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+                _registered_method=True)
+        self.ListRewards = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/ListRewards',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsResponse.FromString,
+                _registered_method=True)
+        self.UpdateReward = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/UpdateReward',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.UpdateRewardRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+                _registered_method=True)
+        self.DeleteReward = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/DeleteReward',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.DeleteRewardRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+                _registered_method=True)
+        self.RedeemReward = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/RedeemReward',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RedeemRewardRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.CancelRedemption = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/CancelRedemption',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CancelRedemptionRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.ListRedemptions = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/ListRedemptions',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsResponse.FromString,
+                _registered_method=True)
+        self.RunExpiry = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/RunExpiry',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryResponse.FromString,
+                _registered_method=True)
+        self.RunTierReview = channel.unary_unary(
+                '/crm.loyalty.v1.LoyaltyService/RunTierReview',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewResponse.FromString,
+                _registered_method=True)
 
 
 class LoyaltyServiceServicer:
-    """Points ledger, tiers, rewards and care plans.
-    The service runs and answers health checks; its methods arrive with the
-    loyalty issue.
+    """Points ledger, VIP tiers, rewards and referral rewards. Every call needs a
+    bearer token. A customer's account is read by whoever may see the customer
+    (asked of the customer service as the caller: reps their own, managers
+    their team's, agents, finance and admins any; integrations with the
+    loyalty:read scope); an unseen customer is NOT_FOUND. Manual adjustments
+    are admins' (integrations: loyalty:write), audited in the ledger with who
+    made them and why. Redemptions are made for a customer by whoever may
+    change the customer (reps their own, managers their team's, admins;
+    integrations: loyalty:write). The catalogue is kept by managers and admins
+    (integrations: loyalty:write) and read by every caller.
+
+    Points are whole numbers. Every change is one atomic step of the store,
+    deduplicated by `request_id` (or the event id of an award from an event):
+    a retry with the same request id returns the first answer and changes
+    nothing.
     """
+
+    def GetAccount(self, request, context):
+        """The account: balance, points expiring within 30 days, tier and the way
+        to the next one, a downgrade warning. An account not yet opened answers
+        zeros at the lowest tier (opening happens on customer.created or the
+        first award); an unknown customer is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLedger(self, request, context):
+        """The account's history, newest first: awards (orders, referrals, care
+        gifts), adjustments, redemptions and their cancellations, expiries,
+        clawbacks after refunds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdjustPoints(self, request, context):
+        """An audited manual adjustment (admins; integrations with loyalty:write).
+        A positive one is a new lot with the usual expiry; a negative one burns
+        lots nearest to expiry first and may not take the balance below zero
+        (FAILED_PRECONDITION). A rep is PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateReward(self, request, context):
+        """The rewards catalogue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReward(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRewards(self, request, context):
+        """Rewards by id; `available_only` keeps those active, in validity today
+        and in stock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateReward(self, request, context):
+        """Changes name, description, cost, per-customer limit, validity or active
+        (fields in `update_mask`; stock only through `add_stock`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteReward(self, request, context):
+        """Retires a reward (inactive; kept for the redemptions that name it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemReward(self, request, context):
+        """Redeems a reward: takes its points (lots nearest to expiry first) and
+        one unit of stock in one atomic step, or nothing. FAILED_PRECONDITION
+        names why not: "POINTS" (more than held), "STOCK" (exhausted), "LIMIT"
+        (the customer's limit reached), "VALIDITY" (outside its dates or
+        inactive).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRedemption(self, request, context):
+        """Cancels a redemption: its points (as new lots with their original
+        expiry) and its unit of stock go back. Again is harmless.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRedemptions(self, request, context):
+        """A customer's redemptions, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunExpiry(self, request, context):
+        """Runs the expiry job now (admins): removes expired lots of every account
+        and says so in their ledgers. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunTierReview(self, request, context):
+        """Runs the tier review now (admins): accounts whose review date has come
+        are kept or moved down one level. Idempotent per review date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_LoyaltyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'GetAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccount,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetAccountRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Account.SerializeToString,
+            ),
+            'ListLedger': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLedger,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerResponse.SerializeToString,
+            ),
+            'AdjustPoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdjustPoints,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsResponse.SerializeToString,
+            ),
+            'CreateReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateReward,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CreateRewardRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.SerializeToString,
+            ),
+            'GetReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReward,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetRewardRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.SerializeToString,
+            ),
+            'ListRewards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRewards,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsResponse.SerializeToString,
+            ),
+            'UpdateReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateReward,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.UpdateRewardRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.SerializeToString,
+            ),
+            'DeleteReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteReward,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.DeleteRewardRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.SerializeToString,
+            ),
+            'RedeemReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemReward,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RedeemRewardRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.SerializeToString,
+            ),
+            'CancelRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRedemption,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CancelRedemptionRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.SerializeToString,
+            ),
+            'ListRedemptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRedemptions,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsResponse.SerializeToString,
+            ),
+            'RunExpiry': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunExpiry,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryResponse.SerializeToString,
+            ),
+            'RunTierReview': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunTierReview,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'crm.loyalty.v1.LoyaltyService', rpc_method_handlers)
@@ -56,7 +318,370 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class LoyaltyService:
-    """Points ledger, tiers, rewards and care plans.
-    The service runs and answers health checks; its methods arrive with the
-    loyalty issue.
+    """Points ledger, VIP tiers, rewards and referral rewards. Every call needs a
+    bearer token. A customer's account is read by whoever may see the customer
+    (asked of the customer service as the caller: reps their own, managers
+    their team's, agents, finance and admins any; integrations with the
+    loyalty:read scope); an unseen customer is NOT_FOUND. Manual adjustments
+    are admins' (integrations: loyalty:write), audited in the ledger with who
+    made them and why. Redemptions are made for a customer by whoever may
+    change the customer (reps their own, managers their team's, admins;
+    integrations: loyalty:write). The catalogue is kept by managers and admins
+    (integrations: loyalty:write) and read by every caller.
+
+    Points are whole numbers. Every change is one atomic step of the store,
+    deduplicated by `request_id` (or the event id of an award from an event):
+    a retry with the same request id returns the first answer and changes
+    nothing.
     """
+
+    @staticmethod
+    def GetAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/GetAccount',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetAccountRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLedger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/ListLedger',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListLedgerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdjustPoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/AdjustPoints',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.AdjustPointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/CreateReward',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CreateRewardRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/GetReward',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.GetRewardRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRewards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/ListRewards',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRewardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/UpdateReward',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.UpdateRewardRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/DeleteReward',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.DeleteRewardRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/RedeemReward',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RedeemRewardRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/CancelRedemption',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.CancelRedemptionRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRedemptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/ListRedemptions',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.ListRedemptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunExpiry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/RunExpiry',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunExpiryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunTierReview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.LoyaltyService/RunTierReview',
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_loyalty__service__pb2.RunTierReviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
