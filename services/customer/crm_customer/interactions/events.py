@@ -18,6 +18,7 @@ def interaction_id(entry: Interaction) -> str:
 def recorded(entry: Interaction) -> list[ev.Envelope]:
     payload = pb.InteractionRecorded(customer_id=entry.customer_id, interaction_id=interaction_id(entry),
                                      channel=entry.channel, direction=entry.direction,
-                                     has_quote=bool(entry.quote_lines), recorded_by=entry.recorded_by)
+                                     has_quote=bool(entry.quote_lines), recorded_by=entry.recorded_by,
+                                     rep_id=entry.rep_id)
     payload.occurred_at.FromDatetime(entry.occurred_at)
     return [ev.new_event(ev.INTERACTION_RECORDED, entry.customer_id, payload, PRODUCER)]

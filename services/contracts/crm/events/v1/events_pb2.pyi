@@ -90,7 +90,7 @@ class CustomerErased(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ...) -> None: ...
 
 class InteractionRecorded(_message.Message):
-    __slots__ = ("customer_id", "interaction_id", "channel", "direction", "occurred_at", "has_quote", "recorded_by")
+    __slots__ = ("customer_id", "interaction_id", "channel", "direction", "occurred_at", "has_quote", "recorded_by", "rep_id")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class InteractionRecorded(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     HAS_QUOTE_FIELD_NUMBER: _ClassVar[int]
     RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     interaction_id: str
     channel: str
@@ -105,7 +106,8 @@ class InteractionRecorded(_message.Message):
     occurred_at: _timestamp_pb2.Timestamp
     has_quote: bool
     recorded_by: str
-    def __init__(self, customer_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., channel: _Optional[str] = ..., direction: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., has_quote: _Optional[bool] = ..., recorded_by: _Optional[str] = ...) -> None: ...
+    rep_id: str
+    def __init__(self, customer_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., channel: _Optional[str] = ..., direction: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., has_quote: _Optional[bool] = ..., recorded_by: _Optional[str] = ..., rep_id: _Optional[str] = ...) -> None: ...
 
 class ReferralLinked(_message.Message):
     __slots__ = ("referrer_id", "referred_id")
