@@ -27,6 +27,8 @@ class CustomerRef:
     id: str
     owner_id: str  # "" while in the public pool
     team_id: str
+    # The customer's region code (its province), as the profit reports filter by it; "" when none.
+    region: str = ""
 
     @property
     def in_pool(self) -> bool:
@@ -76,4 +78,4 @@ class CustomerDirectory:
                               grpc.StatusCode.PERMISSION_DENIED):
                 raise NotFound("customer", customer_id) from None
             raise Unavailable("the customer service could not be asked who owns the customer") from None
-        return CustomerRef(c.id, c.owner_id, c.team_id)
+        return CustomerRef(c.id, c.owner_id, c.team_id, c.region.province)

@@ -67,6 +67,8 @@ class OrderLine:
     tracking_number: str = ""
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    # The product's margin grade when the line was priced (commission and the roll-ups by grade).
+    margin_grade: str = ""
 
     @property
     def gross(self) -> Money:
@@ -131,6 +133,7 @@ class Order:
     cancel_reason: str = ""
     erased_at: datetime | None = None  # the customer was erased: personal data gone
     request_key: str = ""  # the caller's retry key it was created under, if any
+    region: str = ""  # the customer's region code as of the order (set again when it is confirmed)
 
     @property
     def total(self) -> Money:
@@ -177,6 +180,7 @@ class PricedProduct:
     unit: str
     list_price: Money
     unit_cost: Money
+    grade: str = ""  # the product's margin grade now
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,8 @@ def price_lines(inputs: list[LineInput], products: list[PricedProduct | None], k
             base = previous
         else:
             base = OrderLine(f"ln{next_line}", product.id, product.sku, product.name, product.unit, 0,
-                             product.list_price, Money(0, product.list_price.currency_code), product.unit_cost)
+                             product.list_price, Money(0, product.list_price.currency_code), product.unit_cost,
+                             margin_grade=product.grade)
             next_line += 1
         unit_price = line.unit_price or base.unit_price
         discount = line.discount or Money(0, unit_price.currency_code)
@@ -310,12 +315,13 @@ def edit_draft(order: Order, lines: tuple[OrderLine, ...], next_line: int, deliv
                    updated_at=now)
 
 
-def confirm(order: Order, owner_id: str, team_id: str, now: datetime) -> Order:
+def confirm(order: Order, owner_id: str, team_id: str, now: datetime, region: str | None = None) -> Order:
     if order.state != DRAFT:
         raise _refuse(order, "STATE", f"the order is {order.state} already: only a draft is confirmed")
     if not order.lines:
         raise _refuse(order, "LINES", "an order without lines cannot be confirmed")
-    return replace(order, state=CONFIRMED, owner_id=owner_id, team_id=team_id, confirmed_at=now, updated_at=now)
+    return replace(order, state=CONFIRMED, owner_id=owner_id, team_id=team_id, confirmed_at=now, updated_at=now,
+                   region=order.region if region is None else region)
 
 
 def amend(order: Order, lines: tuple[OrderLine, ...], next_line: int, by: str, reason: str,
@@ -507,7 +513,7 @@ def validate_ordered_at(at: datetime | None, now: datetime, skew: timedelta) -> 
 
 def imported(order_id: str, customer_id: str, owner_id: str, team_id: str, lines: tuple[OrderLine, ...],
              next_line: int, delivery: Delivery, by: str, ordered_at: datetime, now: datetime,
-             request_key: str) -> Order:
+             request_key: str, region: str = "") -> Order:
     """A historical order as stored: confirmed when it was ordered (its
     number is taken later, from the year of `ordered_at`)."""
     if not lines:
@@ -515,4 +521,4 @@ def imported(order_id: str, customer_id: str, owner_id: str, team_id: str, lines
     return Order(id=order_id, number="", customer_id=customer_id, owner_id=owner_id, team_id=team_id,
                  state=CONFIRMED, currency_code=lines[0].unit_price.currency_code, lines=lines, delivery=delivery,
                  created_by=by, created_at=ordered_at, updated_at=now, next_line=next_line,
-                 confirmed_at=ordered_at, request_key=request_key)
+                 confirmed_at=ordered_at, request_key=request_key, region=region)

@@ -171,7 +171,7 @@ class OrderService:
                       team_id=customer.team_id, state=rules.DRAFT,
                       currency_code=lines[0].unit_price.currency_code if lines else "", lines=lines,
                       delivery=delivery, created_by=principal.subject, created_at=now, updated_at=now,
-                      next_line=next_line, request_key=key)
+                      next_line=next_line, request_key=key, region=customer.region)
         if not self.store.insert(order):
             existing = self.store.get(order_id)  # a retry under the same key got here first
             if existing is None:
@@ -256,7 +256,7 @@ class OrderService:
         key = _request_key(principal.subject, request_id)
         fingerprint = _fingerprint(customer.id, item.draft.lines, delivery, ordered_at.isoformat())
         order = rules.imported(new_id("ord"), customer.id, customer.owner_id, customer.team_id, lines, next_line,
-                               delivery, principal.subject, ordered_at, now, f"import:{key}")
+                               delivery, principal.subject, ordered_at, now, f"import:{key}", customer.region)
         return order, key, fingerprint
 
     def _earlier_import(self, key: str, fingerprint: str, order: Order, now) -> Imported | DomainError | Order:
@@ -326,7 +326,7 @@ class OrderService:
         order, customer = self._workable(principal, order_id)
 
         def decide(current: Order) -> Decision:
-            confirmed = rules.confirm(current, customer.owner_id, customer.team_id, self.clock())
+            confirmed = rules.confirm(current, customer.owner_id, customer.team_id, self.clock(), customer.region)
             return confirmed, "confirm", order_events.confirmed(confirmed), None
 
         confirmed = self._change(principal.subject, order.id, decide)
@@ -347,7 +347,7 @@ class OrderService:
             lines_now = rules.with_delivery_of(priced, current.lines)
             amended = rules.amend(current, lines_now, next_line, principal.subject, reason, self.clock())
             record = amended.amendments[-1]
-            return amended, "amend", order_events.amended(amended, record), record
+            return amended, "amend", order_events.amended(amended, record, current), record
 
         return self._change(principal.subject, order.id, decide)
 
@@ -493,7 +493,7 @@ class OrderService:
                 violations.append(FieldViolation(f"lines[{i}].product", "is no longer sold (inactive)"))
                 products.append(None)
                 continue
-            products.append(PricedProduct(p.id, p.sku, p.name, p.unit, p.list_price, p.unit_cost))
+            products.append(PricedProduct(p.id, p.sku, p.name, p.unit, p.list_price, p.unit_cost, p.grade))
         if violations:
             raise InvalidArgument(violations)
         return rules.price_lines(inputs, products, kept, next_line, currency)

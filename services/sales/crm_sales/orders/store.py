@@ -206,14 +206,16 @@ def _line_doc(line: OrderLine) -> dict:
             "unit": line.unit, "quantity": line.quantity, "unit_price": _money(line.unit_price),
             "discount": _money(line.discount), "unit_cost": _money(line.unit_cost),
             "shipped_quantity": line.shipped_quantity, "carrier": line.carrier,
-            "tracking_number": line.tracking_number, "shipped_at": line.shipped_at, "delivered_at": line.delivered_at}
+            "tracking_number": line.tracking_number, "shipped_at": line.shipped_at, "delivered_at": line.delivered_at,
+            "margin_grade": line.margin_grade}
 
 
 def _line(d: dict) -> OrderLine:
     return OrderLine(d["line_id"], d["product_id"], d.get("sku", ""), d.get("product_name", ""), d.get("unit", ""),
                      int(d["quantity"]), _from_money(d["unit_price"]), _from_money(d["discount"]),
                      _from_money(d["unit_cost"]), int(d.get("shipped_quantity", 0)), d.get("carrier", ""),
-                     d.get("tracking_number", ""), _utc(d.get("shipped_at")), _utc(d.get("delivered_at")))
+                     d.get("tracking_number", ""), _utc(d.get("shipped_at")), _utc(d.get("delivered_at")),
+                     d.get("margin_grade", ""))
 
 
 def _amendment_doc(a: Amendment) -> dict:
@@ -242,6 +244,7 @@ def to_doc(o: Order) -> dict:
         "amendments": [_amendment_doc(a) for a in o.amendments], "confirmed_at": o.confirmed_at,
         "delivered_at": o.delivered_at, "closed_at": o.closed_at, "cancelled_at": o.cancelled_at,
         "cancel_reason": o.cancel_reason, "erased_at": o.erased_at, "request_key": o.request_key,
+        "region": o.region,
     }
 
 
@@ -256,5 +259,5 @@ def from_doc(d: dict) -> Order:
         confirmed_at=_utc(d.get("confirmed_at")), delivered_at=_utc(d.get("delivered_at")),
         closed_at=_utc(d.get("closed_at")), cancelled_at=_utc(d.get("cancelled_at")),
         cancel_reason=d.get("cancel_reason", ""), erased_at=_utc(d.get("erased_at")),
-        request_key=d.get("request_key", ""),
+        request_key=d.get("request_key", ""), region=d.get("region", ""),
     )
