@@ -102,7 +102,7 @@ class Consent(_message.Message):
     def __init__(self, state: _Optional[str] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Customer(_message.Message):
-    __slots__ = ("id", "display_name", "kind", "phones", "region", "owner_id", "team_id", "create_time", "update_time", "etag", "emails", "addresses", "type", "level", "tags", "source", "stage", "intent_notes", "preferences", "birthday", "anniversaries", "consent_sms", "consent_email", "referred_by", "external_id", "owned_since_time", "last_contact_time", "erase_time", "view")
+    __slots__ = ("id", "display_name", "kind", "phones", "region", "owner_id", "team_id", "create_time", "update_time", "etag", "emails", "addresses", "type", "level", "tags", "source", "stage", "intent_notes", "preferences", "birthday", "anniversaries", "consent_sms", "consent_email", "referred_by", "external_id", "owned_since_time", "last_contact_time", "erase_time", "view", "value_grade", "value_grade_year")
     ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +132,8 @@ class Customer(_message.Message):
     LAST_CONTACT_TIME_FIELD_NUMBER: _ClassVar[int]
     ERASE_TIME_FIELD_NUMBER: _ClassVar[int]
     VIEW_FIELD_NUMBER: _ClassVar[int]
+    VALUE_GRADE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_GRADE_YEAR_FIELD_NUMBER: _ClassVar[int]
     id: str
     display_name: str
     kind: CustomerKind
@@ -161,7 +163,9 @@ class Customer(_message.Message):
     last_contact_time: _timestamp_pb2.Timestamp
     erase_time: _timestamp_pb2.Timestamp
     view: CustomerView
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[CustomerKind, str]] = ..., phones: _Optional[_Iterable[str]] = ..., region: _Optional[_Union[Region, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., emails: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., type: _Optional[str] = ..., level: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., stage: _Optional[str] = ..., intent_notes: _Optional[str] = ..., preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., birthday: _Optional[_Union[Anniversary, _Mapping]] = ..., anniversaries: _Optional[_Iterable[_Union[Anniversary, _Mapping]]] = ..., consent_sms: _Optional[_Union[Consent, _Mapping]] = ..., consent_email: _Optional[_Union[Consent, _Mapping]] = ..., referred_by: _Optional[str] = ..., external_id: _Optional[str] = ..., owned_since_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_contact_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erase_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., view: _Optional[_Union[CustomerView, str]] = ...) -> None: ...
+    value_grade: str
+    value_grade_year: int
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[CustomerKind, str]] = ..., phones: _Optional[_Iterable[str]] = ..., region: _Optional[_Union[Region, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., emails: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., type: _Optional[str] = ..., level: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., stage: _Optional[str] = ..., intent_notes: _Optional[str] = ..., preferences: _Optional[_Iterable[_Union[Preference, _Mapping]]] = ..., birthday: _Optional[_Union[Anniversary, _Mapping]] = ..., anniversaries: _Optional[_Iterable[_Union[Anniversary, _Mapping]]] = ..., consent_sms: _Optional[_Union[Consent, _Mapping]] = ..., consent_email: _Optional[_Union[Consent, _Mapping]] = ..., referred_by: _Optional[str] = ..., external_id: _Optional[str] = ..., owned_since_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_contact_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erase_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., view: _Optional[_Union[CustomerView, str]] = ..., value_grade: _Optional[str] = ..., value_grade_year: _Optional[int] = ...) -> None: ...
 
 class CreateCustomerRequest(_message.Message):
     __slots__ = ("customer",)
