@@ -18,6 +18,7 @@ from crm.sales.v1 import product_service_pb2, product_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2, opportunity_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2, customer_sales_service_pb2_grpc
+from crm.sales.v1 import daily_report_service_pb2, daily_report_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
 from crm_kit.jobs import PeriodicJob
@@ -42,6 +43,12 @@ from crm_sales.opportunities import events as opportunity_events
 from crm_sales.opportunities.service import OpportunityService
 from crm_sales.opportunities.servicer import OpportunityServicer
 from crm_sales.opportunities.store import OpportunityStore
+from crm_sales.profitability.daily_reports import events as daily_report_events
+from crm_sales.profitability.daily_reports.model import Deadline
+from crm_sales.profitability.daily_reports.service import DailyReportService
+from crm_sales.profitability.daily_reports.servicer import DailyReportServicer
+from crm_sales.profitability.daily_reports.store import DailyReportStore
+from crm_sales.profitability.months import DEFAULT_TIMEZONE, business_zone
 from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
 from crm_sales.products.store import ProductStore
@@ -61,6 +68,7 @@ INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
 INDEXES.update(payment_store.INDEXES)
 SERVICE_NAMES.append(customer_sales_service_pb2.DESCRIPTOR.services_by_name["CustomerSalesService"].full_name)
+SERVICE_NAMES.append(daily_report_service_pb2.DESCRIPTOR.services_by_name["DailyReportService"].full_name)
 
 
 @dataclass
@@ -148,6 +156,17 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["customer_sales"] = customer_sales
     app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(
         CustomerSalesServicer(customer_sales), server))
+    # daily reports: one per rep per day, due at SALES_DAILY_REPORT_DEADLINE; the contacted customers are each rep's
+    # day of interactions and completed visits (interaction.recorded, customer.erased: group sales-daily-reports)
+    daily_reports = DailyReportService(
+        DailyReportStore(db, abandoned),
+        zone=business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
+        deadline=Deadline.parse(settings.daily_report_deadline), late_days=settings.daily_report_late_days)
+    app.features["daily_reports"] = daily_reports
+    app.registrations.append(lambda server: daily_report_service_pb2_grpc.add_DailyReportServiceServicer_to_server(
+        DailyReportServicer(daily_reports), server))
+    if settings.events.enabled:
+        app.jobs.append(daily_report_events.customer_follower(events, daily_reports, consumer))
     return app
 
 

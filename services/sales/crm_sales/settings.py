@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from crm_kit.events.bus import EventsSettings
 from crm_kit.grpc_server import ServerSettings
 from crm_kit.mongo import MongoSettings
-from crm_kit.settings import env_int, env_str
+from crm_kit.settings import SettingsError, env_int, env_str
 
 from crm_sales.opportunities.model import DEFAULT_STAGES, StageSet, parse_stages
+from crm_sales.profitability.daily_reports.model import Deadline
 from crm_sales.products.model import DEFAULT_GRADES, GradeBand, parse_grade_bands
 
 
@@ -38,6 +39,10 @@ class SalesSettings:
     payment_terms_days: int = 30
     # How often the whole book's overdue gauge is recomputed (a scan of every plan; 0 off).
     overdue_refresh_seconds: int = 900
+    # Daily reports: due at this local time (SALES_TIMEZONE) of the day, "HH:MM", or "HH:MM+1" the morning
+    # after (SALES_DAILY_REPORT_DEADLINE); a missed one may still be sent this many days late, marked late.
+    daily_report_deadline: str = "21:00"
+    daily_report_late_days: int = 7
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -54,4 +59,13 @@ class SalesSettings:
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
             payment_terms_days=env_int("SALES_PAYMENT_TERMS_DAYS", 30, minimum=0, maximum=3650),
             overdue_refresh_seconds=env_int("SALES_OVERDUE_REFRESH_SECONDS", 900, minimum=0, maximum=86400),
+            daily_report_deadline=_deadline(env_str("SALES_DAILY_REPORT_DEADLINE", "21:00")),
+            daily_report_late_days=env_int("SALES_DAILY_REPORT_LATE_DAYS", 7, minimum=0, maximum=366),
         )
+
+
+def _deadline(text: str) -> str:
+    try:
+        return str(Deadline.parse(text))
+    except ValueError as err:
+        raise SettingsError(f"SALES_DAILY_REPORT_DEADLINE: {err}") from None
