@@ -23,6 +23,7 @@ from crm_kit.errors import Unauthenticated
 from crm_kit.redis_store import connect as connect_redis
 
 from crm_gateway import card, customers, interactions, ops, visits
+from crm_gateway import loyalty, loyalty_greetings
 from crm_gateway import sales_contracts
 from crm_gateway import sales_orders
 from crm_gateway import sales_payments
@@ -42,7 +43,7 @@ log = logging.getLogger("crm.gateway")
 # Each serves a blueprint `bp` of declared routes (routing.py); the card
 # comes before customers so /customers/360 is its own route.
 API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, sales_products,
-               sales_opportunities, ops)
+               sales_opportunities, loyalty, loyalty_greetings, ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:

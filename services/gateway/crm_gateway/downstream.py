@@ -35,7 +35,10 @@ IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
                         "crm.sales.v1.ContractService/ListExpiringContracts",
                         "crm.sales.v1.OrderService/GetOrder", "crm.sales.v1.OrderService/ListCustomerOrders",
                         "crm.sales.v1.PaymentService/GetPaymentPlan", "crm.sales.v1.PaymentService/GetAgeing",
-                        "crm.sales.v1.CustomerSalesService/GetCustomerSales")}
+                        "crm.sales.v1.CustomerSalesService/GetCustomerSales"),
+              "loyalty": ("GetAccount", "ListLedger", "GetReward", "ListRewards", "ListRedemptions",
+                          "crm.loyalty.v1.GreetingService/ListGreetingTemplates",
+                          "crm.loyalty.v1.GreetingService/ListGreetingDeliveries")}
 
 
 class Downstream:
