@@ -1,0 +1,69 @@
+"""The composition root: every store, service, servicer, job and event
+consumer of the loyalty process, wired in one place. Tests build the same
+graph (`build`) with their own Redis, clock or customer directory.
+
+Consumer groups are per feature (like sales): "loyalty-accounts" (awards,
+clawbacks, account opening and erasure), "loyalty-referrals"; each feature
+below adds its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import grpc
+import redis
+
+from crm.loyalty.v1 import loyalty_service_pb2
+from crm_kit.grpc_server import ServiceHost
+
+from crm_loyalty.settings import LoyaltySettings
+
+PRODUCER = "loyalty"
+
+# Each feature adds its gRPC service names here; LoyaltyService first (health checks and alerts ask for it).
+SERVICE_NAMES: list[str] = [loyalty_service_pb2.DESCRIPTOR.services_by_name["LoyaltyService"].full_name]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class LoyaltyApp:
+    settings: LoyaltySettings
+    redis: redis.Redis
+    # The event Redis (None with events off) and this process's consumer name for every group.
+    events: redis.Redis | None
+    consumer: str
+    clock: Callable[[], dt.datetime]
+    # Feature services by name ("accounts", "tiers", "rewards", "referrals", ...), for tests and tools.
+    features: dict = field(default_factory=dict)
+    registrations: list = field(default_factory=list)
+    jobs: list = field(default_factory=list)
+
+    def register(self, server: grpc.Server) -> None:
+        for add in self.registrations:
+            add(server)
+
+
+def build(settings: LoyaltySettings, store: redis.Redis | None = None, *, customers=None,
+          clock: Callable[[], dt.datetime] = utc_now) -> LoyaltyApp:
+    store = store if store is not None else settings.store.open()
+    store.ping()  # fail at start-up, not on first call
+    events = settings.events.open() if settings.events.enabled else None
+    app = LoyaltyApp(settings, store, events, f"{socket.gethostname()}-{os.getpid()}", clock)
+    # --- features are wired below, one block each -------------------------------
+    from crm_loyalty import wiring  # the L1 core (accounts, tiers, rewards, referrals)
+    wiring.wire_core(app, customers=customers)
+    return app
+
+
+def build_host(settings: LoyaltySettings) -> ServiceHost:
+    app = build(settings)
+    host = ServiceHost(settings.server, SERVICE_NAMES, app.register, jobs=tuple(app.jobs))
+    host.app = app  # tests and tools reach a running host's features (host.app.features)
+    return host
