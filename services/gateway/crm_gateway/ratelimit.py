@@ -59,6 +59,10 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     ("GET", "/api/v1/opportunities/forecast"): None,
     ("GET", "/api/v1/opportunities/funnel"): None,
     ("GET", "/api/v1/contracts/expiring"): None,  # up to 13 months of books, a rights check per customer
+    # Loyalty runs over every account or customer.
+    ("POST", "/api/v1/loyalty/expiry-runs"): None,
+    ("POST", "/api/v1/loyalty/tier-reviews"): None,
+    ("POST", "/api/v1/greetings/runs"): None,
 }
 # Probes and scrapes are never limited (a kubelet or Prometheus must not be
 # refused); everything else, 404s included, is.
