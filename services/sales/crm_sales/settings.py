@@ -39,6 +39,8 @@ class SalesSettings:
     payment_terms_days: int = 30
     # How often the whole book's overdue gauge is recomputed (a scan of every plan; 0 off).
     overdue_refresh_seconds: int = 900
+    # The business time zone: it decides the month a timestamp counts in (profitability; SALES_TIMEZONE).
+    timezone: str = "Asia/Shanghai"
     # Daily reports: due at this local time (SALES_TIMEZONE) of the day, "HH:MM", or "HH:MM+1" the morning
     # after (SALES_DAILY_REPORT_DEADLINE); a missed one may still be sent this many days late, marked late.
     daily_report_deadline: str = "21:00"
@@ -59,6 +61,7 @@ class SalesSettings:
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
             payment_terms_days=env_int("SALES_PAYMENT_TERMS_DAYS", 30, minimum=0, maximum=3650),
             overdue_refresh_seconds=env_int("SALES_OVERDUE_REFRESH_SECONDS", 900, minimum=0, maximum=86400),
+            timezone=_zone(env_str("SALES_TIMEZONE", "Asia/Shanghai")),
             daily_report_deadline=_deadline(env_str("SALES_DAILY_REPORT_DEADLINE", "21:00")),
             daily_report_late_days=env_int("SALES_DAILY_REPORT_LATE_DAYS", 7, minimum=0, maximum=366),
         )
@@ -69,3 +72,14 @@ def _deadline(text: str) -> str:
         return str(Deadline.parse(text))
     except ValueError as err:
         raise SettingsError(f"SALES_DAILY_REPORT_DEADLINE: {err}") from None
+
+
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from crm_kit.settings import SettingsError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"environment variable SALES_TIMEZONE: {name!r} is not a time zone") from None
+    return name
