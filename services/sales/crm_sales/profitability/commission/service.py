@@ -1,0 +1,246 @@
+"""Commission use cases: the admin's plans, earning from payment events,
+statements, team totals and the close. Rules live in model.py; rights here:
+
+- plans and assignments: admins change them; managers, finance and admins read them;
+- a statement: its rep, the manager of the team it is credited to, finance
+  and admins (integrations with sales:read);
+- team totals: the team's manager, finance and admins;
+- the close: finance and admins, for a month that has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from crm_kit.auth import Principal
+from crm_kit.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, \
+    PermissionDenied, PreconditionViolation
+from crm_kit.persistence.revisions import write_with_retries
+
+from crm_sales.access import READ_SCOPE
+from crm_sales.products.model import GradeBand
+from crm_sales.profitability.commission import model
+from crm_sales.profitability.commission.model import (
+    Assignment, CommissionLine, CommissionPlan, LineFigures, Movement, Setup, Statement)
+from crm_sales.profitability.commission.store import CommissionStore
+from crm_sales.profitability.months import DEFAULT_TIMEZONE, Month
+
+WRITER = "sales-commission"
+# A line for a closed month moves forward to the first open one; this many months at most.
+MAX_MONTHS_FORWARD = 240
+REP_ID_MAX = 64
+
+
+@dataclass(frozen=True)
+class StatementView:
+    statement: Statement
+    plan_id: str
+    bonus: dict[str, int]
+    totals: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RepTotals:
+    rep_id: str
+    totals: dict[str, int]
+    closed: bool
+
+
+def _reads_all(principal: Principal) -> bool:
+    return principal.role in ("admin", "finance") or (
+        principal.role == "integration" and READ_SCOPE in principal.scopes)
+
+
+class CommissionService:
+    def __init__(self, store: CommissionStore, load_order: Callable[[str], object],
+                 grades: tuple[GradeBand, ...], zone: str = DEFAULT_TIMEZONE,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.store = store
+        self.load_order = load_order
+        self.grades = grades
+        self.zone = ZoneInfo(zone)
+        self.now = now
+
+    # --- plans ----------------------------------------------------------------
+
+    def setup(self, principal: Principal) -> Setup:
+        if not (_reads_all(principal) or principal.role == "manager"):
+            raise PermissionDenied("only managers, finance and admins read commission plans")
+        return self.store.setup()
+
+    def put_plan(self, principal: Principal, plan: CommissionPlan) -> Setup:
+        self._require_admin(principal)
+        plan = model.validate_plan(plan, self.grades)
+        return self._change_setup(principal, lambda s: model.with_plan(s, plan))
+
+    def assign(self, principal: Principal, assignment: Assignment) -> Setup:
+        self._require_admin(principal)
+        return self._change_setup(
+            principal, lambda s: model.with_assignment(s, model.validate_assignment(assignment, s)))
+
+    def _change_setup(self, principal: Principal, change: Callable[[Setup], Setup]) -> Setup:
+        def apply(before: Setup) -> Setup:
+            after = replace(change(before), revision=before.revision + 1)
+            self.store.save_setup(before, after, principal.subject)
+            return after
+        return write_with_retries("commission setup", "setup", self.store.setup, apply)
+
+    @staticmethod
+    def _require_admin(principal: Principal) -> None:
+        if principal.role != "admin":
+            raise PermissionDenied("only admins change commission plans")
+
+    # --- earning (the sales-commission consumer) ----------------------------------
+
+    def apply(self, movement: Movement, owner_id: str, team_id: str) -> tuple[CommissionLine, ...]:
+        """Apply a cash movement on an order: the order's ledger first (the
+        event id recorded in the same write), then its lines posted to the
+        rep's statement. A redelivery re-posts the lines the ledger recorded,
+        which the statement skips when it holds them."""
+        order = self.load_order(movement.order_id)
+        if order is None or not order.lines:
+            return ()
+        lines = [LineFigures(line.line_id, line.product_id,
+                             model.line_grade(line.unit_price.minor_units, line.unit_cost.minor_units, self.grades),
+                             line.total.minor_units, line.cost.minor_units) for line in order.lines]
+
+        def change(ledger: model.OrderLedger) -> model.OrderLedger:
+            if movement.event_id in ledger.applied:
+                return ledger
+            pricing = None
+            if ledger.pricing is None:
+                rep, team = owner_id or order.owner_id, team_id or order.team_id
+                plan = self.store.setup().plan_for(rep, team, movement.month)
+                if plan is not None:
+                    pricing = model.pricing_of(plan)
+                    ledger = replace(ledger, rep_id=rep, team_id=team)
+            ledger = replace(ledger, currency_code=ledger.currency_code or order.currency_code)
+            after, _made = model.earn(ledger, movement, lines, order.total.minor_units, pricing)
+            after = replace(after, revision=ledger.revision + 1)
+            self.store.save_ledger(after, WRITER)
+            return after
+
+        ledger = write_with_retries("commission ledger", movement.order_id,
+                                    lambda: self.store.ledger(movement.order_id), change)
+        made = ledger.applied[movement.event_id]
+        if made:
+            self._post(ledger.rep_id, ledger.team_id, movement.month, movement.event_id, made)
+        return made
+
+    def _post(self, rep_id: str, team_id: str, month: Month, event_id: str,
+              lines: tuple[CommissionLine, ...]) -> Month:
+        """Post to the statement of `month`, or of the first open month after
+        it when it is closed; nothing when a statement on the way holds the
+        event already. Returns the month posted in."""
+        for _ in range(MAX_MONTHS_FORWARD):
+            if self._post_in(rep_id, team_id, month, event_id, lines):
+                return month
+            month = month.next()
+        raise Aborted("commission statement", rep_id, "no open month to post a correction in")
+
+    def _post_in(self, rep_id: str, team_id: str, month: Month, event_id: str,
+                 lines: tuple[CommissionLine, ...]) -> bool:
+        if self.store.statement(rep_id, month) is None:
+            self.store.note_statement(rep_id, team_id, month)  # before the first write: the close walks this book
+
+        def change(current: Statement) -> bool:
+            if current.has(event_id):
+                return True
+            # The close marks the month first, then freezes its statements: a posting either lands before
+            # the freeze (which then includes it) or loses the revision to it and reads it closed here.
+            if current.closed or self.store.closed(month):
+                return False
+            after = replace(model.post(current, lines, team_id), revision=current.revision + 1)
+            self.store.save_statement(after, WRITER)
+            return True
+
+        return write_with_retries("commission statement", rep_id,
+                                  lambda: self.store.statement(rep_id, month) or Statement(rep_id, month, team_id),
+                                  change)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def statement(self, principal: Principal, rep_id: str, month: Month) -> StatementView:
+        rep_id = _rep_id(rep_id)
+        statement = self.store.statement(rep_id, month)
+        if not self._may_read_statement(principal, rep_id, statement):
+            raise NotFound("commission statement", rep_id)
+        statement = statement or Statement(rep_id, month)
+        plan = self.store.setup().plan_for(rep_id, statement.team_id, month)
+        bonus = statement.bonus_under(plan)
+        return StatementView(statement, plan.id if plan else "", bonus, statement.totals(bonus))
+
+    @staticmethod
+    def _may_read_statement(principal: Principal, rep_id: str, statement: Statement | None) -> bool:
+        if _reads_all(principal):
+            return True
+        if principal.role == "rep":
+            return principal.subject == rep_id
+        if principal.role == "manager" and principal.team:
+            # a manager reads what is credited to their team (an empty month shows nothing either way)
+            return statement is None or statement.team_id == principal.team
+        return False
+
+    def team_totals(self, principal: Principal, team_id: str, month: Month) -> list[RepTotals]:
+        team_id = _team_id(team_id)
+        if not (_reads_all(principal) or (principal.role == "manager" and principal.team == team_id)):
+            raise PermissionDenied("a team's commission is for its manager, finance and admins")
+        setup = self.store.setup()
+        out: list[RepTotals] = []
+        for rep_id in self.store.reps_in(f"team:{team_id}|{month}"):
+            statement = self.store.statement(rep_id, month)
+            if statement is None or statement.team_id != team_id:
+                continue
+            bonus = statement.bonus_under(setup.plan_for(rep_id, team_id, month))
+            out.append(RepTotals(rep_id, statement.totals(bonus), statement.closed))
+        return out
+
+    # --- the close ---------------------------------------------------------------------------------
+
+    def close_month(self, principal: Principal, month: Month) -> tuple[int, dict]:
+        """Freeze `month` (finance, admins): every statement of it closed with
+        its band bonus; later lines for it land in the next open month. Running
+        it again finishes a close that was interrupted. Returns how many
+        statements it froze now and the close's record."""
+        if principal.role not in ("admin", "finance"):
+            raise PermissionDenied("only finance and admins close a commission month")
+        current = Month.of(self.now(), self.zone)
+        if month >= current:
+            raise FailedPrecondition([PreconditionViolation("MONTH_NOT_ENDED", str(month),
+                                                            "only a month that has ended can be closed")],
+                                     f"{month} has not ended")
+        decision = self.store.mark_closed(month, principal.subject)
+        setup = self.store.setup()
+        frozen = 0
+        for rep_id in self.store.reps_in(f"month:{month}"):
+            def freeze(current_statement: Statement | None) -> bool:
+                if current_statement is None or current_statement.closed:
+                    return False
+                plan = setup.plan_for(rep_id, current_statement.team_id, month)
+                after = replace(model.close(current_statement, plan), revision=current_statement.revision + 1)
+                self.store.save_statement(after, principal.subject)
+                return True
+            if write_with_retries("commission statement", rep_id,
+                                  lambda: self.store.statement(rep_id, month), freeze):
+                frozen += 1
+        return frozen, decision
+
+    def is_closed(self, month: Month) -> bool:
+        return self.store.closed(month)
+
+
+def _rep_id(rep_id: object) -> str:
+    if not isinstance(rep_id, str) or not rep_id or len(rep_id) > REP_ID_MAX or not rep_id.isprintable() \
+            or "|" in rep_id:
+        raise InvalidArgument(FieldViolation("rep_id", f"must be a rep id of 1 to {REP_ID_MAX} characters"))
+    return rep_id
+
+
+def _team_id(team_id: object) -> str:
+    if not isinstance(team_id, str) or not team_id or len(team_id) > REP_ID_MAX or not team_id.isprintable() \
+            or "|" in team_id:
+        raise InvalidArgument(FieldViolation("team_id", f"must be a team id of 1 to {REP_ID_MAX} characters"))
+    return team_id
