@@ -13,6 +13,8 @@ from crm_kit.settings import SettingsError, env_int, env_str
 from crm_sales.opportunities.model import DEFAULT_STAGES, StageSet, parse_stages
 from crm_sales.profitability.daily_reports.model import Deadline
 from crm_sales.products.model import DEFAULT_GRADES, GradeBand, parse_grade_bands
+from crm_sales.profitability.grades.model import DEFAULT_BANDS as DEFAULT_VALUE_BANDS, ValueBands
+from crm_sales.profitability.grades.model import parse_bands as parse_value_bands
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ class SalesSettings:
     # after (SALES_DAILY_REPORT_DEADLINE); a missed one may still be sent this many days late, marked late.
     daily_report_deadline: str = "21:00"
     daily_report_late_days: int = 7
+    # Customer value grades: bands of cumulative share of last year's positive margin, best first
+    # (SALES_VALUE_GRADE_BANDS; D = none or negative), counted in one currency (SALES_VALUE_GRADE_CURRENCY);
+    # how often the yearly job looks whether the year that ended is graded (hourly; 0 off).
+    value_grade_bands: ValueBands = parse_value_bands(DEFAULT_VALUE_BANDS)
+    value_grade_currency: str = "CNY"
+    value_grade_check_interval_seconds: int = 3600
+    # How often the business gauges (margin and net contribution by value grade per month) are refreshed
+    # from the roll-ups (SALES_BUSINESS_METRICS_REFRESH_SECONDS; 0 off).
+    business_metrics_refresh_seconds: int = 300
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -64,7 +75,23 @@ class SalesSettings:
             timezone=_zone(env_str("SALES_TIMEZONE", "Asia/Shanghai")),
             daily_report_deadline=_deadline(env_str("SALES_DAILY_REPORT_DEADLINE", "21:00")),
             daily_report_late_days=env_int("SALES_DAILY_REPORT_LATE_DAYS", 7, minimum=0, maximum=366),
+            value_grade_bands=parse_value_bands(env_str("SALES_VALUE_GRADE_BANDS", DEFAULT_VALUE_BANDS)),
+            value_grade_currency=_currency("SALES_VALUE_GRADE_CURRENCY", env_str("SALES_VALUE_GRADE_CURRENCY", "CNY")),
+            value_grade_check_interval_seconds=env_int("SALES_VALUE_GRADE_CHECK_INTERVAL_SECONDS", 3600, minimum=0,
+                                                       maximum=86400),
+            business_metrics_refresh_seconds=env_int("SALES_BUSINESS_METRICS_REFRESH_SECONDS", 300, minimum=0,
+                                                     maximum=86400),
         )
+
+
+def _currency(variable: str, code: str) -> str:
+    from crm_kit.errors import InvalidArgument
+    from crm_kit.money import validate_currency
+
+    try:
+        return validate_currency(code, variable)
+    except InvalidArgument:
+        raise SettingsError(f"environment variable {variable}: {code!r} is not an ISO 4217 currency code") from None
 
 
 def _deadline(text: str) -> str:
