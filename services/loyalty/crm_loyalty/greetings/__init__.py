@@ -1,0 +1,1 @@
+"""Care plans: birthday, anniversary and holiday greetings (issue 10, item 5)."""

@@ -1,0 +1,101 @@
+"""Contact, consent and dates of a customer, asked of the customer service
+right before each greeting is sent (never copied here, so a consent withdrawn
+a minute ago is honoured and customer.consent_changed needs no handler).
+
+The run asks as the loyalty service itself: an integration principal with
+only the `customers:read` scope (LOYALTY_SERVICE_TOKEN in production, where
+services hold public keys only; minted from the development secret
+otherwise). A caller's reads of the delivery log ask with the caller's own
+token (the kit's client interceptor forwards it): what the customer service
+does not show them is NotFound here too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import grpc
+
+from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
+from crm_kit import context
+from crm_kit.auth import AuthSettings, mint_dev_token
+from crm_kit.errors import NotFound, Unavailable
+from crm_kit.grpc_client import open_channel
+from crm_kit.ids import id_pattern, matches
+
+from crm_loyalty.greetings.model import Contact, RecordedDate
+
+SERVICE = "crm.customer.v1.CustomerService"
+SYSTEM_SUBJECT = "svc-loyalty"
+CUSTOMER_ID = id_pattern("cus")
+
+
+class SystemToken:
+    """The loyalty service's own bearer token, renewed before it expires."""
+
+    def __init__(self, auth: AuthSettings | None, static_token: str = "", ttl_seconds: int = 3600):
+        if not static_token and not (auth and auth.dev_secret):
+            raise ValueError("LOYALTY_SERVICE_TOKEN is required when tokens are not minted from a dev secret")
+        self.auth, self.static, self.ttl = auth, static_token, ttl_seconds
+        self._token, self._renew_at = "", 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        if self.static:
+            return self.static
+        with self._lock:
+            if time.monotonic() >= self._renew_at:
+                self._token = mint_dev_token(self.auth.dev_secret, SYSTEM_SUBJECT, "integration",
+                                             scopes="customers:read", issuer=self.auth.issuer,
+                                             audience=self.auth.audience, ttl_seconds=self.ttl)
+                self._renew_at = time.monotonic() + self.ttl / 2
+            return self._token
+
+
+class CustomerContacts:
+    def __init__(self, channel: grpc.Channel, system_token: SystemToken):
+        self._stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
+        self._system_token = system_token
+
+    @classmethod
+    def connect(cls, target: str, system_token: SystemToken) -> "CustomerContacts":
+        return cls(open_channel(target, SERVICE, ("GetCustomer",)), system_token)
+
+    def read(self, customer_id: str) -> Contact | None:
+        """As the system: None when the customer does not exist or was erased."""
+        reset = context.bearer_token.set(self._system_token())
+        try:
+            c = self._stub.GetCustomer(cpb.GetCustomerRequest(id=customer_id))
+        except grpc.RpcError as err:
+            if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise Unavailable("the customer service could not be asked for the customer's contact") from None
+        finally:
+            context.bearer_token.reset(reset)
+        if c.HasField("erase_time"):
+            return None
+        return Contact(
+            customer_id=c.id, name=c.display_name, phone=c.phones[0] if c.phones else "",
+            email=c.emails[0] if c.emails else "",
+            consent_sms=c.consent_sms.state or "unknown", consent_email=c.consent_email.state or "unknown",
+            birthday=_recorded(c.birthday) if c.HasField("birthday") else None,
+            anniversaries=tuple(r for a in c.anniversaries if (r := _recorded(a)) is not None))
+
+    def require_visible(self, customer_id: str) -> None:
+        """NotFound unless the current caller may see the customer."""
+        if not matches(CUSTOMER_ID, customer_id):
+            raise NotFound("customer", "")
+        try:
+            self._stub.GetCustomer(cpb.GetCustomerRequest(id=customer_id))
+        except grpc.RpcError as err:
+            if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT,
+                              grpc.StatusCode.PERMISSION_DENIED):
+                raise NotFound("customer", customer_id) from None
+            raise Unavailable("the customer service could not be asked whether the customer may be seen") from None
+
+
+def _recorded(a: cpb.Anniversary) -> RecordedDate | None:
+    if not (1 <= a.month <= 12 and 1 <= a.day <= 31):
+        return None
+    return RecordedDate(a.calendar or "gregorian", a.month, a.day, a.leap_month, a.label)

@@ -1,0 +1,284 @@
+"""Use cases of the care plans: the daily run, templates, the delivery log.
+
+The run, for one day: every known account (L1's accounts) is looked at in
+batches; a pipelined read skips those whose greetings of that day are all
+decided already (a repeated run costs one Redis round per batch, not a call
+per customer); the others go to a pool of workers, each of which reads the
+customer's contact, consent and dates from the customer service right
+before sending, claims each occasion of the day (one claim per customer x
+occasion x occurrence year, store.py), sends by the first channel with
+consent granted now, and records the outcome with its log entry. Two
+replicas or a restarted run meet the same claims: nothing is sent twice.
+E-mail has no idempotency key, so a run that dies between the SMTP answer
+and the claim's outcome leaves a queued claim that another run retries
+after its lease (LOYALTY_GREETING_LEASE_SECONDS): the one window where an
+e-mail could go twice; SMS carries the message id as Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Protocol
+
+from prometheus_client import Counter
+
+from crm_kit.auth import Principal
+from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+
+from crm_loyalty.greetings import model
+from crm_loyalty.greetings.channels import OutgoingMessage
+from crm_loyalty.greetings.contacts import CustomerContacts
+from crm_loyalty.greetings.model import (BIRTHDAY, BUILT_IN_OCCASIONS, FAILED, LANGUAGES, SENT, SKIPPED, Contact,
+                                         Occurrence, Template)
+from crm_loyalty.greetings.settings import GreetingSettings
+from crm_loyalty.greetings.store import Delivery, GreetingStore, batched
+
+log = logging.getLogger("crm.loyalty.greetings")
+
+GREETINGS = Counter("crm_loyalty_greetings_total", "Greetings decided, by occasion, channel and outcome "
+                    "(channel none: skipped before one was chosen).", ["occasion", "channel", "outcome"])
+
+BATCH = 500
+PROGRESS_EVERY = 5000
+MAX_PAGE = 100
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> str | None: ...
+
+
+class Accounts(Protocol):
+    def award(self, customer_id: str, points: int, *, kind: str, request_id: str, reason: str = "") -> bool: ...
+
+
+@dataclass
+class RunSummary:
+    on_date: date
+    customers: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    already_done: int = 0
+    errors: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class GreetingService:
+    def __init__(self, store: GreetingStore, contacts: CustomerContacts, channels: dict[str, Channel],
+                 settings: GreetingSettings, customer_ids: Callable[[], Iterable[str]], *,
+                 accounts: Accounts | None = None, tier_of: Callable[[str], str] | None = None,
+                 birthday_gift_points: Callable[[str], int] | None = None, clock: Callable[[], datetime] = _now):
+        self.store, self.contacts, self.channels, self.settings = store, contacts, channels, settings
+        self.customer_ids = customer_ids
+        self.accounts, self.tier_of, self.gift_points = accounts, tier_of, birthday_gift_points
+        self.clock = clock
+
+    @property
+    def occasions(self) -> tuple[str, ...]:
+        return (*BUILT_IN_OCCASIONS, *self.settings.solar_holidays)
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.settings.zone).date()
+
+    # -- the run -----------------------------------------------------------------------
+
+    def run(self, on_date: date | None = None, *, stop_when: Callable[[], bool] = lambda: False) -> RunSummary:
+        """Greets everybody due on `on_date` (today when None). `stop_when`
+        is asked between batches (the scheduled run stops at the end of the
+        sending hours; what is left is retried by a later run that day)."""
+        day = on_date or self.today()
+        summary = RunSummary(day)
+        holidays = model.holidays_on(day, self.settings.solar_holidays)
+        templates = self._templates()
+        owner = "run_" + secrets.token_hex(8)
+        log.info("greetings run started", extra={"fields": {"day": day.isoformat(),
+                                                             "holidays": [h.code for h in holidays]}})
+        next_progress = PROGRESS_EVERY
+        with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="greetings") as pool:
+            for ids in batched(self.customer_ids(), BATCH):
+                if stop_when():
+                    log.warning("greetings run stopped outside sending hours", extra={"fields": {
+                        "day": day.isoformat(), "customers": summary.customers}})
+                    break
+                done = self.store.done_on(ids, day)
+                summary.add(customers=len(ids), already_done=len(done))
+                todo = [cid for cid in ids if cid not in done]
+                for _ in pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary), todo):
+                    pass
+                if summary.customers >= next_progress:
+                    next_progress += PROGRESS_EVERY
+                    log.info("greetings run progress", extra={"fields": self._fields(summary)})
+        log.info("greetings run finished", extra={"fields": self._fields(summary)})
+        return summary
+
+    @staticmethod
+    def _fields(s: RunSummary) -> dict:
+        return {"day": s.on_date.isoformat(), "customers": s.customers, "sent": s.sent, "failed": s.failed,
+                "skipped": s.skipped, "already_done": s.already_done, "errors": s.errors}
+
+    def _greet(self, customer_id: str, day: date, holidays: list[Occurrence],
+               templates: dict[tuple[str, str], Template], owner: str, summary: RunSummary) -> None:
+        try:
+            contact = self.contacts.read(customer_id)
+            if contact is None:  # erased or gone: nothing to send, ever
+                self.store.mark_done(customer_id, day)
+                return
+            occurrences = holidays + model.personal_occasions_on(day, contact.birthday, list(contact.anniversaries))
+            settled = all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
+            if settled:
+                self.store.mark_done(customer_id, day)
+        except Exception:  # noqa: BLE001 - one customer's trouble never stops the run; the next run retries
+            summary.add(errors=1)
+            log.exception("greeting failed", extra={"fields": {"customer_id": customer_id}})
+
+    def _greet_once(self, contact: Contact, occ: Occurrence, templates: dict[tuple[str, str], Template],
+                    owner: str, summary: RunSummary) -> bool:
+        """Claims, sends and records one greeting; True when it is decided for
+        good (sent, skipped, or out of attempts)."""
+        verdict, claim = self.store.claim(contact.customer_id, occ.claim_field, owner, self.clock())
+        if claim is None:
+            if verdict == "done":
+                summary.add(already_done=1)
+            return verdict == "done"
+        try:
+            tier = self.tier_of(contact.customer_id) if self.tier_of else ""
+            if occ.kind == BIRTHDAY and self.accounts is not None and self.gift_points is not None:
+                points = self.gift_points(tier)
+                if points > 0:  # once per claim: the claim id is the award's request id
+                    self.accounts.award(contact.customer_id, points, kind="care_gift", request_id=claim.claim_id,
+                                        reason="birthday gift")
+            channel_name, address = model.choose_channel(contact, self.settings.channels)
+            if channel_name is None:
+                outcome, channel_label, reason = SKIPPED, "", address
+            else:
+                language = model.language_for(contact.name, self.settings.default_language)
+                template = templates.get((occ.kind, language)) or model.default_template(occ.kind, language)
+                message = OutgoingMessage(claim.message_id, address,
+                                          model.render(template.subject, name=contact.name, tier=tier),
+                                          model.render(template.body, name=contact.name, tier=tier))
+                reason = self.channels[channel_name].send(message) or ""
+                outcome, channel_label = (FAILED if reason else SENT), channel_name
+        except BaseException:
+            self.store.release(claim)
+            raise
+        self.store.finish(claim, outcome, channel_label, reason, self.clock())
+        GREETINGS.labels(occ.kind, channel_label or "none", outcome).inc()
+        summary.add(**{outcome: 1})
+        return outcome != FAILED or claim.attempts >= self.settings.max_attempts
+
+    # -- templates ------------------------------------------------------------------------
+
+    def _templates(self) -> dict[tuple[str, str], Template]:
+        return {key: t for key, (t, _time) in self.store.templates().items()}
+
+    def list_templates(self, principal: Principal) -> list[tuple[Template, datetime | None]]:
+        _require_admin(principal, "list greeting templates")
+        custom = self.store.templates()
+        return [custom.get((occ, lang)) or (model.default_template(occ, lang), None)
+                for occ in self.occasions for lang in LANGUAGES]
+
+    def update_template(self, principal: Principal, occasion: str, language: str, subject: str,
+                        body: str) -> tuple[Template, datetime]:
+        _require_admin(principal, "change greeting templates")
+        template = model.validated_template(occasion, language, subject, body, self.occasions)
+        now = self.clock()
+        self.store.put_template(template, now)
+        return template, now
+
+    def reset_template(self, principal: Principal, occasion: str, language: str) -> Template:
+        _require_admin(principal, "change greeting templates")
+        if occasion not in self.occasions:
+            raise InvalidArgument(FieldViolation("occasion", f"must be one of {', '.join(self.occasions)}"))
+        if language not in LANGUAGES:
+            raise InvalidArgument(FieldViolation("language", "must be zh or en"))
+        self.store.drop_template(occasion, language)
+        return model.default_template(occasion, language)
+
+    def run_as_admin(self, principal: Principal, on_date: date | None) -> RunSummary:
+        _require_admin(principal, "run greetings")
+        return self.run(on_date)
+
+    # -- the delivery log ------------------------------------------------------------------------
+
+    def deliveries(self, principal: Principal, customer_id: str, page_size: int) -> list[Delivery]:
+        """A customer's delivery log, for whoever may see the customer (asked
+        of the customer service with the caller's token)."""
+        if principal.role == "integration" and "loyalty:read" not in principal.scopes:
+            raise PermissionDenied("token lacks the loyalty:read scope")
+        if not 0 <= page_size <= MAX_PAGE:
+            raise InvalidArgument(FieldViolation("page_size", f"must be between 0 and {MAX_PAGE}"))
+        self.contacts.require_visible(customer_id)
+        return self.store.deliveries(customer_id, page_size or 20)
+
+    def last_greeting(self, customer_id: str) -> Delivery | None:
+        """For the 360 card (its caller checks rights)."""
+        found = self.store.deliveries(customer_id, 1)
+        return found[0] if found else None
+
+    def erase_customer(self, customer_id: str) -> None:
+        self.store.erase(customer_id)
+
+
+def _require_admin(principal: Principal, action: str) -> None:
+    if principal.role != "admin":
+        raise PermissionDenied(f"only admins may {action}")
+
+
+class DailySchedule:
+    """The scheduled run (a PeriodicJob ticks it): once the local time passes
+    LOYALTY_GREETING_TIME, within the sending hours, today's run starts
+    unless it completed already. A short Redis lock keeps replicas from
+    doing the same work at once; the claims keep them from sending twice
+    even when they do."""
+
+    LOCK_SECONDS = 900
+    RETRY_SECONDS = 900
+
+    def __init__(self, service: GreetingService, redis_client):
+        self.service, self.redis = service, redis_client
+
+    def tick(self) -> str:
+        settings = self.service.settings
+        local = self.service.clock().astimezone(settings.zone)
+        if local.time() < settings.greeting_time or not settings.within_sending_hours(local.time()):
+            return "not due"
+        day = local.date()
+        completed = f"loyalty:greetings:completed:{day.isoformat()}"
+        retry_after = f"loyalty:greetings:retry_after:{day.isoformat()}"
+        if self.redis.exists(completed) or self.redis.exists(retry_after):
+            return "done today" if self.redis.exists(completed) else "retry later"
+        lock, token = "loyalty:greetings:running", secrets.token_hex(8)
+        if not self.redis.set(lock, token, nx=True, ex=self.LOCK_SECONDS):
+            return "running elsewhere"
+        try:
+            def outside_hours() -> bool:
+                self.redis.expire(lock, self.LOCK_SECONDS)  # still alive: keep the lock
+                return not settings.within_sending_hours(self.service.clock().astimezone(settings.zone).time())
+
+            summary = self.service.run(day, stop_when=outside_hours)
+            if summary.failed or summary.errors or outside_hours():
+                # Failed sends are retried by a later run of the same day (the occasion is today's).
+                self.redis.set(retry_after, "1", ex=self.RETRY_SECONDS)
+            else:
+                self.redis.set(completed, "1", ex=7 * 86400)
+            return f"sent {summary.sent}, failed {summary.failed}, skipped {summary.skipped}"
+        finally:
+            if self.redis.get(lock) == token.encode():
+                self.redis.delete(lock)
