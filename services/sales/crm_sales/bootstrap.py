@@ -19,6 +19,8 @@ from crm.sales.v1 import opportunity_service_pb2, opportunity_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2, customer_sales_service_pb2_grpc
 from crm.sales.v1 import daily_report_service_pb2, daily_report_service_pb2_grpc
+from crm.sales.v1 import target_service_pb2, target_service_pb2_grpc
+from crm.sales.v1 import value_grade_service_pb2, value_grade_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
 from crm_kit.jobs import PeriodicJob
@@ -49,9 +51,18 @@ from crm_sales.profitability.daily_reports.service import DailyReportService
 from crm_sales.profitability.daily_reports.servicer import DailyReportServicer
 from crm_sales.profitability.daily_reports.store import DailyReportStore
 from crm_sales.profitability.months import DEFAULT_TIMEZONE, business_zone
+from crm_sales.profitability.rollups import events as rollup_events
+from crm_sales.profitability.rollups.service import RollupService
+from crm_sales.profitability.rollups.store import INDEXES as ROLLUP_INDEXES, RollupStore
 from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
 from crm_sales.products.store import ProductStore
+from crm_sales.profitability.grades import store as grade_store
+from crm_sales.profitability.grades.service import GradeService
+from crm_sales.profitability.grades.servicer import ValueGradeServicer
+from crm_sales.profitability.targets import store as target_store
+from crm_sales.profitability.targets.service import TargetService
+from crm_sales.profitability.targets.servicer import TargetServicer
 from crm_sales.settings import SalesSettings
 
 PRODUCER = "sales"
@@ -67,8 +78,13 @@ SERVICE_NAMES.append(contract_service_pb2.DESCRIPTOR.services_by_name["ContractS
 INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
 INDEXES.update(payment_store.INDEXES)
+INDEXES.update(ROLLUP_INDEXES)
 SERVICE_NAMES.append(customer_sales_service_pb2.DESCRIPTOR.services_by_name["CustomerSalesService"].full_name)
 SERVICE_NAMES.append(daily_report_service_pb2.DESCRIPTOR.services_by_name["DailyReportService"].full_name)
+SERVICE_NAMES.append(value_grade_service_pb2.DESCRIPTOR.services_by_name["ValueGradeService"].full_name)
+INDEXES.update(grade_store.INDEXES)
+SERVICE_NAMES.append(target_service_pb2.DESCRIPTOR.services_by_name["TargetService"].full_name)
+INDEXES.update(target_store.INDEXES)
 
 
 @dataclass
@@ -151,6 +167,13 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(payment_events.order_follower(events, payments, consumer))
         # the rep and team ageing summaries follow every plan write (receivables.changed, group sales-ageing)
         app.jobs.append(payment_events.ageing_follower(events, payments.store.summaries, consumer))
+    # profitability roll-ups: figures per customer, product and rep and month, kept from order, payment and
+    # expense events (group sales-profitability); rebuilt from the orders, plans and approved expenses
+    rollups = RollupService(RollupStore(db, abandoned), business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
+                            orders=orders.store.every_order, plans=payments.store.every_plan)
+    app.features["rollups"] = rollups
+    if settings.events.enabled:
+        app.jobs.append(rollup_events.rollup_follower(events, rollups.store, rollups.tz, consumer))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
     customer_sales = CustomerSalesService(customers, orders, payments, contracts)
     app.features["customer_sales"] = customer_sales
@@ -167,6 +190,21 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         DailyReportServicer(daily_reports), server))
     if settings.events.enabled:
         app.jobs.append(daily_report_events.customer_follower(events, daily_reports, consumer))
+    # value grades: customers graded by last year's margin (yearly job, decided once across replicas; admin runs);
+    # customer.value_grade_changed goes out in the grade's own write (the customer service shows the grade)
+    value_grades = GradeService(grade_store.GradeStore(db, outbox, abandoned), app.features,
+                                settings.value_grade_bands, settings.value_grade_currency,
+                                business_zone(settings.timezone), customers)
+    app.features["value_grades"] = value_grades
+    app.registrations.append(lambda server: value_grade_service_pb2_grpc.add_ValueGradeServiceServicer_to_server(
+        ValueGradeServicer(value_grades), server))
+    app.jobs.append(PeriodicJob("value_grades_yearly", settings.value_grade_check_interval_seconds,
+                                value_grades.run_yearly))
+    # targets: monthly rep and team targets, attainment and rep rankings (actuals from the roll-ups)
+    targets = TargetService(target_store.TargetStore(db, abandoned), app.features)
+    app.features["targets"] = targets
+    app.registrations.append(lambda server: target_service_pb2_grpc.add_TargetServiceServicer_to_server(
+        TargetServicer(targets), server))
     return app
 
 

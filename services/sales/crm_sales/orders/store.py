@@ -108,6 +108,10 @@ class OrderStore:
         doc = self.orders.find_one({"_id": order_id})
         return from_doc(doc) if doc else None
 
+    def every_order(self) -> Iterator[Order]:
+        """Every order: a scan, for rebuilds only (the profit roll-ups)."""
+        return (from_doc(doc) for doc in self.orders.find({}, batch_size=1000))
+
     def commit(self, order: Order, changed_by: str, action: str, events: list = (),
                amendment: Amendment | None = None) -> bool:
         """Claim `order.revision` with the new state, what was done, the

@@ -1,0 +1,120 @@
+"""What a sales fact changes in the roll-ups: pure rules (no I/O), shared by
+the event path and the rebuild, so both count exactly alike.
+
+- An order counts in the month it was confirmed (business time zone) with
+  its current lines: revenue and cost per customer, per product (order
+  count: the orders holding the product) and per rep (the order's owner);
+  an amendment changes that month by the difference of the lines, a
+  cancellation takes the order's lines and its count back.
+- Cash counts in the month money moved: a receipt in its month, a refund
+  or void (negative) in the month of the refund; per customer and per rep
+  (the plan's owner); products see no cash.
+- An approved expense counts in the month it was spent: per rep always,
+  per customer when it names one.
+A customer's series document gets the customer's changes keyed by month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone, tzinfo
+
+from crm_sales.profitability.months import Month
+from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, Figures
+from crm_sales.profitability.rollups.store import Change, bucket_id, series_id, shard_of
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    product_id: str
+    margin_grade: str
+    revenue: int
+    cost: int
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """An order as the roll-ups count it (its lines as they stand)."""
+
+    customer_id: str
+    owner_id: str
+    team_id: str
+    region: str
+    currency: str
+    confirmed_at: datetime
+    lines: tuple[LineFacts, ...]
+
+
+DocChanges = list[tuple[str, Change]]
+
+
+def _utc_text(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def order_changes(o: OrderFacts, tz: tzinfo, sign: int = 1) -> DocChanges:
+    """The order's contribution (sign 1), or its removal (sign -1: figures
+    only, no attributes)."""
+    month = Month.of(o.confirmed_at, tz)
+    as_of = _utc_text(o.confirmed_at) if sign > 0 else ""
+    revenue = sum(line.revenue for line in o.lines)
+    cost = sum(line.cost for line in o.lines)
+    total = Figures(revenue=sign * revenue, cost=sign * cost, orders=sign)
+    out: DocChanges = [
+        (bucket_id(CUSTOMER, o.currency, month, shard_of(o.customer_id, CUSTOMER)),
+         Change(o.customer_id, total, o.owner_id if sign > 0 else "", o.team_id if sign > 0 else "",
+                o.region if sign > 0 else "", as_of=as_of)),
+        (series_id(o.currency, o.customer_id), Change(str(month), total)),
+    ]
+    if o.owner_id:
+        out.append((bucket_id(REP, o.currency, month, shard_of(o.owner_id, REP)),
+                    Change(o.owner_id, total, team_id=o.team_id if sign > 0 else "", as_of=as_of)))
+    by_product: dict[str, list] = {}
+    for line in o.lines:
+        part = by_product.setdefault(line.product_id, [0, 0, line.margin_grade])
+        part[0] += line.revenue
+        part[1] += line.cost
+        part[2] = line.margin_grade or part[2]
+    for product_id in sorted(by_product):
+        revenue, cost, grade = by_product[product_id]
+        out.append((bucket_id(PRODUCT, o.currency, month, shard_of(product_id, PRODUCT)),
+                    Change(product_id, Figures(revenue=sign * revenue, cost=sign * cost, orders=sign),
+                           margin_grade=grade if sign > 0 else "", as_of=as_of)))
+    return out
+
+
+def amendment_changes(before: OrderFacts, after: OrderFacts, tz: tzinfo) -> DocChanges:
+    return order_changes(before, tz, -1) + order_changes(after, tz, 1)
+
+
+def midday(on: date) -> datetime:
+    """A calendar date as payments publish it (noon UTC: the same day in every zone we sell in)."""
+    return datetime.combine(on, time(12), tzinfo=timezone.utc)
+
+
+def cash_changes(customer_id: str, owner_id: str, currency: str, amount: int, at: datetime, tz: tzinfo
+                 ) -> DocChanges:
+    """`amount` collected (negative: paid back) at `at`."""
+    month = Month.of(at, tz)
+    cash = Figures(cash=amount)
+    out: DocChanges = [(bucket_id(CUSTOMER, currency, month, shard_of(customer_id, CUSTOMER)),
+                        Change(customer_id, cash)),
+                       (series_id(currency, customer_id), Change(str(month), cash))]
+    if owner_id:
+        out.append((bucket_id(REP, currency, month, shard_of(owner_id, REP)), Change(owner_id, cash)))
+    return out
+
+
+def expense_changes(owner_id: str, customer_id: str, currency: str, amount: int, spent_on: date) -> DocChanges:
+    month = Month.of_date(spent_on)
+    spent = Figures(expenses=amount)
+    out: DocChanges = []
+    if owner_id:
+        out.append((bucket_id(REP, currency, month, shard_of(owner_id, REP)), Change(owner_id, spent)))
+    if customer_id:
+        out.append((bucket_id(CUSTOMER, currency, month, shard_of(customer_id, CUSTOMER)),
+                    Change(customer_id, spent)))
+        out.append((series_id(currency, customer_id), Change(str(month), spent)))
+    return out

@@ -1,0 +1,194 @@
+"""Roll-up use cases: figures over a period per customer, product and rep,
+series month by month, and the rebuild. No rights here: the callers
+(ProfitReports below, other profitability features) check them.
+
+A period is whole months, both ends included. A report over a period reads
+months x shards bucket documents by `_id` (never a scan of orders); a
+customer's series is one read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+from crm_kit.errors import FieldViolation, InvalidArgument
+
+from crm_sales.profitability.months import Month, months_between
+from crm_sales.profitability.rollups.changes import (
+    LineFacts, OrderFacts, cash_changes, expense_changes, midday, order_changes)
+from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, ZERO, Attributed, Figures
+from crm_sales.profitability.rollups.store import SHARDS, RollupStore, Row, apply_change, bucket_id
+
+# The longest period one report covers.
+MAX_MONTHS = 60
+# How far before a period new_customers_by_rep looks for an earlier order.
+NEW_CUSTOMER_LOOKBACK_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class ApprovedExpense:
+    """What the rebuild needs of an approved expense (from the expenses feature)."""
+
+    expense_id: str
+    owner_id: str
+    customer_id: str
+    currency: str
+    amount: int
+    spent_on: date
+
+
+def check_period(start: Month, end: Month) -> None:
+    if end < start:
+        raise InvalidArgument(FieldViolation("end_month", "must not be before start_month"))
+    if end.index - start.index + 1 > MAX_MONTHS:
+        raise InvalidArgument(FieldViolation("end_month", f"a period covers at most {MAX_MONTHS} months"))
+
+
+def _merge(into: dict[str, Row], rows: dict[str, Row]) -> None:
+    for key, row in rows.items():
+        total = into.get(key)
+        if total is None:
+            into[key] = Row(row.figures, row.owner_id, row.team_id, row.region, row.margin_grade, row.as_of)
+            continue
+        total.figures = total.figures + row.figures
+        if row.as_of and row.as_of >= total.as_of:
+            total.owner_id = row.owner_id or total.owner_id
+            total.team_id = row.team_id or total.team_id
+            total.region = row.region or total.region
+            total.margin_grade = row.margin_grade or total.margin_grade
+            total.as_of = row.as_of
+
+
+class RollupService:
+    def __init__(self, store: RollupStore, tz: tzinfo, *, orders: Callable[[], Iterable] | None = None,
+                 plans: Callable[[], Iterable] | None = None,
+                 expenses: Callable[[], Iterable[ApprovedExpense]] | None = None):
+        self.store = store
+        self.tz = tz
+        self._orders = orders
+        self._plans = plans
+        # Set by the expenses feature once it exists (app.features["rollups"].expenses_source = ...).
+        self.expenses_source = expenses
+
+    # --- periods ----------------------------------------------------------------------
+
+    def _period(self, dimension: str, start: Month, end: Month, currency: str) -> dict[str, Attributed]:
+        check_period(start, end)
+        totals: dict[str, Row] = {}
+        for month in months_between(start, end):
+            _merge(totals, self.store.month_rows(dimension, currency, month))
+        return {key: row.attributed() for key, row in totals.items()}
+
+    def customers(self, start: Month, end: Month, currency: str) -> dict[str, Attributed]:
+        return self._period(CUSTOMER, start, end, currency)
+
+    def reps(self, start: Month, end: Month, currency: str) -> dict[str, Attributed]:
+        return self._period(REP, start, end, currency)
+
+    def products(self, start: Month, end: Month, currency: str) -> dict[str, Attributed]:
+        return self._period(PRODUCT, start, end, currency)
+
+    # --- series -------------------------------------------------------------------------
+
+    def customer_series(self, customer_id: str, start: Month, end: Month, currency: str
+                        ) -> list[tuple[Month, Figures]]:
+        check_period(start, end)
+        rows = self.store.series(currency, customer_id)
+        return [(m, rows[str(m)].figures if str(m) in rows else ZERO) for m in months_between(start, end)]
+
+    def _bucket_series(self, dimension: str, member: str, start: Month, end: Month, currency: str
+                       ) -> list[tuple[Month, Figures]]:
+        check_period(start, end)
+        out = []
+        for month in months_between(start, end):
+            row = self.store.member_row(dimension, currency, month, member)
+            out.append((month, row.figures if row else ZERO))
+        return out
+
+    def rep_series(self, rep_id: str, start: Month, end: Month, currency: str) -> list[tuple[Month, Figures]]:
+        return self._bucket_series(REP, rep_id, start, end, currency)
+
+    def product_series(self, product_id: str, start: Month, end: Month, currency: str
+                       ) -> list[tuple[Month, Figures]]:
+        return self._bucket_series(PRODUCT, product_id, start, end, currency)
+
+    def new_customers_by_rep(self, start: Month, end: Month, currency: str) -> dict[str, int]:
+        """Customers whose first counted order falls in the period (none in
+        the NEW_CUSTOMER_LOOKBACK_MONTHS before it), credited to the owner of
+        their first month's orders in the period."""
+        check_period(start, end)
+        earlier: set[str] = set()
+        for month in months_between(start.plus(-NEW_CUSTOMER_LOOKBACK_MONTHS), start.prev()):
+            earlier.update(k for k, r in self.store.month_rows(CUSTOMER, currency, month).items()
+                           if r.figures.orders > 0)
+        credited: dict[str, str] = {}
+        for month in months_between(start, end):
+            for key, row in self.store.month_rows(CUSTOMER, currency, month).items():
+                if row.figures.orders > 0 and key not in earlier and key not in credited and row.owner_id:
+                    credited[key] = row.owner_id
+        out: dict[str, int] = {}
+        for rep in credited.values():
+            out[rep] = out.get(rep, 0) + 1
+        return out
+
+    # --- rebuild ------------------------------------------------------------------------
+
+    def recomputed(self) -> dict[str, dict[str, Row]]:
+        """Every roll-up document as the stores say it should be: confirmed
+        orders that are not cancelled with their current lines, every receipt
+        and refund of every plan, every approved expense."""
+        docs: dict[str, dict[str, Row]] = {}
+
+        def add(changes) -> None:
+            for doc_id, change in changes:
+                apply_change(docs.setdefault(doc_id, {}), change)
+
+        for order in (self._orders() if self._orders else ()):
+            if order.confirmed_at is None or order.state == "cancelled" or not order.lines:
+                continue
+            add(order_changes(facts_of_order(order), self.tz))
+        for plan in (self._plans() if self._plans else ()):
+            for receipt in plan.receipts:
+                add(cash_changes(plan.customer_id, plan.owner_id, plan.currency, receipt.amount,
+                                 midday(receipt.received_on), self.tz))
+                for refund in receipt.refunds:
+                    add(cash_changes(plan.customer_id, plan.owner_id, plan.currency, -refund.amount,
+                                     midday(refund.refunded_on), self.tz))
+        for e in (self.expenses_source() if self.expenses_source else ()):
+            add(expense_changes(e.owner_id, e.customer_id, e.currency, e.amount, e.spent_on))
+        return docs
+
+    def rebuild(self) -> tuple[int, int]:
+        """Recompute every roll-up document from the stores and write the
+        ones that differ (documents no longer backed by anything emptied).
+        Run it while no events are being applied (a quiet moment, or the
+        consumer stopped): an event applied during the run may count twice
+        or not at all until the next rebuild. Returns (documents, written)."""
+        wanted = self.recomputed()
+        written = 0
+        for doc_id in sorted(set(wanted) | set(self.store.all_ids())):
+            rows = {k: r for k, r in wanted.get(doc_id, {}).items() if not (r.figures.is_zero and not r.as_of)}
+            if _same(self.store.rows(doc_id), rows):
+                continue
+            self.store.replace(doc_id, rows)
+            written += 1
+        return len(wanted), written
+
+
+def _same(a: dict[str, Row], b: dict[str, Row]) -> bool:
+    def figures(rows):
+        return {k: r.figures for k, r in rows.items() if not r.figures.is_zero}
+    return figures(a) == figures(b) and {k: r.as_of for k, r in a.items()} == {k: r.as_of for k, r in b.items()}
+
+
+def facts_of_order(order) -> OrderFacts:
+    """An order (crm_sales.orders.model.Order) as the roll-ups count it."""
+    return OrderFacts(order.customer_id, order.owner_id, order.team_id, order.region, order.currency_code,
+                      order.confirmed_at, tuple(LineFacts(line.product_id, line.margin_grade, line.total.minor_units,
+                                                          line.cost.minor_units) for line in order.lines))
+
+
+def bucket_ids_of(dimension: str, currency: str, start: Month, end: Month) -> list[str]:
+    return [bucket_id(dimension, currency, m, s) for m in months_between(start, end) for s in range(SHARDS[dimension])]

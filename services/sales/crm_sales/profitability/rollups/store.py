@@ -1,0 +1,203 @@
+"""Persistence of the profit roll-ups: the only module that knows their
+collections and document shapes. Every read and write goes by `_id`
+(FerretDB pushes only a lone `_id` equality to SQL; anything else scans).
+
+- `profit_rollups`, two kinds of document, both "rows" documents (one
+  string of tab-separated rows, one row per key: FerretDB decodes one long
+  string far faster than an array of thousands of items):
+  - buckets `"b|<dimension>|<currency>|<YYYY-MM>|<shard>"`: a month's
+    figures of the members (customers, products or reps) whose id hashes to
+    the shard. A report over a period reads months x shards buckets.
+  - series `"s|customer|<currency>|<customer id>"`: one customer's figures
+    month by month (a 24-month series is one read).
+  Each is a revisioned document (crm_kit.persistence.revisions): a write
+  claims revision n + 1 in `profit_rollup_claims` (the superseded claim's
+  state dropped), and the same write notes the ids of the events it applied
+  (the last KEEP_APPLIED, 12 hex digits each), so a redelivered event is
+  skipped: idempotent by event id inside the write.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pymongo.database import Database
+
+from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
+
+from crm_sales.profitability.months import Month
+from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, Attributed, Figures
+
+INDEXES = {
+    "profit_rollups": [],  # by _id only
+    "profit_rollup_claims": [],  # by _id only
+}
+
+# Shards per month, by dimension (see the README's measurements): a bucket
+# is rewritten whole on every write, so more shards make writes smaller and
+# reports read more documents. Changing a count needs a rebuild.
+SHARDS = {CUSTOMER: 16, PRODUCT: 2, REP: 1}
+WRITER = "sales-profitability"
+
+
+def shard_of(member: str, dimension: str) -> int:
+    return zlib.crc32(member.encode()) % SHARDS[dimension]
+
+
+def bucket_id(dimension: str, currency: str, month: Month, shard: int) -> str:
+    return f"b|{dimension}|{currency}|{month}|{shard:02d}"
+
+
+def series_id(currency: str, customer_id: str) -> str:
+    return f"s|{CUSTOMER}|{currency}|{customer_id}"
+
+
+@dataclass
+class Row:
+    figures: Figures = field(default_factory=Figures)
+    owner_id: str = ""
+    team_id: str = ""
+    region: str = ""
+    margin_grade: str = ""
+    as_of: str = ""  # the time (ISO, UTC) of the order the attributes came from
+
+    def attributed(self) -> Attributed:
+        return Attributed(self.figures, self.owner_id, self.team_id, self.region, self.margin_grade, self.as_of)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one event adds to one row: figures, and attributes taken over
+    when `as_of` is at least as late as the row's."""
+
+    key: str
+    figures: Figures
+    owner_id: str = ""
+    team_id: str = ""
+    region: str = ""
+    margin_grade: str = ""
+    as_of: str = ""
+
+
+def apply_change(rows: dict[str, Row], change: Change) -> None:
+    row = rows.setdefault(change.key, Row())
+    row.figures = row.figures + change.figures
+    if change.as_of and change.as_of >= row.as_of:
+        row.owner_id = change.owner_id or row.owner_id
+        row.team_id = change.team_id or row.team_id
+        row.region = change.region or row.region
+        row.margin_grade = change.margin_grade or row.margin_grade
+        row.as_of = change.as_of
+
+
+def _clean(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
+
+
+def rows_text(rows: dict[str, Row]) -> str:
+    out = []
+    for key in sorted(rows):
+        r = rows[key]
+        f = r.figures
+        if f.is_zero and not r.as_of:
+            continue
+        out.append("\t".join((_clean(key), str(f.revenue), str(f.cost), str(f.expenses), str(f.orders), str(f.cash),
+                              _clean(r.owner_id), _clean(r.team_id), _clean(r.region), _clean(r.margin_grade),
+                              r.as_of)))
+    return "\n".join(out)
+
+
+def rows_from(text: str) -> dict[str, Row]:
+    rows: dict[str, Row] = {}
+    if not text:
+        return rows
+    for line in text.split("\n"):
+        key, revenue, cost, expenses, orders, cash, owner, team, region, grade, as_of = line.split("\t")
+        rows[key] = Row(Figures(int(revenue), int(cost), int(expenses), int(orders), int(cash)), owner, team, region,
+                        grade, as_of)
+    return rows
+
+
+class RollupStore:
+    KEEP_APPLIED = 2000  # event ids a document remembers: redeliveries come within seconds to minutes
+    ID_WIDTH = 12  # the last 12 hex digits of an event id (48 of its random bits)
+
+    def __init__(self, db: Database, abandoned_after: timedelta):
+        self.revisions = Revisions(db["profit_rollups"], db["profit_rollup_claims"], abandoned_after=abandoned_after)
+        self.documents = self.revisions.documents
+
+    # --- reading ------------------------------------------------------------------
+
+    def rows(self, doc_id: str) -> dict[str, Row]:
+        doc = self.documents.find_one({"_id": doc_id}, {"rows": 1})
+        return rows_from(doc.get("rows", "")) if doc else {}
+
+    def month_rows(self, dimension: str, currency: str, month: Month) -> dict[str, Row]:
+        """Every member's row of a month (all its shards)."""
+        out: dict[str, Row] = {}
+        for shard in range(SHARDS[dimension]):
+            out.update(self.rows(bucket_id(dimension, currency, month, shard)))
+        return out
+
+    def member_row(self, dimension: str, currency: str, month: Month, member: str) -> Row | None:
+        return self.rows(bucket_id(dimension, currency, month, shard_of(member, dimension))).get(member)
+
+    def series(self, currency: str, customer_id: str) -> dict[str, Row]:
+        """{"YYYY-MM": row} of one customer."""
+        return self.rows(series_id(currency, customer_id))
+
+    def all_ids(self) -> list[str]:
+        """Every roll-up document: a scan, for a rebuild only."""
+        return [doc["_id"] for doc in self.documents.find({}, {"_id": 1})]
+
+    # --- writing ------------------------------------------------------------------
+
+    def apply(self, doc_id: str, changes: list[tuple[str, list[Change]]]) -> int:
+        """Add the changes of events not applied yet (by event id) to the
+        document, with their ids, in one revision. Returns how many events
+        were new."""
+        def change(doc: dict) -> int:
+            applied = self._applied(doc)
+            seen = set(applied)
+            new: dict[str, list[Change]] = {}
+            for event_id, parts in changes:
+                short = event_id[-self.ID_WIDTH:]
+                if short not in seen:
+                    new.setdefault(short, parts)  # an event twice in one read counts once
+            if not new:
+                return 0
+            rows = rows_from(doc.get("rows", ""))
+            for parts in new.values():
+                for part in parts:
+                    apply_change(rows, part)
+            self._store(doc, rows, (applied + list(new))[-self.KEEP_APPLIED:])
+            return len(new)
+
+        return write_with_retries("profit roll-up", doc_id, lambda: self._load(doc_id), change)
+
+    def replace(self, doc_id: str, rows: dict[str, Row]) -> None:
+        """The document set to `rows` (a rebuild), keeping the event ids it applied."""
+        write_with_retries("profit roll-up", doc_id, lambda: self._load(doc_id),
+                           lambda doc: self._store(doc, rows, self._applied(doc)))
+
+    def _load(self, doc_id: str) -> dict:
+        return self.documents.find_one({"_id": doc_id}) or {"_id": doc_id, "revision": 0}
+
+    def _applied(self, doc: dict) -> list[str]:
+        ids = doc.get("applied", "")
+        return [ids[i:i + self.ID_WIDTH] for i in range(0, len(ids), self.ID_WIDTH)]
+
+    def _store(self, doc: dict, rows: dict[str, Row], applied: list[str]) -> None:
+        revision = doc.get("revision", 0) + 1
+        state = {"_id": doc["_id"], "rows": rows_text(rows), "applied": "".join(applied), "revision": revision}
+        if revision == 1:
+            if not self.revisions.create(state, WRITER):
+                raise Contended()
+            return
+        if not self.revisions.commit(doc["_id"], revision, state, WRITER):
+            raise Contended()
+        if revision > 2:  # the superseded claim's state is never needed again (it is written)
+            self.revisions.claims.update_one({"_id": claim_id(doc["_id"], revision - 1)},
+                                             {"$unset": {self.revisions.state_field: ""}})
