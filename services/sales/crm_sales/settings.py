@@ -13,6 +13,8 @@ from crm_kit.settings import SettingsError, env_int, env_str
 from crm_sales.opportunities.model import DEFAULT_STAGES, StageSet, parse_stages
 from crm_sales.profitability.daily_reports.model import Deadline
 from crm_sales.products.model import DEFAULT_GRADES, GradeBand, parse_grade_bands
+from crm_sales.profitability.expenses.model import DEFAULT_CATEGORIES as DEFAULT_EXPENSE_CATEGORIES, \
+    parse_categories
 from crm_sales.profitability.grades.model import DEFAULT_BANDS as DEFAULT_VALUE_BANDS, ValueBands
 from crm_sales.profitability.grades.model import parse_bands as parse_value_bands
 
@@ -56,6 +58,8 @@ class SalesSettings:
     # How often the business gauges (margin and net contribution by value grade per month) are refreshed
     # from the roll-ups (SALES_BUSINESS_METRICS_REFRESH_SECONDS; 0 off).
     business_metrics_refresh_seconds: int = 300
+    # Sales expenses: the categories a rep picks from (SALES_EXPENSE_CATEGORIES, comma-separated).
+    expense_categories: tuple[str, ...] = parse_categories(DEFAULT_EXPENSE_CATEGORIES)
 
     @classmethod
     def from_env(cls) -> "SalesSettings":
@@ -81,6 +85,7 @@ class SalesSettings:
                                                        maximum=86400),
             business_metrics_refresh_seconds=env_int("SALES_BUSINESS_METRICS_REFRESH_SECONDS", 300, minimum=0,
                                                      maximum=86400),
+            expense_categories=parse_categories(env_str("SALES_EXPENSE_CATEGORIES", DEFAULT_EXPENSE_CATEGORIES)),
         )
 
 
