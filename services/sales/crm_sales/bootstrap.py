@@ -20,6 +20,8 @@ from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2, customer_sales_service_pb2_grpc
 from crm.sales.v1 import daily_report_service_pb2, daily_report_service_pb2_grpc
 from crm.sales.v1 import target_service_pb2, target_service_pb2_grpc
+from crm.sales.v1 import commission_service_pb2, commission_service_pb2_grpc
+from crm.sales.v1 import expense_service_pb2, expense_service_pb2_grpc
 from crm.sales.v1 import value_grade_service_pb2, value_grade_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
@@ -63,6 +65,13 @@ from crm_sales.profitability.grades.servicer import ValueGradeServicer
 from crm_sales.profitability.targets import store as target_store
 from crm_sales.profitability.targets.service import TargetService
 from crm_sales.profitability.targets.servicer import TargetServicer
+from crm_sales.profitability.commission import events as commission_events
+from crm_sales.profitability.commission import store as commission_store
+from crm_sales.profitability.commission.service import CommissionService
+from crm_sales.profitability.commission.servicer import CommissionServicer
+from crm_sales.profitability.expenses import store as expense_store
+from crm_sales.profitability.expenses.service import ExpenseService
+from crm_sales.profitability.expenses.servicer import ExpenseServicer
 from crm_sales.settings import SalesSettings
 
 PRODUCER = "sales"
@@ -85,6 +94,10 @@ SERVICE_NAMES.append(value_grade_service_pb2.DESCRIPTOR.services_by_name["ValueG
 INDEXES.update(grade_store.INDEXES)
 SERVICE_NAMES.append(target_service_pb2.DESCRIPTOR.services_by_name["TargetService"].full_name)
 INDEXES.update(target_store.INDEXES)
+SERVICE_NAMES.append(commission_service_pb2.DESCRIPTOR.services_by_name["CommissionService"].full_name)
+INDEXES.update(commission_store.INDEXES)
+SERVICE_NAMES.append(expense_service_pb2.DESCRIPTOR.services_by_name["ExpenseService"].full_name)
+INDEXES.update(expense_store.INDEXES)
 
 
 @dataclass
@@ -205,6 +218,22 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["targets"] = targets
     app.registrations.append(lambda server: target_service_pb2_grpc.add_TargetServiceServicer_to_server(
         TargetServicer(targets), server))
+    # commission: plans by margin grade, earned from payment.received / payment.refunded of orders (group
+    # sales-commission), rep statements by month, team totals, the close
+    commission = CommissionService(commission_store.CommissionStore(db, abandoned),
+                                   lambda order_id: app.features["orders"].load(order_id), settings.margin_grades,
+                                   settings.timezone)
+    app.features["commission"] = commission
+    app.registrations.append(lambda server: commission_service_pb2_grpc.add_CommissionServiceServicer_to_server(
+        CommissionServicer(commission), server))
+    if settings.events.enabled:
+        app.jobs.append(commission_events.commission_follower(events, commission, consumer))
+    # expenses: recorded by reps, decided by their managers; expense.approved rides in the approval's claim
+    expenses = ExpenseService(expense_store.ExpenseStore(db, outbox, abandoned), customers, app.features,
+                              settings.expense_categories)
+    app.features["expenses"] = expenses
+    app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(
+        ExpenseServicer(expenses), server))
     return app
 
 
