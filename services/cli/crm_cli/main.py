@@ -4,6 +4,7 @@
     crm seed --count 1000                 create demo customers (progress bar)
     crm run                               run the whole platform locally (make run)
     crm events tail [--type T]            print domain events as they arrive (JSON lines)
+    crm sink [list]                       the local SMTP + SMS sink for greetings (list what it got)
 """
 
 from __future__ import annotations
@@ -226,6 +227,9 @@ def main(argv: list[str] | None = None) -> None:
     from crm_kit.events.tail import add_events_commands
 
     add_events_commands(sub)
+    from crm_cli.sink import add_sink_commands
+
+    add_sink_commands(sub)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -1,0 +1,285 @@
+"""Greetings against the real customer service, real Redis, a real SMTP
+server and a real HTTP SMS endpoint (the local sink, crm_cli.sink): exactly
+one greeting per customer, occasion and year, only with consent granted at
+the moment of sending, never twice after a restart or with two runs at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import date
+
+import grpc
+import pytest
+from lunardate import LunarDate
+
+from crm.common.v1 import common_pb2
+from crm.customer.v1 import customer_service_pb2 as cpb
+from crm.loyalty.v1 import greeting_service_pb2 as gpb, greeting_service_pb2_grpc as gpb_grpc
+from crm_cli.sink import Sink
+from crm_kit.events.bus import connect as connect_events
+from crm_kit.grpc_server import ServiceHost
+from crm_kit.redis_store import connect
+from crm_loyalty.greetings.channels import SmsChannel, SmtpChannel, sign
+from crm_loyalty.greetings.contacts import CustomerContacts, SystemToken
+from crm_loyalty.greetings.events import erasure_follower
+from crm_loyalty.greetings.service import GreetingService
+from crm_loyalty.greetings.servicer import GreetingServicer
+from crm_loyalty.greetings.settings import GreetingSettings
+from crm_loyalty.greetings.store import GreetingStore
+from tests.conftest import AUTH, server_settings
+from tests.service.support import as_, code_of, create
+
+MID_AUTUMN_2026 = date(2026, 9, 25)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def sink():
+    running = Sink(smtp_port=_free_port(), http_port=0).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_service(services, stores, sink):
+    """A fresh greeting service each call, as a new process would build it."""
+    made = []
+
+    def build(customer_ids, **overrides) -> GreetingService:
+        settings = GreetingSettings(smtp_port=sink.smtp_port, sms_url=f"{sink.url}/sms", solar_holidays={},
+                                    workers=4, **overrides)
+        store = GreetingStore(connect(stores.redis_url), lease_seconds=settings.lease_seconds,
+                              max_attempts=settings.max_attempts)
+        contacts = CustomerContacts.connect(services.targets["customer"], SystemToken(AUTH))
+        channels = {"sms": SmsChannel(settings.sms_url, settings.sms_key),
+                    "email": SmtpChannel("127.0.0.1", sink.smtp_port, settings.smtp_from)}
+        service = GreetingService(store, contacts, channels, settings, lambda: list(customer_ids))
+        made.append(service)
+        return service
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def customers(services):
+    from crm.customer.v1 import customer_service_pb2_grpc
+
+    channel = grpc.insecure_channel(services.targets["customer"])
+    yield customer_service_pb2_grpc.CustomerServiceStub(channel)
+    channel.close()
+
+
+def _sent_to(sink, addresses) -> list[dict]:
+    wanted = set(addresses)
+    return [m for m in sink.messages()
+            if (m["to"] in wanted if m["channel"] == "sms" else bool(wanted & set(m["to"])))]
+
+
+def test_mid_autumn_greets_each_customer_with_sms_consent_exactly_once(customers, make_service, sink, phone):
+    granted = [create(customers, phone(), consent_sms=cpb.Consent(state="granted")) for _ in range(3)]
+    unknown = create(customers, phone())
+    withdrawn = create(customers, phone(), consent_sms=cpb.Consent(state="withdrawn"))
+    everyone = [c.id for c in (*granted, unknown, withdrawn)]
+    numbers = [c.phones[0] for c in (*granted, unknown, withdrawn)]
+
+    first = make_service(everyone).run(MID_AUTUMN_2026)
+
+    got = _sent_to(sink, numbers)
+    assert sorted(m["to"] for m in got) == sorted(c.phones[0] for c in granted)
+    assert all(m["channel"] == "sms" and "中秋" in m["text"] and m["idempotency_key"] == m["message_id"] for m in got)
+    assert (first.sent, first.skipped, first.failed) == (3, 2, 0)
+
+    # A restarted service (new instance, same stores) sends nothing new.
+    second = make_service(everyone).run(MID_AUTUMN_2026)
+    assert len(_sent_to(sink, numbers)) == 3
+    assert (second.sent, second.skipped, second.failed) == (0, 0, 0)
+    assert second.already_done == 5
+
+    log = make_service(everyone).store.deliveries(unknown.id, 10)
+    assert [(d.occasion, d.year, d.outcome, d.reason) for d in log] == [("mid_autumn", 2026, "skipped", "no_consent")]
+    log = make_service(everyone).store.deliveries(granted[0].id, 10)
+    assert [(d.occasion, d.channel, d.outcome) for d in log] == [("mid_autumn", "sms", "sent")]
+
+
+def test_two_runs_at_once_send_each_greeting_once(customers, make_service, sink, phone):
+    people = [create(customers, phone(), consent_sms=cpb.Consent(state="granted")) for _ in range(8)]
+    ids = [c.id for c in people]
+    replicas = [make_service(ids), make_service(ids)]
+    summaries = []
+    threads = [threading.Thread(target=lambda s=s: summaries.append(s.run(MID_AUTUMN_2026))) for s in replicas]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = _sent_to(sink, [c.phones[0] for c in people])
+    assert sorted(m["to"] for m in got) == sorted(c.phones[0] for c in people)
+    assert sum(s.sent for s in summaries) == 8
+
+
+def test_consent_is_read_at_the_moment_of_sending(customers, make_service, sink, phone):
+    from google.protobuf import field_mask_pb2
+
+    person = create(customers, phone(), emails=[f"moon.{time.time_ns()}@example.com"],
+                    consent_email=cpb.Consent(state="granted"))
+    customers.UpdateCustomer(cpb.UpdateCustomerRequest(
+        customer=cpb.Customer(id=person.id, consent_email=cpb.Consent(state="withdrawn")),
+        update_mask=field_mask_pb2.FieldMask(paths=["consent_email"]), etag=person.etag), metadata=as_())
+    summary = make_service([person.id]).run(MID_AUTUMN_2026)
+    assert summary.skipped == 1 and _sent_to(sink, person.emails) == []
+
+
+def test_a_lunar_birthday_is_greeted_by_email_on_its_gregorian_day(customers, make_service, sink, phone):
+    # Born on lunar 1991-08-30; the eighth month of 2026 has 29 days, so the day is lunar 8/29.
+    address = f"li.{time.time_ns()}@example.com"
+    person = create(customers, phone(), display_name="李四", emails=[address],
+                    birthday=cpb.Anniversary(calendar="lunar", year=1991, month=8, day=30),
+                    consent_email=cpb.Consent(state="granted"))
+    day = LunarDate(2026, 8, 29).to_solar_date()
+    assert day == date(2026, 10, 9)
+
+    assert make_service([person.id]).run(date(2026, 10, 8)).sent == 0
+    summary = make_service([person.id]).run(day)
+    assert summary.sent == 1
+    (mail,) = _sent_to(sink, [address])
+    assert mail["subject"] == "生日快乐" and "李四" in mail["text"]
+    assert make_service([person.id]).run(day).sent == 0
+    log = make_service([person.id]).store.deliveries(person.id, 5)
+    assert [(d.occasion, d.year, d.channel, d.outcome) for d in log] == [("birthday", 2026, "email", "sent")]
+
+
+def test_a_leap_month_birthday_in_a_year_without_it_is_greeted_in_the_ordinary_month(customers, make_service, sink,
+                                                                                      phone):
+    # 1990 had a leap fifth month; 2026 has none: lunar 5/10 of 2026.
+    person = create(customers, phone(), display_name="Ann Lee",
+                    birthday=cpb.Anniversary(calendar="lunar", year=1990, month=5, day=10, leap_month=True),
+                    consent_sms=cpb.Consent(state="granted"))
+    summary = make_service([person.id]).run(LunarDate(2026, 5, 10).to_solar_date())
+    assert summary.sent == 1
+    (sms,) = _sent_to(sink, person.phones)
+    assert sms["text"].startswith("Dear Ann Lee, happy birthday")
+
+
+def test_a_failed_sms_is_retried_by_the_next_run_and_sent_once(customers, make_service, sink, phone):
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    sink.fail_sms = 1
+    first = make_service([person.id]).run(MID_AUTUMN_2026)
+    assert (first.sent, first.failed) == (0, 1)
+    assert _sent_to(sink, person.phones) == []
+    second = make_service([person.id]).run(MID_AUTUMN_2026)
+    assert second.sent == 1
+    assert len(_sent_to(sink, person.phones)) == 1
+    log = make_service([person.id]).store.deliveries(person.id, 5)
+    assert [(d.outcome, d.reason) for d in log] == [("sent", ""), ("failed", "sms: http 503")]
+    assert log[0].message_id == log[1].message_id  # the same idempotency key on the retry
+
+
+def test_the_sms_endpoint_refuses_a_bad_signature(sink):
+    import urllib.error
+    import urllib.request
+
+    body = b'{"message_id":"msg_x","to":"+8613900000000","text":"hi"}'
+    for signature in ("sha256=" + "0" * 64, sign(b"another-key-of-enough-length", body)):
+        request = urllib.request.Request(f"{sink.url}/sms", data=body, method="POST",
+                                         headers={"X-Signature": signature, "Idempotency-Key": "msg_x"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=5)
+        assert err.value.code == 401
+    assert not [m for m in sink.messages() if m.get("message_id") == "msg_x"]
+
+
+def test_customer_erased_erases_the_delivery_log(customers, make_service, services, events_redis_url, phone):
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    service = make_service([person.id])
+    service.run(MID_AUTUMN_2026)
+    assert service.store.deliveries(person.id, 5)
+    follower = erasure_follower(connect_events(events_redis_url), service.store, "test-greetings")
+    follower.ensure_groups()
+    customers.EraseCustomer(cpb.EraseCustomerRequest(id=person.id), metadata=as_("admin-1", "admin"))
+    deadline = time.monotonic() + 20
+    while service.store.deliveries(person.id, 5) and time.monotonic() < deadline:
+        follower.poll_once(block_ms=200)
+    assert service.store.deliveries(person.id, 5) == []
+    assert service.store.state_of(person.id, "mid_autumn:2026") == ""
+    # An erased customer is never greeted again.
+    assert service.run(MID_AUTUMN_2026).sent == 0
+
+
+# -- over gRPC ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def greetings_grpc(make_service):
+    host_holder = {}
+
+    def serve(customer_ids):
+        service = make_service(customer_ids)
+        host = ServiceHost(server_settings("greetings"), ["crm.loyalty.v1.GreetingService"],
+                           lambda server: gpb_grpc.add_GreetingServiceServicer_to_server(GreetingServicer(service),
+                                                                                         server))
+        port = host.start()
+        host_holder["host"] = host
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        host_holder["channel"] = channel
+        return gpb_grpc.GreetingServiceStub(channel)
+
+    yield serve
+    if "host" in host_holder:
+        host_holder["channel"].close()
+        host_holder["host"].stop(0.2)
+
+
+def test_templates_over_grpc_refuse_unknown_placeholders_and_are_for_admins(greetings_grpc, customers, sink, phone):
+    stub = greetings_grpc([])
+    admin = as_("admin-1", "admin")
+    listed = stub.ListGreetingTemplates(gpb.ListGreetingTemplatesRequest(), metadata=admin).templates
+    assert {(t.occasion, t.language) for t in listed} >= {("mid_autumn", "zh"), ("birthday", "en")}
+    assert all(t.built_in for t in listed if t.occasion == "dragon_boat")
+
+    with pytest.raises(grpc.RpcError) as err:
+        stub.UpdateGreetingTemplate(gpb.UpdateGreetingTemplateRequest(template=gpb.GreetingTemplate(
+            occasion="dragon_boat", language="en", subject="Hi", body="Dear {name}, {points} points!")), metadata=admin)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "template.body" in err.value.details() and "{points}" in err.value.details()
+
+    assert code_of(lambda: stub.UpdateGreetingTemplate(gpb.UpdateGreetingTemplateRequest(
+        template=gpb.GreetingTemplate(occasion="dragon_boat", language="en", subject="Hi", body="{name}")),
+        metadata=as_())) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: stub.RunGreetings(gpb.RunGreetingsRequest(), metadata=as_())) == \
+        grpc.StatusCode.PERMISSION_DENIED
+
+    try:
+        saved = stub.UpdateGreetingTemplate(gpb.UpdateGreetingTemplateRequest(template=gpb.GreetingTemplate(
+            occasion="dragon_boat", language="en", subject="Zongzi time", body="Dear {name} ({tier} member)")),
+            metadata=admin)
+        assert not saved.built_in and saved.HasField("update_time")
+        person = create(customers, phone(), display_name="Bo Chen", consent_sms=cpb.Consent(state="granted"))
+        stub = greetings_grpc([person.id])
+        dragon_boat = LunarDate(2026, 5, 5).to_solar_date()
+        ran = stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(
+            year=dragon_boat.year, month=dragon_boat.month, day=dragon_boat.day)), metadata=admin)
+        assert (ran.customers, ran.sent) == (1, 1)
+        (sms,) = _sent_to(sink, person.phones)
+        assert sms["text"] == "Dear Bo Chen ( member)"
+    finally:
+        reset = stub.ResetGreetingTemplate(gpb.ResetGreetingTemplateRequest(occasion="dragon_boat", language="en"),
+                                           metadata=admin)
+        assert reset.built_in
+
+
+def test_the_delivery_log_follows_the_customers_rights(greetings_grpc, customers, phone):
+    mine = create(customers, phone(), consent_sms=cpb.Consent(state="granted"), who=as_("rep-a"))
+    stub = greetings_grpc([mine.id])
+    stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(year=2026, month=9, day=25)),
+                      metadata=as_("admin-1", "admin"))
+    got = stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(customer_id=mine.id), metadata=as_("rep-a"))
+    assert [(d.occasion, d.outcome, d.channel) for d in got.deliveries] == [("mid_autumn", "sent", "sms")]
+    assert code_of(lambda: stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(customer_id=mine.id),
+                                                       metadata=as_("rep-b"))) == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(
+        customer_id=mine.id, page_size=1000), metadata=as_("rep-a"))) == grpc.StatusCode.INVALID_ARGUMENT
