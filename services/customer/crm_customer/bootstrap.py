@@ -4,6 +4,8 @@ graph (`build`) with their own database or outbox."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from crm_kit.events.outbox import Outbox
 from crm_kit.grpc_server import ServiceHost
 from crm_kit.jobs import PeriodicJob
 
+from crm_customer.customers import events as customer_events
 from crm_customer.customers import store as customer_store
 from crm_customer.customers.events import PRODUCER
 from crm_customer.customers.imports import CustomerImport
@@ -75,9 +78,14 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
     # Every replica runs it; the release is idempotent (revision claims), so overlaps are harmless.
     pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
                                lambda: customers.release_inactive(None))
+    jobs = [outbox, pool_release]
+    if settings.events.enabled:
+        # the value grade sales gives each customer (customer.value_grade_changed, group customer-value-grades)
+        jobs.append(customer_events.value_grade_follower(settings.events.open(), customers,
+                                                         f"{socket.gethostname()}-{os.getpid()}"))
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     return CustomerApp(db, outbox, customers, CustomerImport(customers), interactions, visits,
-                       jobs=(outbox, pool_release))
+                       jobs=tuple(jobs))
 
 
 def build_host(settings: CustomerSettings) -> ServiceHost:

@@ -56,3 +56,26 @@ def changed(before: Customer, after: Customer, action: str = "", changed_by: str
 
 def erased(customer_id: str) -> list[ev.Envelope]:
     return [_event(ev.CUSTOMER_ERASED, customer_id, pb.CustomerErased(customer_id=customer_id))]
+
+
+# --- the value grade sales gives a customer ------------------------------------------
+
+VALUE_GRADE_GROUP = "customer-value-grades"
+
+
+def value_grade_follower(events_redis, customers, consumer_name: str):
+    """customer.value_grade_changed (stream events:sales, group
+    "customer-value-grades") kept on the customer record as the system
+    (CustomerService.set_value_grade: idempotent by grading run, an older run
+    never overwrites a newer one), so a redelivery is harmless; the entry is
+    acked only after the write."""
+    from crm_kit.events.bus import stream_for
+    from crm_kit.events.consumer import EventConsumer
+
+    def handle(envelope) -> None:
+        if envelope.type != ev.CUSTOMER_VALUE_GRADE_CHANGED:
+            return
+        p = ev.payload_of(envelope)
+        customers.set_value_grade(p.customer_id, p.to_grade, p.graded_year, p.run_id)
+
+    return EventConsumer(events_redis, VALUE_GRADE_GROUP, consumer_name, [stream_for("sales")], handle)

@@ -306,7 +306,9 @@ class CustomerService:
         revision claimed (one writer wins), then the customer written by `_id`.
         A change users can see (anything but the last-contact time) also
         moves `version`, the ETag. None when another writer won the revision."""
-        visible = replace(updated, last_contact_at=current.last_contact_at) != current
+        visible = replace(updated, last_contact_at=current.last_contact_at, value_grade=current.value_grade,
+                          value_grade_year=current.value_grade_year,
+                          value_grade_run=current.value_grade_run) != current
         updated = replace(updated, revision=current.revision + 1)
         if visible:
             updated = replace(updated, version=current.version + 1, updated_at=now_ms())
@@ -354,6 +356,27 @@ class CustomerService:
             return replace(current, last_contact_at=when), None
 
         self._change(None, lambda: self._require_live(customer_id), mutate)
+
+    def set_value_grade(self, customer_id: str, grade: str, graded_year: int, run_id: str) -> bool:
+        """Keep the value grade sales gave (customer.value_grade_changed), as
+        the system. Idempotent and order-proof: a run already applied, or an
+        older one (by graded year, then run id) arriving late, changes
+        nothing. Like a last-contact touch it leaves the ETag alone (a user
+        editing the profile is not refused for it). False when nothing
+        changed (erased or unknown customers included)."""
+        applied = []
+
+        def mutate(current: Customer) -> Planned:
+            if (graded_year, run_id) <= (current.value_grade_year, current.value_grade_run):
+                return None
+            applied.append(True)
+            return replace(current, value_grade=grade, value_grade_year=graded_year, value_grade_run=run_id), None
+
+        try:
+            self._change(None, lambda: self._require_live(customer_id), mutate)
+        except NotFound:
+            return False  # unknown or erased: nothing to show the grade on
+        return bool(applied)
 
     # --- ownership and the public pool --------------------------------------
 

@@ -224,6 +224,9 @@ def to_pb(c: Customer, view: str) -> pb.Customer:
         update_time=_timestamp(c.updated_at), owned_since_time=_timestamp(c.owned_since),
         last_contact_time=_timestamp(c.last_contact_at), erase_time=_timestamp(c.erased_at),
         etag=c.etag, view=_VIEW_TO_PB[view],
+        # The value grade is the owning team's business: not shown in the pool's reduced view.
+        value_grade=c.value_grade if view != access.POOL else "",
+        value_grade_year=c.value_grade_year if view != access.POOL else 0,
     )
 
 

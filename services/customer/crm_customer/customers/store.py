@@ -229,6 +229,7 @@ def _to_doc(c: Customer) -> dict:
         "owner_id": c.owner_id, "team_id": c.team_id, "owned_since": c.owned_since,
         "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version, "revision": c.revision,
         "last_contact_at": c.last_contact_at, "erased_at": c.erased_at,
+        "value_grade": c.value_grade, "value_grade_year": c.value_grade_year, "value_grade_run": c.value_grade_run,
     }
 
 
@@ -254,6 +255,8 @@ def _from_doc(d: dict) -> Customer:
         created_at=d["created_at"], updated_at=d["updated_at"], version=d.get("version", 1),
         revision=d.get("revision", d.get("version", 1)),
         owned_since=d.get("owned_since"), last_contact_at=d.get("last_contact_at"), erased_at=d.get("erased_at"),
+        value_grade=d.get("value_grade", ""), value_grade_year=d.get("value_grade_year", 0),
+        value_grade_run=d.get("value_grade_run", ""),
     )
 
 

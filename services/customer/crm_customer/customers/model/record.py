@@ -98,7 +98,8 @@ PROFILE_FIELDS = tuple(f.name for f in fields(Profile))
 
 # Set by the service only: a plain update naming one of these is mass assignment.
 SYSTEM_FIELDS = frozenset({"id", "owner_id", "team_id", "owned_since", "created_at", "updated_at", "version",
-                           "last_contact_at", "erased_at", "etag", "view"})
+                           "last_contact_at", "erased_at", "etag", "view", "value_grade", "value_grade_year",
+                           "value_grade_run"})
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,12 @@ class Customer:
     # Counts every write, including last-contact touches that leave the ETag
     # alone; each revision is claimed by exactly one writer (see store.py).
     revision: int = 1
+    # System fields, kept from sales' customer.value_grade_changed (the value
+    # grade: last year's profit contribution; not the loyalty VIP tier, not
+    # `level`). `value_grade_run` orders the grading runs applied ("grading_<year>_<UTC time>_...").
+    value_grade: str = ""
+    value_grade_year: int = 0
+    value_grade_run: str = ""
 
     @property
     def etag(self) -> str:

@@ -1,0 +1,212 @@
+"""Customer value grades over real gRPC, real FerretDB and real events: a
+year of imported orders reaches the roll-ups, a grading run grades the
+customers by their margin (many low-margin orders lose to a few high-margin
+ones), the grade is stored with its history and announced by
+customer.value_grade_changed, which the customer service shows on the
+customer record; a re-run changes nothing; two replicas' yearly jobs grade
+the year once; only admins run grading; a rep reads their own customers'
+grades only."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+import grpc
+import pytest
+
+from crm.common.v1 import common_pb2
+from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
+from crm.sales.v1 import order_service_pb2 as opb, order_service_pb2_grpc
+from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
+from crm.sales.v1 import value_grade_service_pb2 as pb, value_grade_service_pb2_grpc
+from crm_kit.auth import Principal
+from crm_sales.profitability.grades.service import GradeService
+from crm_sales.profitability.months import Month, business_zone
+from tests.service.support import as_in, code_of, create, ts
+
+TEAM = f"team-vg-{uuid.uuid4().hex[:6]}"
+as_ = as_in(TEAM)
+REP_ID = f"rep-vg-{uuid.uuid4().hex[:6]}"
+REP, OTHER_REP, MANAGER = as_(REP_ID), as_("rep-vg-other"), as_("boss-vg", "manager")
+ADMIN = as_("root-vg", "admin", team="")
+# A currency no other test sells in: the run below grades only this module's customers.
+CURRENCY = "CHF"
+ZONE = business_zone()
+LAST_YEAR = datetime.now(ZONE).year - 1
+
+
+@pytest.fixture(scope="module")
+def stubs(services):
+    sales = grpc.insecure_channel(services.targets["sales"])
+    customer = grpc.insecure_channel(services.targets["customer"])
+    yield (value_grade_service_pb2_grpc.ValueGradeServiceStub(sales), order_service_pb2_grpc.OrderServiceStub(sales),
+           product_service_pb2_grpc.ProductServiceStub(sales), customer_service_pb2_grpc.CustomerServiceStub(customer))
+    sales.close()
+    customer.close()
+
+
+@pytest.fixture(scope="module")
+def app(services):
+    return services.hosts["sales"].app
+
+
+def chf(minor: int) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=minor, currency_code=CURRENCY)
+
+
+def product(products, price: int, cost: int):
+    return products.CreateProduct(ppb.CreateProductRequest(product=ppb.Product(
+        sku=f"VG-{uuid.uuid4().hex[:10].upper()}", name="咖啡机", unit="台", list_price=chf(price),
+        unit_cost=chf(cost), active=True)), metadata=MANAGER)
+
+
+def import_orders(orders, customer_id: str, product_id: str, count: int, quantity: int = 1) -> None:
+    at = datetime(LAST_YEAR, 6, 15, 4, tzinfo=timezone.utc)
+    items = [opb.ImportOrderItem(request_id=uuid.uuid4().hex, customer_id=customer_id, ordered_at=ts(at),
+                                 lines=[opb.OrderLineInput(product=product_id, quantity=quantity)])
+             for _ in range(count)]
+    results = orders.ImportOrders(opb.ImportOrdersRequest(orders=items), metadata=ADMIN).results
+    assert all(r.order_id for r in results), [r.error_message for r in results if not r.order_id]
+
+
+def wait_for(condition, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        found = condition()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def story(stubs, app):
+    """X: twenty low-margin orders (margin 20 x 500); Y: three high-margin ones (3 x 8,000);
+    Z: one order sold at a loss; W: a few small ones. All in CHF, last year."""
+    _grades, orders, products, customers = stubs
+    low, high, loss = product(products, 10_000, 9_500), product(products, 10_000, 2_000), product(products, 1_000, 1_500)
+    ids = {name: create(customers, f"+86136{uuid.uuid4().int % 10**8:08d}", who=REP, display_name=f"客户{name}").id
+           for name in "XYZW"}
+    import_orders(orders, ids["X"], low.id, 20)
+    import_orders(orders, ids["Y"], high.id, 3)
+    import_orders(orders, ids["Z"], loss.id, 1)
+    import_orders(orders, ids["W"], low.id, 2)
+    expected = {ids["X"]: 10_000, ids["Y"]: 24_000, ids["Z"]: -500, ids["W"]: 1_000}
+    rollups = app.features["rollups"]
+
+    def arrived():
+        got = rollups.customers(Month(LAST_YEAR, 1), Month(LAST_YEAR, 12), CURRENCY)
+        return all(cid in got and got[cid].figures.margin == m for cid, m in expected.items())
+
+    assert wait_for(arrived), "the imported orders never reached the roll-ups"
+    return ids
+
+
+@pytest.fixture(scope="module")
+def grading(app):
+    """The session's grading service, counting in CHF (the module's own currency)."""
+    live = app.features["value_grades"]
+    return GradeService(live.store, app.features, live.bands, CURRENCY, live.zone, live.customers)
+
+
+def test_a_run_grades_by_margin_and_the_customer_record_shows_the_grade(stubs, story, grading):
+    grades_stub, _orders, _products, customers = stubs
+    result = grading.run(Principal("root-vg", "admin"), LAST_YEAR, wait=True)
+    # Total positive margin 35,000: Y (24,000) alone passes 50 %: A; X (10,000) takes 68.6 -> 97.1 %: B;
+    # W (1,000) is the rest: C; Z lost money: D.
+    expected = {"Y": "A", "X": "B", "W": "C", "Z": "D"}
+    assert result.graded_year == LAST_YEAR and result.finished_at is not None
+    for name, grade in expected.items():
+        got = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story[name]),
+                                                metadata=REP)
+        assert (got.grade, got.graded_year) == (grade, LAST_YEAR)
+        assert [h.grade for h in got.history][-1] == grade
+    assert result.counts["A"] >= 1 and sum(result.counts.values()) == result.graded
+
+    def shown():
+        return all(customers.GetCustomer(cpb.GetCustomerRequest(id=story[n]), metadata=REP).value_grade == g
+                   for n, g in expected.items())
+
+    assert wait_for(shown), "the customer service never showed the grades"
+    y = customers.GetCustomer(cpb.GetCustomerRequest(id=story["Y"]), metadata=REP)
+    assert y.value_grade_year == LAST_YEAR
+
+
+def test_running_the_year_again_changes_nothing_and_keeps_one_history_entry(stubs, story, grading):
+    grades_stub = stubs[0]
+    before = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story["X"]), metadata=REP)
+    again = grading.run(Principal("root-vg", "admin"), LAST_YEAR, wait=True)
+    assert again.changed == 0
+    after = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story["X"]), metadata=REP)
+    assert list(after.history) == list(before.history)
+
+
+def test_the_customer_record_keeps_a_grade_a_redelivered_or_older_run_cannot_undo(customer_db, story):
+    # The customer service's use case the value-grade consumer calls, over the same database: a repeat of the
+    # applied run and an older run change nothing (redeliveries and late arrivals are harmless).
+    from crm_customer.customers.service import CustomerService
+    from crm_customer.customers.store import CustomerStore
+
+    service = CustomerService(CustomerStore(customer_db))
+    current = service.live(story["Y"])
+    assert current.value_grade == "A"
+    assert not service.set_value_grade(story["Y"], "D", current.value_grade_year, current.value_grade_run)
+    assert not service.set_value_grade(story["Y"], "D", current.value_grade_year - 1, "grading_z")
+    after = service.live(story["Y"])
+    assert (after.value_grade, after.etag) == ("A", current.etag)
+    assert not service.set_value_grade("cus_" + "0" * 24, "A", LAST_YEAR, "grading_x")  # unknown customer
+
+
+def test_two_replicas_yearly_jobs_grade_the_year_once(app, story, grading):
+    twin = GradeService(grading.store, app.features, grading.bands, CURRENCY, grading.zone, grading.customers)
+    results, barrier = [], threading.Barrier(2)
+
+    def tick(service):
+        barrier.wait()
+        results.append(service.run_yearly())
+
+    threads = [threading.Thread(target=tick, args=(s,)) for s in (grading, twin)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    ran = [r for r in results if r is not None]
+    assert len(results) == 2 and len(ran) == 1
+    assert ran[0].graded_year == LAST_YEAR and ran[0].changed == 0  # graded already by the admin run
+    assert grading.run_yearly() is None  # and the next tick finds the year graded
+
+
+def test_only_admins_run_grading_over_grpc_and_the_run_can_be_followed(stubs, story):
+    grades_stub = stubs[0]
+    for who in (REP, MANAGER, as_("fin-vg", "finance", team="finance")):
+        assert code_of(lambda: grades_stub.RunValueGrading(pb.RunValueGradingRequest(year=LAST_YEAR),
+                                                           metadata=who)) == grpc.StatusCode.PERMISSION_DENIED
+    for year in (LAST_YEAR + 1, 1999, -5):
+        assert code_of(lambda: grades_stub.RunValueGrading(pb.RunValueGradingRequest(year=year),
+                                                           metadata=ADMIN)) == grpc.StatusCode.INVALID_ARGUMENT
+    started = grades_stub.RunValueGrading(pb.RunValueGradingRequest(), metadata=ADMIN)
+    assert started.graded_year == LAST_YEAR and started.run_id.startswith(f"grading_{LAST_YEAR}_")
+
+    def finished():
+        run = grades_stub.GetValueGradingRun(pb.GetValueGradingRunRequest(run_id=started.run_id), metadata=ADMIN)
+        return run if run.HasField("finished_at") else None
+
+    run = wait_for(finished, 60)
+    assert run is not None and sum(c.customers for c in run.counts) == run.graded
+    assert code_of(lambda: grades_stub.GetValueGradingRun(pb.GetValueGradingRunRequest(run_id=started.run_id),
+                                                          metadata=REP)) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: grades_stub.GetValueGradingRun(pb.GetValueGradingRunRequest(run_id="grading_nope"),
+                                                          metadata=ADMIN)) == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_rep_reads_only_their_own_customers_grades(stubs, story):
+    grades_stub = stubs[0]
+    request = pb.GetCustomerValueGradeRequest(customer_id=story["Y"])
+    assert code_of(lambda: grades_stub.GetCustomerValueGrade(request, metadata=OTHER_REP)) == \
+        grpc.StatusCode.NOT_FOUND
+    assert grades_stub.GetCustomerValueGrade(request, metadata=MANAGER).grade
+    for bad in ("", "cus_" + "x" * 300, "$where"):
+        assert code_of(lambda: grades_stub.GetCustomerValueGrade(
+            pb.GetCustomerValueGradeRequest(customer_id=bad), metadata=ADMIN)) == grpc.StatusCode.NOT_FOUND
