@@ -50,6 +50,13 @@ TABLE = {
     ("GET", "/api/v1/contracts/<contract_id>"): (ANY, "sales:read"),
     ("POST", "/api/v1/contracts/<contract_id>/sign"): (CHANGERS, "sales:write"),
     ("POST", "/api/v1/contracts/<contract_id>/terminate"): (CHANGERS, "sales:write"),
+    ("GET", "/api/v1/daily-reports"): (("admin", "manager", "finance", "integration"), "sales:read"),
+    ("GET", "/api/v1/daily-reports/<rep_id>/<day>"): (("admin", "manager", "rep", "finance", "integration"),
+                                                      "sales:read"),
+    ("PUT", "/api/v1/daily-reports/<rep_id>/<day>"): (("manager", "rep"), ""),
+    ("GET", "/api/v1/daily-reports/rosters/<team_id>"): (("admin", "manager", "finance", "integration"),
+                                                         "sales:read"),
+    ("PUT", "/api/v1/daily-reports/rosters/<team_id>"): (("admin", "manager"), ""),
     ("POST", "/api/v1/orders"): (CHANGERS, "sales:write"),
     ("GET", "/api/v1/orders"): (ANY, "sales:read"),
     ("GET", "/api/v1/orders/<order_id>"): (ANY, "sales:read"),
@@ -127,7 +134,7 @@ SAMPLE = {"customer_id": "cus_000000000000000000000000", "visit_id": "vis_000000
           "product_id": "prd_000000000000000000000000", "opportunity_id": "opp_000000000000000000000000",
           "receipt_id": "rct_000000000000000000000000",
           "reward_id": "rwd_000000000000000000000000", "redemption_id": "rdm_000000000000000000000000",
-          "occasion": "mid_autumn", "language": "zh",
+          "occasion": "mid_autumn", "language": "zh", "rep_id": "rep-pm", "day": "2026-03-10", "team_id": "team-pm",
           "service": "customer", "name": "swagger-ui.css"}
 # A body the route refuses as invalid (422) when the gateway lets the caller through, so nothing is written.
 INVALID_BODY = {"not_a_field": True}

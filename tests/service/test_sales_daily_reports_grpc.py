@@ -205,10 +205,10 @@ def test_who_may_read_and_write(stubs, feature, team, clock):
     clock(local(day, 12, feature))
     submit(reports, rep, team_id, day)
     get = pb.GetDailyReportRequest(rep_id=rep, day=d(day))
-    denied = grpc.StatusCode.PERMISSION_DENIED
-    assert code_of(lambda: reports.GetDailyReport(get, metadata=as_(other, team=team_id))) == denied
+    denied, hidden = grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: reports.GetDailyReport(get, metadata=as_(other, team=team_id))) == hidden
     assert code_of(lambda: reports.GetDailyReport(get, metadata=as_("boss-x", "manager", team="team-elsewhere"))) \
-        == denied
+        == hidden
     assert code_of(lambda: reports.GetDailyReport(get, metadata=as_("agent-1", "agent"))) == denied
     assert reports.GetDailyReport(get, metadata=as_("boss-dr", "manager", team=team_id)).submitted
     assert reports.GetDailyReport(get, metadata=as_("sys", "integration", scopes="sales:read")).submitted
@@ -220,7 +220,7 @@ def test_who_may_read_and_write(stubs, feature, team, clock):
     # teams: a manager only their own, reps none; rosters are set by managers and admins
     other_team = pb.ListTeamDailyReportsRequest(team_id="team-elsewhere", day=d(day))
     assert code_of(lambda: reports.ListTeamDailyReports(other_team, metadata=as_("boss-dr", "manager",
-                                                                                 team=team_id))) == denied
+                                                                                 team=team_id))) == hidden
     assert code_of(lambda: reports.ListTeamDailyReports(pb.ListTeamDailyReportsRequest(
         team_id=team_id, day=d(day)), metadata=as_(rep, team=team_id))) == denied
     assert code_of(lambda: reports.SetTeamRoster(pb.SetTeamRosterRequest(team_id=team_id, rep_ids=[rep]),

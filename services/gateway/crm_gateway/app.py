@@ -25,6 +25,7 @@ from crm_kit.redis_store import connect as connect_redis
 from crm_gateway import card, customers, interactions, ops, visits
 from crm_gateway import loyalty, loyalty_greetings
 from crm_gateway import sales_contracts
+from crm_gateway import sales_daily_reports
 from crm_gateway import sales_orders
 from crm_gateway import sales_payments
 from crm_gateway import sales_opportunities, sales_products
@@ -43,7 +44,7 @@ log = logging.getLogger("crm.gateway")
 # Each serves a blueprint `bp` of declared routes (routing.py); the card
 # comes before customers so /customers/360 is its own route.
 API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, sales_products,
-               sales_opportunities, loyalty, loyalty_greetings, ops)
+               sales_opportunities, sales_daily_reports, loyalty, loyalty_greetings, ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:

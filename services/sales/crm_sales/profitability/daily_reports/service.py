@@ -6,6 +6,8 @@ Who may do what:
   a rep on its roster) and sets its roster;
 - finance, admins and integrations with sales:read read every report and
   team; admins set any team's roster.
+A report or team the caller may not see is NOT_FOUND (as for customers);
+a role that may not do the thing at all is PERMISSION_DENIED.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 
 from crm_kit.auth import Principal
-from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 
 from crm_sales.profitability.daily_reports import model as rules
 from crm_sales.profitability.daily_reports.model import ContactedCustomer, Contact, Deadline, Report, Roster
@@ -164,15 +166,17 @@ class DailyReportService:
             roster = self.store.roster(principal.team)
             if rep_id in roster.rep_ids or rep_id in roster.submitters:
                 return
-            raise PermissionDenied("managers read the daily reports of their own team")
-        raise PermissionDenied("reps read only their own daily reports")
+            raise NotFound("daily report")  # as for customers: a caller who may not see it learns nothing
+        if principal.role == "rep":
+            raise NotFound("daily report")
+        raise PermissionDenied("your role reads no daily reports")
 
     def _team_to_read(self, principal: Principal, team_id: str) -> str:
         if principal.role == "manager":
             if not principal.team:
                 raise PermissionDenied("your token names no team")
             if team_id and team_id != principal.team:
-                raise PermissionDenied("managers read and set only their own team")
+                raise NotFound("team")  # managers read and set only their own team
             return principal.team
         if _reads_all(principal) or principal.role == "admin":
             if not team_id:
