@@ -35,7 +35,9 @@ BOOK_ID_MAX = 64
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """Now, to the millisecond the store keeps (an answer shows what a later read shows)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class ExpenseService:
