@@ -283,3 +283,17 @@ def test_the_delivery_log_follows_the_customers_rights(greetings_grpc, customers
                                                        metadata=as_("rep-b"))) == grpc.StatusCode.NOT_FOUND
     assert code_of(lambda: stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(
         customer_id=mine.id, page_size=1000), metadata=as_("rep-a"))) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_loyalty_service_serves_the_greetings(services):
+    """The composition root wires the feature: its gRPC service answers on the loyalty port."""
+    assert "greetings" in services.hosts["loyalty"].app.features
+    channel = grpc.insecure_channel(services.targets["loyalty"])
+    try:
+        stub = gpb_grpc.GreetingServiceStub(channel)
+        listed = stub.ListGreetingTemplates(gpb.ListGreetingTemplatesRequest(), metadata=as_("admin-1", "admin"))
+        assert {t.occasion for t in listed.templates} >= {"birthday", "spring_festival", "dragon_boat", "mid_autumn"}
+        assert code_of(lambda: stub.ListGreetingTemplates(gpb.ListGreetingTemplatesRequest(),
+                                                          metadata=as_())) == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        channel.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import grpc
 import redis
 
-from crm.loyalty.v1 import loyalty_service_pb2
+from crm.loyalty.v1 import greeting_service_pb2, loyalty_service_pb2
 from crm_kit.grpc_server import ServiceHost
 
 from crm_loyalty.settings import LoyaltySettings
@@ -26,6 +26,7 @@ PRODUCER = "loyalty"
 
 # Each feature adds its gRPC service names here; LoyaltyService first (health checks and alerts ask for it).
 SERVICE_NAMES: list[str] = [loyalty_service_pb2.DESCRIPTOR.services_by_name["LoyaltyService"].full_name]
+SERVICE_NAMES.append(greeting_service_pb2.DESCRIPTOR.services_by_name["GreetingService"].full_name)
 
 
 def utc_now() -> dt.datetime:
@@ -59,6 +60,9 @@ def build(settings: LoyaltySettings, store: redis.Redis | None = None, *, custom
     # --- features are wired below, one block each -------------------------------
     from crm_loyalty import wiring  # the L1 core (accounts, tiers, rewards, referrals)
     wiring.wire_core(app, customers=customers)
+    # greetings: care plans (birthday, anniversary and holiday greetings), their templates and delivery log
+    from crm_loyalty.greetings.wiring import wire_greetings
+    wire_greetings(app)
     return app
 
 

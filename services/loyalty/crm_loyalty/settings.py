@@ -14,6 +14,7 @@ from crm_kit.redis_store import RedisSettings
 from crm_kit.settings import SettingsError, env_int, env_str
 
 from crm_loyalty.accounts.model import DEFAULT_EARN_RULES, DEFAULT_EXPIRY, EarnRules, ExpiryRule
+from crm_loyalty.greetings.settings import GreetingSettings
 from crm_loyalty.tiers.model import BASES, DEFAULT_TIERS, TierLadder
 
 
@@ -43,6 +44,8 @@ class LoyaltySettings:
     expiry_interval_seconds: int = 3600
     tier_review_interval_seconds: int = 3600
     outbox_sweep_seconds: int = 30
+    # Care plans (crm_loyalty/greetings/settings.py); built in code: no scheduled run unless given.
+    greetings: GreetingSettings = field(default_factory=lambda: GreetingSettings(check_seconds=0))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -78,6 +81,7 @@ class LoyaltySettings:
             tier_review_interval_seconds=env_int("LOYALTY_TIER_REVIEW_INTERVAL_SECONDS", 3600, minimum=0,
                                                  maximum=86400),
             outbox_sweep_seconds=env_int("LOYALTY_OUTBOX_SWEEP_SECONDS", 30, minimum=1, maximum=3600),
+            greetings=GreetingSettings.from_env(),
         )
 
 

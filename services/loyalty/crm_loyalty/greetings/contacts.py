@@ -23,6 +23,7 @@ from crm_kit.auth import AuthSettings, mint_dev_token
 from crm_kit.errors import NotFound, Unavailable
 from crm_kit.grpc_client import open_channel
 from crm_kit.ids import id_pattern, matches
+from crm_kit.settings import SettingsError
 
 from crm_loyalty.greetings.model import Contact, RecordedDate
 
@@ -36,7 +37,8 @@ class SystemToken:
 
     def __init__(self, auth: AuthSettings | None, static_token: str = "", ttl_seconds: int = 3600):
         if not static_token and not (auth and auth.dev_secret):
-            raise ValueError("LOYALTY_SERVICE_TOKEN is required when tokens are not minted from a dev secret")
+            raise SettingsError("environment variable LOYALTY_SERVICE_TOKEN is required when tokens are not "
+                                "minted from CRM_JWT_DEV_SECRET (the greetings read contacts as the service)")
         self.auth, self.static, self.ttl = auth, static_token, ttl_seconds
         self._token, self._renew_at = "", 0.0
         self._lock = threading.Lock()
