@@ -1,5 +1,7 @@
 """Run the whole platform as separate processes: stores, four services, the
-gateway under gunicorn. Used by `crm run` (make run), the end-to-end tests
+gateway under gunicorn, and the local message sink (`crm sink`: an SMTP
+server and an SMS provider endpoint that keep what the loyalty service's
+greetings send). Used by `crm run` (make run), the end-to-end tests
 and the benchmark, so all three boot it the same way.
 
 `supervise()` keeps it running as a process manager would: a service or the
@@ -28,6 +30,11 @@ from crm_kit.localstores import LocalStores, free_port, start_local_stores, term
 
 SERVICES = ("customer", "sales", "support", "loyalty")
 FIXED_PORTS = {"customer": 50051, "sales": 50052, "support": 50053, "loyalty": 50054}
+# The sink's SMTP and HTTP ports under make run (its own defaults, crm_cli.sink).
+SINK_PORTS = {"smtp": 2525, "http": 8025}
+SINK_ARGV = ["-m", "crm_cli.main", "sink"]
+# The SMS signing key the loyalty service and the sink share locally (never a production secret).
+DEV_SMS_KEY = "crm-dev-only-sms-signing-key-0123456789"
 GATEWAY_ARGV = ["-m", "gunicorn", "-c", "python:crm_gateway.gunicorn_conf", "crm_gateway.app:create_app()"]
 
 log = logging.getLogger("crm.supervisor")
@@ -74,10 +81,16 @@ class Platform:
     grpc_ports: dict[str, int] = field(default_factory=dict)
     cancel: threading.Event | None = None  # set: start() stops what it started and raises Cancelled
     started_at: dict[str, float] = field(default_factory=dict)
+    sink_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def sink_url(self) -> str:
+        """The sink's HTTP side: GET /messages lists what it received."""
+        return f"http://127.0.0.1:{self.sink_ports['http']}"
 
     def target(self, service: str) -> str:
         return f"127.0.0.1:{self.grpc_ports[service]}"
@@ -110,6 +123,7 @@ class Platform:
         redis_base = redis_url.rsplit("/", 1)[0]
         self.grpc_ports = {s: FIXED_PORTS[s] if self.fixed_ports else free_port() for s in SERVICES}
         self.gateway_port = self.gateway_port or (8080 if self.fixed_ports else free_port())
+        self.sink_ports = dict(SINK_PORTS) if self.fixed_ports else {"smtp": free_port(), "http": free_port()}
         env = dict(os.environ)
         env.update({
             "CRM_JWT_DEV_SECRET": dev_secret(self.data_dir),
@@ -120,6 +134,13 @@ class Platform:
             "GATEWAY_REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", f"{redis_base}/1"),
             "EVENTS_REDIS_URL": events_url or f"{redis_base}/2",
             "GATEWAY_BIND": f"127.0.0.1:{self.gateway_port}",
+            # Greetings go to the local sink: e-mail by SMTP, SMS by its signed HTTP API.
+            "CRM_SINK_SMTP_PORT": str(self.sink_ports["smtp"]),
+            "CRM_SINK_HTTP_PORT": str(self.sink_ports["http"]),
+            "LOYALTY_SMTP_HOST": "127.0.0.1",
+            "LOYALTY_SMTP_PORT": str(self.sink_ports["smtp"]),
+            "LOYALTY_SMS_URL": f"http://127.0.0.1:{self.sink_ports['http']}/sms",
+            "LOYALTY_SMS_KEY": os.environ.get("LOYALTY_SMS_KEY", DEV_SMS_KEY),
         })
         # Only the gateway runs prometheus-client in multiprocess mode, in a
         # directory of its own (start_gateway): a service writing there would be
@@ -132,6 +153,8 @@ class Platform:
             env[f"{prefix}_METRICS_PORT"] = str(FIXED_PORTS[service] + 9101 - 50051 if self.fixed_ports else free_port())
         env.update(self.extra_env)
         self.env = env
+        self._check_cancel()
+        self.start_sink()
         for service in SERVICES:
             self._check_cancel()
             self.start_service(service)
@@ -142,6 +165,9 @@ class Platform:
     def start_service(self, service: str) -> None:
         self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"])
 
+    def start_sink(self) -> None:
+        self._spawn("sink", [sys.executable, *SINK_ARGV])
+
     def start_gateway(self) -> None:
         env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics"))}
         self._spawn("gateway", [sys.executable, *GATEWAY_ARGV], env)
@@ -149,6 +175,8 @@ class Platform:
     def restart(self, name: str) -> None:
         if name == "gateway":
             self.start_gateway()
+        elif name == "sink":
+            self.start_sink()
         else:
             self.start_service(name)
 
@@ -265,7 +293,7 @@ class Platform:
 
     def stop(self, grace: float = 15.0) -> None:
         """Gateway first (stop taking requests), then services drain, stores last."""
-        for group in (("gateway",), SERVICES):
+        for group in (("gateway",), SERVICES, ("sink",)):
             terminate([self.processes[n] for n in group if n in self.processes], grace)
         self.processes.clear()
         if self.stores:
