@@ -19,6 +19,7 @@ from crm.sales.v1 import opportunity_service_pb2, opportunity_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2, payment_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2, customer_sales_service_pb2_grpc
 from crm.sales.v1 import daily_report_service_pb2, daily_report_service_pb2_grpc
+from crm.sales.v1 import profitability_service_pb2, profitability_service_pb2_grpc
 from crm.sales.v1 import target_service_pb2, target_service_pb2_grpc
 from crm.sales.v1 import commission_service_pb2, commission_service_pb2_grpc
 from crm.sales.v1 import expense_service_pb2, expense_service_pb2_grpc
@@ -54,7 +55,9 @@ from crm_sales.profitability.daily_reports.servicer import DailyReportServicer
 from crm_sales.profitability.daily_reports.store import DailyReportStore
 from crm_sales.profitability.months import DEFAULT_TIMEZONE, business_zone
 from crm_sales.profitability.rollups import events as rollup_events
+from crm_sales.profitability.rollups.reports import ProfitReports
 from crm_sales.profitability.rollups.service import RollupService
+from crm_sales.profitability.rollups.servicer import ProfitabilityServicer
 from crm_sales.profitability.rollups.store import INDEXES as ROLLUP_INDEXES, RollupStore
 from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
@@ -88,6 +91,7 @@ INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
 INDEXES.update(payment_store.INDEXES)
 INDEXES.update(ROLLUP_INDEXES)
+SERVICE_NAMES.append(profitability_service_pb2.DESCRIPTOR.services_by_name["ProfitabilityService"].full_name)
 SERVICE_NAMES.append(customer_sales_service_pb2.DESCRIPTOR.services_by_name["CustomerSalesService"].full_name)
 SERVICE_NAMES.append(daily_report_service_pb2.DESCRIPTOR.services_by_name["DailyReportService"].full_name)
 SERVICE_NAMES.append(value_grade_service_pb2.DESCRIPTOR.services_by_name["ValueGradeService"].full_name)
@@ -185,6 +189,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     rollups = RollupService(RollupStore(db, abandoned), business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
                             orders=orders.store.every_order, plans=payments.store.every_plan)
     app.features["rollups"] = rollups
+    app.registrations.append(lambda server: profitability_service_pb2_grpc.add_ProfitabilityServiceServicer_to_server(
+        ProfitabilityServicer(ProfitReports(rollups, app.features, customers)), server))
     if settings.events.enabled:
         app.jobs.append(rollup_events.rollup_follower(events, rollups.store, rollups.tz, consumer))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)

@@ -1,0 +1,102 @@
+"""Measure the profit roll-up layout on a local FerretDB (not the full bench):
+fill 12 (+12) months of customer buckets for N customers, then time
+- the contribution report over 12 months (every bucket read by _id, merged),
+- one customer's 24-month series (one series document),
+- one bucket write (a month shard rewritten, as the consumer does),
+for a few shard counts.
+
+    .venv/bin/python bench/rollup_layout.py --customers 20000 --shards 8,16,32
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from crm_kit.localstores import start_local_stores
+from crm_kit.mongo import connect
+
+from crm_sales.profitability.months import Month, months_between
+from crm_sales.profitability.rollups import store as rollup_store
+from crm_sales.profitability.rollups.model import CUSTOMER, Figures
+from crm_sales.profitability.rollups.service import RollupService
+from crm_sales.profitability.rollups.store import Change, RollupStore, Row, bucket_id, series_id, shard_of
+
+
+def fill(store: RollupStore, customers: list[str], months: list[Month], active: float, rng: random.Random) -> None:
+    docs: dict[str, dict[str, Row]] = {}
+    for c in customers:
+        series: dict[str, Row] = {}
+        for m in months:
+            if rng.random() > active:
+                continue
+            f = Figures(revenue=rng.randint(10_000, 9_000_000), cost=rng.randint(5_000, 5_000_000),
+                        orders=rng.randint(1, 3), cash=rng.randint(0, 5_000_000))
+            docs.setdefault(bucket_id(CUSTOMER, "CNY", m, shard_of(c, CUSTOMER)), {})[c] = Row(
+                f, f"rep-{rng.randrange(200):03d}", f"team-{rng.randrange(20):02d}", "浙江", "",
+                "1767225600000")
+            series[str(m)] = Row(f)
+        docs[series_id("CNY", c)] = series
+    for doc_id, rows in docs.items():
+        store.replace(doc_id, rows)
+
+
+def p(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(len(values) * q))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=20000)
+    parser.add_argument("--shards", default="8,16,32")
+    parser.add_argument("--active", type=float, default=0.6, help="share of customers with orders in a month")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    customers = [f"cus_{rng.getrandbits(128):032x}"[:30] for _ in range(args.customers)]
+    months = months_between(Month(2025, 1), Month(2026, 12))
+    with tempfile.TemporaryDirectory() as tmp:
+        local = start_local_stores(Path(tmp))
+        try:
+            for shards in (int(s) for s in args.shards.split(",")):
+                rollup_store.SHARDS[CUSTOMER] = shards
+                db = connect(local.mongodb_uri, "rollup-layout")[f"layout_{shards}"]
+                store = RollupStore(db, timedelta(seconds=30))
+                t0 = time.perf_counter()
+                fill(store, customers, months, args.active, rng)
+                filled = time.perf_counter() - t0
+                service = RollupService(store, None)
+                report = []
+                for _ in range(5):
+                    t = time.perf_counter()
+                    got = service.customers(Month(2026, 1), Month(2026, 12), "CNY")
+                    report.append(time.perf_counter() - t)
+                series = []
+                for c in rng.sample(customers, 200):
+                    t = time.perf_counter()
+                    service.customer_series(c, Month(2025, 1), Month(2026, 12), "CNY")
+                    series.append(time.perf_counter() - t)
+                one_read, writes = [], []
+                for _ in range(30):
+                    doc = bucket_id(CUSTOMER, "CNY", Month(2026, rng.randint(1, 12)), rng.randrange(shards))
+                    t = time.perf_counter()
+                    store.rows(doc)
+                    one_read.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    store.apply(doc, [(f"evt_{rng.getrandbits(64):016x}", [Change(customers[0], Figures(cash=1))])])
+                    writes.append(time.perf_counter() - t)
+                print(f"shards={shards:3d} customers={len(got):6d} fill={filled:6.1f}s "
+                      f"report12m median={statistics.median(report) * 1000:7.1f}ms max={max(report) * 1000:7.1f}ms "
+                      f"series24m p50={p(series, .5):5.1f}ms p99={p(series, .99):5.1f}ms "
+                      f"bucket read p50={p(one_read, .5):5.1f}ms write p50={p(writes, .5):6.1f}ms "
+                      f"p99={p(writes, .99):6.1f}ms", flush=True)
+        finally:
+            local.stop()
+
+
+if __name__ == "__main__":
+    main()
