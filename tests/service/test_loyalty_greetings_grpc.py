@@ -8,11 +8,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 
 import grpc
 import pytest
 from lunardate import LunarDate
+from prometheus_client import REGISTRY
 
 from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb
@@ -24,7 +25,7 @@ from crm_kit.redis_store import connect
 from crm_loyalty.greetings.channels import SmsChannel, SmtpChannel, sign
 from crm_loyalty.greetings.contacts import CustomerContacts, SystemToken
 from crm_loyalty.greetings.events import erasure_follower
-from crm_loyalty.greetings.service import GreetingService
+from crm_loyalty.greetings.service import DailySchedule, GreetingService
 from crm_loyalty.greetings.servicer import GreetingServicer
 from crm_loyalty.greetings.settings import GreetingSettings
 from crm_loyalty.greetings.store import GreetingStore
@@ -52,7 +53,7 @@ def make_service(services, stores, sink):
     """A fresh greeting service each call, as a new process would build it."""
     made = []
 
-    def build(customer_ids, **overrides) -> GreetingService:
+    def build(customer_ids, clock=None, **overrides) -> GreetingService:
         settings = GreetingSettings(smtp_port=sink.smtp_port, sms_url=f"{sink.url}/sms", solar_holidays={},
                                     workers=4, **overrides)
         store = GreetingStore(connect(stores.redis_url), lease_seconds=settings.lease_seconds,
@@ -60,7 +61,8 @@ def make_service(services, stores, sink):
         contacts = CustomerContacts.connect(services.targets["customer"], SystemToken(AUTH))
         channels = {"sms": SmsChannel(settings.sms_url, settings.sms_key),
                     "email": SmtpChannel("127.0.0.1", sink.smtp_port, settings.smtp_from)}
-        service = GreetingService(store, contacts, channels, settings, lambda: list(customer_ids))
+        service = GreetingService(store, contacts, channels, settings, lambda: list(customer_ids),
+                                  **({"clock": clock} if clock else {}))
         made.append(service)
         return service
 
@@ -89,7 +91,13 @@ def test_mid_autumn_greets_each_customer_with_sms_consent_exactly_once(customers
     everyone = [c.id for c in (*granted, unknown, withdrawn)]
     numbers = [c.phones[0] for c in (*granted, unknown, withdrawn)]
 
+    def counted(channel, outcome):
+        return REGISTRY.get_sample_value("crm_loyalty_greetings_total",
+                                         {"occasion": "mid_autumn", "channel": channel, "outcome": outcome}) or 0
+
+    before = counted("sms", "sent"), counted("none", "skipped")
     first = make_service(everyone).run(MID_AUTUMN_2026)
+    assert (counted("sms", "sent") - before[0], counted("none", "skipped") - before[1]) == (3, 2)
 
     got = _sent_to(sink, numbers)
     assert sorted(m["to"] for m in got) == sorted(c.phones[0] for c in granted)
@@ -209,6 +217,23 @@ def test_customer_erased_erases_the_delivery_log(customers, make_service, servic
     assert service.store.state_of(person.id, "mid_autumn:2026") == ""
     # An erased customer is never greeted again.
     assert service.run(MID_AUTUMN_2026).sent == 0
+
+
+def test_the_daily_schedule_runs_once_a_day_within_sending_hours(customers, make_service, stores, sink, phone):
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    now = {"at": datetime(2026, 9, 25, 0, 30, tzinfo=timezone.utc)}  # 08:30 in Shanghai: before 09:30
+    service = make_service([person.id], clock=lambda: now["at"])
+    redis_client = connect(stores.redis_url)
+    redis_client.delete("loyalty:greetings:completed:2026-09-25", "loyalty:greetings:retry_after:2026-09-25")
+    schedule = DailySchedule(service, redis_client)
+    assert schedule.tick() == "not due"
+    now["at"] = datetime(2026, 9, 25, 1, 45, tzinfo=timezone.utc)  # 09:45
+    assert schedule.tick().startswith("sent 1")
+    assert schedule.tick() == "done today"
+    assert len(_sent_to(sink, person.phones)) == 1
+    now["at"] = datetime(2026, 9, 25, 13, 30, tzinfo=timezone.utc)  # 21:30: outside the sending hours
+    assert schedule.tick() == "not due"
+    redis_client.delete("loyalty:greetings:completed:2026-09-25")
 
 
 # -- over gRPC ------------------------------------------------------------------------------------
