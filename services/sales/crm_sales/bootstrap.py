@@ -202,7 +202,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # day of interactions and completed visits (interaction.recorded, customer.erased: group sales-daily-reports)
     daily_reports = DailyReportService(
         DailyReportStore(db, abandoned),
-        zone=business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
+        zone=business_zone(settings.timezone),
         deadline=Deadline.parse(settings.daily_report_deadline), late_days=settings.daily_report_late_days)
     app.features["daily_reports"] = daily_reports
     app.registrations.append(lambda server: daily_report_service_pb2_grpc.add_DailyReportServiceServicer_to_server(
