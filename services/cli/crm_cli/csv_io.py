@@ -43,6 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+# The formula escapes are the kit's (the gateway's CSV exports use them too).
+from crm_kit.spreadsheet import neutralize_formula, restore_formula  # noqa: F401 - part of this module's API
+
 # The columns an import understands: the profile fields it can set, the owner
 # of created customers, and the birthday in one cell.
 IMPORT_FIELDS = ("display_name", "kind", "phones", "emails", "province", "city", "type", "level", "tags",
@@ -100,7 +103,6 @@ VALUE_CODES: dict[str, dict[str, str]] = {
 _SEPARATORS = {"phones": ";；", "emails": ";；", "tags": ";；,，"}
 _ESCAPED = "\\;；,，"  # what a backslash escapes in a list cell
 _ESCAPE = re.compile(r"([\\;；,，])")
-_FORMULA_START = frozenset("=+-@\t\r")  # a spreadsheet evaluates such a cell
 _BIRTHDAY = re.compile(r"^(?:(农历|阴历|lunar)[\s:]*)?(?:(闰|leap)[\s:]*)?(?:(\d{4})\s*[-/.年]\s*)?"
                        r"(闰)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$", re.IGNORECASE)
 
@@ -198,24 +200,6 @@ def format_birthday(b: dict | None) -> str:
     if b.get("calendar") == "lunar":
         return ("lunar leap " if b.get("leap_month") else "lunar ") + date
     return date
-
-
-def neutralize_formula(cell: str) -> str:
-    """The cell as written to an export: a quote first when a spreadsheet
-    would take it for a formula, or when the import would drop its own
-    leading quote (so `restore_formula` gives the value back exactly)."""
-    if cell and (cell[0] in _FORMULA_START or cell[0] == "'" and len(cell) > 1
-                 and (cell[1] in _FORMULA_START or cell[1] == "'")):
-        return "'" + cell
-    return cell
-
-
-def restore_formula(cell: str) -> str:
-    """An import cell without the quote `neutralize_formula` (or a person
-    typing in Excel) put before `= + - @ tab CR` or a quote."""
-    if len(cell) > 1 and cell[0] == "'" and (cell[1] in _FORMULA_START or cell[1] == "'"):
-        return cell[1:]
-    return cell
 
 
 def join_list(values) -> str:
