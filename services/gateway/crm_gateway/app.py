@@ -25,9 +25,12 @@ from crm_kit.redis_store import connect as connect_redis
 from crm_gateway import card, customers, interactions, ops, visits
 from crm_gateway import loyalty, loyalty_greetings
 from crm_gateway import sales_contracts
+from crm_gateway import sales_commission, sales_expenses
 from crm_gateway import sales_daily_reports
+from crm_gateway import sales_targets, sales_value_grades
 from crm_gateway import sales_orders
 from crm_gateway import sales_payments
+from crm_gateway import sales_profitability
 from crm_gateway import sales_opportunities, sales_products
 from crm_gateway.downstream import Downstream
 from crm_gateway.openapi import build_spec
@@ -44,7 +47,8 @@ log = logging.getLogger("crm.gateway")
 # Each serves a blueprint `bp` of declared routes (routing.py); the card
 # comes before customers so /customers/360 is its own route.
 API_MODULES = (card, customers, interactions, visits, sales_contracts, sales_orders, sales_payments, sales_products,
-               sales_opportunities, sales_daily_reports, loyalty, loyalty_greetings, ops)
+               sales_opportunities, sales_daily_reports, sales_profitability, sales_value_grades, sales_targets, sales_commission, sales_expenses, loyalty, loyalty_greetings,
+               ops)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:

@@ -187,7 +187,7 @@ class CommissionService:
     def team_totals(self, principal: Principal, team_id: str, month: Month) -> list[RepTotals]:
         team_id = _team_id(team_id)
         if not (_reads_all(principal) or (principal.role == "manager" and principal.team == team_id)):
-            raise PermissionDenied("a team's commission is for its manager, finance and admins")
+            raise NotFound("commission team", team_id)  # a team's commission: its manager, finance and admins
         setup = self.store.setup()
         out: list[RepTotals] = []
         for rep_id in self.store.reps_in(f"team:{team_id}|{month}"):
