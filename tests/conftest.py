@@ -105,7 +105,9 @@ def services(stores):
                                                customer_target=targets["customer"], events=events))
     hosts["support"] = build_support(MongoServiceSettings(server_settings("support"), MongoSettings(
         stores.mongodb_uri, f"crm_support_test_{suffix}")))
-    hosts["loyalty"] = build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url)))
+    # Loyalty asks the customer service who may see a customer and consumes events (its own groups).
+    hosts["loyalty"] = build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url),
+                                                     customer_target=targets["customer"], events=events))
     targets.update({name: f"127.0.0.1:{host.start()}" for name, host in hosts.items() if name != "customer"})
     yield RunningServices(targets, hosts, customer_db, stores.mongodb_uri, sales_db)
     for host in hosts.values():

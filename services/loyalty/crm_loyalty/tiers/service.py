@@ -1,0 +1,62 @@
+"""VIP tiers: the tier of an account, the review job, and tier.changed.
+
+Upgrades happen inside the award script the moment a threshold is crossed;
+downgrades only here, at the review date and by one level. Both stage
+tier.changed in the account's outbox list in the same script; the relay
+publishes it at once and the sweep picks up what a crash left
+(crm_kit.events.redis_outbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prometheus_client import Counter
+
+from crm.events.v1 import events_pb2
+from crm_kit.events.envelope import TIER_CHANGED, Envelope, new_event, new_event_id
+
+from crm_loyalty.accounts.service import AccountService
+from crm_loyalty.accounts.store import ACCOUNT_PATTERN, account_keys, customer_of_key
+from crm_loyalty.tiers.model import TierLadder
+
+TIER_CHANGES = Counter("crm_loyalty_tier_changes_total", "Tier changes, by direction.", ["reason"])
+PRODUCER = "loyalty"
+
+
+def tier_changed_envelope(item: dict) -> Envelope:
+    """The envelope of a staged tier change: its event id and time are the staged ones (a re-publish
+    after a crash carries the same id)."""
+    env = new_event(TIER_CHANGED, item["customer_id"], events_pb2.TierChanged(
+        customer_id=item["customer_id"], from_tier=item["from_tier"], to_tier=item["to_tier"],
+        reason=item["reason"]), PRODUCER)
+    env.event_id = item["event_id"]
+    env.occurred_at.FromDatetime(dt.datetime.fromtimestamp(int(item["at"]) / 1000, dt.timezone.utc))
+    TIER_CHANGES.labels(item["reason"]).inc()
+    return env
+
+
+class TierService:
+    def __init__(self, accounts: AccountService, ladder: TierLadder):
+        self.accounts = accounts
+        self.ladder = ladder
+
+    def tier_of(self, customer_id: str) -> str:
+        """The account's tier code (the lowest for an account not opened)."""
+        code = self.accounts.redis.hget(account_keys(customer_id)[0], "tier")
+        return self.ladder.get(code.decode() if code else self.ladder.lowest.code).code
+
+    def review(self, customer_id: str) -> tuple[bool, bool]:
+        result = self.accounts.scripts.run("review", customer_id, self.accounts.clock(),
+                                           self.accounts.today(), new_event_id())
+        self.accounts.relay(customer_id)
+        return bool(int(result[0])), bool(int(result[1]))
+
+    def review_all(self) -> tuple[int, int]:
+        """Accounts whose review date has come: kept, or moved down one level (idempotent per date)."""
+        reviewed = downgraded = 0
+        for key in self.accounts.redis.scan_iter(match=ACCOUNT_PATTERN, count=500):
+            was_reviewed, was_downgraded = self.review(customer_of_key(key.decode()))
+            reviewed += was_reviewed
+            downgraded += was_downgraded
+        return reviewed, downgraded
+
