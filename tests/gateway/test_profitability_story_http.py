@@ -1,0 +1,165 @@
+"""The seeds' story end to end through the gateway, over the real sales and
+customer services as the gateway fixtures run them (real FerretDB, Redis and
+events):
+
+- customer X buys many low-margin orders (grade D products), customer Y a
+  few high-margin ones (grade A): X brings more revenue and more orders, Y
+  more margin, so Y has the higher contribution rate and the better value
+  grade;
+- a rep selling grade-A products earns more commission than one selling the
+  same revenue in grade D.
+
+Last year's orders are history (a value grade grades a finished year), so
+they come in as an import, over gRPC: the gateway has no import route
+(imports are the integrations' and the CLI's, `crm import`). Everything the
+story asserts is read through the gateway."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+import grpc
+import pytest
+
+from crm.sales.v1 import order_service_pb2 as opb
+from crm.sales.v1 import order_service_pb2_grpc
+from crm_sales.profitability.months import Month, business_zone
+from tests.conftest import token
+from tests.gateway.conftest import auth
+from tests.gateway.test_openapi import _check
+from tests.service.support import ts
+
+TAG = uuid.uuid4().hex[:6]
+TEAM = f"team-story-{TAG}"
+REP, REP_A, REP_D = f"rep-story-{TAG}", f"rep-story-a-{TAG}", f"rep-story-d-{TAG}"
+MANAGER = auth(f"boss-story-{TAG}", "manager", team=TEAM)
+ADMIN = auth(f"root-story-{TAG}", "admin", team="")
+FINANCE = auth("fin-story", "finance", team="finance")
+ZONE = business_zone()
+LAST_YEAR = datetime.now(ZONE).year - 1
+# Large amounts, so X and Y outweigh whatever else the session sold in CNY last year and the grades are theirs.
+PRICE = 100_000_000  # 1,000,000.00 CNY
+LOW_COST, HIGH_COST = 95_000_000, 20_000_000  # margin rates 5 % (grade D) and 80 % (grade A)
+
+
+def cny(minor: int) -> dict:
+    return {"minor_units": minor, "currency_code": "CNY"}
+
+
+def wait_for(fetch, done, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def products(app):
+    client = app.test_client()
+
+    def product(cost: int) -> dict:
+        made = client.post("/api/v1/products", headers=MANAGER, json={
+            "sku": f"STORY-{uuid.uuid4().hex[:10].upper()}", "name": "工业净水设备", "unit": "台",
+            "list_price": cny(PRICE), "unit_cost": cny(cost)})
+        assert made.status_code == 201, made.get_json()
+        return made.get_json()
+
+    low, high = product(LOW_COST), product(HIGH_COST)
+    assert (low["grade"], high["grade"]) == ("D", "A")
+    return {"low": low["id"], "high": high["id"]}
+
+
+def new_customer(client, phone, rep: str, name: str) -> str:
+    made = client.post("/api/v1/customers", json={"display_name": name, "phones": [phone()]},
+                       headers=auth(rep, team=TEAM))
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def import_last_year(services, customer_id: str, product_id: str, count: int) -> None:
+    """`count` one-line orders of last June (confirmed as they are imported), by an admin over gRPC."""
+    at = datetime(LAST_YEAR, 6, 15, 4, tzinfo=timezone.utc)
+    items = [opb.ImportOrderItem(request_id=uuid.uuid4().hex, customer_id=customer_id, ordered_at=ts(at),
+                                 lines=[opb.OrderLineInput(product=product_id, quantity=1)]) for _ in range(count)]
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        results = order_service_pb2_grpc.OrderServiceStub(channel).ImportOrders(
+            opb.ImportOrdersRequest(orders=items),
+            metadata=[("authorization", f"Bearer {token('root-story', 'admin')}")]).results
+    assert all(r.order_id for r in results), [r.error_message for r in results if not r.order_id]
+
+
+@pytest.fixture(scope="module")
+def story(app, services, products):
+    """X: twenty grade-D orders of last year; Y: three grade-A ones (same price each)."""
+    import random
+
+    client = app.test_client()
+    phones = iter(f"+86135{n:08d}" for n in random.sample(range(10**8), 4))
+    x = new_customer(client, lambda: next(phones), REP, "客户X")
+    y = new_customer(client, lambda: next(phones), REP, "客户Y")
+    import_last_year(services, x, products["low"], 20)
+    import_last_year(services, y, products["high"], 3)
+    return {"X": x, "Y": y}
+
+
+# --- commission by margin grade -------------------------------------------------------------
+
+def confirmed_order(client, rep: str, customer_id: str, product_id: str) -> str:
+    who = auth(rep, team=TEAM)
+    made = client.post("/api/v1/orders", headers=who, json={"customer_id": customer_id,
+                                                            "lines": [{"product": product_id, "quantity": 1}]})
+    assert made.status_code == 201, made.get_json()
+    order_id = made.get_json()["id"]
+    confirmed = client.post(f"/api/v1/orders/{order_id}/confirm", headers=who)
+    assert confirmed.status_code == 200, confirmed.get_json()
+    return order_id
+
+
+def paid_in_full(client, order_id: str) -> None:
+    # The plan follows order.confirmed (consumer group sales-payments): wait for it.
+    plan = wait_for(lambda: client.get(f"/api/v1/orders/{order_id}/payment-plan", headers=FINANCE),
+                    lambda r: r.status_code == 200)
+    assert plan.status_code == 200, plan.get_json()
+    paid = client.post("/api/v1/receipts", headers=FINANCE, json={
+        "order_id": order_id, "method": "bank_transfer", "amount": plan.get_json()["balance"]})
+    assert paid.status_code == 201, paid.get_json()
+
+
+def test_a_rep_selling_grade_a_earns_more_commission_than_one_selling_the_same_revenue_in_grade_d(
+        client, spec, phone, products):
+    plan_id = f"story-{TAG}"
+    put = client.put(f"/api/v1/commission/plans/{plan_id}", headers=ADMIN, json={
+        "name": "按毛利等级提成", "base": "margin", "currency_code": "CNY",
+        "rates": [{"grade": "A", "rate_bp": 1000}, {"grade": "B", "rate_bp": 700}, {"grade": "C", "rate_bp": 500},
+                  {"grade": "D", "rate_bp": 300}]})
+    assert put.status_code in (200, 201), put.get_json()
+    for rep in (REP_A, REP_D):
+        assigned = client.post("/api/v1/commission/assignments", headers=ADMIN,
+                               json={"scope": f"rep:{rep}", "plan_id": plan_id, "from_month": "2000-01"})
+        assert assigned.status_code in (200, 201), assigned.get_json()
+    sold_a = confirmed_order(client, REP_A, new_customer(client, phone, REP_A, "甲公司"), products["high"])
+    sold_d = confirmed_order(client, REP_D, new_customer(client, phone, REP_D, "丁公司"), products["low"])
+    for order_id in (sold_a, sold_d):
+        paid_in_full(client, order_id)
+    month = str(Month.of(datetime.now(timezone.utc), timezone.utc))
+
+    def statement(rep: str):
+        return wait_for(lambda: client.get(f"/api/v1/commission/statements/{rep}/{month}",
+                                           headers=auth(rep, team=TEAM)),
+                        lambda r: r.status_code == 200 and r.get_json()["lines"])
+
+    a, d = statement(REP_A), statement(REP_D)
+    _check(spec, a, "/api/v1/commission/statements/{rep_id}/{month}", "get")
+    a_lines, d_lines = a.get_json()["lines"], d.get_json()["lines"]
+    assert [(x["order_id"], x["margin_grade"]) for x in a_lines] == [(sold_a, "A")]
+    assert [(x["order_id"], x["margin_grade"]) for x in d_lines] == [(sold_d, "D")]
+    earned_a = sum(t["minor_units"] for t in a.get_json()["totals"])
+    earned_d = sum(t["minor_units"] for t in d.get_json()["totals"])
+    # The same revenue (one unit at the same price); 10 % of an 80 % margin against 3 % of a 5 % one.
+    assert earned_a == (PRICE - HIGH_COST) * 1000 // 10_000 == 8_000_000
+    assert earned_d == (PRICE - LOW_COST) * 300 // 10_000 == 150_000
+    assert earned_a > earned_d
