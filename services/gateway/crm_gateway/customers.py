@@ -223,6 +223,11 @@ class Customer(Out):
     etag: str
     view: Annotated[Literal["full", "contact", "pool"], Field(
         description="Which fields you may see: all, contact fields only, or the pool summary.")]
+    value_grade: Annotated[str, Field(description="Read-only. The customer's value grade (sales: last year's profit "
+                                                  "contribution, e.g. A..D; empty when never graded or in the pool "
+                                                  "view). Not the loyalty VIP tier; `level` is the customer's own "
+                                                  "level code.")]
+    value_grade_year: Annotated[int, Field(description="Read-only. The year that decided value_grade (0: none).")]
 
     @staticmethod
     def from_pb(c: pb.Customer) -> dict:
@@ -250,6 +255,7 @@ class Customer(Out):
             "created_at": c.create_time.ToJsonString(), "updated_at": c.update_time.ToJsonString(),
             "erased_at": _time(c.erase_time, c.HasField("erase_time")),
             "etag": c.etag, "view": _VIEW_FROM_PB.get(c.view, "pool"),
+            "value_grade": c.value_grade, "value_grade_year": c.value_grade_year,
         }
 
 
