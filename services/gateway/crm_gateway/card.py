@@ -14,14 +14,13 @@ call. Rights are the services': the caller's token goes with every call.
 Adding a section is one `register(Section(...))`: its name, the service it
 calls, the call, the mapping, its JSON type and who may see it. Sales
 (orders, receivables), support (tickets with SLA state) and loyalty
-(points, tier) join that way, e.g.
+(points, tier, the last greeting) join that way, e.g.
 
     register(Section(
-        "loyalty", "loyalty", needs="id", allow=Policy(("admin", "manager", "rep", "agent")),
-        call=lambda ds, s, timeout: ds.loyalty.GetBalance.future(
-            lpb.GetBalanceRequest(customer_id=s.customer_id), timeout=timeout),
-        to_json=lambda r, s: {"points": r.points, "tier": r.tier}, model=LoyaltyCard,
-        description="Points and tier."))
+        "loyalty", "loyalty", allow=Policy(_READERS, scope="loyalty:read"),
+        call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount.future(
+            lpb.GetAccountRequest(customer_id=s.customer_id), timeout=timeout),
+        to_json=_loyalty_json, model=LoyaltyCard, description="Points held, ..."))
 """
 
 from __future__ import annotations
@@ -40,11 +39,17 @@ from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as vpb
 from crm.sales.v1 import customer_sales_service_pb2 as spb
 from crm.sales.v1 import customer_sales_service_pb2_grpc as spb_grpc
+from crm.loyalty.v1 import loyalty_service_pb2 as lpb
+from crm.loyalty.v1 import loyalty_service_pb2_grpc as lpb_grpc
+from crm.loyalty.v1 import greeting_service_pb2 as gpb
+from crm.loyalty.v1 import greeting_service_pb2_grpc as gpb_grpc
 
 from crm_gateway.customers import READ, Customer, exactly_one
 from crm_gateway.downstream import Downstream
 from crm_gateway.fields import Id, NullableTime, Out, Query, optional, text
 from crm_gateway.interactions import Interaction
+from crm_gateway.loyalty import Account as LoyaltyAccount, Tier as LoyaltyTier
+from crm_gateway.loyalty_greetings import GreetingDelivery
 from crm_gateway.routing import Args, Ok, Policy, route
 from crm_gateway.sales_contracts import Contract
 from crm_gateway.sales_orders import Order
@@ -192,6 +197,36 @@ register(Section(
     to_json=_sales_json, model=SalesCard,
     description="Open orders with delivery state, the last order, receivables (outstanding and overdue) and "
                 "contracts ending within 60 days. Costs and margins only for managers, finance and admins."))
+
+
+# --- the loyalty service's section -----------------------------------------------------------
+
+class LoyaltyCard(Out):
+    balance: Annotated[int, Field(description="Points held now.")]
+    expiring_within_30_days: int
+    next_expiry_date: Annotated[str | None, Field(json_schema_extra={"format": "date"})]
+    tier: Annotated[LoyaltyTier, Field(description="The VIP tier and the way to the next one (to_next).")]
+
+
+def _loyalty_json(a, s: Subject) -> dict:
+    account = LoyaltyAccount.from_pb(a)
+    return {"balance": account["balance"], "expiring_within_30_days": account["expiring_within_30_days"],
+            "next_expiry_date": account["next_expiry_date"], "tier": account["tier"]}
+
+
+register(Section(
+    "loyalty", "loyalty", allow=Policy(_READERS, scope="loyalty:read"),
+    call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount.future(
+        lpb.GetAccountRequest(customer_id=s.customer_id), timeout=timeout),
+    to_json=_loyalty_json, model=LoyaltyCard,
+    description="Points held, points expiring within 30 days, the VIP tier and what is missing for the next."))
+register(Section(
+    "last_greeting", "loyalty.greetings", allow=Policy(_READERS, scope="loyalty:read"),
+    call=lambda ds, s, timeout: ds.stub("loyalty.greetings", gpb_grpc.GreetingServiceStub).ListGreetingDeliveries
+    .future(gpb.ListGreetingDeliveriesRequest(customer_id=s.customer_id, page_size=1), timeout=timeout),
+    to_json=lambda r, s: GreetingDelivery.from_pb(r.deliveries[0]) if r.deliveries else None,
+    model=GreetingDelivery | None,
+    description="The latest greeting attempt (sent, failed or skipped for want of consent); null before any."))
 
 
 # --- the route -----------------------------------------------------------------------------
