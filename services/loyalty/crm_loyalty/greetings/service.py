@@ -120,8 +120,8 @@ class GreetingService:
                 done = self.store.done_on(ids, day)
                 summary.add(customers=len(ids), already_done=len(done))
                 todo = [cid for cid in ids if cid not in done]
-                for _ in pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary), todo):
-                    pass
+                settled = pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary), todo)
+                self.store.mark_done([cid for cid, ok in zip(todo, settled) if ok], day)
                 if summary.customers >= next_progress:
                     next_progress += PROGRESS_EVERY
                     log.info("greetings run progress", extra={"fields": self._fields(summary)})
@@ -134,19 +134,18 @@ class GreetingService:
                 "skipped": s.skipped, "already_done": s.already_done, "errors": s.errors}
 
     def _greet(self, customer_id: str, day: date, holidays: list[Occurrence],
-               templates: dict[tuple[str, str], Template], owner: str, summary: RunSummary) -> None:
+               templates: dict[tuple[str, str], Template], owner: str, summary: RunSummary) -> bool:
+        """True when every greeting of the day is decided for this customer."""
         try:
             contact = self.contacts.read(customer_id)
             if contact is None:  # erased or gone: nothing to send, ever
-                self.store.mark_done(customer_id, day)
-                return
+                return True
             occurrences = holidays + model.personal_occasions_on(day, contact.birthday, list(contact.anniversaries))
-            settled = all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
-            if settled:
-                self.store.mark_done(customer_id, day)
+            return all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
         except Exception:  # noqa: BLE001 - one customer's trouble never stops the run; the next run retries
             summary.add(errors=1)
             log.exception("greeting failed", extra={"fields": {"customer_id": customer_id}})
+            return False
 
     def _greet_once(self, contact: Contact, occ: Occurrence, templates: dict[tuple[str, str], Template],
                     owner: str, summary: RunSummary) -> bool:

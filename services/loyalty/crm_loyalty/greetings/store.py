@@ -174,8 +174,12 @@ class GreetingStore:
         raw = self.redis.hget(claims_key(customer_id), field)
         return json.loads(raw)["state"] if raw else ""
 
-    def mark_done(self, customer_id: str, day: date) -> None:
-        self.redis.hset(claims_key(customer_id), DONE_THROUGH, day.isoformat())
+    def mark_done(self, customer_ids: list[str], day: date) -> None:
+        """Notes that these customers' greetings of `day` are all decided (one pipelined round)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in customer_ids:
+            pipe.hset(claims_key(cid), DONE_THROUGH, day.isoformat())
+        pipe.execute()
 
     def done_on(self, customer_ids: list[str], day: date) -> set[str]:
         """Those of `customer_ids` whose greetings of `day` are all decided (one pipelined round).
