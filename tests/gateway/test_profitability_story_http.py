@@ -106,6 +106,64 @@ def story(app, services, products):
     return {"X": x, "Y": y}
 
 
+# --- contribution and value grade -------------------------------------------------------------
+
+def row_of(report: dict, customer_id: str) -> dict | None:
+    return next((r for r in report["rows"] if r["id"] == customer_id), None)
+
+
+@pytest.fixture(scope="module")
+def last_years_report(app, story):
+    """The contribution report of last year for REP's customers (X and Y), once the roll-ups have the imports."""
+    client = app.test_client()
+    url = f"/api/v1/profitability/contribution?start_month={LAST_YEAR}-01&end_month={LAST_YEAR}-12&rep_id={REP}"
+
+    def arrived(resp) -> bool:
+        if resp.status_code != 200:
+            return False
+        x, y = row_of(resp.get_json(), story["X"]), row_of(resp.get_json(), story["Y"])
+        return x is not None and y is not None and x["figures"]["order_count"] == 20 and \
+            y["figures"]["order_count"] == 3
+    report = wait_for(lambda: client.get(url, headers=MANAGER), arrived)
+    assert arrived(report), report.get_json()
+    return report
+
+
+def test_x_brings_more_revenue_and_orders_but_y_the_higher_contribution_rate(spec, story, last_years_report):
+    _check(spec, last_years_report, "/api/v1/profitability/contribution", "get")
+    report = last_years_report.get_json()
+    x, y = row_of(report, story["X"])["figures"], row_of(report, story["Y"])["figures"]
+    assert (x["revenue_minor_units"], x["margin_minor_units"], x["order_count"]) == \
+        (20 * PRICE, 20 * (PRICE - LOW_COST), 20)
+    assert (y["revenue_minor_units"], y["margin_minor_units"], y["order_count"]) == \
+        (3 * PRICE, 3 * (PRICE - HIGH_COST), 3)
+    assert x["revenue_minor_units"] > y["revenue_minor_units"] and x["order_count"] > y["order_count"]
+    rate_x = row_of(report, story["X"])["contribution_rate_ppm"]
+    rate_y = row_of(report, story["Y"])["contribution_rate_ppm"]
+    assert rate_y > rate_x > 0
+    # ranked by margin: Y above X
+    assert row_of(report, story["Y"])["rank"] < row_of(report, story["X"])["rank"]
+
+
+def test_y_gets_the_better_value_grade(client, spec, story, last_years_report):
+    started = client.post("/api/v1/value-grade-runs", headers=ADMIN, json={"year": LAST_YEAR})
+    assert started.status_code == 202, started.get_json()
+    _check(spec, started, "/api/v1/value-grade-runs", "post")
+    run_url = f"/api/v1/value-grade-runs/{started.get_json()['run_id']}"
+    run = wait_for(lambda: client.get(run_url, headers=ADMIN), lambda r: r.get_json()["finished_at"] is not None,
+                   seconds=60)
+    assert run.get_json()["finished_at"] is not None and run.get_json()["graded_year"] == LAST_YEAR
+    grades = {}
+    for name in "XY":
+        got = client.get(f"/api/v1/customers/{story[name]}/value-grade", headers=auth(REP, team=TEAM))
+        _check(spec, got, "/api/v1/customers/{customer_id}/value-grade", "get")
+        assert got.get_json()["graded_year"] == LAST_YEAR
+        grades[name] = got.get_json()["grade"]
+    # Y's margin alone is more than half of the year's: A; X, with less margin from more orders, below it.
+    assert grades["Y"] == "A" and grades["X"] in ("B", "C"), grades
+    assert grades["Y"] < grades["X"]  # A is the best grade, then B, C, D
+
+
 # --- commission by margin grade -------------------------------------------------------------
 
 def confirmed_order(client, rep: str, customer_id: str, product_id: str) -> str:
