@@ -309,6 +309,13 @@ class AccountService:
             return 0
         return sum(_int(v) for v in self.redis.hmget(keys[7], members))
 
+    def _value_at(self, customer_id: str, review: dt.date | None) -> int:
+        """The qualifying total that will still count at the end of the review day."""
+        if review is None:
+            return 0
+        end = dt.datetime.combine(review, dt.time(23, 59, 59), self.zone)
+        return self.qualifying_value(customer_id, end)
+
     def view(self, customer_id: str) -> AccountView:
         keys = account_keys(customer_id)
         now = self.clock()
@@ -332,7 +339,8 @@ class AccountService:
                      self.ladder.currency if self.ladder.basis == "paid_amount" else "", value,
                      above.code if above else "", above.threshold if above else 0,
                      max(0, above.threshold - value) if above else 0, review,
-                     tier_model.warning(self.ladder, tier.code, value, review, today, self.warning_days),
+                     tier_model.warning(self.ladder, tier.code, self._value_at(customer_id, review), review, today,
+                                        self.warning_days),
                      tier.multiplier_percent, tier.birthday_gift_points),
             _int(acct.get("earned")), _int(acct.get("redeemed")), _int(acct.get("expired")),
             _int(acct.get("clawed")), opened)
