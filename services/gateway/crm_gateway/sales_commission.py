@@ -28,7 +28,7 @@ MonthText = Annotated[str, Field(min_length=7, max_length=7, pattern=r"^\d{4}-\d
 Base = Literal["margin", "revenue"]
 _BASE_TO_PB = {"margin": pb.COMMISSION_BASE_MARGIN, "revenue": pb.COMMISSION_BASE_REVENUE}
 _BASE_FROM_PB = {v: k for k, v in _BASE_TO_PB.items()}
-_NOT_FOUND = {404: "No such statement, or not one you may see."}
+_NOT_FOUND = {404: "No such statement, or not one you may see.", 400: "Not a month from 2000-01 to 2999-12."}
 
 
 def _money(m) -> dict:
@@ -207,7 +207,7 @@ def get_setup(a: Args):
 
 @route(bp, "PUT", "/commission/plans/<plan_id>", "putCommissionPlan", "Add or replace a commission plan",
        allow=ADMIN, path=PlanPath, body=PlanIn, ok=Ok(CommissionSetup, "The setup after it."), service="sales",
-       errors={400: "A field of the plan is invalid (named)."},
+       errors={422: "A field of the plan is invalid (named)."},
        description="Each margin grade's rate in basis points; orders already priced keep their rates.")
 def put_plan(a: Args):
     b = a.body
@@ -219,7 +219,7 @@ def put_plan(a: Args):
 
 @route(bp, "POST", "/commission/assignments", "assignCommissionPlan", "Apply a plan to a rep, a team or everyone",
        allow=ADMIN, body=AssignmentIn, ok=Ok(CommissionSetup, "The setup after it."), service="sales",
-       errors={400: "Unknown plan or bad scope."},
+       errors={422: "Unknown plan or bad scope."},
        description="From the given month on; a rep's own assignment wins over their team's, which wins over "
                    "everyone's. An order is priced by the plan in force in the month of its first receipt.")
 def assign_plan(a: Args):
@@ -241,7 +241,8 @@ def get_statement(a: Args):
 
 @route(bp, "GET", "/commission/teams/<team_id>/<month>", "getTeamCommission", "A team's commission for a month",
        allow=TEAM_READ, path=TeamPath, ok=Ok(TeamCommission, "Each rep's totals and the team's."),
-       errors={403: "Not your team."}, service="sales")
+       errors={404: "Not a team whose commission you may see.", 400: "Not a month from 2000-01 to 2999-12."},
+       service="sales")
 def get_team(a: Args):
     return stub().GetTeamCommission(pb.GetTeamCommissionRequest(team_id=a.path.team_id, month=a.path.month))
 
