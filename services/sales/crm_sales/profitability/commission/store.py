@@ -27,7 +27,7 @@ from pymongo.database import Database
 
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.once import DecideOnce
-from crm_kit.persistence.revisions import Contended, Revisions
+from crm_kit.persistence.revisions import Contended, Revisions, claim_id
 
 from crm_sales.profitability.commission.model import (
     Assignment, Band, CommissionLine, CommissionPlan, Earned, OrderLedger, Pricing, Setup, Statement, statement_id)
@@ -73,11 +73,7 @@ class CommissionStore:
         return ledger_from(doc) if doc else OrderLedger(order_id)
 
     def save_ledger(self, after: OrderLedger, changed_by: str) -> None:
-        doc = {"_id": after.order_id, **ledger_doc(after)}
-        won = self.ledgers.create(doc, changed_by) if after.revision == 1 \
-            else self.ledgers.commit(after.order_id, after.revision, doc, changed_by)
-        if not won:
-            raise Contended()
+        _save(self.ledgers, after.order_id, after.revision, {"_id": after.order_id, **ledger_doc(after)}, changed_by)
 
     # --- statements --------------------------------------------------------------------------
 
@@ -94,11 +90,7 @@ class CommissionStore:
         self.books.add(books)
 
     def save_statement(self, after: Statement, changed_by: str) -> None:
-        doc = {"_id": after.id, **statement_doc(after)}
-        won = self.statements.create(doc, changed_by) if after.revision == 1 \
-            else self.statements.commit(after.id, after.revision, doc, changed_by)
-        if not won:
-            raise Contended()
+        _save(self.statements, after.id, after.revision, {"_id": after.id, **statement_doc(after)}, changed_by)
 
     def reps_in(self, book: str) -> list[str]:
         """The reps a book lists, once each, in the order they came."""
@@ -117,6 +109,18 @@ class CommissionStore:
         _first, decision = self.closes.decide(str(month), {"closed_by": closed_by,
                                                            "closed_at": datetime.now(timezone.utc)})
         return decision
+
+
+def _save(revisions: Revisions, doc_id: str, revision: int, doc: dict, changed_by: str) -> None:
+    """Revision `revision` of a ledger or statement (Contended when another
+    writer won it). The superseded claim's state is dropped once this one is
+    written (it is never needed again): a statement taking a line per receipt
+    would otherwise keep every earlier copy of itself."""
+    won = revisions.create(doc, changed_by) if revision == 1 else revisions.commit(doc_id, revision, doc, changed_by)
+    if not won:
+        raise Contended()
+    if revision > 2:
+        revisions.claims.update_one({"_id": claim_id(doc_id, revision - 1)}, {"$unset": {revisions.state_field: ""}})
 
 
 # --- documents ------------------------------------------------------------------------------
