@@ -78,6 +78,7 @@ def cmd_run(args) -> None:
 CRM platform is up.
   gateway   {platform.gateway_url}   (API docs: {platform.gateway_url}/docs)
   gRPC      customer {platform.target('customer')}, sales {platform.target('sales')}, support {platform.target('support')}, loyalty {platform.target('loyalty')}
+  sink      {platform.sink_url}/messages   (greetings sent by SMS and e-mail: uv run crm sink list)
   dev token export TOKEN=$(uv run crm token --role rep --sub rep-001)
   try       curl -H "Authorization: Bearer $TOKEN" '{platform.gateway_url}/api/v1/customers?page_size=3'
 A service that exits is started again (see the log); press Ctrl-C to stop.""", flush=True)
@@ -108,6 +109,12 @@ def _seed_if_empty(platform, count: int) -> None:
 
         print("seeding the sales demo: products, a year of orders and payments, contracts", flush=True)
         seed_sales_demo(platform.target("customer"), platform.target("sales"), token)
+        from crm_cli.loyalty_demo import seed_loyalty_demo
+        from crm_cli.sales_demo import customer_ids
+
+        print("seeding the loyalty demo: rewards, Mid-Autumn templates, welcome points", flush=True)
+        seed_loyalty_demo(platform.target("customer"), platform.target("loyalty"), token,
+                          customer_ids(platform.target("customer"), token))
 
 
 def _transfer_token(args, subject: str) -> str:
