@@ -53,7 +53,7 @@ def make_service(services, stores, sink):
     """A fresh greeting service each call, as a new process would build it."""
     made = []
 
-    def build(customer_ids, clock=None, **overrides) -> GreetingService:
+    def build(customer_ids, clock=None, loyalty=None, **overrides) -> GreetingService:
         settings = GreetingSettings(smtp_port=sink.smtp_port, sms_url=f"{sink.url}/sms", solar_holidays={},
                                     workers=4, **overrides)
         store = GreetingStore(connect(stores.redis_url), lease_seconds=settings.lease_seconds,
@@ -61,8 +61,13 @@ def make_service(services, stores, sink):
         contacts = CustomerContacts.connect(services.targets["customer"], SystemToken(AUTH))
         channels = {"sms": SmsChannel(settings.sms_url, settings.sms_key),
                     "email": SmtpChannel("127.0.0.1", sink.smtp_port, settings.smtp_from)}
+        core = {}
+        if loyalty is not None:  # the loyalty core of the running service: accounts, tiers, the ladder
+            ladder = loyalty.settings.tiers
+            core = {"accounts": loyalty.features["accounts"], "tier_of": loyalty.features["tiers"].tier_of,
+                    "birthday_gift_points": lambda code: ladder.get(code).birthday_gift_points}
         service = GreetingService(store, contacts, channels, settings, lambda: list(customer_ids),
-                                  **({"clock": clock} if clock else {}))
+                                  **({"clock": clock} if clock else {}), **core)
         made.append(service)
         return service
 
@@ -234,6 +239,25 @@ def test_the_daily_schedule_runs_once_a_day_within_sending_hours(customers, make
     now["at"] = datetime(2026, 9, 25, 13, 30, tzinfo=timezone.utc)  # 21:30: outside the sending hours
     assert schedule.tick() == "not due"
     redis_client.delete("loyalty:greetings:completed:2026-09-25")
+
+
+def test_a_birthday_brings_the_tiers_gift_points_once(customers, make_service, services, sink, phone):
+    from crm_loyalty.greetings.wiring import account_customer_ids
+
+    loyalty = services.hosts["loyalty"].app
+    person = create(customers, phone(), display_name="Tom Wu", emails=[f"tom.{time.time_ns()}@example.com"],
+                    birthday=cpb.Anniversary(calendar="gregorian", year=1980, month=2, day=29),
+                    consent_email=cpb.Consent(state="granted"))
+    loyalty.features["accounts"].open(person.id)
+    assert person.id in set(account_customer_ids(loyalty.redis)())  # the run's source: every account
+    gift = loyalty.settings.tiers.lowest.birthday_gift_points
+    assert gift > 0
+    # 29 February in a common year: greeted on the 28th, with the tier's gift.
+    for _ in range(2):
+        make_service([person.id], loyalty=loyalty).run(date(2027, 2, 28))
+    assert loyalty.features["accounts"].view(person.id).balance == gift
+    (mail,) = _sent_to(sink, person.emails)
+    assert mail["subject"] == "Happy birthday" and mail["text"].startswith("Dear Tom Wu")
 
 
 # -- over gRPC ------------------------------------------------------------------------------------

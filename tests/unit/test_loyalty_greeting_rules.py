@@ -104,9 +104,14 @@ def test_an_unknown_placeholder_is_refused_naming_it():
 
 def test_template_fields_are_validated():
     with pytest.raises(InvalidArgument) as err:
-        model.validated_template("halloween", "fr", "", "x" * 2000, model.BUILT_IN_OCCASIONS)
+        model.validated_template("halloween", "fr", "x" * 300, "x" * 2000, model.BUILT_IN_OCCASIONS)
     assert {v.field for v in err.value.violations} == {
         "template.occasion", "template.language", "template.subject", "template.body"}
+    with pytest.raises(InvalidArgument) as err:
+        model.validated_template("birthday", "en", "Hi\nthere", " ", model.BUILT_IN_OCCASIONS)
+    assert {v.field for v in err.value.violations} == {"template.subject", "template.body"}
+    # No subject: SMS has none and e-mail takes the default's.
+    assert model.validated_template("birthday", "en", "", "Dear {name}", model.BUILT_IN_OCCASIONS).subject == ""
 
 
 def test_rendering_fills_name_and_tier_only():

@@ -229,7 +229,7 @@ def validated_template(occasion: str, language: str, subject: str, body: str,
     if language not in LANGUAGES:
         violations.append(FieldViolation("template.language", "must be zh or en"))
     for field_name, text, limit in (("template.subject", subject, MAX_SUBJECT), ("template.body", body, MAX_BODY)):
-        if not text.strip():
+        if not text.strip() and field_name == "template.body":  # an empty subject: the default's (SMS has none)
             violations.append(FieldViolation(field_name, "must not be empty"))
         elif len(text) > limit:
             violations.append(FieldViolation(field_name, f"at most {limit} characters"))

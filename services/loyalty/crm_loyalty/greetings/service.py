@@ -169,8 +169,9 @@ class GreetingService:
             else:
                 language = model.language_for(contact.name, self.settings.default_language)
                 template = templates.get((occ.kind, language)) or model.default_template(occ.kind, language)
+                subject = template.subject or model.default_template(occ.kind, language).subject
                 message = OutgoingMessage(claim.message_id, address,
-                                          model.render(template.subject, name=contact.name, tier=tier),
+                                          model.render(subject, name=contact.name, tier=tier),
                                           model.render(template.body, name=contact.name, tier=tier))
                 reason = self.channels[channel_name].send(message) or ""
                 outcome, channel_label = (FAILED if reason else SENT), channel_name
