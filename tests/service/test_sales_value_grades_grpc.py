@@ -178,6 +178,29 @@ def test_two_replicas_yearly_jobs_grade_the_year_once(app, story, grading):
     assert grading.run_yearly() is None  # and the next tick finds the year graded
 
 
+
+def test_the_dashboard_gauges_sum_each_months_margin_by_current_grade(app, story, grading):
+    from prometheus_client import REGISTRY
+
+    from crm_sales.profitability.grades.service import ContributionByGrade
+
+    # The window is the current month and the 12 before it: seen from the end of last year, June is in it.
+    december = GradeService(grading.store, app.features, grading.bands, CURRENCY, grading.zone, grading.customers,
+                            clock=lambda: datetime(LAST_YEAR, 12, 15, tzinfo=timezone.utc))
+    ContributionByGrade(december).refresh()
+    june = f"{LAST_YEAR}-06"
+
+    def gauge(name: str, grade: str, month: str = june):
+        return REGISTRY.get_sample_value(name, {"grade": grade, "month": month, "currency": CURRENCY})
+
+    margins = {g: gauge("crm_sales_value_grade_margin_minor_units", g) for g in "ABCD"}
+    assert margins == {"A": 24_000, "B": 10_000, "C": 1_000, "D": -500}
+    assert gauge("crm_sales_value_grade_net_contribution_minor_units", "A") == 24_000  # no expenses recorded
+    assert gauge("crm_sales_value_grade_margin_minor_units", "A", f"{LAST_YEAR}-07") is None  # nothing sold in July
+    assert REGISTRY.get_sample_value("crm_sales_value_grade_customers", {"grade": "A"}) >= 1
+
+
+# (The runs below grade in the session's currency, CNY, where this module's customers sold nothing: they end D.)
 def test_only_admins_run_grading_over_grpc_and_the_run_can_be_followed(stubs, story):
     grades_stub = stubs[0]
     for who in (REP, MANAGER, as_("fin-vg", "finance", team="finance")):
@@ -210,3 +233,4 @@ def test_a_rep_reads_only_their_own_customers_grades(stubs, story):
     for bad in ("", "cus_" + "x" * 300, "$where"):
         assert code_of(lambda: grades_stub.GetCustomerValueGrade(
             pb.GetCustomerValueGradeRequest(customer_id=bad), metadata=ADMIN)) == grpc.StatusCode.NOT_FOUND
+

@@ -101,3 +101,10 @@ def test_the_first_band_holds_at_least_its_share_of_the_margin(margins):
         smallest = a_margins[0]
         ahead = sum(m for m in margins.values() if m > smallest)
         assert ahead * 100 < 50 * total
+
+
+def test_figures_sum_by_current_grade_and_the_never_graded_are_none():
+    from crm_sales.profitability.grades.model import by_grade
+
+    figures = {"a": (100, 90), "b": (50, 50), "c": (-10, -20), "new": (7, 7)}
+    assert by_grade(figures, {"a": "A", "b": "A", "c": "D"}) == {"A": (150, 140), "D": (-10, -20), "none": (7, 7)}

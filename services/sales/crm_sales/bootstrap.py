@@ -63,7 +63,7 @@ from crm_sales.products.service import ProductService
 from crm_sales.products.servicer import ProductServicer
 from crm_sales.products.store import ProductStore
 from crm_sales.profitability.grades import store as grade_store
-from crm_sales.profitability.grades.service import GradeService
+from crm_sales.profitability.grades.service import ContributionByGrade, GradeService
 from crm_sales.profitability.grades.servicer import ValueGradeServicer
 from crm_sales.profitability.targets import store as target_store
 from crm_sales.profitability.targets.service import TargetService
@@ -72,6 +72,7 @@ from crm_sales.profitability.commission import events as commission_events
 from crm_sales.profitability.commission import store as commission_store
 from crm_sales.profitability.commission.service import CommissionService
 from crm_sales.profitability.commission.servicer import CommissionServicer
+from crm_sales.profitability.expenses import events as expense_events
 from crm_sales.profitability.expenses import store as expense_store
 from crm_sales.profitability.expenses.service import ExpenseService
 from crm_sales.profitability.expenses.servicer import ExpenseServicer
@@ -219,6 +220,9 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         ValueGradeServicer(value_grades), server))
     app.jobs.append(PeriodicJob("value_grades_yearly", settings.value_grade_check_interval_seconds,
                                 value_grades.run_yearly))
+    # the dashboards' business gauges: margin and net contribution by value grade per month, from the roll-ups
+    app.jobs.append(PeriodicJob("value_grade_metrics", settings.business_metrics_refresh_seconds,
+                                ContributionByGrade(value_grades).refresh))
     # targets: monthly rep and team targets, attainment and rep rankings (actuals from the roll-ups)
     targets = TargetService(target_store.TargetStore(db, abandoned), app.features)
     app.features["targets"] = targets
@@ -240,6 +244,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["expenses"] = expenses
     app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(
         ExpenseServicer(expenses), server))
+    if settings.events.enabled:
+        app.jobs.append(expense_events.erasure_consumer(events, expenses, consumer))
     return app
 
 

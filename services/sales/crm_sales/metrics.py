@@ -30,6 +30,19 @@ OVERDUE = Gauge("crm_sales_overdue_minor_units",
 CONTRACT_REMINDERS = Counter("crm_sales_contract_reminders_total",
                              "Contract expiry reminders sent (contract.expiring), once per contract and end date.")
 CONTRACT_RENEWALS = Counter("crm_sales_contract_renewals_total", "Contracts renewed automatically.")
+# Profitability by customer value grade (a job refreshes them from the roll-ups: the whole book as one replica last
+# computed it, so take the max across replicas, never the sum). `month` is bounded: the current month and the 12
+# before it; `grade` is a configured value grade or "none" (never graded).
+VALUE_GRADE_MARGIN = Gauge("crm_sales_value_grade_margin_minor_units",
+                           "Gross margin per month of the customers of each current value grade, in minor units "
+                           "(max across replicas).", ["grade", "month", "currency"])
+VALUE_GRADE_NET = Gauge("crm_sales_value_grade_net_contribution_minor_units",
+                        "Net contribution (margin less attributed expenses) per month of the customers of each "
+                        "current value grade, in minor units (max across replicas).", ["grade", "month", "currency"])
+VALUE_GRADE_CUSTOMERS = Gauge("crm_sales_value_grade_customers",
+                              "Customers holding each value grade now (max across replicas).", ["grade"])
+VALUE_GRADE_CHANGES = Counter("crm_sales_value_grade_changes_total",
+                              "Value grades stored because they changed, by the grade given.", ["grade"])
 
 
 def order_confirmed(total: Money) -> None:
@@ -52,3 +65,29 @@ def overdue_now(by_currency: dict[str, int]) -> None:
 
 
 _overdue_currencies: set[str] = set()
+
+
+def value_grade_changed(grade: str) -> None:
+    VALUE_GRADE_CHANGES.labels(grade).inc()
+
+
+def contribution_by_grade(currency: str, by_month: dict[str, dict[str, tuple[int, int]]],
+                          customers_per_grade: dict[str, int]) -> None:
+    """{month: {grade: (margin, net)}} as the whole book's figures now; label
+    sets no longer reported (a month that left the window) are removed."""
+    seen = set()
+    for month, grades in by_month.items():
+        for grade, (margin, net) in grades.items():
+            VALUE_GRADE_MARGIN.labels(grade, month, currency).set(margin)
+            VALUE_GRADE_NET.labels(grade, month, currency).set(net)
+            seen.add((grade, month, currency))
+    for labels in _contribution_labels - seen:
+        VALUE_GRADE_MARGIN.remove(*labels)
+        VALUE_GRADE_NET.remove(*labels)
+    _contribution_labels.clear()
+    _contribution_labels.update(seen)
+    for grade, count in customers_per_grade.items():
+        VALUE_GRADE_CUSTOMERS.labels(grade).set(count)
+
+
+_contribution_labels: set[tuple[str, str, str]] = set()

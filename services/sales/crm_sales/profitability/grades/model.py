@@ -110,3 +110,17 @@ def counts(grades: Mapping[str, str], bands: ValueBands) -> dict[str, int]:
     for grade in grades.values():
         out[grade] = out.get(grade, 0) + 1
     return out
+
+
+UNGRADED = "none"  # the metrics label of customers never graded
+
+
+def by_grade(margins_and_nets: Mapping[str, tuple[int, int]], grades: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+    """{customer: (margin, net)} summed per customer's current grade ("none"
+    for customers never graded): {grade: (margin, net)}."""
+    out: dict[str, tuple[int, int]] = {}
+    for customer_id, (margin, net) in margins_and_nets.items():
+        grade = grades.get(customer_id, UNGRADED)
+        m, n = out.get(grade, (0, 0))
+        out[grade] = (m + margin, n + net)
+    return out

@@ -29,11 +29,11 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 
-from crm_sales import access
+from crm_sales import access, metrics
 from crm_sales.profitability.grades import events as grade_events
-from crm_sales.profitability.grades.model import ValueBands, counts, grade_customers
+from crm_sales.profitability.grades.model import UNGRADED, ValueBands, by_grade, counts, grade_customers
 from crm_sales.profitability.grades.store import GradeChange, GradeStore
-from crm_sales.profitability.months import FIRST_YEAR, Month
+from crm_sales.profitability.months import FIRST_YEAR, Month, months_between
 
 log = logging.getLogger("crm.sales.value_grades")
 SYSTEM = "system:value-grades"
@@ -180,6 +180,7 @@ class GradeService:
 
             if self.store.set(customer_id, grade, year, run_id, by, events_for):
                 changed += 1
+                metrics.value_grade_changed(grade)
             if i % PROGRESS_EVERY == 0:
                 self.store.finish_run(run_id, {"progress_at": self.clock()})
         result = {"graded": len(grades), "changed": changed, "counts": counts(grades, self.bands),
@@ -188,6 +189,34 @@ class GradeService:
         log.info("value grades run", extra={"fields": {"run_id": run_id, "year": year, "graded": len(grades),
                                                        "changed": changed}})
         return RunResult(run_id, year, len(grades), changed, result["counts"], started, result["finished_at"], by)
+
+
+class ContributionByGrade:
+    """The business gauges of the dashboards: each month's gross margin and
+    net contribution (the current month and the 12 before it, in the grading
+    currency) summed by the customers' current value grade, and how many
+    customers hold each grade. A job refreshes them from the roll-ups (one
+    period read per month) and one read of every grade."""
+
+    WINDOW = 13
+
+    def __init__(self, grades: GradeService):
+        self.grades = grades
+
+    def refresh(self) -> dict:
+        rollups = self.grades.features["rollups"]
+        current = self.grades.all_current()
+        now = Month.of(self.grades.clock(), self.grades.zone)
+        by_month = {}
+        for month in months_between(now.plus(1 - self.WINDOW), now):
+            period = rollups.customers(month, month, self.grades.currency)
+            by_month[str(month)] = by_grade({cid: (a.figures.margin, a.figures.net) for cid, a in period.items()},
+                                            current)
+        per_grade = {g: 0 for g in self.grades.bands.grades}
+        for grade in current.values():
+            per_grade[grade] = per_grade.get(grade, 0) + 1
+        metrics.contribution_by_grade(self.grades.currency, by_month, per_grade)
+        return {"months": len(by_month), "graded": len(current), "ungraded_label": UNGRADED}
 
 
 def _require_admin(principal: Principal) -> None:
