@@ -90,6 +90,13 @@ TABLE = {
     ("POST", "/api/v1/orders/<order_id>/shipments"): (CHANGERS, "sales:write"),
     ("POST", "/api/v1/orders/<order_id>/deliveries"): (CHANGERS, "sales:write"),
     ("POST", "/api/v1/orders/<order_id>/close"): (CHANGERS, "sales:write"),
+    ("GET", "/api/v1/profitability/contribution"): (("admin", "manager", "rep", "finance", "integration"),
+                                                     "sales:read"),
+    ("GET", "/api/v1/profitability/contribution.csv"): (("admin", "manager", "rep", "finance", "integration"),
+                                                         "sales:read"),
+    ("GET", "/api/v1/profitability/series/<dimension>/<member_id>"): (("admin", "manager", "rep", "finance",
+                                                                        "integration"), "sales:read"),
+    ("POST", "/api/v1/profitability/rollups/rebuild"): (("admin",), ""),
     ("GET", "/api/v1/orders/<order_id>/payment-plan"): (ANY, "sales:read"),
     ("PUT", "/api/v1/orders/<order_id>/payment-plan"): (("admin", "manager", "finance", "integration"), "sales:money"),
     ("GET", "/api/v1/contracts/<contract_id>/payment-plan"): (ANY, "sales:read"),
@@ -160,7 +167,8 @@ SAMPLE = {"customer_id": "cus_000000000000000000000000", "visit_id": "vis_000000
           "reward_id": "rwd_000000000000000000000000", "redemption_id": "rdm_000000000000000000000000",
           "occasion": "mid_autumn", "language": "zh", "rep_id": "rep-pm", "day": "2026-03-10", "team_id": "team-pm",
           "scope": "rep", "subject_id": "rep-pm", "currency_code": "CNY", "run_id": "grading_2000_pm",
-          "service": "customer", "name": "swagger-ui.css"}
+          "service": "customer", "name": "swagger-ui.css", "dimension": "customer",
+          "member_id": "cus_000000000000000000000000"}
 # A body the route refuses as invalid (422) when the gateway lets the caller through, so nothing is written.
 INVALID_BODY = {"not_a_field": True}
 

@@ -59,6 +59,9 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     ("GET", "/api/v1/opportunities/forecast"): None,
     ("GET", "/api/v1/opportunities/funnel"): None,
     ("GET", "/api/v1/contracts/expiring"): None,  # up to 13 months of books, a rights check per customer
+    # Profit contribution: months x shards roll-up reads; the CSV export reads every page of it.
+    ("GET", "/api/v1/profitability/contribution"): None,
+    ("GET", "/api/v1/profitability/contribution.csv"): None,
     # Loyalty runs over every account or customer.
     ("POST", "/api/v1/loyalty/expiry-runs"): None,
     ("POST", "/api/v1/loyalty/tier-reviews"): None,

@@ -13,7 +13,7 @@ listed, not that total), in ppm: integers only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crm_kit import paging
 from crm_kit.auth import Principal
@@ -48,6 +48,7 @@ class Report:
     member_count: int
     rows: list[ReportRow]
     next_page_token: str
+    shows_cost: bool = True  # False for reps: cost of goods is not shown (margin and net are)
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,9 @@ class ProfitReports:
         return True
 
     @staticmethod
-    def shown(principal: Principal, a: Attributed) -> Attributed:
-        """Reps never see cost of goods (it is zeroed; margin and net stay: their contribution)."""
-        if access.sees_costs(principal) or principal.role == "integration":
-            return a
-        return replace(a, figures=replace(a.figures, cost=0))
+    def shows_cost(principal: Principal) -> bool:
+        """Reps never see cost of goods (margin and net stay: their contribution)."""
+        return access.sees_costs(principal) or principal.role == "integration"
 
     # --- the report ------------------------------------------------------------------------
 
@@ -146,13 +145,12 @@ class ProfitReports:
         grades = self._grades([m for m, _a in ranked]) if dimension == CUSTOMER else {}
         matching = [(m, a) for m, a in ranked if self._matches(dimension, m, a, filters, grades)]
         page = matching[offset:offset + size]
-        rows = [ReportRow(m, ranks[m], self.shown(principal, a), rate_ppm(a.figures.margin, total.margin),
+        rows = [ReportRow(m, ranks[m], a, rate_ppm(a.figures.margin, total.margin),
                           grades.get(m, "")) for m, a in page]
         more = offset + size < len(matching)
         next_token = paging.encode({"o": offset + size}, query) if more else ""
-        shown_total = total if access.sees_costs(principal) or principal.role == "integration" \
-            else replace(total, cost=0)
-        return Report(dimension, start, end, currency, shown_total, len(matching), rows, next_token)
+        return Report(dimension, start, end, currency, total, len(matching), rows, next_token,
+                      self.shows_cost(principal))
 
     def _grades(self, customer_ids: list[str]) -> dict[str, str]:
         grades = self.features.get("value_grades")
@@ -186,12 +184,7 @@ class ProfitReports:
                 REP: self.rollups.rep_series}[dimension]
         now = read(member, start, end, currency)
         before = read(member, start.year_earlier(), end.year_earlier(), currency)
-        points = []
-        for (month, figures), (_m, earlier) in zip(now, before):
-            if not (access.sees_costs(principal) or principal.role == "integration"):
-                figures, earlier = replace(figures, cost=0), replace(earlier, cost=0)
-            points.append(SeriesPoint(month, figures, earlier))
-        return points
+        return [SeriesPoint(month, figures, earlier) for (month, figures), (_m, earlier) in zip(now, before)]
 
     def _require_member(self, principal: Principal, dimension: str, member: str) -> None:
         if dimension == CUSTOMER:
