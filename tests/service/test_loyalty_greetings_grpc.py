@@ -136,6 +136,23 @@ def test_two_runs_at_once_send_each_greeting_once(customers, make_service, sink,
     assert sum(s.sent for s in summaries) == 8
 
 
+def test_a_greeting_held_by_a_live_run_waits_and_one_left_by_a_dead_run_is_taken_over(customers, make_service, sink,
+                                                                                       phone):
+    from datetime import timedelta
+
+    held, left = (create(customers, phone(), consent_sms=cpb.Consent(state="granted")) for _ in range(2))
+    store = make_service([]).store
+    now = datetime.now(timezone.utc)
+    assert store.claim(held.id, "mid_autumn:2026", "run_alive", now)[0] == "new"
+    assert store.claim(left.id, "mid_autumn:2026", "run_dead", now - timedelta(seconds=store.lease_ms / 1000 + 60))[0] \
+        == "new"
+    summary = make_service([held.id, left.id]).run(MID_AUTUMN_2026)
+    assert summary.sent == 1
+    assert _sent_to(sink, held.phones) == [] and len(_sent_to(sink, left.phones)) == 1
+    assert store.state_of(held.id, "mid_autumn:2026") == "queued"  # still the live run's to finish
+    assert not store.done_on([held.id], MID_AUTUMN_2026)  # so a later run asks again
+
+
 def test_consent_is_read_at_the_moment_of_sending(customers, make_service, sink, phone):
     from google.protobuf import field_mask_pb2
 

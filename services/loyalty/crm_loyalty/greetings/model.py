@@ -31,7 +31,7 @@ BUILT_IN_OCCASIONS = (BIRTHDAY, ANNIVERSARY, *LUNAR_FESTIVALS)
 
 LANGUAGES = ("zh", "en")
 PLACEHOLDERS = ("name", "tier")
-MAX_SUBJECT, MAX_BODY = 200, 1000
+MAX_SUBJECT, MAX_BODY = 200, 2000
 OCCASION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 SMS, EMAIL = "sms", "email"
