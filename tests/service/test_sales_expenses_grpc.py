@@ -178,3 +178,26 @@ def test_bad_input_names_the_field(stubs):
     assert code_of(lambda: record(expenses, customer_id={"$ne": 1}.__repr__())) == grpc.StatusCode.NOT_FOUND
     assert code_of(lambda: expenses.GetExpense(pb.GetExpenseRequest(id="exp_" + "a" * 200),
                                                metadata=REP)) == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_erased_customers_expenses_lose_their_free_text_and_keep_their_figures(services, stubs, customer_of):
+    from crm.customer.v1 import customer_service_pb2 as cpb
+
+    expenses = stubs[0]
+    customer_id = customer_of()
+    made = record(expenses, customer_id=customer_id, description="和李总吃饭", receipt_reference="发票 8812")
+    expenses.RejectExpense(pb.DecideExpenseRequest(id=made.id, reason="李总不是客户"), metadata=MANAGER)
+    stubs[2].EraseCustomer(cpb.EraseCustomerRequest(id=customer_id, reason="customer asked"),
+                           metadata=as_("adm-exp", "admin", team="ops"))
+    feature = services.hosts["sales"].app.features["expenses"]
+    deadline = time.monotonic() + 20
+    while True:  # customer.erased (group sales-expenses)
+        stored = feature.store.get(made.id)
+        if not stored.description or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert (stored.description, stored.receipt_reference, stored.reason) == ("", "", "")
+    assert (stored.amount.minor_units, stored.customer_id, stored.state) == (38_800, customer_id, "rejected")
+    history = feature.store.revisions.history(made.id, stored.revision - 1)
+    assert all(claim.state is None for claim in history)
+    assert feature.erase_customer(customer_id) == 0  # a redelivery finds nothing left

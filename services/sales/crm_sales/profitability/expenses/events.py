@@ -20,3 +20,19 @@ def approved(expense: Expense) -> ev.Envelope:
         amount=common_pb2.Money(minor_units=expense.amount.minor_units, currency_code=expense.amount.currency_code),
         spent_on=date_pb(expense.spent_on))
     return ev.new_event(ev.EXPENSE_APPROVED, expense.id, payload, PRODUCER)
+
+
+ERASURE_GROUP = "sales-expenses"
+
+
+def erasure_consumer(events_redis, expenses, consumer_name: str):
+    """customer.erased (stream events:customer, group "sales-expenses"): the
+    free text of the customer's expenses blanked (idempotent; acked after)."""
+    from crm_kit.events.bus import stream_for
+    from crm_kit.events.consumer import EventConsumer
+
+    def handle(envelope) -> None:
+        if envelope.type == ev.CUSTOMER_ERASED:
+            expenses.erase_customer(ev.payload_of(envelope).customer_id)
+
+    return EventConsumer(events_redis, ERASURE_GROUP, consumer_name, [stream_for("customer")], handle)

@@ -118,3 +118,8 @@ def decided(expense: Expense, approve: bool, reason: str, by: str, now: dt.datet
     reason = clean_text(reason, "reason", REASON_MAX, required=not approve, multiline=True)
     return replace(expense, state="approved" if approve else "rejected", decided_by=by, decided_at=now,
                    reason=reason, updated_at=now)
+
+
+def erased(expense: Expense) -> Expense:
+    """The expense without its free text (its customer was erased)."""
+    return replace(expense, receipt_reference="", description="", reason="")

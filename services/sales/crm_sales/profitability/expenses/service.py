@@ -72,6 +72,8 @@ class ExpenseService:
             _require_revision(current, revision)
             customer_id = self._customer_of(principal, draft)
             after = replace(model.edited(current, draft, customer_id, self.now()), revision=current.revision + 1)
+            if after.customer_id != current.customer_id:
+                self.store.note_customer(after)
             if not self.store.commit(after, principal.subject, "edit"):
                 raise Contended()
             return after
@@ -93,6 +95,29 @@ class ExpenseService:
             return after
 
         return write_with_retries("expense", expense_id, lambda: self._load(expense_id), change)
+
+    def erase_customer(self, customer_id: str) -> int:
+        """customer.erased: the free text of the expenses on the customer
+        (receipt reference, description, reason) blanked, in the expense and
+        in its history; amounts, dates and ids stay (the figures still count).
+        Idempotent: a second run finds nothing left. Returns how many changed."""
+        changed = 0
+        for expense in self.store.on_customer(customer_id):
+            def change(current: Expense) -> Expense:
+                if current.customer_id != customer_id:
+                    return current
+                blank = model.erased(current)
+                if blank == current:
+                    return current
+                after = replace(blank, revision=current.revision + 1)
+                if not self.store.commit(after, "system", "erase"):
+                    raise Contended()
+                return after
+            after = write_with_retries("expense", expense.id, lambda: self._load(expense.id), change)
+            if after.revision != expense.revision or after != expense:
+                changed += 1
+            self.store.strip_history(expense.id, after.revision - 1)
+        return changed
 
     # --- reading ----------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
 - `expense_claims`: the claims, the expense's change history.
 - `expense_book_links` / `expense_book_hints`: books "rep:<id>",
   "team:<id>" and "all" listing expense ids in the order they were
-  recorded (an expense never changes rep or team), noted before the insert.
+  recorded (an expense never changes rep or team), noted before the insert;
+  "customer:<id>" lists those ever on a customer (an erasure strips them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ INDEXES = {name: [] for name in ("expenses", "expense_claims", "expense_book_lin
 
 
 def book_names(expense: Expense) -> list[str]:
-    return [f"rep:{expense.owner_id}", *([f"team:{expense.team_id}"] if expense.team_id else []), "all"]
+    return [f"rep:{expense.owner_id}", *([f"team:{expense.team_id}"] if expense.team_id else []), "all",
+            *([f"customer:{expense.customer_id}"] if expense.customer_id else [])]
 
 
 class ExpenseStore:
@@ -43,6 +45,23 @@ class ExpenseStore:
         now = datetime.now(timezone.utc)
         self.books.add([(name, expense.id, now) for name in book_names(expense)])
         return self.revisions.create(to_doc(expense), changed_by)
+
+    def on_customer(self, customer_id: str) -> list[Expense]:
+        """Every expense ever noted on the customer (an edit may have moved one off it)."""
+        found: dict[str, Expense] = {}
+        for _n, expense in self.books.walk(f"customer:{customer_id}", lambda expense_id, _since: self.get(expense_id)):
+            if expense is not None:
+                found[expense.id] = expense
+        return list(found.values())
+
+    def note_customer(self, expense: Expense) -> None:
+        """Before an edit puts an expense on a customer: list it in the customer's book."""
+        if expense.customer_id:
+            self.books.add([(f"customer:{expense.customer_id}", expense.id, datetime.now(timezone.utc))])
+
+    def strip_history(self, expense_id: str, up_to: int) -> None:
+        """Remove the states stored in claims 1..up_to (they hold the free text); who and when stay."""
+        self.revisions.strip(expense_id, up_to)
 
     def commit(self, after: Expense, changed_by: str, action: str, events: list = ()) -> bool:
         """Claim revision n + 1 (with its events), then write; False when another writer won it."""
