@@ -73,7 +73,6 @@ from crm_sales.profitability.commission import store as commission_store
 from crm_sales.profitability.commission.service import CommissionService
 from crm_sales.profitability.commission.servicer import CommissionServicer
 from crm_sales.profitability.expenses import events as expense_events
-from crm_sales.profitability.expenses import events as expense_events
 from crm_sales.profitability.expenses import store as expense_store
 from crm_sales.profitability.expenses.service import ExpenseService
 from crm_sales.profitability.expenses.servicer import ExpenseServicer
@@ -245,8 +244,6 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     app.features["expenses"] = expenses
     app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(
         ExpenseServicer(expenses), server))
-    if settings.events.enabled:
-        app.jobs.append(expense_events.erasure_consumer(events, expenses, consumer))
     if settings.events.enabled:
         app.jobs.append(expense_events.erasure_consumer(events, expenses, consumer))
     return app
