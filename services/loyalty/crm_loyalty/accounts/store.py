@@ -354,6 +354,7 @@ return 'abandoned'
 # Records who referred this account's customer (first link wins) and reports whether its first order is
 # paid. ARGV[8] referrer ("" just reads).
 REFERRED = PRELUDE + """
+if get('erased') then return {'', ''} end
 if ARGV[8] ~= '' then redis.call('HSETNX', ACCT, 'referred_by', ARGV[8]) end
 return {get('referred_by') or '', get('first_paid') or ''}
 """
@@ -361,6 +362,7 @@ return {get('referred_by') or '', get('first_paid') or ''}
 # Marks the account's first paid order (the first order.paid wins); returns the first paid order id and the
 # referrer. ARGV[8] order id.
 FIRST_PAID = PRELUDE + """
+if get('erased') then return {'', ''} end
 redis.call('HSETNX', ACCT, 'first_paid', ARGV[8])
 return {get('first_paid'), get('referred_by') or ''}
 """
@@ -374,7 +376,8 @@ return 1
 ERASE = PRELUDE + """
 redis.call('HSET', ACCT, 'erased', '1')
 redis.call('HDEL', ACCT, 'referred_by')
-redis.call('DEL', LEDGER, ORDERS, QUAL, QUALV, RDM, RLIST, RCOUNT)
+-- the dedupe records go too (they hold entries with reasons): every script refuses an erased account
+redis.call('DEL', LEDGER, DONE, ORDERS, QUAL, QUALV, RDM, RLIST, RCOUNT)
 return 1
 """
 
