@@ -233,3 +233,22 @@ def test_bad_months_and_rep_ids_are_invalid_arguments(commission):
             rep_id=REP_A, month=month), metadata=FINANCE)) == grpc.StatusCode.INVALID_ARGUMENT
     assert code_of(lambda: commission.GetCommissionStatement(pb.GetCommissionStatementRequest(
         rep_id="x" * 65, month=THIS_MONTH), metadata=FINANCE)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_racing_deliveries_post_each_event_once_and_lose_no_line(services, stubs, commission, confirmed):
+    """Eight orders of one rep paid at once, each event delivered twice at the
+    same time (two consumers, say): the rep's statement has every order's
+    line once; the order ledgers and the statement race on their revisions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    feature = services.hosts["sales"].app.features["commission"]
+    month = Month(2002, 5)
+    orders = [confirmed(REP_D, 10_000, 5_000) for _ in range(8)]
+    tag = uuid.uuid4().hex[:8]
+    moves = [Movement(f"evt_race{tag}{i}", "receipt", o.id, f"rct_race{tag}{i}", "", 10_000, month)
+             for i, o in enumerate(orders)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda m: feature.apply(m, REP_D, TEAM), moves + moves))
+    s = statement(commission, REP_D, str(month))
+    assert sorted(x.order_id for x in s.lines) == sorted(o.id for o in orders)
+    assert sum(x.amount.minor_units for x in s.lines) == 8 * 500
