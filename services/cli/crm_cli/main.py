@@ -5,6 +5,7 @@
     crm run                               run the whole platform locally (make run)
     crm events tail [--type T]            print domain events as they arrive (JSON lines)
     crm sink [list]                       the local SMTP + SMS sink for greetings (list what it got)
+    crm profitability rebuild             recompute the profit roll-ups from orders, plans and expenses
 """
 
 from __future__ import annotations
@@ -237,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     from crm_cli.sink import add_sink_commands
 
     add_sink_commands(sub)
+    from crm_cli.profitability import add_profitability_commands
+
+    add_profitability_commands(sub)
 
     args = parser.parse_args(argv)
     args.func(args)
