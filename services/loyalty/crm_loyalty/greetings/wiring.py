@@ -5,6 +5,7 @@ from __future__ import annotations
 from crm.loyalty.v1 import greeting_service_pb2, greeting_service_pb2_grpc
 from crm_kit.jobs import PeriodicJob
 
+from crm_loyalty.accounts.store import ACCOUNT_PATTERN, customer_of_key
 from crm_loyalty.greetings.channels import SmsChannel, SmtpChannel
 from crm_loyalty.greetings.contacts import CustomerContacts, SystemToken
 from crm_loyalty.greetings.events import erasure_follower
@@ -14,7 +15,6 @@ from crm_loyalty.greetings.settings import GreetingSettings
 from crm_loyalty.greetings.store import GreetingStore
 
 SERVICE_NAME = greeting_service_pb2.DESCRIPTOR.services_by_name["GreetingService"].full_name
-ACCOUNT_PATTERN = "loyalty:{*}:acct"  # = crm_loyalty.accounts.store.ACCOUNT_PATTERN
 
 
 def account_customer_ids(redis_client):
@@ -22,8 +22,7 @@ def account_customer_ids(redis_client):
     customer.created), streamed by SCAN: 100,000 accounts never sit in one list."""
     def scan():
         for key in redis_client.scan_iter(match=ACCOUNT_PATTERN, count=1000):
-            key = key.decode() if isinstance(key, bytes) else key
-            yield key[key.index("{") + 1:key.index("}")]
+            yield customer_of_key(key.decode() if isinstance(key, bytes) else key)
     return scan
 
 
