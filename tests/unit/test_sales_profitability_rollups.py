@@ -1,0 +1,119 @@
+"""Roll-up rules with money as integers: months in the business time zone,
+contribution rates in ppm, what an order, an amendment, a cancellation, a
+receipt, a refund and an expense change, and the stored rows read back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+
+from crm_kit.errors import InvalidArgument
+from crm_sales.profitability.months import Month, business_zone, months_between
+from crm_sales.profitability.rollups.changes import (
+    LineFacts, OrderFacts, amendment_changes, cash_changes, expense_changes, midday, order_changes)
+from crm_sales.profitability.rollups.model import Figures, change_ppm, ppm_text, rate_ppm
+from crm_sales.profitability.rollups.store import Row, apply_change, merge_text, rows_from, rows_text
+
+SHANGHAI = business_zone("Asia/Shanghai")
+
+
+def test_a_timestamp_counts_in_its_month_in_the_business_time_zone():
+    assert Month.of(datetime(2026, 3, 31, 15, 59, tzinfo=timezone.utc), SHANGHAI) == Month(2026, 3)
+    assert Month.of(datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc), SHANGHAI) == Month(2026, 4)
+    assert Month.of(midday(date(2026, 1, 31)), SHANGHAI) == Month(2026, 1)  # payments' dates stay their day
+
+
+def test_months_parse_order_and_step():
+    assert Month.parse("2026-03") == Month(2026, 3) and str(Month(2026, 3)) == "2026-03"
+    assert Month(2025, 12).next() == Month(2026, 1) and Month(2026, 1).prev() == Month(2025, 12)
+    assert Month(2026, 2).year_earlier() == Month(2025, 2) and Month(2025, 12) < Month(2026, 1)
+    assert months_between(Month(2025, 11), Month(2026, 2)) == [Month(2025, 11), Month(2025, 12), Month(2026, 1),
+                                                             Month(2026, 2)]
+    assert months_between(Month(2026, 2), Month(2026, 1)) == []
+    for bad in ("2026-13", "2026-3", "26-03", "1999-12", "2026-03-01", "", "２０２６-03"):
+        with pytest.raises(InvalidArgument):
+            Month.parse(bad)
+
+
+def test_rates_are_integer_ppm_rounded_half_away_from_zero():
+    assert rate_ppm(1, 3) == 333_333 and rate_ppm(2, 3) == 666_667 and rate_ppm(-2, 3) == -666_667
+    assert rate_ppm(1, 2_000_000) == 1 and rate_ppm(1, 2_000_001) == 0  # half a ppm rounds up, less does not
+    assert rate_ppm(5, 0) == 0
+    assert ppm_text(750_000) == "0.750000" and ppm_text(-1_500_000) == "-1.500000" and ppm_text(7) == "0.000007"
+    assert change_ppm(30, 10) == 2_000_000 and change_ppm(-10, 10) == -2_000_000 and change_ppm(5, 0) is None
+    assert change_ppm(5, -10) == 1_500_000  # from a loss of 10 to a margin of 5: up by 150 % of the loss
+
+
+@given(st.lists(st.integers(-10**15, 10**15), min_size=1, max_size=30))
+def test_rates_of_a_period_add_up_to_the_whole_within_rounding(margins):
+    total = sum(margins)
+    if total == 0:
+        return
+    rates = [rate_ppm(m, total) for m in margins]
+    assert abs(sum(rates) - 1_000_000) <= len(margins)
+
+
+def _order(lines, at=datetime(2026, 3, 10, 2, tzinfo=timezone.utc), owner="rep-a"):
+    return OrderFacts("cus_a", owner, "team-1", "浙江", "CNY", at, tuple(LineFacts(*line) for line in lines))
+
+
+def _apply(changes) -> dict[str, dict[str, Row]]:
+    docs: dict[str, dict[str, Row]] = {}
+    for doc_id, change in changes:
+        apply_change(docs.setdefault(doc_id, {}), change)
+    return docs
+
+
+def _figures(docs) -> dict:
+    return {(doc_id.split("|")[1], key): row.figures for doc_id, rows in docs.items() for key, row in rows.items()}
+
+
+def test_an_order_counts_per_customer_product_rep_and_series():
+    order = _order([("prd_1", "A", 1000, 400), ("prd_2", "C", 500, 450), ("prd_1", "A", 300, 100)])
+    got = _figures(_apply(order_changes(order, SHANGHAI)))
+    assert got[("customer", "cus_a")] == Figures(revenue=1800, cost=950, orders=1)
+    assert got[("rep", "rep-a")] == Figures(revenue=1800, cost=950, orders=1)
+    assert got[("product", "prd_1")] == Figures(revenue=1300, cost=500, orders=1)  # one order holding it
+    assert got[("product", "prd_2")] == Figures(revenue=500, cost=450, orders=1)
+    assert got[("customer", "2026-03")] == Figures(revenue=1800, cost=950, orders=1)  # the series, by month
+    assert got[("customer", "cus_a")].margin == 850
+
+
+def test_an_amendment_changes_by_the_difference_and_a_cancellation_takes_all_back():
+    before = _order([("prd_1", "A", 1000, 400), ("prd_2", "C", 500, 450)])
+    after = _order([("prd_1", "A", 3000, 1200), ("prd_3", "B", 200, 100)])
+    docs = _apply(order_changes(before, SHANGHAI) + amendment_changes(before, after, SHANGHAI))
+    got = _figures(docs)
+    assert got[("customer", "cus_a")] == Figures(revenue=3200, cost=1300, orders=1)
+    assert got[("product", "prd_2")] == Figures()  # removed: nothing left, not even the order
+    assert got[("product", "prd_3")] == Figures(revenue=200, cost=100, orders=1)
+    for doc_id, change in order_changes(after, SHANGHAI, -1):
+        apply_change(docs.setdefault(doc_id, {}), change)
+    assert all(f == Figures() for f in _figures(docs).values())
+
+
+def test_cash_counts_when_money_moves_and_expenses_when_spent():
+    got = _figures(_apply(cash_changes("cus_a", "rep-a", "CNY", 700, midday(date(2026, 2, 27)), SHANGHAI)
+                          + cash_changes("cus_a", "rep-a", "CNY", -200, midday(date(2026, 3, 2)), SHANGHAI)
+                          + expense_changes("rep-a", "cus_a", "CNY", 150, date(2026, 3, 31))
+                          + expense_changes("rep-b", "", "CNY", 90, date(2026, 3, 1))))
+    assert got[("customer", "2026-02")] == Figures(cash=700)
+    assert got[("customer", "2026-03")] == Figures(cash=-200, expenses=150)
+    assert got[("rep", "rep-b")] == Figures(expenses=90)
+    assert Figures(revenue=1000, cost=600, expenses=150).net == 250
+
+
+def test_the_latest_order_gives_the_attributes_and_rows_read_back_exactly():
+    docs = _apply(order_changes(_order([("prd_1", "A", 10, 5)], datetime(2026, 3, 20, tzinfo=timezone.utc), "rep-b"),
+                                SHANGHAI)
+                  + order_changes(_order([("prd_1", "A", 10, 5)], datetime(2026, 3, 1, tzinfo=timezone.utc), "rep-a"),
+                                  SHANGHAI))
+    bucket = next(rows for doc_id, rows in docs.items() if doc_id.startswith("b|customer"))
+    assert bucket["cus_a"].owner_id == "rep-b"  # applied first, but the later order
+    assert rows_from(rows_text(bucket)) == bucket
+    totals: dict[str, list] = {}
+    merge_text(totals, rows_text(bucket))
+    merge_text(totals, rows_text(bucket))
+    assert totals["cus_a"][:5] == [40, 20, 0, 4, 0] and totals["cus_a"][5] == "rep-b"
