@@ -62,6 +62,9 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     # Profit contribution: months x shards roll-up reads; the CSV export reads every page of it.
     ("GET", "/api/v1/profitability/contribution"): None,
     ("GET", "/api/v1/profitability/contribution.csv"): None,
+    # Commission: a team's totals read each rep's statement; the close freezes every statement of a month.
+    ("GET", "/api/v1/commission/teams/<team_id>/<month>"): None,
+    ("POST", "/api/v1/commission/months/<month>/close"): None,
     # Loyalty runs over every account or customer.
     ("POST", "/api/v1/loyalty/expiry-runs"): None,
     ("POST", "/api/v1/loyalty/tier-reviews"): None,
