@@ -1,15 +1,27 @@
 """The demo data `make run` seeds into an empty platform tells the sales
 story through the real services: every margin grade in the catalogue,
-confirmed orders with plans, money owed and paid, contracts ending soon."""
+confirmed orders with plans, money owed and paid, contracts ending soon;
+and the profitability story: a commission plan, targets, approved expenses,
+daily reports."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import grpc
 
+from crm.common.v1 import common_pb2
+from crm.sales.v1 import commission_service_pb2 as mpb, commission_service_pb2_grpc
+from crm.sales.v1 import daily_report_service_pb2 as dpb, daily_report_service_pb2_grpc
+from crm.sales.v1 import expense_service_pb2 as epb, expense_service_pb2_grpc
+from crm.sales.v1 import target_service_pb2 as tpb, target_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2 as spb, customer_sales_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from crm_cli import sales_seed
+from crm_cli.profitability_demo import EXPENSE_SHARE, PLAN_ID, seed_commission_plan, seed_profitability_demo
 from crm_cli.sales_demo import CONTRACT_SHARE, seed_sales_demo
+from crm_sales.profitability.months import Month, business_zone
 from tests.conftest import token
 from tests.service.support import create
 
@@ -19,7 +31,8 @@ def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub,
     customers = [create(stub, phone(), [("authorization", f"Bearer {admin}")], display_name=f"演示客户{n}").id
                  for n in range(CONTRACT_SHARE + 1)]
     done = seed_sales_demo(services.targets["customer"], services.targets["sales"], admin, orders_per_customer=2,
-                           customers=customers, progress=False)
+                           customers=customers, progress=False,
+                           mint=lambda subject, role, team: token(subject, role, team=team))
     assert done["orders"] == {"CONFIRMED": 2 * len(customers)} and done["contracts"] == 2
     metadata = [("authorization", f"Bearer {admin}")]
     with grpc.insecure_channel(services.targets["sales"]) as channel:
@@ -38,3 +51,39 @@ def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub,
     # Most orders paid, some in part, some not: less is owed than was ordered, more than the contracts alone.
     assert contracts < owed < ordered + contracts
     assert overdue > 0  # orders from months ago, on 30-day terms, left unpaid
+
+
+def test_the_profitability_demo_has_a_plan_targets_expenses_and_daily_reports(services, stub, phone):
+    """Two reps of one team, with a customer each: the plan applies to the team, each rep and the team have this
+    month's target, an expense is approved by the team's manager, and the reps' daily reports are in."""
+    team = f"team-demo-prof-{uuid.uuid4().hex[:6]}"
+    reps = [f"rep-demo-prof-{n}-{team[-6:]}" for n in range(2)]
+    customers = [create(stub, phone(), [("authorization", f"Bearer {token(rep, 'rep', team=team)}")],
+                        display_name=f"演示客户{n}").id for n, rep in enumerate(reps)]
+    admin = token("demo-seed", "admin", team=team)
+    assert seed_commission_plan(services.targets["customer"], services.targets["sales"], admin, customers) == 1
+    done = seed_profitability_demo(services.targets["customer"], services.targets["sales"], admin, customers,
+                                   mint=lambda subject, role, team_id: token(subject, role, team=team_id))
+    assert done["targets"] == len(reps) + 1
+    assert done["expenses"] == {"approved": len(customers[::EXPENSE_SHARE]), "rejected": 0}
+    zone = business_zone()
+    month, today = Month.of(datetime.now(timezone.utc), zone), datetime.now(zone).date()
+    metadata = [("authorization", f"Bearer {admin}")]
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        setup = commission_service_pb2_grpc.CommissionServiceStub(channel).GetCommissionSetup(
+            mpb.GetCommissionSetupRequest(), metadata=metadata)
+        assert any(a.scope == f"team:{team}" and a.plan_id == PLAN_ID for a in setup.assignments)
+        targets = target_service_pb2_grpc.TargetServiceStub(channel)
+        for scope, subject in [("rep", reps[0]), ("rep", reps[1]), ("team", team)]:
+            got = targets.ListTargets(tpb.ListTargetsRequest(scope=scope, subject_id=subject, start_month=str(month),
+                                                             end_month=str(month), currency_code="CNY"),
+                                      metadata=metadata).targets
+            assert [t.month for t in got] == [str(month)] and got[0].revenue_minor_units > 0
+        expenses = expense_service_pb2_grpc.ExpenseServiceStub(channel).ListExpenses(
+            epb.ListExpensesRequest(team_id=team), metadata=metadata).expenses
+        assert [(e.state, e.customer_id) for e in expenses] == [(epb.EXPENSE_STATE_APPROVED, min(customers))]
+        yesterday = today - timedelta(days=1)
+        team_day = daily_report_service_pb2_grpc.DailyReportServiceStub(channel).ListTeamDailyReports(
+            dpb.ListTeamDailyReportsRequest(team_id=team, day=common_pb2.Date(
+                year=yesterday.year, month=yesterday.month, day=yesterday.day)), metadata=metadata)
+        assert sorted(r.rep_id for r in team_day.reports) == sorted(reps) and not team_day.missing_rep_ids

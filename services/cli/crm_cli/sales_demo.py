@@ -1,11 +1,13 @@
 """The demo's sales story for `make run`: a catalogue across every margin
 grade, a year of orders for the demo customers, most paid, some in part and
 some not at all (overdue once their terms pass), and service contracts of
-which some end within the next two months (renewal reminders to show).
+which some end within the next two months (renewal reminders to show);
+then commission, targets, expenses and daily reports (profitability_demo.py).
 Everything goes through the sales service's API (sales_seed.py)."""
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -61,11 +63,20 @@ def seed_contracts(sales_target: str, token: str, customers: list[str], rng: ran
 
 
 def seed_sales_demo(customer_target: str, sales_target: str, token: str, *, orders_per_customer: int = 3,
-                    customers: list[str] | None = None, progress: bool = True) -> dict:
-    """The sales story for `customers` (default: every customer the token sees)."""
+                    customers: list[str] | None = None, progress: bool = True, mint=None) -> dict:
+    """The sales story for `customers` (default: every customer the token sees), then the profitability
+    story (profitability_demo.py; `mint(subject, role, team)` makes the reps' and managers' tokens, by
+    default with the development secret)."""
+    from crm_cli.profitability_demo import seed_commission_plan, seed_profitability_demo
+
+    zone = os.environ.get("SALES_TIMEZONE", "Asia/Shanghai")
     customers = customers if customers is not None else customer_ids(customer_target, token)
+    seed_commission_plan(customer_target, sales_target, token, customers, timezone_name=zone)
     products = sales_seed.seed_catalogue(sales_target, token)
     outcomes = sales_seed.seed_orders(sales_target, token, customers, products, len(customers) * orders_per_customer,
                                       progress=progress, on_order=sales_seed.pay(sales_target, token))
     contracts = seed_contracts(sales_target, token, customers, random.Random(11))
-    return {"products": len(products), "orders": dict(outcomes), "contracts": contracts}
+    profitability = seed_profitability_demo(customer_target, sales_target, token, customers, mint=mint,
+                                            timezone_name=zone)
+    return {"products": len(products), "orders": dict(outcomes), "contracts": contracts,
+            "profitability": profitability}
