@@ -171,3 +171,40 @@ def as_principal():
     from crm_kit.auth import Principal
 
     return Principal("adm", "admin")
+
+
+def test_concurrent_awards_and_spending_on_one_account_add_up(loyalty, phone):
+    from tests.service.support import race
+
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 1_000, reason="start")
+    outcomes = race(16, lambda i: loyalty.accounts.award_order(cid, f"ord_race_{i}", 10_000, "CNY") if i % 2
+                    else loyalty.adjust(cid, -100, reason="spend", request_id=f"spend-{cid}-{i}"))
+    assert all(o is True or hasattr(o, "entry") for o in outcomes)
+    account = loyalty.account(cid)
+    assert account.balance == 1_000 + 8 * 100 - 8 * 100
+    assert sum(e.points for e in loyalty.ledger(cid)) == account.balance
+
+
+def test_run_expiry_is_for_admins_and_reaches_every_account(loyalty, phone):
+    from crm.loyalty.v1 import loyalty_service_pb2 as lpb
+
+    cid = loyalty.customer(phone)
+    loyalty.accounts.award_order(cid, "ord_old", 10_000, "CNY")  # until 2026-09-10
+    code, _ = code_and_detail(lambda: loyalty.stub.RunExpiry(lpb.RunExpiryRequest(), metadata=as_("rep-a")))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    loyalty.clock.at = dt.datetime(2026, 9, 12, tzinfo=SHANGHAI)
+    answer = loyalty.stub.RunExpiry(lpb.RunExpiryRequest(), metadata=as_("adm", "admin"))
+    assert answer.accounts >= 1 and answer.points >= 100
+    assert loyalty.account(cid).balance == 0
+
+
+def test_integrations_by_scope(loyalty, phone):
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 10, reason="open")
+    reader = as_("int", "integration", scopes="loyalty:read")
+    assert loyalty.account(cid, reader).balance == 10
+    code, _ = code_and_detail(lambda: loyalty.adjust(cid, 5, who=reader))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    writer = as_("int", "integration", scopes="loyalty:write")
+    assert loyalty.adjust(cid, 5, who=writer).account.balance == 15
