@@ -283,8 +283,8 @@ def test_a_birthday_brings_the_tiers_gift_points_once(customers, make_service, s
 def greetings_grpc(make_service):
     host_holder = {}
 
-    def serve(customer_ids):
-        service = make_service(customer_ids)
+    def serve(customer_ids, clock=None):
+        service = make_service(customer_ids, clock=clock)
         host = ServiceHost(server_settings("greetings"), ["crm.loyalty.v1.GreetingService"],
                            lambda server: gpb_grpc.add_GreetingServiceServicer_to_server(GreetingServicer(service),
                                                                                          server))
@@ -336,6 +336,20 @@ def test_templates_over_grpc_refuse_unknown_placeholders_and_are_for_admins(gree
         reset = stub.ResetGreetingTemplate(gpb.ResetGreetingTemplateRequest(occasion="dragon_boat", language="en"),
                                            metadata=admin)
         assert reset.built_in
+
+
+def test_a_run_now_keeps_to_the_sending_hours(greetings_grpc, customers, sink, phone):
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    night = datetime(2026, 9, 24, 19, 0, tzinfo=timezone.utc)  # 03:00 on Mid-Autumn in Shanghai
+    stub = greetings_grpc([person.id], clock=lambda: night)
+    admin = as_("admin-1", "admin")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RunGreetings(gpb.RunGreetingsRequest(), metadata=admin)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert _sent_to(sink, person.phones) == []
+    ran = stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(year=2026, month=9, day=25)),
+                            metadata=admin)  # as of the day: the clock is set to its greeting time
+    assert (ran.on_date.day, ran.sent) == (25, 1)
 
 
 def test_the_delivery_log_follows_the_customers_rights(greetings_grpc, customers, phone):

@@ -29,7 +29,8 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from crm_kit.auth import Principal
-from crm_kit.errors import FieldViolation, InvalidArgument, PermissionDenied
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, \
+    PreconditionViolation
 
 from crm_loyalty.greetings import model
 from crm_loyalty.greetings.channels import OutgoingMessage
@@ -212,7 +213,16 @@ class GreetingService:
         return model.default_template(occasion, language)
 
     def run_as_admin(self, principal: Principal, on_date: date | None) -> RunSummary:
+        """A run now (`on_date` unset) keeps to the sending hours; a run as of
+        a given day sets the clock to that day's greeting time (tests,
+        catching up a missed day) and runs whatever the hour."""
         _require_admin(principal, "run greetings")
+        if on_date is None and not self.settings.within_sending_hours(
+                self.clock().astimezone(self.settings.zone).time()):
+            start, end = self.settings.sending_hours
+            raise FailedPrecondition([PreconditionViolation(
+                "SENDING_HOURS", "greetings", f"greetings go out between {start:%H:%M} and {end:%H:%M} local time")],
+                "outside the sending hours; name a day (on_date) to run as of it")
         return self.run(on_date)
 
     # -- the delivery log ------------------------------------------------------------------------

@@ -99,8 +99,9 @@ class GreetingServiceServicer:
 
     def RunGreetings(self, request, context):
         """Runs the greetings of one day now (admin): the run's clock is set to
-        `on_date` at the configured greeting time (today when unset). Safe to
-        repeat: what was sent or skipped stays so, queued and failed are retried.
+        `on_date` at the configured greeting time. Unset: today, and only within
+        the sending hours (FAILED_PRECONDITION outside them). Safe to repeat:
+        what was sent or skipped stays so, queued and failed are retried.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
