@@ -75,6 +75,17 @@ def main() -> None:
                     t = time.perf_counter()
                     got = service.customers(Month(2026, 1), Month(2026, 12), "CNY")
                     report.append(time.perf_counter() - t)
+                from concurrent.futures import ThreadPoolExecutor
+
+                from crm_sales.profitability.rollups.service import READS_IN_FLIGHT, bucket_ids_of
+                ids = bucket_ids_of(CUSTOMER, "CNY", Month(2026, 1), Month(2026, 12))
+                t = time.perf_counter()
+                with ThreadPoolExecutor(READS_IN_FLIGHT) as pool:
+                    texts = list(pool.map(store.text, ids))
+                reads = time.perf_counter() - t
+                stored = sum(len(d.get("rows", b"")) for d in store.documents.find({"_id": {"$in": ids}}))
+                print(f"  12 months: {len(ids)} buckets read in {reads * 1000:.0f} ms, {stored / 1e6:.2f} MB stored, "
+                      f"{sum(map(len, texts)) / 1e6:.2f} MB of rows", flush=True)
                 series = []
                 for c in rng.sample(customers, 200):
                     t = time.perf_counter()

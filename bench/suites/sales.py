@@ -16,6 +16,19 @@
   (s3) gateway GET /api/v1/receivables/ageing?rep_id= (one rep's book), one
        request at a time: p50, p99
   (s4) the same for the whole team (?team_id=): p50, p99
+  profitability (issue 9), after the roll-ups caught up with the seeding (the
+  wait is reported):
+  (p)  gateway GET /api/v1/profitability/contribution, every customer over
+       12 months (one page of 100; the service reads and ranks them all), one
+       at a time: p50 <= 1 s; beside (p0), pymongo `_id` reads of the 12 x 16
+       customer buckets it merges (the store's floor)
+  (q)  gateway GET /api/v1/profitability/series/customer/{id}, 24 months, one
+       at a time: p99 <= 20 ms; beside (q0), a pymongo `_id` read of a series
+  (r)  roll-up lag: a receipt recorded (gRPC RecordReceipt) until the
+       customer's series shows its cash (gRPC GetContributionSeries polled),
+       while orders are imported in the background: p99 < 2 s
+  A hook (PROFIT_EXTRA) runs further profitability scenarios when their
+  module exists (P3's rep statement).
 """
 
 from __future__ import annotations
@@ -71,6 +84,7 @@ def run(bench: Bench, report: Report) -> None:
                               for _ in range(AGEING_REPEATS)], NAME))
     report.add(bench.one_at_a_time("s4", "gateway GET /api/v1/receivables/ageing?team_id= (the whole team)",
                                    [f"/api/v1/receivables/ageing?team_id={DEMO_TEAM}"] * AGEING_REPEATS, NAME))
+    profitability(bench, report, products, buyers, seeded["orders"])
 
 
 def seed(bench: Bench, products: list[str], buyers: list[str]) -> dict:
@@ -112,3 +126,165 @@ def card_360(bench: Bench, buyers: list[str]):
         phones = [d["phones"][0] for d in client[bench.mongo_db]["customers"].find({}, {"phones": 1})
                   if d["_id"] in wanted and d.get("phones")]
     return bench.http([f"/api/v1/customers/360?phone={quote(p, safe='')}" for p in phones], "paths-360-sales.txt")
+
+
+# --- profitability (issue 9) -------------------------------------------------------------
+
+REPORT_REPEATS, SERIES_REPEATS, LAG_RECEIPTS = 10, 200, 40
+REPORT_P50_MAX_MS, SERIES_P99_MAX_MS, LAG_P99_MAX_S = 1000.0, 20.0, 2.0
+# Further scenarios: module names under suites/ with run_profitability(bench, report) (P3's rep statement).
+PROFIT_EXTRA = ("sales_commission",)
+
+
+def _profit_stubs(bench: Bench):
+    import grpc
+
+    from crm.sales.v1 import payment_service_pb2_grpc, profitability_service_pb2_grpc
+
+    channel = grpc.insecure_channel(bench.platform.target("sales"))
+    return (profitability_service_pb2_grpc.ProfitabilityServiceStub(channel),
+            payment_service_pb2_grpc.PaymentServiceStub(channel), [("authorization", f"Bearer {bench.token}")])
+
+
+def _months_back(n: int) -> tuple[str, str]:
+    from datetime import datetime, timezone
+
+    from crm_sales.profitability.months import Month, business_zone
+
+    end = Month.of(datetime.now(timezone.utc), business_zone())
+    return str(end.plus(-(n - 1))), str(end)
+
+
+def wait_for_rollups(bench: Bench, orders: int, limit: float = 900.0) -> float:
+    """Until the report over the last 13 months counts every seeded order: seconds waited."""
+    from crm.sales.v1 import profitability_service_pb2 as pb
+
+    profit, _payments, metadata = _profit_stubs(bench)
+    start, end = _months_back(13)
+    started = time.monotonic()
+    counted = -1
+    while time.monotonic() - started < limit:
+        report = profit.GetContributionReport(pb.GetContributionReportRequest(
+            start_month=start, end_month=end, page_size=1), metadata=metadata, timeout=60)
+        counted = report.total.order_count
+        if counted >= orders:
+            break
+        time.sleep(2.0)
+    waited = time.monotonic() - started
+    log(f"roll-ups counted {counted:,} of {orders:,} seeded orders after {waited:.1f}s")
+    return waited
+
+
+def store_reads(bench: Bench, ids: list[str], repeats: int) -> list[float]:
+    """Milliseconds of pymongo `_id` reads of roll-up documents (the store's floor)."""
+    import os
+
+    database = bench.platform.env.get("SALES_MONGODB_DATABASE", os.environ.get("SALES_MONGODB_DATABASE", "crm_sales"))
+    out = []
+    with pymongo.MongoClient(bench.platform.env.get("SALES_MONGODB_URI", bench.mongo_uri)) as client:
+        documents = client[database]["profit_rollups"]
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for doc_id in ids:
+                documents.find_one({"_id": doc_id})
+            out.append((time.perf_counter() - started) * 1000)
+    return sorted(out)
+
+
+def profitability(bench: Bench, report: Report, products: list[str], buyers: list[str], orders: int) -> None:
+    from crm_sales.profitability.months import Month
+    from crm_sales.profitability.rollups.service import bucket_ids_of
+    from crm_sales.profitability.rollups.store import series_id
+
+    waited = wait_for_rollups(bench, orders)
+    report.notes.append(f"**Profit roll-ups** caught up with the seeding {waited:.0f} s after it ended "
+                        "(consumer group sales-profitability).")
+    start12, end = _months_back(12)
+    start24, _ = _months_back(24)
+    p = report.add(bench.one_at_a_time(
+        "p", "gateway GET /api/v1/profitability/contribution (all customers, 12 months)",
+        [f"/api/v1/profitability/contribution?start_month={start12}&end_month={end}&page_size=100"] * REPORT_REPEATS,
+        NAME))
+    report.check("(p) p50, ms", p.p50_ms, "<=", REPORT_P50_MAX_MS, row="p")
+    floor = store_reads(bench, bucket_ids_of("customer", "CNY", Month.parse(start12), Month.parse(end)), 5)
+    report.notes.append(f"(p0) floor: pymongo `_id` reads of the report's 12 x 16 customer buckets, one after "
+                        f"the other: median {floor[len(floor) // 2]:.0f} ms.")
+    rng = random.Random("series")
+    q = report.add(bench.one_at_a_time(
+        "q", "gateway GET /api/v1/profitability/series/customer/{id} (24 months)",
+        [f"/api/v1/profitability/series/customer/{rng.choice(buyers)}?start_month={start24}&end_month={end}"
+         for _ in range(SERIES_REPEATS)], NAME))
+    report.check("(q) p99, ms", q.p99_ms, "<=", SERIES_P99_MAX_MS, row="q")
+    q0 = store_reads(bench, [series_id("CNY", rng.choice(buyers)) for _ in range(1)], 100)
+    report.notes.append(f"(q0) floor: a pymongo `_id` read of one series document: p50 {q0[50]:.1f} ms, "
+                        f"p99 {q0[98]:.1f} ms.")
+    lags = rollup_lag(bench, products, buyers)
+    if lags:
+        p99 = pyload.percentile(sorted(lags), 99)
+        report.notes.append(f"(r) roll-up lag, receipt to report, under background imports: "
+                            f"p50 {pyload.percentile(sorted(lags), 50):.2f} s, p99 {p99:.2f} s "
+                            f"({len(lags)} receipts).")
+        report.check("(r) roll-up lag p99, s", p99, "<", LAG_P99_MAX_S, row="p")
+    import importlib
+
+    for name in PROFIT_EXTRA:
+        try:
+            extra = importlib.import_module(f"suites.{name}")
+        except ImportError:
+            continue
+        if hasattr(extra, "run_profitability"):
+            extra.run_profitability(bench, report)
+
+
+def rollup_lag(bench: Bench, products: list[str], buyers: list[str]) -> list[float]:
+    """Seconds from RecordReceipt's answer until the customer's current month shows the cash, for receipts on
+    seeded orders, while a background thread imports orders."""
+    import os
+    import threading
+
+    from crm.common.v1 import common_pb2
+    from crm.sales.v1 import payment_service_pb2 as ppb
+    from crm.sales.v1 import profitability_service_pb2 as pb
+
+    profit, payments, metadata = _profit_stubs(bench)
+    database = bench.platform.env.get("SALES_MONGODB_DATABASE", os.environ.get("SALES_MONGODB_DATABASE", "crm_sales"))
+    with pymongo.MongoClient(bench.platform.env.get("SALES_MONGODB_URI", bench.mongo_uri)) as client:
+        picked = [(d["_id"], d["customer_id"], d.get("currency_code", "CNY"))
+                  for d in client[database]["orders"].find({"state": "confirmed"}, {"customer_id": 1,
+                                                                                   "currency_code": 1}).limit(
+                      LAG_RECEIPTS)]
+    stop = threading.Event()
+
+    def background() -> None:
+        while not stop.is_set():
+            sales_seed.seed_orders(bench.platform.target("sales"), bench.token, buyers, products, 250,
+                                   lines=bench.args.order_lines, progress=False)
+
+    thread = threading.Thread(target=background, daemon=True)
+    thread.start()
+    _start, month = _months_back(1)
+    lags = []
+    try:
+        for order_id, customer_id, currency in picked:
+            def cash() -> int:
+                s = profit.GetContributionSeries(pb.GetContributionSeriesRequest(
+                    id=customer_id, start_month=month, end_month=month, currency_code=currency),
+                    metadata=metadata, timeout=10)
+                return s.total.cash_minor_units
+
+            before = cash()
+            try:
+                payments.RecordReceipt(ppb.RecordReceiptRequest(
+                    order_id=order_id, method=ppb.PAYMENT_METHOD_BANK_TRANSFER,
+                    amount=common_pb2.Money(minor_units=1, currency_code=currency)), metadata=metadata, timeout=10)
+            except Exception as err:  # noqa: BLE001 - a fully paid order: skip it
+                log(f"(r) receipt on {order_id} refused: {getattr(err, 'details', lambda: err)()}")
+                continue
+            recorded = time.monotonic()
+            while cash() < before + 1 and time.monotonic() - recorded < 30:
+                time.sleep(0.02)
+            lags.append(time.monotonic() - recorded)
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    return lags
