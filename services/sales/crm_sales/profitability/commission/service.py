@@ -111,8 +111,8 @@ class CommissionService:
             if movement.event_id in ledger.applied:
                 return ledger
             pricing = None
-            if ledger.pricing is None:
-                rep, team = owner_id or order.owner_id, team_id or order.team_id
+            rep, team = owner_id or order.owner_id, team_id or order.team_id
+            if ledger.pricing is None and rep:  # an order of a pool customer credits nobody (yet)
                 plan = self.store.setup().plan_for(rep, team, movement.month)
                 if plan is not None:
                     pricing = model.pricing_of(plan)
