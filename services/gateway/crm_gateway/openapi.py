@@ -37,10 +37,13 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] = optional()
     relation: Literal["yours", "public_pool", "another_owner"] = optional()
     service: str = optional()
+    reasons: list[str] = optional()
 
 
 _PROBLEM_NOTES = {"relation": "On a duplicate: whose record holds the phone, e-mail or company.",
-                  "service": "On 503: which service is unavailable."}
+                  "service": "On 503: which service is unavailable.",
+                  "reasons": "On a 409 refused by a rule: which rules, e.g. POINTS, STOCK, LIMIT or VALIDITY for a "
+                             "redemption."}
 
 ETAG = Header("ETag", "Version tag; send it back in If-Match to update.", lambda m: f'"{m.etag}"')
 RETRY = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}

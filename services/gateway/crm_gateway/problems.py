@@ -82,7 +82,12 @@ def from_rpc_error(err: grpc.RpcError, service: str) -> Problem:
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         stale = any(isinstance(d, error_details_pb2.PreconditionFailure) and
                     any(v.type == "ETAG" for v in d.violations) for d in details)
-        return Problem(412 if stale else 409, message, slug="stale-etag" if stale else "conflict")
+        if stale:
+            return Problem(412, message, slug="stale-etag")
+        # Which rule refused it (e.g. a redemption's POINTS, STOCK, LIMIT, VALIDITY): a client can act on it.
+        reasons = [v.type for d in details if isinstance(d, error_details_pb2.PreconditionFailure)
+                   for v in d.violations if v.type]
+        return Problem(409, message, slug="conflict", extra={"reasons": reasons} if reasons else None)
     if code in _SIMPLE:
         status, slug = _SIMPLE[code]
         extra = {}
