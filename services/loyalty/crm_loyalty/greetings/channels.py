@@ -51,7 +51,7 @@ class SmtpChannel:
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = message.to
-        mail["Subject"] = message.subject
+        mail["Subject"] = " ".join(message.subject.split())  # a name never breaks the header into two
         mail["Date"] = formatdate(usegmt=True)
         domain = self.sender.rpartition("@")[2] or "crm.local"
         mail["Message-ID"] = f"<{message.message_id}@{domain}>"
