@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import grpc
 import pytest
 import redis
+from prometheus_client import REGISTRY
 
 from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2_grpc
@@ -84,8 +85,11 @@ def test_a_rep_records_an_expense_on_their_customer_and_the_manager_approves_it(
     assert (made.state, made.owner_id, made.team_id, made.customer_id, made.amount) == (
         pb.EXPENSE_STATE_PENDING, f"rep-exp-{TAG}", TEAM, customer_id, cny(38_800))
     assert expenses.GetExpense(pb.GetExpenseRequest(id=made.id), metadata=MANAGER) == made
+    counted = REGISTRY.get_sample_value("crm_sales_expenses_approved_minor_units_total", {"currency": "CNY"}) or 0
     approved = expenses.ApproveExpense(pb.DecideExpenseRequest(id=made.id), metadata=MANAGER)
     assert approved.state == pb.EXPENSE_STATE_APPROVED and approved.decided_by == f"boss-exp-{TAG}"
+    assert REGISTRY.get_sample_value("crm_sales_expenses_approved_minor_units_total",
+                                     {"currency": "CNY"}) - counted == 38_800
     [event] = approvals(events_redis_url, made.id)
     payload = ev.payload_of(event)
     assert (payload.customer_id, payload.owner_id, payload.team_id, payload.category, payload.amount,

@@ -44,6 +44,32 @@ VALUE_GRADE_CUSTOMERS = Gauge("crm_sales_value_grade_customers",
 VALUE_GRADE_CHANGES = Counter("crm_sales_value_grade_changes_total",
                               "Value grades stored because they changed, by the grade given.", ["grade"])
 
+# Commission and expenses: counted when a statement takes a line (a redelivered event counts once) and when an
+# expense is approved; `category` is one of the configured expense categories (a bounded set).
+COMMISSION_EARNED = Counter("crm_sales_commission_earned_minor_units_total",
+                            "Commission earned on collected cash, in minor units, by currency.", ["currency"])
+COMMISSION_CLAWED_BACK = Counter("crm_sales_commission_clawed_back_minor_units_total",
+                                 "Commission clawed back by refunds, voids and amendments, in minor units, by "
+                                 "currency.", ["currency"])
+EXPENSES_APPROVED = Counter("crm_sales_expenses_approved_total", "Sales expenses approved, by category.",
+                            ["category"])
+EXPENSES_APPROVED_AMOUNT = Counter("crm_sales_expenses_approved_minor_units_total",
+                                   "Amounts of approved sales expenses, in minor units, by currency.", ["currency"])
+
+
+def commission_posted(amounts: list[tuple[str, int]]) -> None:
+    """(currency, amount) of each line a statement took: positive earned, negative clawed back."""
+    for currency, amount in amounts:
+        if amount > 0:
+            COMMISSION_EARNED.labels(currency).inc(amount)
+        elif amount < 0:
+            COMMISSION_CLAWED_BACK.labels(currency).inc(-amount)
+
+
+def expense_approved(category: str, amount: Money) -> None:
+    EXPENSES_APPROVED.labels(category).inc()
+    EXPENSES_APPROVED_AMOUNT.labels(amount.currency_code).inc(amount.minor_units)
+
 
 def order_confirmed(total: Money) -> None:
     ORDERS_CONFIRMED.inc()

@@ -20,6 +20,7 @@ from crm_kit.errors import Aborted, FailedPrecondition, FieldViolation, InvalidA
     PermissionDenied, PreconditionViolation
 from crm_kit.persistence.revisions import write_with_retries
 
+from crm_sales import metrics
 from crm_sales.access import READ_SCOPE
 from crm_sales.products.model import GradeBand
 from crm_sales.profitability.commission import model
@@ -146,6 +147,8 @@ class CommissionService:
         if self.store.statement(rep_id, month) is None:
             self.store.note_statement(rep_id, team_id, month)  # before the first write: the close walks this book
 
+        posted = []
+
         def change(current: Statement) -> bool:
             if current.has(event_id):
                 return True
@@ -155,11 +158,15 @@ class CommissionService:
                 return False
             after = replace(model.post(current, lines, team_id), revision=current.revision + 1)
             self.store.save_statement(after, WRITER)
+            posted.append(True)
             return True
 
-        return write_with_retries("commission statement", rep_id,
+        done = write_with_retries("commission statement", rep_id,
                                   lambda: self.store.statement(rep_id, month) or Statement(rep_id, month, team_id),
                                   change)
+        if posted:
+            metrics.commission_posted([(line.currency_code, line.amount) for line in lines])
+        return done
 
     # --- reading ---------------------------------------------------------------------------------
 

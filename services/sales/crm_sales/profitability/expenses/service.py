@@ -22,7 +22,7 @@ from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, Permission
 from crm_kit.ids import id_pattern, matches, new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
-from crm_sales import access
+from crm_sales import access, metrics
 from crm_sales.customers import CustomerDirectory
 from crm_sales.profitability.expenses import events as expense_events
 from crm_sales.profitability.expenses import model
@@ -94,7 +94,10 @@ class ExpenseService:
                 raise Contended()
             return after
 
-        return write_with_retries("expense", expense_id, lambda: self._load(expense_id), change)
+        decided = write_with_retries("expense", expense_id, lambda: self._load(expense_id), change)
+        if approve:
+            metrics.expense_approved(decided.category, decided.amount)
+        return decided
 
     def erase_customer(self, customer_id: str) -> int:
         """customer.erased: the free text of the expenses on the customer
