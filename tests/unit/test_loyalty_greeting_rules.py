@@ -104,7 +104,7 @@ def test_an_unknown_placeholder_is_refused_naming_it():
 
 def test_template_fields_are_validated():
     with pytest.raises(InvalidArgument) as err:
-        model.validated_template("halloween", "fr", "x" * 300, "x" * 2000, model.BUILT_IN_OCCASIONS)
+        model.validated_template("halloween", "fr", "x" * 201, "x" * 2001, model.BUILT_IN_OCCASIONS)
     assert {v.field for v in err.value.violations} == {
         "template.occasion", "template.language", "template.subject", "template.body"}
     with pytest.raises(InvalidArgument) as err:
