@@ -234,3 +234,15 @@ def test_a_rep_reads_only_their_own_customers_grades(stubs, story):
         assert code_of(lambda: grades_stub.GetCustomerValueGrade(
             pb.GetCustomerValueGradeRequest(customer_id=bad), metadata=ADMIN)) == grpc.StatusCode.NOT_FOUND
 
+
+
+def test_grading_an_earlier_year_never_replaces_a_later_years_grade(stubs, story, app):
+    # Runs after the CNY runs above: this module's customers hold D for last year (they sold nothing in CNY).
+    grades_stub = stubs[0]
+    before = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story["Y"]), metadata=REP)
+    assert before.graded_year == LAST_YEAR
+    live = app.features["value_grades"]
+    earlier = GradeService(live.store, app.features, live.bands, CURRENCY, live.zone, live.customers)
+    earlier.run(Principal("root-vg", "admin"), LAST_YEAR - 1, wait=True)
+    after = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story["Y"]), metadata=REP)
+    assert (after.grade, after.graded_year, list(after.history)) == (before.grade, LAST_YEAR, list(before.history))

@@ -170,19 +170,23 @@ class GradeService:
         rollups = self.features["rollups"]
         period = rollups.customers(Month(year, 1), Month(year, 12), self.currency)
         margins = {cid: attributed.figures.margin for cid, attributed in period.items()}
-        for stored in self.store.all():
+        stored_now = {}
+        for stored in self.store.all():  # one read of every grade: unchanged ones cost no write and no read
             margins.setdefault(stored.customer_id, 0)  # graded before, no margin this year
+            stored_now[stored.customer_id] = (stored.grade, stored.graded_year)
         grades = grade_customers(margins, self.bands)
         changed = 0
         for i, (customer_id, grade) in enumerate(sorted(grades.items()), 1):
             def events_for(previous: str, customer_id=customer_id, grade=grade) -> list:
                 return [grade_events.value_grade_changed(customer_id, previous, grade, year, run_id)]
 
+            if i % PROGRESS_EVERY == 0:
+                self.store.finish_run(run_id, {"progress_at": self.clock()})
+            if stored_now.get(customer_id) == (grade, year):
+                continue  # unchanged (the store re-checks on its own read whenever it writes)
             if self.store.set(customer_id, grade, year, run_id, by, events_for):
                 changed += 1
                 metrics.value_grade_changed(grade)
-            if i % PROGRESS_EVERY == 0:
-                self.store.finish_run(run_id, {"progress_at": self.clock()})
         result = {"graded": len(grades), "changed": changed, "counts": counts(grades, self.bands),
                   "finished_at": self.clock(), "progress_at": self.clock()}
         self.store.finish_run(run_id, result)

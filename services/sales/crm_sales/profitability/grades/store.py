@@ -93,15 +93,16 @@ class GradeStore:
     def set(self, customer_id: str, grade: str, graded_year: int, run_id: str, changed_by: str,
             events_for) -> bool:
         """Store `grade` for `graded_year` unless the customer already has it
-        for that year. `events_for(previous grade or "")` gives the events the
+        for that year, or has a grade of a later year. `events_for(previous grade or "")` gives the events the
         change causes, staged in the change's own claim. True when stored."""
         def load() -> dict | None:
             return self.revisions.documents.find_one({"_id": customer_id})
 
         def change(current: dict | None) -> bool:
-            if current is not None and current.get("grade") == grade and \
-                    int(current.get("graded_year", 0)) == graded_year:
-                return False
+            if current is not None:
+                stored_year = int(current.get("graded_year", 0))
+                if stored_year > graded_year or (stored_year == graded_year and current.get("grade") == grade):
+                    return False  # graded so already, or for a later year (a run never goes back in time)
             previous = current.get("grade", "") if current else ""
             revision = (int(current.get("revision", 1)) if current else 0) + 1
             now = datetime.now(timezone.utc)
