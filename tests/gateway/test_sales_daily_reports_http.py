@@ -74,8 +74,13 @@ def test_a_reps_day_prefilled_submitted_edited_and_seen_by_the_manager(client, s
     sent = client.put(url, headers=me, json={"work_done": "电话跟进赵敏", "tomorrow_plan": "拜访", "problems": ""})
     _check(spec, sent, ITEM, "put")
     assert sent.status_code == 200 and sent.get_json()["submitted"] and sent.get_json()["revision"] == 1
-    edited = client.put(url, headers=me, json={"work_done": "电话跟进赵敏，已报价", "problems": "库存不足"})
+    assert sent.headers["ETag"] == '"1"'
+    edited = client.put(url, headers={**me, "If-Match": '"1"'},
+                        json={"work_done": "电话跟进赵敏，已报价", "problems": "库存不足"})
     assert (edited.get_json()["revision"], edited.get_json()["problems"]) == (2, "库存不足")
+    stale = client.put(url, headers={**me, "If-Match": '"1"'}, json={"work_done": "旧的版本"})
+    _check(spec, stale, ITEM, "put")
+    assert stale.status_code == 412 and client.get(url, headers=me).get_json()["work_done"] == "电话跟进赵敏，已报价"
     team_day = client.get(f"/api/v1/daily-reports?day={day}", headers=manager)
     _check(spec, team_day, "/api/v1/daily-reports", "get")
     assert [r["rep_id"] for r in team_day.get_json()["reports"]] == [rep]

@@ -147,12 +147,17 @@ def test_one_report_per_rep_per_day_edited_until_the_deadline_then_frozen(stubs,
     edited = submit(reports, rep, team_id, day, work_done="拜访三家客户", problems="物流延误")
     assert (edited.work_done, edited.problems, edited.revision) == ("拜访三家客户", "物流延误", 2)
     assert edited.submit_time == first.submit_time
+    # an edit over a revision read before another device's edit is refused; over the current one it applies
+    assert code_of(lambda: submit(reports, rep, team_id, day, work_done="stale", expected_revision=1)) == \
+        grpc.StatusCode.FAILED_PRECONDITION
+    assert submit(reports, rep, team_id, day, work_done="拜访三家客户", problems="物流延误",
+                  expected_revision=2).revision == 3
     clock(local(day, 23, feature))
     with pytest.raises(grpc.RpcError) as err:
         submit(reports, rep, team_id, day, work_done="deadline passed")
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     kept = reports.GetDailyReport(pb.GetDailyReportRequest(rep_id=rep, day=d(day)), metadata=as_(rep, team=team_id))
-    assert (kept.work_done, kept.editable, kept.revision) == ("拜访三家客户", False, 2)
+    assert (kept.work_done, kept.editable, kept.revision) == ("拜访三家客户", False, 3)
 
 
 def test_a_missed_day_may_be_reported_late_once(stubs, feature, team, clock):

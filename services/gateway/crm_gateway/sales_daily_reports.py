@@ -11,7 +11,8 @@ from crm.sales.v1 import daily_report_service_pb2 as pb
 from crm.sales.v1 import daily_report_service_pb2_grpc as pb_grpc
 
 from crm_gateway.fields import Body, DateIn, NullableTime, Out, Query, Time, date_json, date_pb, text
-from crm_gateway.routing import Args, Ok, Policy, route
+from crm_gateway.routing import Args, Header, Ok, Policy, RequestHeader, route
+from crm_gateway.sales_products import expected_revision
 
 bp = Blueprint("sales_daily_reports", __name__, url_prefix="/api/v1/daily-reports")
 
@@ -21,6 +22,10 @@ SUBMIT = Policy(("manager", "rep"))
 TEAM_READ = Policy(("admin", "manager", "finance", "integration"), scope="sales:read")
 ROSTER_WRITE = Policy(("admin", "manager"))
 SubjectId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:-]*$")]
+ETAG = Header("ETag", "The report's revision; send it back in If-Match to change only what you read.",
+              lambda m: f'"{m.revision}"')
+IF_MATCH = RequestHeader("If-Match", "The ETag you read; optional: without it the edit applies to the report "
+                                     "as it is now.")
 _DENIED = {404: "Not your report, or not your team's (nothing is told about it)."}
 _RULES = """One report per rep per business day (SALES_TIMEZONE). It is due at SALES_DAILY_REPORT_DEADLINE local time
 (default 21:00 on the day; "HH:MM+1" means the morning after). Before the deadline the rep submits and edits it
@@ -160,19 +165,22 @@ def set_roster(a: Args):
 
 
 @route(bp, "GET", "/<rep_id>/<day>", "getDailyReport", "A rep's report of a day, prefilled", allow=READ,
-       path=ReportPath, ok=Ok(DailyReport, "The report; submitted false when not yet sent."), errors=_DENIED,
+       path=ReportPath, ok=Ok(DailyReport, "The report; submitted false when not yet sent.", headers=(ETAG,)),
+       errors=_DENIED,
        service="sales", description="Reps their own; managers their team's; finance and admins all. " + _RULES)
 def get_report(a: Args):
     return stub().GetDailyReport(pb.GetDailyReportRequest(rep_id=a.path.rep_id, day=date_pb(a.path.day)))
 
 
 @route(bp, "PUT", "/<rep_id>/<day>", "submitDailyReport", "Submit or edit your report of a day", allow=SUBMIT,
-       path=ReportPath, body=ReportSubmit, ok=Ok(DailyReport, "The report as stored."),
+       path=ReportPath, body=ReportSubmit, request_headers=(IF_MATCH,),
+       ok=Ok(DailyReport, "The report as stored.", headers=(ETAG,)),
        errors={**_DENIED, 409: "The deadline has passed (a submitted report is frozen; a missed one is too old).",
+               412: "If-Match is stale: the report changed since you read it.",
                422: "A bad field (a future day among them)."},
        service="sales", description="Only the rep themselves (rep_id is the caller). " + _RULES)
 def submit_report(a: Args):
     b = a.body
     return stub().SubmitDailyReport(pb.SubmitDailyReportRequest(
         rep_id=a.path.rep_id, day=date_pb(a.path.day), work_done=b.work_done, tomorrow_plan=b.tomorrow_plan,
-        problems=b.problems))
+        problems=b.problems, expected_revision=expected_revision()))

@@ -67,18 +67,20 @@ class GetDailyReportRequest(_message.Message):
     def __init__(self, rep_id: _Optional[str] = ..., day: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class SubmitDailyReportRequest(_message.Message):
-    __slots__ = ("rep_id", "day", "work_done", "tomorrow_plan", "problems")
+    __slots__ = ("rep_id", "day", "work_done", "tomorrow_plan", "problems", "expected_revision")
     REP_ID_FIELD_NUMBER: _ClassVar[int]
     DAY_FIELD_NUMBER: _ClassVar[int]
     WORK_DONE_FIELD_NUMBER: _ClassVar[int]
     TOMORROW_PLAN_FIELD_NUMBER: _ClassVar[int]
     PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
     rep_id: str
     day: _common_pb2.Date
     work_done: str
     tomorrow_plan: str
     problems: str
-    def __init__(self, rep_id: _Optional[str] = ..., day: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., work_done: _Optional[str] = ..., tomorrow_plan: _Optional[str] = ..., problems: _Optional[str] = ...) -> None: ...
+    expected_revision: int
+    def __init__(self, rep_id: _Optional[str] = ..., day: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., work_done: _Optional[str] = ..., tomorrow_plan: _Optional[str] = ..., problems: _Optional[str] = ..., expected_revision: _Optional[int] = ...) -> None: ...
 
 class ListTeamDailyReportsRequest(_message.Message):
     __slots__ = ("team_id", "day")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 
 from crm_kit.auth import Principal
-from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
+    PreconditionViolation
 
 from crm_sales.profitability.daily_reports import model as rules
 from crm_sales.profitability.daily_reports.model import ContactedCustomer, Contact, Deadline, Report, Roster
@@ -75,8 +76,11 @@ class DailyReportService:
         return self._view(report or Report(rep_id, "", day))
 
     def submit(self, principal: Principal, rep_id: str, day: date, *, work_done: str, tomorrow_plan: str = "",
-               problems: str = "") -> ReportView:
+               problems: str = "", expected_revision: int = 0) -> ReportView:
+        """Submit or edit; with `expected_revision` (> 0) only over the revision the caller read."""
         rules.valid_rep_id(rep_id)
+        if expected_revision < 0:
+            raise InvalidArgument(FieldViolation("expected_revision", "must not be negative"))
         if principal.role not in ("rep", "manager"):
             raise PermissionDenied("daily reports are submitted by reps and managers, each their own")
         if rep_id != principal.subject:
@@ -84,6 +88,12 @@ class DailyReportService:
         deadline = self.deadline.of(day, self.zone)
 
         def change(current: Report | None) -> Report:
+            stored = current.revision if current else 0
+            if expected_revision and stored != expected_revision:
+                raise FailedPrecondition([PreconditionViolation(
+                    "ETAG", f"daily-reports/{rep_id}/{day.isoformat()}",
+                    f"the report is at revision {stored}, not {expected_revision}")],
+                    "the report changed since you read it")
             now = self.clock()
             return rules.submit(current or Report(rep_id, "", day), team_id=principal.team, work_done=work_done,
                                 tomorrow_plan=tomorrow_plan, problems=problems, deadline=deadline, now=now,

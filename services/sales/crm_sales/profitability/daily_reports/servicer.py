@@ -29,7 +29,8 @@ class DailyReportServicer(pb_grpc.DailyReportServiceServicer):
     def SubmitDailyReport(self, request, context):
         return report_to_pb(self.service.submit(current_principal(), request.rep_id, _day(request),
                                                 work_done=request.work_done, tomorrow_plan=request.tomorrow_plan,
-                                                problems=request.problems))
+                                                problems=request.problems,
+                                                expected_revision=request.expected_revision))
 
     def ListTeamDailyReports(self, request, context):
         day = self.service.today() if not request.HasField("day") else date_from_pb(request.day, "day")
