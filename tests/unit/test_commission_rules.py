@@ -182,3 +182,43 @@ def test_a_months_commission_lines_sum_to_its_statement(lines, rates, steps, bas
     bonus = statement.bonus_under(plan)
     assert statement.totals(bonus).get("CNY", 0) == sum(x.amount for x in statement.lines) + bonus.get("CNY", 0)
     assert model.close(statement, plan).totals(model.close(statement, plan).bonus) == statement.totals(bonus)
+
+
+def test_a_line_for_a_closed_month_lands_in_the_first_open_one_after_it():
+    closed = {MARCH, APRIL}
+    assert model.posting_month(MARCH, closed) == Month(2026, 5)
+    assert model.posting_month(Month(2026, 2), closed) == Month(2026, 2)
+    assert model.posting_month(APRIL, lambda m: m < Month(2027, 1)) == Month(2027, 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.integers(1, 50_000), st.integers(0, 5),
+                                st.booleans()), min_size=1, max_size=25))
+def test_the_statements_of_every_month_hold_exactly_what_the_orders_earned(steps):
+    """Receipts and refunds on three orders over six months, months closed
+    along the way: no closed statement changes after its close, every line
+    lands in its month or a later open one, and the statements together hold
+    exactly the commission the order ledgers earned."""
+    orders = {n: [LineFigures("ln1", "p", "ABD"[n], 40_000 + n, 10_000 * n)] for n in range(3)}
+    plan = CommissionPlan("p", "P", "margin", "CNY", (("A", 1000), ("B", 500), ("D", 50)), (Band(1_000, 300),))
+    ledgers = {n: OrderLedger(f"ord_{n}", "rep-1", "t", "CNY") for n in orders}
+    paid = {n: 0 for n in orders}
+    statements: dict[Month, Statement] = {}
+    closed: dict[Month, Statement] = {}
+    for i, (n, is_receipt, amount, month_offset, close_after) in enumerate(steps):
+        month = Month(2026, 1).plus(month_offset)
+        amount = amount if is_receipt else min(amount, paid[n])
+        paid[n] += amount if is_receipt else -amount
+        movement = Movement(f"evt_{i}", "receipt" if is_receipt else "refund", f"ord_{n}", "r", "", 
+                            amount if is_receipt else -amount, month)
+        ledgers[n], made = earn(ledgers[n], movement, orders[n], orders[n][0].revenue, pricing_of(plan))
+        target = model.posting_month(month, closed)
+        assert target >= month and target not in closed
+        statements[target] = model.post(statements.get(target, Statement("rep-1", target)), made, "t")
+        if close_after:
+            statements[month] = model.close(statements.get(month, Statement("rep-1", month)), plan)
+            closed.setdefault(month, statements[month])
+    for month, frozen in closed.items():
+        assert statements[month] == frozen  # never changed after its close
+    earned = sum(e.commission for ledger in ledgers.values() for e in ledger.earned.values())
+    assert sum(s.line_totals().get("CNY", 0) for s in statements.values()) == earned

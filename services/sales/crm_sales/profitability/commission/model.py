@@ -385,6 +385,16 @@ def post(statement: Statement, lines: tuple[CommissionLine, ...], team_id: str) 
     return replace(statement, team_id=statement.team_id or team_id, lines=statement.lines + tuple(lines))
 
 
+def posting_month(counts_in: Month, closed) -> Month:
+    """Where a line for `counts_in` lands: that month, or the first open one
+    after it when it is closed (`closed`: a set or predicate of closed months)."""
+    is_closed = closed if callable(closed) else closed.__contains__
+    month = counts_in
+    while is_closed(month):
+        month = month.next()
+    return month
+
+
 def close(statement: Statement, plan: CommissionPlan | None) -> Statement:
     """The statement frozen with its band bonus."""
     if statement.closed:

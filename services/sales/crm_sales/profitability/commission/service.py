@@ -134,8 +134,9 @@ class CommissionService:
     def _post(self, rep_id: str, team_id: str, month: Month, event_id: str,
               lines: tuple[CommissionLine, ...]) -> Month:
         """Post to the statement of `month`, or of the first open month after
-        it when it is closed; nothing when a statement on the way holds the
-        event already. Returns the month posted in."""
+        it when it is closed (model.posting_month, walked one statement at a
+        time so a close racing the posting is seen); nothing when a statement
+        on the way holds the event already. Returns the month posted in."""
         for _ in range(MAX_MONTHS_FORWARD):
             if self._post_in(rep_id, team_id, month, event_id, lines):
                 return month
