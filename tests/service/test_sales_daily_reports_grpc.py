@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb
@@ -165,8 +166,10 @@ def test_a_missed_day_may_be_reported_late_once(stubs, feature, team, clock):
     team_id, rep, _other = team
     today = rules.local_day(datetime.now(timezone.utc), feature.zone)
     clock(local(today, 10, feature))
+    counted = REGISTRY.get_sample_value("crm_sales_daily_reports_total", {"timing": "late"}) or 0
     late = submit(reports, rep, team_id, today - timedelta(days=2))
     assert late.late and late.submitted and not late.editable
+    assert REGISTRY.get_sample_value("crm_sales_daily_reports_total", {"timing": "late"}) == counted + 1
     assert code_of(lambda: submit(reports, rep, team_id, today - timedelta(days=2))) == \
         grpc.StatusCode.FAILED_PRECONDITION
     assert code_of(lambda: submit(reports, rep, team_id, today - timedelta(days=feature.late_days + 1))) == \

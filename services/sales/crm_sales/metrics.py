@@ -51,6 +51,9 @@ COMMISSION_EARNED = Counter("crm_sales_commission_earned_minor_units_total",
 COMMISSION_CLAWED_BACK = Counter("crm_sales_commission_clawed_back_minor_units_total",
                                  "Commission clawed back by refunds, voids and amendments, in minor units, by "
                                  "currency.", ["currency"])
+# Daily reports: `timing` is on_time or late for a first submission, edited for a change before the deadline.
+DAILY_REPORTS = Counter("crm_sales_daily_reports_total", "Daily reports submitted (on_time, late) and edited.",
+                        ["timing"])
 EXPENSES_APPROVED = Counter("crm_sales_expenses_approved_total", "Sales expenses approved, by category.",
                             ["category"])
 EXPENSES_APPROVED_AMOUNT = Counter("crm_sales_expenses_approved_minor_units_total",

@@ -20,6 +20,7 @@ from crm_kit.auth import Principal
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation
 
+from crm_sales import metrics
 from crm_sales.profitability.daily_reports import model as rules
 from crm_sales.profitability.daily_reports.model import ContactedCustomer, Contact, Deadline, Report, Roster
 from crm_sales.profitability.daily_reports.store import DailyReportStore
@@ -100,6 +101,7 @@ class DailyReportService:
                                 today=rules.local_day(now, self.zone), late_days=self.late_days)
 
         report = self.store.save_report(rep_id, day, change)
+        metrics.DAILY_REPORTS.labels("edited" if report.revision > 1 else "late" if report.late else "on_time").inc()
         if report.team_id:
             self.store.save_roster(report.team_id, lambda r: rules.with_submitter(r, rep_id, day), rep_id)
         return self._view(report)
