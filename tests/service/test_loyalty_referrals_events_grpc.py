@@ -138,3 +138,15 @@ def test_customer_created_opens_the_account_through_the_stream(services, phone):
         assert time.monotonic() < deadline, "customer.created was not consumed"
         time.sleep(0.1)
     assert accounts.view(cid).tier.code == "member"
+
+
+def test_a_batch_keeps_the_order_of_its_events(loyalty, phone):
+    """Awards of a read go in one round trip, but a refund after its order's payment still finds the award."""
+    referrer, cid, other = loyalty.customer(phone), loyalty.customer(phone), loyalty.customer(phone)
+    batch = [linked(referrer, cid), paid(cid, "ord_b1", 20_000), paid(other, "ord_b2", 10_000),
+             refunded(cid, "ord_b1", "ref_b1", 20_000), paid(cid, "ord_b3", 30_000), paid(cid, "ord_b1", 20_000)]
+    account_events.handle_batch(loyalty.accounts, batch)
+    referral_events.handle_batch(loyalty.app.features["referrals"], batch)
+    assert loyalty.account(cid).balance == 300 and loyalty.account(cid).clawed_back_total == 200
+    assert loyalty.account(other).balance == 100
+    assert referral_points(loyalty, referrer) == 300

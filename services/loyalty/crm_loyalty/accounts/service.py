@@ -180,18 +180,35 @@ class AccountService:
 
     def award_order(self, customer_id: str, order_id: str, total_minor: int, currency: str) -> bool:
         """order.paid: points per currency unit times the tier multiplier, once per order."""
-        access.require_customer_id(customer_id)
-        base = self.earn_rules.base_points(total_minor, currency)
-        if self.ladder.basis == "points":
-            member, value = f"o:{order_id}", -1
-        elif currency == self.ladder.currency:
-            member, value = f"o:{order_id}", total_minor
-        else:
-            member, value = "", 0  # other currencies earn points but do not qualify for tiers
-        result = self._award(customer_id, f"order:{order_id}", "order_award", base, multiply=True,
-                             reference=order_id, qualify_member=member, qualify_value=value,
-                             order_total=total_minor)
-        return result.status == "applied"
+        return self.award_orders([(customer_id, order_id, total_minor, currency)]) == [True]
+
+    def award_orders(self, paid: list[tuple[str, str, int, str]]) -> list[bool]:
+        """Many order.paid awards (customer_id, order_id, total_minor, currency) in one round trip;
+        each is its own atomic script, deduplicated by its order id. True for each one applied."""
+        now = self.clock()
+        today = self.today(now)
+        expires = self.expiry.expires_on(today).toordinal()
+        calls = []
+        for customer_id, order_id, total_minor, currency in paid:
+            access.require_customer_id(customer_id)
+            base = self.earn_rules.base_points(total_minor, currency)
+            if self.ladder.basis == "points":
+                member, value = f"o:{order_id}", -1
+            elif currency == self.ladder.currency:
+                member, value = f"o:{order_id}", total_minor
+            else:
+                member, value = "", 0  # other currencies earn points but do not qualify for tiers
+            calls.append((customer_id, new_event_id(), f"order:{order_id}", "order_award", base, 1, expires,
+                          order_id, "", SYSTEM, member, value, total_minor, "", 0))
+        applied = []
+        for (customer_id, *_), raw in zip(calls, self.scripts.run_many("award", calls, now, today)):
+            result = outcome(raw)
+            if result.staged:
+                self.relay(customer_id)
+            if result.status == "applied" and result.value:
+                POINTS.labels("awarded").inc(Entry.from_json(result.value).points)
+            applied.append(result.status == "applied")
+        return applied
 
     def claw_back(self, customer_id: str, order_id: str, refund_id: str, amount_minor: int) -> bool:
         """payment.refunded: the refunded part's share of the order's points,

@@ -32,6 +32,23 @@ def handle(referrals: ReferralService, env: Envelope) -> None:
             referrals.order_paid(msg.customer_id, msg.order_id)
 
 
+def handle_batch(referrals: ReferralService, envelopes: list[Envelope]) -> None:
+    """A read's entries in order; runs of order.paid are marked in one round trip."""
+    paid: list[tuple[str, str]] = []
+    for env in envelopes:
+        if env.type == ORDER_PAID:
+            msg = payload_of(env)
+            if matches(CUSTOMER_ID, msg.customer_id) and msg.order_id:
+                paid.append((msg.customer_id, msg.order_id))
+            continue
+        if paid:
+            referrals.orders_paid(paid)
+            paid = []
+        handle(referrals, env)
+    if paid:
+        referrals.orders_paid(paid)
+
+
 def consumer(events: redis.Redis, referrals: ReferralService, name: str) -> EventConsumer:
-    return EventConsumer(events, GROUP, name, [stream_for("customer"), stream_for("sales")],
-                         lambda env: handle(referrals, env))
+    return EventConsumer(events, GROUP, name, [stream_for("customer"), stream_for("sales")], None,
+                         batch_handler=lambda envelopes: handle_batch(referrals, envelopes), count=100)

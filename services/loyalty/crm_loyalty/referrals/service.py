@@ -43,10 +43,19 @@ class ReferralService:
 
     def order_paid(self, customer_id: str, order_id: str) -> bool:
         """order.paid: on the customer's first paid order their referrer earns the reward."""
-        first, referrer = (_s(v) for v in self._script("first_paid", customer_id, order_id))
-        if first != order_id or not referrer:
-            return False
-        return self._reward(referrer, customer_id)
+        return self.orders_paid([(customer_id, order_id)]) == [True]
+
+    def orders_paid(self, paid: list[tuple[str, str]]) -> list[bool]:
+        """Many order.paid (customer_id, order_id) marked in one round trip; rewards where due."""
+        now = self.accounts.clock()
+        answers = self.accounts.scripts.run_many(
+            "first_paid", [(customer_id, new_event_id(), order_id) for customer_id, order_id in paid], now,
+            self.accounts.today(now))
+        rewarded = []
+        for (customer_id, order_id), answer in zip(paid, answers):
+            first, referrer = (_s(v) for v in answer)
+            rewarded.append(first == order_id and bool(referrer) and self._reward(referrer, customer_id))
+        return rewarded
 
     def _in_cycle(self, referrer_id: str, referred_id: str) -> bool:
         """Whether `referred_id` appears up `referrer_id`'s chain of referrers."""
