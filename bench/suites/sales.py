@@ -20,8 +20,8 @@
   wait is reported):
   (p)  gateway GET /api/v1/profitability/contribution, every customer over
        12 months (one page of 100; the service reads and ranks them all), one
-       at a time: p50 <= 1 s; beside (p0), pymongo `_id` reads of the 12 x 16
-       customer buckets it merges (the store's floor)
+       at a time: p50 <= 1 s; beside (p0), pymongo `_id` reads of the quarter and
+       month customer buckets it merges (the store's floor)
   (q)  gateway GET /api/v1/profitability/series/customer/{id}, 24 months, one
        at a time: p99 <= 20 ms; beside (q0), a pymongo `_id` read of a series
   (r)  roll-up lag: a receipt recorded (gRPC RecordReceipt) until the
@@ -207,8 +207,8 @@ def profitability(bench: Bench, report: Report, products: list[str], buyers: lis
         NAME))
     report.check("(p) p50, ms", p.p50_ms, "<=", REPORT_P50_MAX_MS, row="p")
     floor = store_reads(bench, bucket_ids_of("customer", "CNY", Month.parse(start12), Month.parse(end)), 5)
-    report.notes.append(f"(p0) floor: pymongo `_id` reads of the report's 12 x 16 customer buckets, one after "
-                        f"the other: median {floor[len(floor) // 2]:.0f} ms.")
+    report.notes.append(f"(p0) floor: pymongo `_id` reads of the report's customer buckets (quarters and "
+                        f"months x 16 shards), one after the other: median {floor[len(floor) // 2]:.0f} ms.")
     rng = random.Random("series")
     q = report.add(bench.one_at_a_time(
         "q", "gateway GET /api/v1/profitability/series/customer/{id} (24 months)",

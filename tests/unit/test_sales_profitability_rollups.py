@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from crm_kit.errors import InvalidArgument
-from crm_sales.profitability.months import Month, business_zone, months_between
+from crm_sales.profitability.months import Month, business_zone, covering, months_between
 from crm_sales.profitability.rollups.changes import (
     LineFacts, OrderFacts, amendment_changes, cash_changes, expense_changes, midday, order_changes)
 from crm_sales.profitability.rollups.model import Figures, change_ppm, ppm_text, rate_ppm
@@ -32,6 +32,11 @@ def test_months_parse_order_and_step():
     assert months_between(Month(2025, 11), Month(2026, 2)) == [Month(2025, 11), Month(2025, 12), Month(2026, 1),
                                                              Month(2026, 2)]
     assert months_between(Month(2026, 2), Month(2026, 1)) == []
+    assert Month(2026, 3).quarter == "2026-Q1" and Month(2026, 10).quarter == "2026-Q4"
+    assert covering(Month(2026, 1), Month(2026, 12)) == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert covering(Month(2025, 12), Month(2026, 11)) == ["2025-12", "2026-Q1", "2026-Q2", "2026-Q3", "2026-10",
+                                                          "2026-11"]
+    assert covering(Month(2026, 2), Month(2026, 3)) == ["2026-02", "2026-03"]
     for bad in ("2026-13", "2026-3", "26-03", "1999-12", "2026-03-01", "", "２０２６-03"):
         with pytest.raises(InvalidArgument):
             Month.parse(bad)
@@ -67,7 +72,9 @@ def _apply(changes) -> dict[str, dict[str, Row]]:
 
 
 def _figures(docs) -> dict:
-    return {(doc_id.split("|")[1], key): row.figures for doc_id, rows in docs.items() for key, row in rows.items()}
+    """{(dimension, key): figures} of the month buckets and series (quarter buckets checked apart)."""
+    return {(doc_id.split("|")[1], key): row.figures for doc_id, rows in docs.items() for key, row in rows.items()
+            if "-Q" not in doc_id}
 
 
 def test_an_order_counts_per_customer_product_rep_and_series():
@@ -79,6 +86,10 @@ def test_an_order_counts_per_customer_product_rep_and_series():
     assert got[("product", "prd_2")] == Figures(revenue=500, cost=450, orders=1)
     assert got[("customer", "2026-03")] == Figures(revenue=1800, cost=950, orders=1)  # the series, by month
     assert got[("customer", "cus_a")].margin == 850
+    quarter = {key: row.figures for doc_id, rows in _apply(order_changes(order, SHANGHAI)).items()
+               if "|2026-Q1|" in doc_id for key, row in rows.items()}
+    assert quarter == {"cus_a": got[("customer", "cus_a")], "rep-a": got[("rep", "rep-a")],
+                       "prd_1": got[("product", "prd_1")], "prd_2": got[("product", "prd_2")]}
 
 
 def test_an_amendment_changes_by_the_difference_and_a_cancellation_takes_all_back():

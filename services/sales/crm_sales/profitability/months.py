@@ -72,6 +72,11 @@ class Month:
     def year_earlier(self) -> "Month":
         return Month(self.year - 1, self.month)
 
+    @property
+    def quarter(self) -> str:
+        """"2026-Q1" for January to March 2026."""
+        return f"{self.year:04d}-Q{(self.month - 1) // 3 + 1}"
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
@@ -83,3 +88,21 @@ def months_between(start: Month, end: Month) -> list[Month]:
 
 def business_zone(name: str = DEFAULT_TIMEZONE) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def covering(start: Month, end: Month) -> list[str]:
+    """The fewest calendar quarters ("2026-Q1") and months ("2026-03") that
+    cover `start`..`end` exactly: whole quarters inside the period, months at
+    its ragged ends. Twelve months read as four quarters, or two quarters and
+    six months at worst."""
+    out: list[str] = []
+    index = start.index
+    while index <= end.index:
+        month = Month.from_index(index)
+        if (month.month - 1) % 3 == 0 and index + 2 <= end.index:
+            out.append(month.quarter)
+            index += 3
+        else:
+            out.append(str(month))
+            index += 1
+    return out

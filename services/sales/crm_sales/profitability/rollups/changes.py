@@ -11,7 +11,8 @@ the event path and the rebuild, so both count exactly alike.
   (the plan's owner); products see no cash.
 - An approved expense counts in the month it was spent: per rep always,
   per customer when it names one.
-A customer's series document gets the customer's changes keyed by month.
+Each bucket change goes to the month's bucket and to its quarter's. A
+customer's series document gets the customer's changes keyed by month.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def _utc_text(at: datetime) -> str:
     return f"{int(at.timestamp() * 1000):013d}"
 
 
+def buckets(dimension: str, currency: str, month: Month, change: Change) -> DocChanges:
+    """The change in the member's month bucket and in its quarter bucket."""
+    shard = shard_of(change.key, dimension)
+    return [(bucket_id(dimension, currency, month, shard), change),
+            (bucket_id(dimension, currency, month.quarter, shard), change)]
+
+
 def order_changes(o: OrderFacts, tz: tzinfo, sign: int = 1) -> DocChanges:
     """The order's contribution (sign 1), or its removal (sign -1: figures
     only, no attributes)."""
@@ -64,14 +72,14 @@ def order_changes(o: OrderFacts, tz: tzinfo, sign: int = 1) -> DocChanges:
     cost = sum(line.cost for line in o.lines)
     total = Figures(revenue=sign * revenue, cost=sign * cost, orders=sign)
     out: DocChanges = [
-        (bucket_id(CUSTOMER, o.currency, month, shard_of(o.customer_id, CUSTOMER)),
-         Change(o.customer_id, total, o.owner_id if sign > 0 else "", o.team_id if sign > 0 else "",
-                o.region if sign > 0 else "", as_of=as_of)),
+        *buckets(CUSTOMER, o.currency, month,
+                 Change(o.customer_id, total, o.owner_id if sign > 0 else "", o.team_id if sign > 0 else "",
+                        o.region if sign > 0 else "", as_of=as_of)),
         (series_id(o.currency, o.customer_id), Change(str(month), total)),
     ]
     if o.owner_id:
-        out.append((bucket_id(REP, o.currency, month, shard_of(o.owner_id, REP)),
-                    Change(o.owner_id, total, team_id=o.team_id if sign > 0 else "", as_of=as_of)))
+        out += buckets(REP, o.currency, month, Change(o.owner_id, total, team_id=o.team_id if sign > 0 else "",
+                                                      as_of=as_of))
     by_product: dict[str, list] = {}
     for line in o.lines:
         part = by_product.setdefault(line.product_id, [0, 0, line.margin_grade])
@@ -80,9 +88,9 @@ def order_changes(o: OrderFacts, tz: tzinfo, sign: int = 1) -> DocChanges:
         part[2] = line.margin_grade or part[2]
     for product_id in sorted(by_product):
         revenue, cost, grade = by_product[product_id]
-        out.append((bucket_id(PRODUCT, o.currency, month, shard_of(product_id, PRODUCT)),
-                    Change(product_id, Figures(revenue=sign * revenue, cost=sign * cost, orders=sign),
-                           margin_grade=grade if sign > 0 else "", as_of=as_of)))
+        out += buckets(PRODUCT, o.currency, month,
+                       Change(product_id, Figures(revenue=sign * revenue, cost=sign * cost, orders=sign),
+                              margin_grade=grade if sign > 0 else "", as_of=as_of))
     return out
 
 
@@ -100,11 +108,10 @@ def cash_changes(customer_id: str, owner_id: str, currency: str, amount: int, at
     """`amount` collected (negative: paid back) at `at`."""
     month = Month.of(at, tz)
     cash = Figures(cash=amount)
-    out: DocChanges = [(bucket_id(CUSTOMER, currency, month, shard_of(customer_id, CUSTOMER)),
-                        Change(customer_id, cash)),
+    out: DocChanges = [*buckets(CUSTOMER, currency, month, Change(customer_id, cash)),
                        (series_id(currency, customer_id), Change(str(month), cash))]
     if owner_id:
-        out.append((bucket_id(REP, currency, month, shard_of(owner_id, REP)), Change(owner_id, cash)))
+        out += buckets(REP, currency, month, Change(owner_id, cash))
     return out
 
 
@@ -113,9 +120,8 @@ def expense_changes(owner_id: str, customer_id: str, currency: str, amount: int,
     spent = Figures(expenses=amount)
     out: DocChanges = []
     if owner_id:
-        out.append((bucket_id(REP, currency, month, shard_of(owner_id, REP)), Change(owner_id, spent)))
+        out += buckets(REP, currency, month, Change(owner_id, spent))
     if customer_id:
-        out.append((bucket_id(CUSTOMER, currency, month, shard_of(customer_id, CUSTOMER)),
-                    Change(customer_id, spent)))
+        out += buckets(CUSTOMER, currency, month, Change(customer_id, spent))
         out.append((series_id(currency, customer_id), Change(str(month), spent)))
     return out

@@ -3,7 +3,7 @@ series month by month, and the rebuild. No rights here: the callers
 (ProfitReports below, other profitability features) check them.
 
 A period is whole months, both ends included. A report over a period reads
-months x shards bucket documents by `_id` (never a scan of orders); a
+(quarters and months) x shards bucket documents by `_id` (never a scan of orders); a
 customer's series is one read.
 """
 
@@ -16,7 +16,7 @@ from datetime import date, tzinfo
 
 from crm_kit.errors import FieldViolation, InvalidArgument
 
-from crm_sales.profitability.months import Month, months_between
+from crm_sales.profitability.months import Month, covering, months_between
 from crm_sales.profitability.rollups.changes import (
     LineFacts, OrderFacts, cash_changes, expense_changes, midday, order_changes)
 from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, ZERO, Attributed, Figures
@@ -78,7 +78,7 @@ class RollupService:
     # --- periods ----------------------------------------------------------------------
 
     def _period(self, dimension: str, start: Month, end: Month, currency: str) -> dict[str, Attributed]:
-        """Every member's figures over the period: months x shards bucket reads, a few in flight, merged
+        """Every member's figures over the period: (quarters and months) x shards bucket reads, a few in flight, merged
         in the order of the months (a member's attributes are those of its latest counted order)."""
         check_period(start, end)
         ids = bucket_ids_of(dimension, currency, start, end)
@@ -200,4 +200,6 @@ def facts_of_order(order) -> OrderFacts:
 
 
 def bucket_ids_of(dimension: str, currency: str, start: Month, end: Month) -> list[str]:
-    return [bucket_id(dimension, currency, m, s) for m in months_between(start, end) for s in range(SHARDS[dimension])]
+    """The buckets a period's figures are the sum of: its whole quarters and ragged months, every shard."""
+    return [bucket_id(dimension, currency, period, s) for period in covering(start, end)
+            for s in range(SHARDS[dimension])]

@@ -8,7 +8,9 @@ collections and document shapes. Every read and write goes by `_id`
   and its read time grows with the bytes):
   - buckets `"b|<dimension>|<currency>|<YYYY-MM>|<shard>"`: a month's
     figures of the members (customers, products or reps) whose id hashes to
-    the shard. A report over a period reads months x shards buckets.
+    the shard; and `"b|...|<YYYY>-Q<n>|<shard>"`: a calendar quarter's, kept
+    by the same writes, so a report over twelve months reads four to eight
+    periods x shards buckets instead of twelve.
   - series `"s|customer|<currency>|<customer id>"`: one customer's figures
     month by month (a 24-month series is one read).
   Each is a revisioned document (crm_kit.persistence.revisions): a write
@@ -48,8 +50,9 @@ def shard_of(member: str, dimension: str) -> int:
     return zlib.crc32(member.encode()) % SHARDS[dimension]
 
 
-def bucket_id(dimension: str, currency: str, month: Month, shard: int) -> str:
-    return f"b|{dimension}|{currency}|{month}|{shard:02d}"
+def bucket_id(dimension: str, currency: str, period, shard: int) -> str:
+    """`period`: a Month, or a label "2026-03" / "2026-Q1" (quarter buckets sum their three months)."""
+    return f"b|{dimension}|{currency}|{period}|{shard:02d}"
 
 
 def series_id(currency: str, customer_id: str) -> str:
