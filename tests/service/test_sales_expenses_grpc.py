@@ -86,7 +86,7 @@ def test_a_rep_records_an_expense_on_their_customer_and_the_manager_approves_it(
         pb.EXPENSE_STATE_PENDING, f"rep-exp-{TAG}", TEAM, customer_id, cny(38_800))
     assert expenses.GetExpense(pb.GetExpenseRequest(id=made.id), metadata=MANAGER) == made
     counted = REGISTRY.get_sample_value("crm_sales_expenses_approved_minor_units_total", {"currency": "CNY"}) or 0
-    approved = expenses.ApproveExpense(pb.DecideExpenseRequest(id=made.id), metadata=MANAGER)
+    approved = expenses.ApproveExpense(pb.ApproveExpenseRequest(id=made.id), metadata=MANAGER)
     assert approved.state == pb.EXPENSE_STATE_APPROVED and approved.decided_by == f"boss-exp-{TAG}"
     assert REGISTRY.get_sample_value("crm_sales_expenses_approved_minor_units_total",
                                      {"currency": "CNY"}) - counted == 38_800
@@ -94,7 +94,7 @@ def test_a_rep_records_an_expense_on_their_customer_and_the_manager_approves_it(
     payload = ev.payload_of(event)
     assert (payload.customer_id, payload.owner_id, payload.team_id, payload.category, payload.amount,
             payload.spent_on) == (customer_id, made.owner_id, TEAM, "entertainment", cny(38_800), made.spent_on)
-    assert code_of(lambda: expenses.ApproveExpense(pb.DecideExpenseRequest(id=made.id), metadata=FINANCE)) == \
+    assert code_of(lambda: expenses.ApproveExpense(pb.ApproveExpenseRequest(id=made.id), metadata=FINANCE)) == \
         grpc.StatusCode.FAILED_PRECONDITION  # decided once
     time.sleep(0.5)
     assert len(approvals(events_redis_url, made.id)) == 1
@@ -121,9 +121,9 @@ def test_the_rep_edits_while_pending_and_a_rejection_needs_a_reason(stubs):
         id=made.id, revision=made.revision, expense=details()), metadata=REP)) == grpc.StatusCode.FAILED_PRECONDITION
     assert code_of(lambda: expenses.UpdateExpense(pb.UpdateExpenseRequest(id=made.id, expense=details()),
                                                   metadata=MANAGER)) == grpc.StatusCode.PERMISSION_DENIED
-    assert code_of(lambda: expenses.RejectExpense(pb.DecideExpenseRequest(id=made.id), metadata=MANAGER)) == \
+    assert code_of(lambda: expenses.RejectExpense(pb.RejectExpenseRequest(id=made.id), metadata=MANAGER)) == \
         grpc.StatusCode.INVALID_ARGUMENT
-    rejected = expenses.RejectExpense(pb.DecideExpenseRequest(id=made.id, reason="无发票"), metadata=MANAGER)
+    rejected = expenses.RejectExpense(pb.RejectExpenseRequest(id=made.id, reason="无发票"), metadata=MANAGER)
     assert (rejected.state, rejected.reason) == (pb.EXPENSE_STATE_REJECTED, "无发票")
     assert code_of(lambda: expenses.UpdateExpense(pb.UpdateExpenseRequest(id=made.id, expense=details()),
                                                   metadata=REP)) == grpc.StatusCode.FAILED_PRECONDITION
@@ -135,12 +135,12 @@ def test_who_may_see_and_decide(stubs, customer_of):
     for who in (OTHER_REP, OTHER_MANAGER):
         assert code_of(lambda: expenses.GetExpense(pb.GetExpenseRequest(id=made.id), metadata=who)) == \
             grpc.StatusCode.NOT_FOUND
-    assert code_of(lambda: expenses.ApproveExpense(pb.DecideExpenseRequest(id=made.id), metadata=REP)) == \
+    assert code_of(lambda: expenses.ApproveExpense(pb.ApproveExpenseRequest(id=made.id), metadata=REP)) == \
         grpc.StatusCode.PERMISSION_DENIED  # a rep never approves, their own least of all
     own = record(expenses, who=MANAGER)
-    assert code_of(lambda: expenses.ApproveExpense(pb.DecideExpenseRequest(id=own.id), metadata=MANAGER)) == \
+    assert code_of(lambda: expenses.ApproveExpense(pb.ApproveExpenseRequest(id=own.id), metadata=MANAGER)) == \
         grpc.StatusCode.PERMISSION_DENIED  # nor a manager their own
-    assert expenses.ApproveExpense(pb.DecideExpenseRequest(id=own.id), metadata=FINANCE).state == \
+    assert expenses.ApproveExpense(pb.ApproveExpenseRequest(id=own.id), metadata=FINANCE).state == \
         pb.EXPENSE_STATE_APPROVED
     # an expense on someone else's customer cannot be recorded
     theirs = customer_of(OTHER_REP)
@@ -152,7 +152,7 @@ def test_lists_show_the_reps_own_and_the_managers_team_by_state(stubs):
     expenses = stubs[0]
     mine = [record(expenses).id for _ in range(3)]
     theirs = record(expenses, who=OTHER_REP).id
-    expenses.ApproveExpense(pb.DecideExpenseRequest(id=mine[0]), metadata=MANAGER)
+    expenses.ApproveExpense(pb.ApproveExpenseRequest(id=mine[0]), metadata=MANAGER)
 
     def listed(who, **kw) -> list[str]:
         return [e.id for e in all_pages(lambda token: expenses.ListExpenses(pb.ListExpensesRequest(
@@ -190,7 +190,7 @@ def test_an_erased_customers_expenses_lose_their_free_text_and_keep_their_figure
     expenses = stubs[0]
     customer_id = customer_of()
     made = record(expenses, customer_id=customer_id, description="和李总吃饭", receipt_reference="发票 8812")
-    expenses.RejectExpense(pb.DecideExpenseRequest(id=made.id, reason="李总不是客户"), metadata=MANAGER)
+    expenses.RejectExpense(pb.RejectExpenseRequest(id=made.id, reason="李总不是客户"), metadata=MANAGER)
     stubs[2].EraseCustomer(cpb.EraseCustomerRequest(id=customer_id, reason="customer asked"),
                            metadata=as_("adm-exp", "admin", team="ops"))
     feature = services.hosts["sales"].app.features["expenses"]

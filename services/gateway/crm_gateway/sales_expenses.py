@@ -164,11 +164,11 @@ def update_expense(a: Args):
        description="A manager of the rep's team (not for their own), finance or an admin. The customer's net "
                    "contribution falls by the amount in the month it was spent.")
 def approve_expense(a: Args):
-    return stub().ApproveExpense(pb.DecideExpenseRequest(id=a.path.expense_id, reason=a.body.reason))
+    return stub().ApproveExpense(pb.ApproveExpenseRequest(id=a.path.expense_id, reason=a.body.reason))
 
 
 @route(bp, "POST", "/expenses/<expense_id>/reject", "rejectExpense", "Reject an expense", allow=DECIDE,
        path=ExpensePath, body=Decision, ok=Ok(Expense, "Rejected."), errors={**_NOT_FOUND, **_DECIDED},
        service="sales", description="With the reason.")
 def reject_expense(a: Args):
-    return stub().RejectExpense(pb.DecideExpenseRequest(id=a.path.expense_id, reason=a.body.reason))
+    return stub().RejectExpense(pb.RejectExpenseRequest(id=a.path.expense_id, reason=a.body.reason))

@@ -100,7 +100,15 @@ class UpdateExpenseRequest(_message.Message):
     revision: int
     def __init__(self, id: _Optional[str] = ..., expense: _Optional[_Union[ExpenseDetails, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
-class DecideExpenseRequest(_message.Message):
+class ApproveExpenseRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RejectExpenseRequest(_message.Message):
     __slots__ = ("id", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]

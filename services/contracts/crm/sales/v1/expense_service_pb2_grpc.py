@@ -59,12 +59,12 @@ class ExpenseServiceStub:
                 _registered_method=True)
         self.ApproveExpense = channel.unary_unary(
                 '/crm.sales.v1.ExpenseService/ApproveExpense',
-                request_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.SerializeToString,
+                request_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.ApproveExpenseRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.FromString,
                 _registered_method=True)
         self.RejectExpense = channel.unary_unary(
                 '/crm.sales.v1.ExpenseService/RejectExpense',
-                request_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.SerializeToString,
+                request_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.RejectExpenseRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.FromString,
                 _registered_method=True)
         self.ListExpenses = channel.unary_unary(
@@ -145,12 +145,12 @@ def add_ExpenseServiceServicer_to_server(servicer, server):
             ),
             'ApproveExpense': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveExpense,
-                    request_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.FromString,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.ApproveExpenseRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.SerializeToString,
             ),
             'RejectExpense': grpc.unary_unary_rpc_method_handler(
                     servicer.RejectExpense,
-                    request_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.FromString,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.RejectExpenseRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.SerializeToString,
             ),
             'ListExpenses': grpc.unary_unary_rpc_method_handler(
@@ -273,7 +273,7 @@ class ExpenseService:
             request,
             target,
             '/crm.sales.v1.ExpenseService/ApproveExpense',
-            crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_expense__service__pb2.ApproveExpenseRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.FromString,
             options,
             channel_credentials,
@@ -300,7 +300,7 @@ class ExpenseService:
             request,
             target,
             '/crm.sales.v1.ExpenseService/RejectExpense',
-            crm_dot_sales_dot_v1_dot_expense__service__pb2.DecideExpenseRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_expense__service__pb2.RejectExpenseRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_expense__service__pb2.Expense.FromString,
             options,
             channel_credentials,
