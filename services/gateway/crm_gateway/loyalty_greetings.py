@@ -127,7 +127,8 @@ def list_templates(a: Args):
 @route(bp, "PUT", "/greetings/templates/<occasion>/<language>", "setGreetingTemplate",
        "Set the template of one occasion and language", allow=ADMIN, path=TemplatePath, body=TemplateIn,
        ok=Ok(GreetingTemplate, "The template now in use."), service=SERVICE,
-       errors={404: "No such occasion or language.", 422: "An unknown placeholder (named), or a field too long."})
+       errors={404: "No such occasion or language.",
+               422: "An unknown placeholder or occasion (named), or a field too long."})
 def set_template(a: Args):
     p, b = a.path, a.body
     return stub().UpdateGreetingTemplate(pb.UpdateGreetingTemplateRequest(template=pb.GreetingTemplate(
@@ -137,7 +138,7 @@ def set_template(a: Args):
 @route(bp, "DELETE", "/greetings/templates/<occasion>/<language>", "resetGreetingTemplate",
        "Drop an admin's template: the shipped default applies again", allow=ADMIN, path=TemplatePath,
        ok=Ok(GreetingTemplate, "The template now in use (the default)."), service=SERVICE,
-       errors={404: "No such occasion or language."})
+       errors={400: "An occasion that is not configured (named).", 404: "No such occasion or language."})
 def reset_template(a: Args):
     return stub().ResetGreetingTemplate(pb.ResetGreetingTemplateRequest(occasion=a.path.occasion,
                                                                         language=a.path.language))
