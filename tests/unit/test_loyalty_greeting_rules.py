@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import assume, given, settings, strategies as st
 from lunardate import LunarDate
 
 from crm_kit.errors import InvalidArgument
@@ -139,3 +140,29 @@ def test_only_a_granted_consent_opens_a_channel():
     assert model.choose_channel(_contact(sms="withdrawn", email="withdrawn"), order) == (None, "no_consent")
     assert model.choose_channel(_contact(sms="granted", phone=""), order) == (None, "no_contact")
     assert model.choose_channel(_contact(sms="granted", email="granted"), ("email",)) == ("email", "a@example.com")
+
+
+# -- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(year=st.integers(1901, 2098), month=st.integers(1, 12), day=st.integers(1, 30), leap=st.booleans())
+def test_every_lunar_date_has_exactly_one_day_in_each_lunar_year(year, month, day, leap):
+    """Every recorded lunar date lands on one Gregorian day of every lunar
+    year: its own month (the leap one only when asked for and present), its
+    own day or the month's last, and the day is recognised as the occasion."""
+    on = model.lunar_day(year, month, day, leap)
+    assert on is not None
+    lunar = LunarDate.from_solar_date(on.year, on.month, on.day)
+    assert (lunar.year, lunar.month) == (year, month)
+    assert lunar.isLeapMonth == (leap and LunarDate.leap_month_for_year(year) == month)
+    assert lunar.day == day or (day == 30 and lunar.day == 29)
+    assert model.falls_on(RecordedDate("lunar", month, day, leap), on) == year
+
+
+@settings(max_examples=200, deadline=None)
+@given(year=st.integers(1901, 2098), month=st.integers(1, 12), day=st.integers(1, 31))
+def test_every_gregorian_date_has_one_day_each_year(year, month, day):
+    assume(day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31))  # a date someone can record
+    on = model.gregorian_day(year, month, day)
+    assert on.year == year and model.falls_on(RecordedDate("gregorian", month, day), on) == year
