@@ -246,3 +246,51 @@ def test_grading_an_earlier_year_never_replaces_a_later_years_grade(stubs, story
     earlier.run(Principal("root-vg", "admin"), LAST_YEAR - 1, wait=True)
     after = grades_stub.GetCustomerValueGrade(pb.GetCustomerValueGradeRequest(customer_id=story["Y"]), metadata=REP)
     assert (after.grade, after.graded_year, list(after.history)) == (before.grade, LAST_YEAR, list(before.history))
+
+
+def test_the_yearly_job_grades_the_year_that_ended_in_the_business_time_zone():
+    from crm_sales.profitability.grades.model import parse_bands
+
+    # 2026-12-31 16:30 UTC is already 2027-01-01 in Shanghai: the year that ended there is 2026.
+    zone = business_zone("Asia/Shanghai")
+    new_year = GradeService(None, {}, parse_bands("A:50,B:50"), CURRENCY, zone,
+                            clock=lambda: datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))
+    still_2026 = GradeService(None, {}, parse_bands("A:50,B:50"), CURRENCY, zone,
+                              clock=lambda: datetime(2026, 12, 31, 15, 30, tzinfo=timezone.utc))
+    assert (new_year.last_year(), still_2026.last_year()) == (2026, 2025)
+
+
+def test_a_yearly_run_whose_process_died_is_taken_over_and_one_in_progress_is_left_alone(services, app, story):
+    from datetime import timedelta
+
+    from crm_kit.mongo import connect
+    from crm_sales.profitability.grades.store import GradeStore
+
+    client = connect(services.mongodb_uri, "tests")
+    names = [f"crm_sales_grades_{uuid.uuid4().hex[:8]}" for _ in range(2)]  # books of their own
+    try:
+        store = GradeStore(client[names[0]])
+        live = app.features["value_grades"]
+        now = datetime.now(timezone.utc)
+        year = live.last_year()
+
+        def replica(at):
+            return GradeService(store, app.features, live.bands, CURRENCY, live.zone, clock=lambda: at)
+
+        # A replica took the year an hour ago and died before writing its run: the next tick takes over.
+        store.decide_yearly(year, 0, f"grading_{year}_dead", now - timedelta(hours=1))
+        taken = replica(now).run_yearly()
+        assert taken is not None and taken.finished_at is not None
+        assert store.yearly_decision(year, 1)["run_id"] == taken.run_id
+        assert replica(now + timedelta(hours=2)).run_yearly() is None  # finished: nothing more to do
+        # One that is making progress (another replica's, marked a minute ago) is left alone.
+        busy = GradeStore(client[names[1]])
+        busy.decide_yearly(year, 0, f"grading_{year}_busy", now - timedelta(minutes=1))
+        busy.start_run({"_id": f"grading_{year}_busy", "graded_year": year, "started_at": now - timedelta(minutes=1),
+                        "progress_at": now - timedelta(minutes=1), "finished_at": None})
+        assert GradeService(busy, app.features, live.bands, CURRENCY, live.zone, clock=lambda: now).run_yearly() is None
+        assert busy.yearly_decision(year, 1) is None
+    finally:
+        for name in names:
+            client.drop_database(name)
+        client.close()
