@@ -125,10 +125,13 @@ def test_an_expense_recorded_by_the_rep_and_approved_by_the_manager(client, spec
     body = made.get_json()
     assert made.status_code == 201 and body["state"] == "pending" and body["decided_at"] is None
     url = f"/api/v1/expenses/{body['id']}"
-    edited = client.put(url, json={"category": "gift", "amount": cny(40_000), "spent_on": spent,
-                                   "customer_id": customer, "revision": body["revision"]}, headers=rep())
+    etag = client.get(url, headers=rep()).headers["ETag"]
+    change = {"category": "gift", "amount": cny(40_000), "spent_on": spent, "customer_id": customer}
+    edited = client.put(url, json=change, headers={**rep(), "If-Match": etag})
     _check(spec, edited, "/api/v1/expenses/{expense_id}", "put")
-    assert edited.get_json()["amount"] == cny(40_000)
+    assert edited.get_json()["amount"] == cny(40_000) and edited.headers["ETag"] != etag
+    stale = client.put(url, json=change, headers={**rep(), "If-Match": etag})
+    assert stale.status_code == 412 and stale.mimetype == PROBLEM
     assert client.post(f"{url}/approve", json={}, headers=rep()).status_code == 403
     approved = client.post(f"{url}/approve", json={}, headers=MANAGER)
     _check(spec, approved, "/api/v1/expenses/{expense_id}/approve", "post")

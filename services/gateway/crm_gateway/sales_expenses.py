@@ -16,7 +16,8 @@ from crm.sales.v1 import expense_service_pb2_grpc as pb_grpc
 from crm_gateway.fields import NEXT_PAGE, Body, DateIn, Id, NullableTime, Out, PageSize, PageToken, Query, Time, \
     optional, text
 from crm_gateway.interactions import Money, MoneyIn
-from crm_gateway.routing import Args, Ok, Policy, route
+from crm_gateway.routing import Args, Header, Ok, Policy, RequestHeader, route
+from crm_gateway.sales_products import expected_revision
 
 bp = Blueprint("sales_expenses", __name__, url_prefix="/api/v1")
 
@@ -29,8 +30,12 @@ _STATE_TO_PB = {s: pb.ExpenseState.Value(f"EXPENSE_STATE_{s.upper()}") for s in 
 _STATE_FROM_PB = {v: k for k, v in _STATE_TO_PB.items()}
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 DateOut = Annotated[str, Field(json_schema_extra={"format": "date"})]
+ETAG = Header("ETag", "The expense's revision; send it back in If-Match to change only what you read.",
+              lambda m: f'"{m.revision}"')
+IF_MATCH = RequestHeader("If-Match", "The ETag you read; optional: without it the change applies to the expense as "
+                                     "it is now.")
 _NOT_FOUND = {404: "No such expense (or customer, or opportunity), or not one you may see."}
-_DECIDED = {409: "The expense was approved or rejected already, or changed since it was read."}
+_DECIDED = {409: "The expense was approved or rejected already."}
 
 
 def _date_pb(value: str) -> common_pb2.Date:
@@ -52,10 +57,6 @@ class ExpenseIn(Body):
         = optional()
     receipt_reference: text(120, description="The receipt's or invoice's reference.") = ""
     description: text(500) = ""
-
-
-class ExpenseUpdate(ExpenseIn):
-    revision: Annotated[int, Field(ge=0, description="The revision read; 0 or left out: no check.")] = 0
 
 
 class Decision(Body):
@@ -145,17 +146,19 @@ def list_expenses(a: Args):
 
 
 @route(bp, "GET", "/expenses/<expense_id>", "getExpense", "An expense", allow=READ, path=ExpensePath,
-       ok=Ok(Expense, "The expense."), errors=_NOT_FOUND, service="sales")
+       ok=Ok(Expense, "The expense.", headers=(ETAG,)), errors=_NOT_FOUND, service="sales")
 def get_expense(a: Args):
     return stub().GetExpense(pb.GetExpenseRequest(id=a.path.expense_id))
 
 
 @route(bp, "PUT", "/expenses/<expense_id>", "updateExpense", "Change a pending expense", allow=RECORD,
-       path=ExpensePath, body=ExpenseUpdate, ok=Ok(Expense, "The expense after it."),
-       errors={**_NOT_FOUND, **_DECIDED}, service="sales", description="Its rep only, while pending.")
+       path=ExpensePath, body=ExpenseIn, request_headers=(IF_MATCH,),
+       ok=Ok(Expense, "The expense after it.", headers=(ETAG,)),
+       errors={**_NOT_FOUND, **_DECIDED, 412: "If-Match is stale: the expense changed since you read it."},
+       service="sales", description="Its rep only, while pending.")
 def update_expense(a: Args):
     return stub().UpdateExpense(pb.UpdateExpenseRequest(id=a.path.expense_id, expense=_details(a.body),
-                                                        revision=a.body.revision))
+                                                        revision=expected_revision()))
 
 
 @route(bp, "POST", "/expenses/<expense_id>/approve", "approveExpense", "Approve an expense", allow=DECIDE,

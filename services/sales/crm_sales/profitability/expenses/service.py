@@ -227,7 +227,7 @@ def _require_revision(expense: Expense, revision: int) -> None:
     from crm_kit.errors import FailedPrecondition, PreconditionViolation
 
     if revision and revision != expense.revision:
-        raise FailedPrecondition([PreconditionViolation("REVISION", expense.id,
+        raise FailedPrecondition([PreconditionViolation("ETAG", expense.id,
                                                         f"the expense is at revision {expense.revision}")],
                                  "the expense changed since it was read")
 
