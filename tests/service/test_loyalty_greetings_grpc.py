@@ -153,6 +153,19 @@ def test_a_greeting_held_by_a_live_run_waits_and_one_left_by_a_dead_run_is_taken
     assert not store.done_on([held.id], MID_AUTUMN_2026)  # so a later run asks again
 
 
+def test_with_the_customer_service_down_the_run_stops_and_a_later_one_greets(customers, make_service, sink, phone):
+    from crm_kit.errors import Unavailable
+
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    down = make_service([person.id])
+    down.contacts = CustomerContacts.connect(f"127.0.0.1:{_free_port()}", SystemToken(AUTH))  # nothing listens
+    with pytest.raises(Unavailable):
+        down.run(MID_AUTUMN_2026)
+    assert down.store.state_of(person.id, "mid_autumn:2026") == ""  # nothing claimed, nothing sent
+    assert make_service([person.id]).run(MID_AUTUMN_2026).sent == 1
+    assert len(_sent_to(sink, person.phones)) == 1
+
+
 def test_consent_is_read_at_the_moment_of_sending(customers, make_service, sink, phone):
     from google.protobuf import field_mask_pb2
 

@@ -30,7 +30,7 @@ from prometheus_client import Counter
 
 from crm_kit.auth import Principal
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, \
-    PreconditionViolation
+    PreconditionViolation, Unavailable
 
 from crm_loyalty.greetings import model
 from crm_loyalty.greetings.channels import OutgoingMessage
@@ -121,8 +121,14 @@ class GreetingService:
                 done = self.store.done_on(ids, day)
                 summary.add(customers=len(ids), already_done=len(done))
                 todo = [cid for cid in ids if cid not in done]
-                settled = pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary), todo)
+                errors_before = summary.errors
+                settled = list(pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary),
+                                        todo))
                 self.store.mark_done([cid for cid, ok in zip(todo, settled) if ok], day)
+                if todo and summary.errors - errors_before == len(todo):
+                    # A whole batch failed: the customer service (or a channel) is down; a later run resumes.
+                    log.warning("greetings run stopped: a whole batch failed", extra={"fields": self._fields(summary)})
+                    raise Unavailable("the greetings run stopped: every customer of a batch failed; retry later")
                 if summary.customers >= next_progress:
                     next_progress += PROGRESS_EVERY
                     log.info("greetings run progress", extra={"fields": self._fields(summary)})
@@ -143,6 +149,10 @@ class GreetingService:
                 return True
             occurrences = holidays + model.personal_occasions_on(day, contact.birthday, list(contact.anniversaries))
             return all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
+        except Unavailable as err:
+            summary.add(errors=1)
+            log.warning("greeting postponed", extra={"fields": {"customer_id": customer_id, "reason": err.message}})
+            return False
         except Exception:  # noqa: BLE001 - one customer's trouble never stops the run; the next run retries
             summary.add(errors=1)
             log.exception("greeting failed", extra={"fields": {"customer_id": customer_id}})
