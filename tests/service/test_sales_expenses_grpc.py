@@ -100,6 +100,19 @@ def test_a_rep_records_an_expense_on_their_customer_and_the_manager_approves_it(
     assert len(approvals(events_redis_url, made.id)) == 1
 
 
+def test_the_rollup_rebuild_counts_approved_expenses_only(services, stubs):
+    expenses = stubs[0]
+    approved, pending = record(expenses), record(expenses)
+    expenses.ApproveExpense(pb.ApproveExpenseRequest(id=approved.id), metadata=MANAGER)
+    source = services.hosts["sales"].app.features["rollups"].expenses_source
+    counted = {e.expense_id: e for e in source()}
+    assert pending.id not in counted
+    e = counted[approved.id]
+    assert (e.owner_id, e.customer_id, e.currency, e.amount, e.spent_on) == (
+        approved.owner_id, "", "CNY", 38_800, date(approved.spent_on.year, approved.spent_on.month,
+                                                  approved.spent_on.day))
+
+
 def test_an_expense_on_an_opportunity_is_its_customers(stubs, customer_of):
     expenses, opportunities, _customers = stubs
     customer_id = customer_of()

@@ -242,6 +242,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     expenses = ExpenseService(expense_store.ExpenseStore(db, outbox, abandoned), customers, app.features,
                               settings.expense_categories)
     app.features["expenses"] = expenses
+    rollups.expenses_source = expenses.approved_for_rebuild  # the roll-up rebuild counts approved expenses too
     app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(
         ExpenseServicer(expenses), server))
     if settings.events.enabled:

@@ -124,6 +124,15 @@ class ExpenseService:
 
     # --- reading ----------------------------------------------------------------------
 
+    def approved_for_rebuild(self):
+        """Every approved expense as the roll-up rebuild counts it (a scan: rebuild only)."""
+        from crm_sales.profitability.rollups.service import ApprovedExpense
+
+        for e in self.store.every_expense():
+            if e.state == "approved":
+                yield ApprovedExpense(e.id, e.owner_id, e.customer_id, e.amount.currency_code, e.amount.minor_units,
+                                      e.spent_on)
+
     def get(self, principal: Principal, expense_id: str) -> Expense:
         expense = self._load(expense_id)
         self._require_readable(principal, expense)

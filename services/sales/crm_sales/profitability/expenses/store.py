@@ -46,6 +46,10 @@ class ExpenseStore:
         self.books.add([(name, expense.id, now) for name in book_names(expense)])
         return self.revisions.create(to_doc(expense), changed_by)
 
+    def every_expense(self):
+        """Every expense, in no order: a full scan, for a roll-up rebuild only."""
+        return (from_doc(doc) for doc in self.revisions.documents.find({}, batch_size=1000))
+
     def on_customer(self, customer_id: str) -> list[Expense]:
         """Every expense ever noted on the customer (an edit may have moved one off it)."""
         found: dict[str, Expense] = {}
