@@ -16,10 +16,11 @@ from crm.sales.v1 import commission_service_pb2 as mpb, commission_service_pb2_g
 from crm.sales.v1 import daily_report_service_pb2 as dpb, daily_report_service_pb2_grpc
 from crm.sales.v1 import expense_service_pb2 as epb, expense_service_pb2_grpc
 from crm.sales.v1 import target_service_pb2 as tpb, target_service_pb2_grpc
+from crm.sales.v1 import value_grade_service_pb2 as vpb, value_grade_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2 as spb, customer_sales_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from crm_cli import sales_seed
-from crm_cli.profitability_demo import EXPENSE_SHARE, PLAN_ID, seed_commission_plan, seed_profitability_demo
+from crm_cli.profitability_demo import EXPENSE_SHARE, PLAN_ID, STORY_X, STORY_Y, seed_commission_plan, seed_profitability_demo
 from crm_cli.sales_demo import CONTRACT_SHARE, seed_sales_demo
 from crm_sales.profitability.months import Month, business_zone
 from tests.conftest import token
@@ -42,8 +43,9 @@ def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub,
         assert {p.grade for p in products if p.sku in demo_skus} == {"A", "B", "C", "D"}
         summaries = [customer_sales_service_pb2_grpc.CustomerSalesServiceStub(channel).GetCustomerSales(
             spb.GetCustomerSalesRequest(customer_id=c), metadata=metadata) for c in customers]
-    # Every demo order is a confirmed order of a demo customer, dated over the last year.
-    assert sum(len(s.open_orders) for s in summaries) == 2 * len(customers)
+    # Every demo order is a confirmed order of a demo customer, dated over the last year (and the story's
+    # orders of X and Y, last year).
+    assert sum(len(s.open_orders) for s in summaries) == 2 * len(customers) + STORY_X[1] + STORY_Y[1]
     ordered = sum(o.total.minor_units for s in summaries for o in s.open_orders)
     contracts = done["contracts"] * 12_000_00
     owed = sum(a.outstanding.minor_units for s in summaries for a in s.receivables)
@@ -51,6 +53,16 @@ def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub,
     # Most orders paid, some in part, some not: less is owed than was ordered, more than the contracts alone.
     assert contracts < owed < ordered + contracts
     assert overdue > 0  # orders from months ago, on 30-day terms, left unpaid
+    # The story: X (the first customer) bought many low-margin orders last year, Y (the second) a few
+    # high-margin ones; the demo's grading run gives Y the better value grade.
+    story = done["profitability"]["story"]
+    assert (story["x"], story["y"]) == (customers[0], customers[1]) and story["graded"] >= 2
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        grades = value_grade_service_pb2_grpc.ValueGradeServiceStub(channel)
+        x, y = (grades.GetCustomerValueGrade(vpb.GetCustomerValueGradeRequest(customer_id=c), metadata=metadata)
+                for c in (customers[0], customers[1]))
+    assert x.graded_year == y.graded_year == story["graded_year"]
+    assert y.grade < x.grade, (y.grade, x.grade)  # A is the best grade
 
 
 def test_the_profitability_demo_has_a_plan_targets_expenses_and_daily_reports(services, stub, phone):

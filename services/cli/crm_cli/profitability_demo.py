@@ -1,8 +1,10 @@
 """The demo's profitability story for `make run`, after the sales demo: a
 commission plan by margin grade for every demo team, this month's targets
 for each rep and team, expenses on some customers (most approved by the
-team's manager, a few rejected with a reason) and the last two days' daily
-reports of a few reps. Everything goes through the sales service's API, as
+team's manager, a few rejected with a reason), the last two days' daily
+reports of a few reps, and the story the reports tell: customer X with many
+low-margin orders last year, customer Y with a few high-margin ones, graded
+(Y the better value grade). Everything goes through the sales service's API, as
 the people who would do it: expenses and reports are recorded by their reps
 (tokens minted with the development secret), approvals by the team's
 manager, plans and targets by an admin."""
@@ -10,19 +12,26 @@ manager, plans and targets by an admin."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
 from crm.sales.v1 import commission_service_pb2 as mpb, commission_service_pb2_grpc
 from crm.sales.v1 import daily_report_service_pb2 as dpb, daily_report_service_pb2_grpc
 from crm.sales.v1 import expense_service_pb2 as epb, expense_service_pb2_grpc
+from crm.sales.v1 import order_service_pb2 as opb, order_service_pb2_grpc
+from crm.sales.v1 import payment_service_pb2 as paypb, payment_service_pb2_grpc
+from crm.sales.v1 import profitability_service_pb2 as ppb, profitability_service_pb2_grpc
 from crm.sales.v1 import target_service_pb2 as tpb, target_service_pb2_grpc
+from crm.sales.v1 import value_grade_service_pb2 as vpb, value_grade_service_pb2_grpc
 from crm_kit.grpc_client import open_channel
 
+from crm_cli.sales_seed import CATALOGUE
 from crm_sales.profitability.months import Month, business_zone
 
 # mint(subject, role, team) -> a bearer token
@@ -33,6 +42,10 @@ GRADE_RATES_BP = {"A": 1000, "B": 700, "C": 500, "D": 300}  # of the line's marg
 BAND = (100_000_00, 200)  # 2 % more on a rep's month above 100,000.00 of margin
 EXPENSE_SHARE = 25  # one customer in this many has an expense
 REPORTING_REPS = 5  # reps whose daily reports of yesterday (and some of today) are in the demo
+# The story's two customers: (SKU, orders, units per order), all last year.
+STORY_X = ("GIFT-BOX-01", 20, 20)  # 20 orders, margin 3.7 %: grade D
+STORY_Y = ("TEA-OOLONG-500", 3, 30)  # 3 orders, margin 75 %: grade A
+PRICES = {sku: price for sku, _name, _unit, price, _cost in CATALOGUE}
 REP_TARGET = {"revenue": 300_000_00, "margin": 90_000_00, "cash": 250_000_00}
 WORK = ["拜访了两家老客户，确认了下季度的采购计划", "电话回访五位客户，两位有增购意向", "整理报价单并发给三家新客户",
         "陪同技术人员上门安装调试", "参加行业展会，收集了十几张名片"]
@@ -114,10 +127,10 @@ def seed_expenses(stub, mint: Mint, owned: dict[str, tuple[str, str]], today: da
             metadata=_md(mint(rep, "rep", team)))
         manager = _md(mint(f"mgr-{team}", "manager", team))
         if n % 5 == 4:
-            stub.RejectExpense(epb.DecideExpenseRequest(id=expense.id, reason="缺少发票原件"), metadata=manager)
+            stub.RejectExpense(epb.RejectExpenseRequest(id=expense.id, reason="缺少发票原件"), metadata=manager)
             done["rejected"] += 1
         else:
-            stub.ApproveExpense(epb.DecideExpenseRequest(id=expense.id), metadata=manager)
+            stub.ApproveExpense(epb.ApproveExpenseRequest(id=expense.id), metadata=manager)
             done["approved"] += 1
     return done
 
@@ -155,6 +168,57 @@ def seed_commission_plan(customer_target: str, sales_target: str, token: str, cu
     except grpc.RpcError as err:
         raise SystemExit(f"demo commission plan failed: {err.code().name}: {err.details()}") from None
     return len(teams)
+
+
+def seed_story(sales_target: str, token: str, products: dict[str, str], x: str, y: str, *,
+               timezone_name: str = "Asia/Shanghai", wait_seconds: float = 60.0) -> dict:
+    """The story the profitability reports tell, on two demo customers: X buys many low-margin orders
+    (STORY_X: grade-D gift boxes), Y a few high-margin ones (STORY_Y: grade-A tea), all last year; once the
+    roll-ups have them, an admin grading run of last year gives Y the better value grade. `products`: the demo
+    catalogue's product ids by SKU."""
+    zone = business_zone(timezone_name)
+    last_year = datetime.now(zone).year - 1
+    orders = _stub(sales_target, order_service_pb2_grpc.OrderServiceStub, "crm.sales.v1.OrderService")
+    payments = _stub(sales_target, payment_service_pb2_grpc.PaymentServiceStub, "crm.sales.v1.PaymentService")
+    wanted = {}
+    for customer_id, (sku, count, quantity) in ((x, STORY_X), (y, STORY_Y)):
+        items = []
+        for n in range(count):
+            at = datetime(last_year, 1 + n % 12, 10 + n % 15, 3, tzinfo=timezone.utc)
+            stamp = Timestamp()
+            stamp.FromDatetime(at)
+            items.append(opb.ImportOrderItem(request_id=f"demo-story-{customer_id}-{n}", customer_id=customer_id,
+                                             ordered_at=stamp,
+                                             lines=[opb.OrderLineInput(product=products[sku], quantity=quantity)]))
+        results = orders.ImportOrders(opb.ImportOrdersRequest(orders=items), metadata=_md(token)).results
+        failed = [r.error_message for r in results if not r.order_id]
+        if failed:
+            raise SystemExit(f"demo story orders failed: {failed[0]}")
+        wanted[customer_id] = count
+        # Paid in full twenty days after each order (an imported order's plan is made with it).
+        for item, result in zip(items, results):
+            paid_on = (item.ordered_at.ToDatetime() + timedelta(days=20)).date()
+            payments.RecordReceipt(paypb.RecordReceiptRequest(
+                order_id=result.order_id, method=paypb.PAYMENT_METHOD_BANK_TRANSFER,
+                amount=_cny(PRICES[sku] * quantity), received_date=_date(paid_on),
+                request_id=f"demo-story-pay-{result.order_id}"), metadata=_md(token))
+    # The roll-ups follow the orders' events: grade once both customers' orders are in them.
+    reports = _stub(sales_target, profitability_service_pb2_grpc.ProfitabilityServiceStub,
+                    "crm.sales.v1.ProfitabilityService")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        counted = {c: reports.GetContributionSeries(ppb.GetContributionSeriesRequest(
+            id=c, start_month=f"{last_year}-01", end_month=f"{last_year}-12", currency_code="CNY"),
+            metadata=_md(token)).total.order_count for c in wanted}
+        if all(counted[c] >= n for c, n in wanted.items()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    grades = _stub(sales_target, value_grade_service_pb2_grpc.ValueGradeServiceStub, "crm.sales.v1.ValueGradeService")
+    run = grades.RunValueGrading(vpb.RunValueGradingRequest(year=last_year), metadata=_md(token))
+    while not run.HasField("finished_at") and time.monotonic() < deadline + wait_seconds:
+        time.sleep(0.5)
+        run = grades.GetValueGradingRun(vpb.GetValueGradingRunRequest(run_id=run.run_id), metadata=_md(token))
+    return {"x": x, "y": y, "graded_year": last_year, "graded": run.graded if run.HasField("finished_at") else 0}
 
 
 def seed_profitability_demo(customer_target: str, sales_target: str, token: str, customers: list[str], *,

@@ -67,7 +67,7 @@ def seed_sales_demo(customer_target: str, sales_target: str, token: str, *, orde
     """The sales story for `customers` (default: every customer the token sees), then the profitability
     story (profitability_demo.py; `mint(subject, role, team)` makes the reps' and managers' tokens, by
     default with the development secret)."""
-    from crm_cli.profitability_demo import seed_commission_plan, seed_profitability_demo
+    from crm_cli.profitability_demo import seed_commission_plan, seed_profitability_demo, seed_story
 
     zone = os.environ.get("SALES_TIMEZONE", "Asia/Shanghai")
     customers = customers if customers is not None else customer_ids(customer_target, token)
@@ -77,6 +77,10 @@ def seed_sales_demo(customer_target: str, sales_target: str, token: str, *, orde
                                       progress=progress, on_order=sales_seed.pay(sales_target, token))
     contracts = seed_contracts(sales_target, token, customers, random.Random(11))
     profitability = seed_profitability_demo(customer_target, sales_target, token, customers, mint=mint,
+                                            timezone_name=zone)
+    if len(customers) >= 2:
+        by_sku = dict(zip((sku for sku, *_ in sales_seed.CATALOGUE), products))
+        profitability["story"] = seed_story(sales_target, token, by_sku, customers[0], customers[1],
                                             timezone_name=zone)
     return {"products": len(products), "orders": dict(outcomes), "contracts": contracts,
             "profitability": profitability}
