@@ -208,3 +208,9 @@ def test_integrations_by_scope(loyalty, phone):
     assert code == grpc.StatusCode.PERMISSION_DENIED
     writer = as_("int", "integration", scopes="loyalty:write")
     assert loyalty.adjust(cid, 5, who=writer).account.balance == 15
+
+
+def test_the_ledger_redis_runs_appendfsync_always(loyalty):
+    from crm_loyalty.bootstrap import fsync_policy
+
+    assert fsync_policy(loyalty.app.redis) == "always"

@@ -9,6 +9,7 @@ below adds its own."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from crm_kit.grpc_server import ServiceHost
 from crm_loyalty.settings import LoyaltySettings
 
 PRODUCER = "loyalty"
+log = logging.getLogger("crm.loyalty")
 
 # Each feature adds its gRPC service names here; LoyaltyService first (health checks and alerts ask for it).
 SERVICE_NAMES: list[str] = [loyalty_service_pb2.DESCRIPTOR.services_by_name["LoyaltyService"].full_name]
@@ -31,6 +33,27 @@ SERVICE_NAMES.append(greeting_service_pb2.DESCRIPTOR.services_by_name["GreetingS
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def fsync_policy(store: redis.Redis) -> str:
+    """The ledger Redis's `appendfsync` ("" when AOF is off or CONFIG is not allowed, as on some managed Redis)."""
+    def value(name: str) -> str:
+        answer = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                  for k, v in store.config_get(name).items()}
+        return answer.get(name, "")
+
+    try:
+        return value("appendfsync") if value("appendonly") == "yes" else ""
+    except redis.RedisError:
+        return ""
+
+
+def warn_unless_fsync_always(store: redis.Redis) -> None:
+    """An acknowledged award must survive a crash: the ledger's Redis runs AOF with `appendfsync always`."""
+    policy = fsync_policy(store)
+    if policy != "always":
+        log.warning("the loyalty Redis does not run appendfsync always; acknowledged changes may be lost "
+                    "in a crash", extra={"fields": {"appendfsync": policy or "unknown"}})
 
 
 @dataclass
@@ -55,6 +78,7 @@ def build(settings: LoyaltySettings, store: redis.Redis | None = None, *, custom
           clock: Callable[[], dt.datetime] = utc_now) -> LoyaltyApp:
     store = store if store is not None else settings.store.open()
     store.ping()  # fail at start-up, not on first call
+    warn_unless_fsync_always(store)
     events = settings.events.open() if settings.events.enabled else None
     app = LoyaltyApp(settings, store, events, f"{socket.gethostname()}-{os.getpid()}", clock)
     # --- features are wired below, one block each -------------------------------

@@ -48,8 +48,10 @@ class TierService:
     def review(self, customer_id: str) -> tuple[bool, bool]:
         result = self.accounts.scripts.run("review", customer_id, self.accounts.clock(),
                                            self.accounts.today(), new_event_id())
-        self.accounts.relay(customer_id)
-        return bool(int(result[0])), bool(int(result[1]))
+        reviewed, downgraded = bool(int(result[0])), bool(int(result[1]))
+        if downgraded:
+            self.accounts.relay(customer_id)  # the tier.changed the script staged
+        return reviewed, downgraded
 
     def review_all(self) -> tuple[int, int]:
         """Accounts whose review date has come: kept, or moved down one level (idempotent per date)."""
