@@ -69,6 +69,8 @@ class RunSummary:
     skipped: int = 0
     already_done: int = 0
     errors: int = 0
+    # Of the errors: customers whose contact could not be read (the customer service did not answer).
+    postponed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -121,14 +123,15 @@ class GreetingService:
                 done = self.store.done_on(ids, day)
                 summary.add(customers=len(ids), already_done=len(done))
                 todo = [cid for cid in ids if cid not in done]
-                errors_before = summary.errors
+                postponed_before = summary.postponed
                 settled = list(pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary),
                                         todo))
                 self.store.mark_done([cid for cid, ok in zip(todo, settled) if ok], day)
-                if todo and summary.errors - errors_before == len(todo):
-                    # A whole batch failed: the customer service (or a channel) is down; a later run resumes.
-                    log.warning("greetings run stopped: a whole batch failed", extra={"fields": self._fields(summary)})
-                    raise Unavailable("the greetings run stopped: every customer of a batch failed; retry later")
+                if todo and summary.postponed - postponed_before == len(todo):
+                    # No contact of a whole batch could be read: the customer service is down; a later run resumes.
+                    log.warning("greetings run stopped: the customer service does not answer",
+                                extra={"fields": self._fields(summary)})
+                    raise Unavailable("the greetings run stopped: the customer service does not answer; retry later")
                 if summary.customers >= next_progress:
                     next_progress += PROGRESS_EVERY
                     log.info("greetings run progress", extra={"fields": self._fields(summary)})
@@ -150,7 +153,7 @@ class GreetingService:
             occurrences = holidays + model.personal_occasions_on(day, contact.birthday, list(contact.anniversaries))
             return all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
         except Unavailable as err:
-            summary.add(errors=1)
+            summary.add(errors=1, postponed=1)
             log.warning("greeting postponed", extra={"fields": {"customer_id": customer_id, "reason": err.message}})
             return False
         except Exception:  # noqa: BLE001 - one customer's trouble never stops the run; the next run retries
