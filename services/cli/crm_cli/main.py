@@ -108,8 +108,13 @@ def _seed_if_empty(platform, count: int) -> None:
         seed_customers(platform.target("customer"), token, count)
         from crm_cli.sales_demo import seed_sales_demo
 
-        print("seeding the sales demo: products, a year of orders and payments, contracts", flush=True)
-        seed_sales_demo(platform.target("customer"), platform.target("sales"), token)
+        print("seeding the sales demo: products, a year of orders and payments, contracts, commission, targets, "
+              "expenses, daily reports", flush=True)
+        sales = seed_sales_demo(platform.target("customer"), platform.target("sales"), token)
+        story = sales["profitability"].get("story")
+        if story:
+            print(f"the profitability story: customer X {story['x']} (many low-margin orders in {story['graded_year']})"
+                  f" and customer Y {story['y']} (a few high-margin ones), value-graded", flush=True)
         from crm_cli.loyalty_demo import seed_loyalty_demo
         from crm_cli.sales_demo import customer_ids
 

@@ -171,7 +171,7 @@ def seed_commission_plan(customer_target: str, sales_target: str, token: str, cu
 
 
 def seed_story(sales_target: str, token: str, products: dict[str, str], x: str, y: str, *,
-               timezone_name: str = "Asia/Shanghai", wait_seconds: float = 60.0) -> dict:
+               timezone_name: str = "Asia/Shanghai", wait_seconds: float = 180.0) -> dict:
     """The story the profitability reports tell, on two demo customers: X buys many low-margin orders
     (STORY_X: grade-D gift boxes), Y a few high-margin ones (STORY_Y: grade-A tea), all last year; once the
     roll-ups have them, an admin grading run of last year gives Y the better value grade. `products`: the demo
