@@ -172,3 +172,27 @@ def test_a_hold_left_by_a_dead_process_is_settled_by_the_sweep(loyalty, phone):
     assert code == grpc.StatusCode.ABORTED  # the request was given up; a new one works
     redeem(loyalty, cid, r.reward_id)
     assert loyalty.account(cid).balance == 0
+
+
+def test_a_cancellation_left_half_done_is_finished_by_the_sweep(loyalty, phone):
+    from crm_loyalty.rewards.store import reward_keys
+
+    rewards = loyalty.app.features["rewards"]
+    cid = funded(loyalty, phone, 200)
+    r = reward(loyalty, cost=100, stock=2)
+    first, second = redeem(loyalty, cid, r.reward_id), redeem(loyalty, cid, r.reward_id)
+    keys = reward_keys(r.reward_id)
+    now_ms = int(loyalty.clock().timestamp() * 1000)
+    # the first cancellation died after returning the points, the second before
+    rewards.scripts.returning(keys=keys, args=[first.redemption_id, now_ms])
+    loyalty.accounts.scripts.run("cancel", cid, loyalty.clock(), loyalty.clock().date(), "evt_x", first.redemption_id)
+    rewards.scripts.returning(keys=keys, args=[second.redemption_id, now_ms])
+    loyalty.clock.advance(minutes=5)
+    assert rewards.sweep_holds() >= 2
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 1
+    assert loyalty.account(cid).balance == 100
+    # the second is still active and its unit still taken; cancelling it now returns both
+    loyalty.stub.CancelRedemption(lpb.CancelRedemptionRequest(customer_id=cid, redemption_id=second.redemption_id),
+                                  metadata=as_("rep-a"))
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 2
+    assert loyalty.account(cid).balance == 200

@@ -294,15 +294,20 @@ class RewardService:
         self.accounts.check_customer(principal, customer_id, change=True)
         if not isinstance(redemption_id, str) or not REDEMPTION_ID.match(redemption_id):
             raise not_found("redemption", redemption_id, REDEMPTION_ID)
+        record = self.redis.hget(account_keys(customer_id)[9], redemption_id)
+        if record is None:
+            raise not_found("redemption", redemption_id, REDEMPTION_ID)
+        keys = reward_keys(Redemption.from_json(customer_id, record).reward_id)
+        # three steps: the hold marked "returning" (so the sweep finishes a cancellation whose process
+        # died), the points back in the account's script, the unit back (once: a retry finds no hold)
+        self.scripts.returning(keys=keys, args=[redemption_id, self._now_ms()])
         now = self.accounts.clock()
         result = outcome(self.accounts.scripts.run("cancel", customer_id, now, self.accounts.today(now),
                                                    new_event_id(), redemption_id))
         if result.status == "missing":
             raise not_found("redemption", redemption_id, REDEMPTION_ID)
         redemption = Redemption.from_json(customer_id, result.value)
-        # the unit goes back once (a retried cancellation finds no hold); after the points, so a crash in
-        # between leaves the unit out until the cancellation is retried, never a unit given twice
-        self.scripts.release(keys=reward_keys(redemption.reward_id), args=[redemption_id])
+        self.scripts.release(keys=keys, args=[redemption_id])
         if result.status == "applied":
             REDEMPTIONS.labels("cancelled").inc()
             POINTS.labels("returned").inc(redemption.points)
@@ -324,7 +329,9 @@ class RewardService:
 
     def sweep_holds(self) -> int:
         """Settles holds left "reserved" by a process that died: confirmed when the
-        account's step happened, released (and the request given up) when not."""
+        account's step happened, released (and the request given up) when not; and
+        holds left "returning" by a cancellation that died: released when the
+        redemption is cancelled, confirmed again when it is not."""
         settled = 0
         cutoff = self._now_ms() - ABANDONED_HOLD_MS
         for reward_id in (_s(i) for i in self.redis.zrange(INDEX, 0, -1)):
@@ -334,7 +341,13 @@ class RewardService:
                 if hold is None:
                     self.redis.zrem(keys[2], redemption_id)
                     continue
-                _, customer_id, request_key = _s(hold).split("|", 2)
+                state, customer_id, request_key = _s(hold).split("|", 2)
+                if state == "returning":
+                    record = self.redis.hget(account_keys(customer_id)[9], redemption_id)
+                    still_active = record is not None and json.loads(record).get("state") == "active"
+                    (self.scripts.confirm if still_active else self.scripts.release)(keys=keys, args=[redemption_id])
+                    settled += 1
+                    continue
                 now = self.accounts.clock()
                 verdict = _s(self.accounts.scripts.run("abandon", customer_id, now, self.accounts.today(now),
                                                        new_event_id(), request_key))

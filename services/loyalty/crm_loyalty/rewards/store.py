@@ -7,12 +7,15 @@ reserve a unit (a hold named by the redemption id), take the points in the
 account's script, then confirm the hold, or release it when the points
 step refused. A hold left "reserved" by a process that died is settled by
 the sweep: the account's slot decides (ABANDON) whether the redemption
-happened (confirm) or never will (release).
+happened (confirm) or never will (release). A cancellation marks its hold
+"returning" first, then returns the points, then the unit; the sweep
+finishes one whose process died (release when the redemption is cancelled,
+back to "confirmed" when it is not).
 
     loyalty:{r}:reward   HASH  name, description, cost, stock, limit, valid_from, valid_until (ordinals, 0 open),
                                active, created, updated (ms)
     loyalty:{r}:holds    HASH  redemption id -> "<state>|<customer id>|<request key>"
-    loyalty:{r}:holdq    ZSET  redemption id -> time reserved (ms), while "reserved"
+    loyalty:{r}:holdq    ZSET  redemption id -> time reserved (ms), while "reserved" or "returning"
     loyalty:rewards      ZSET  reward id -> time created (the catalogue's order)
 """
 
@@ -62,6 +65,17 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 """
 
+# ARGV: redemption id, now. A cancellation announces itself before its points step, so the sweep can finish
+# it (release) or undo the mark (confirm) when the cancelling process died in between.
+RETURNING = """
+local hold = redis.call('HGET', KEYS[2], ARGV[1])
+if not hold then return 0 end
+local bar = string.find(hold, '|', 1, true)
+redis.call('HSET', KEYS[2], ARGV[1], 'returning' .. string.sub(hold, bar))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+
 # ARGV: redemption id. The unit goes back once, whatever the hold's state (a retry finds no hold).
 RELEASE = """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
@@ -88,4 +102,5 @@ class RewardScripts:
         self.reserve = client.register_script(RESERVE)
         self.confirm = client.register_script(CONFIRM)
         self.release = client.register_script(RELEASE)
+        self.returning = client.register_script(RETURNING)
         self.add_stock = client.register_script(ADD_STOCK)
