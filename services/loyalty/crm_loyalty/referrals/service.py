@@ -16,7 +16,7 @@ from __future__ import annotations
 from crm_kit.events.envelope import new_event_id
 
 from crm_loyalty.accounts.service import AccountService, _s
-from crm_loyalty.accounts.store import account_keys, outcome
+from crm_loyalty.accounts.store import account_keys
 
 MAX_CHAIN = 20
 
