@@ -24,6 +24,8 @@ operations = st.lists(st.one_of(
     st.tuples(st.just("days"), st.integers(1, 200)),
     st.tuples(st.just("refund"), st.integers(1, 500_000)),
     st.tuples(st.just("gift"), st.integers(1, 1_000)),
+    st.tuples(st.just("reward"), st.integers(1, 3_000)),
+    st.tuples(st.just("cancel"), st.integers(0, 10)),
 ), min_size=1, max_size=25)
 
 
@@ -47,6 +49,7 @@ def test_the_balance_is_the_sum_of_the_lots(app, ops):
     cid = "cus_" + uuid.uuid4().hex[:24]
     orders: list[tuple[str, int]] = []
     clawed_any = False
+    redemptions: list[str] = []
     for i, (kind, n) in enumerate(ops):
         if kind == "order":
             orders.append((f"ord_{i}", n))
@@ -56,6 +59,16 @@ def test_the_balance_is_the_sum_of_the_lots(app, ops):
         elif kind == "redeem":
             now = clock()
             accounts.scripts.run("debit", cid, now, accounts.today(now), new_event_id(), f"r{i}", n, "spend", "t")
+        elif kind == "reward":  # the points step of a redemption
+            now = clock()
+            if accounts.scripts.run("redeem", cid, now, accounts.today(now), new_event_id(), f"rq{i}", f"rdm_{i}",
+                                    "rwd_x", n, 0)[0] == b"applied":
+                redemptions.append(f"rdm_{i}")
+        elif kind == "cancel":
+            if redemptions:
+                now = clock()
+                accounts.scripts.run("cancel", cid, now, accounts.today(now), new_event_id(),
+                                     redemptions[n % len(redemptions)])
         elif kind == "days":
             clock.advance(days=n)
             accounts.expire(cid)
