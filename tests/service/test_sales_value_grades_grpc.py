@@ -294,3 +294,12 @@ def test_a_yearly_run_whose_process_died_is_taken_over_and_one_in_progress_is_le
         for name in names:
             client.drop_database(name)
         client.close()
+
+
+def test_the_pool_view_does_not_show_the_grade(stubs, story):
+    customers = stubs[3]
+    graded = customers.GetCustomer(cpb.GetCustomerRequest(id=story["W"]), metadata=REP)
+    assert graded.value_grade  # graded above
+    customers.ReleaseCustomer(cpb.ReleaseCustomerRequest(id=story["W"], reason="不再跟进"), metadata=REP)
+    seen = customers.GetCustomer(cpb.GetCustomerRequest(id=story["W"]), metadata=OTHER_REP)
+    assert seen.view == cpb.CUSTOMER_VIEW_POOL and (seen.value_grade, seen.value_grade_year) == ("", 0)
