@@ -214,3 +214,17 @@ def test_the_ledger_redis_runs_appendfsync_always(loyalty):
     from crm_loyalty.bootstrap import fsync_policy
 
     assert fsync_policy(loyalty.app.redis) == "always"
+
+
+def test_points_are_counted_in_the_business_metrics(loyalty, phone):
+    from prometheus_client import REGISTRY
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    cid = loyalty.customer(phone)
+    before = (value("crm_loyalty_points_awarded_total", kind="order_award"), value("crm_loyalty_points_deducted_total"))
+    loyalty.accounts.award_order(cid, "ord_metric", 50_000, "CNY")
+    loyalty.adjust(cid, -200, reason="metric")
+    assert value("crm_loyalty_points_awarded_total", kind="order_award") - before[0] == 500
+    assert value("crm_loyalty_points_deducted_total") - before[1] == 200

@@ -31,7 +31,14 @@ from crm_loyalty.accounts.store import ACCOUNT_PATTERN, AccountScripts, account_
 from crm_loyalty.tiers import model as tier_model
 from crm_loyalty.tiers.model import TierLadder
 
-POINTS = Counter("crm_loyalty_points_total", "Points moved, by what moved them.", ["kind"])
+# Business metrics (the loyalty dashboard reads the first two).
+AWARDED = Counter("crm_loyalty_points_awarded_total",
+                  "Points awarded, by kind (order_award, referral_award, care_gift, adjustment).", ["kind"])
+REDEEMED = Counter("crm_loyalty_points_redeemed_total", "Points taken by reward redemptions.")
+RETURNED = Counter("crm_loyalty_points_returned_total", "Points given back by cancelled redemptions.")
+EXPIRED = Counter("crm_loyalty_points_expired_total", "Points removed by the expiry job.")
+CLAWED_BACK = Counter("crm_loyalty_points_clawed_back_total", "Points clawed back after refunds.")
+DEDUCTED = Counter("crm_loyalty_points_deducted_total", "Points taken by negative manual adjustments.")
 SYSTEM = "system"
 EXPIRING_DAYS = 30
 
@@ -175,7 +182,7 @@ class AccountService:
                            expires.toordinal(), reference, reason, actor, qualify_member, qualify_value,
                            order_total, cap_field, cap)
         if result.status == "applied" and result.value:
-            POINTS.labels("awarded").inc(Entry.from_json(result.value).points)
+            AWARDED.labels(kind).inc(Entry.from_json(result.value).points)
         return result
 
     def award_order(self, customer_id: str, order_id: str, total_minor: int, currency: str) -> bool:
@@ -206,7 +213,7 @@ class AccountService:
             if result.staged:
                 self.relay(customer_id)
             if result.status == "applied" and result.value:
-                POINTS.labels("awarded").inc(Entry.from_json(result.value).points)
+                AWARDED.labels("order_award").inc(Entry.from_json(result.value).points)
             applied.append(result.status == "applied")
         return applied
 
@@ -235,7 +242,7 @@ class AccountService:
             if result.status == "retry":
                 continue
             if result.status == "applied" and result.value:
-                POINTS.labels("clawed_back").inc(-Entry.from_json(result.value).points)
+                CLAWED_BACK.inc(-Entry.from_json(result.value).points)
             return result.status == "applied"
         raise Aborted("loyalty account", customer_id)
 
@@ -290,8 +297,8 @@ class AccountService:
         entry = Entry.from_json(result.value)
         if entry.kind != "adjustment":
             raise InvalidArgument(FieldViolation("request_id", "was used for another change"))
-        if result.status == "applied":
-            POINTS.labels("adjusted").inc(abs(entry.points))
+        if result.status == "applied" and entry.points < 0:
+            DEDUCTED.inc(-entry.points)  # a positive one counts as awarded (kind adjustment)
         return entry, self.view(customer_id)
 
     # -- the expiry job ------------------------------------------------------------
@@ -299,7 +306,7 @@ class AccountService:
     def expire(self, customer_id: str) -> int:
         points = int(self._run("expire", customer_id).status or 0)
         if points:
-            POINTS.labels("expired").inc(points)
+            EXPIRED.inc(points)
         return points
 
     def expire_all(self) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from crm_kit.ids import id_pattern, new_id, not_found
 from crm_kit.validation import clean_text
 
 from crm_loyalty import access
-from crm_loyalty.accounts.service import POINTS, AccountService, _int, _s
+from crm_loyalty.accounts.service import REDEEMED, RETURNED, AccountService, _int, _s
 from crm_loyalty.accounts.store import account_keys, outcome
 from crm_loyalty.rewards.store import INDEX, RewardScripts, reward_keys
 
@@ -268,7 +268,7 @@ class RewardService:
             self.scripts.confirm(keys=keys, args=[redemption_id])
             if result.status == "applied":
                 REDEMPTIONS.labels("redeemed").inc()
-                POINTS.labels("redeemed").inc(int(cost))
+                REDEEMED.inc(int(cost))
             return Redemption.from_json(customer_id, result.value)
         self.scripts.release(keys=keys, args=[redemption_id])
         REDEMPTIONS.labels(result.status).inc()
@@ -310,7 +310,7 @@ class RewardService:
         self.scripts.release(keys=keys, args=[redemption_id])
         if result.status == "applied":
             REDEMPTIONS.labels("cancelled").inc()
-            POINTS.labels("returned").inc(redemption.points)
+            RETURNED.inc(redemption.points)
         return redemption
 
     def list_redemptions(self, principal: Principal, customer_id: str, page_size: int,
