@@ -218,3 +218,26 @@ def test_an_erased_customers_expenses_lose_their_free_text_and_keep_their_figure
     history = feature.store.revisions.history(made.id, stored.revision - 1)
     assert all(claim.state is None for claim in history)
     assert feature.erase_customer(customer_id) == 0  # a redelivery finds nothing left
+
+
+def test_an_approved_expense_lowers_its_customers_net_contribution_in_the_roll_ups(services, stubs, customer_of):
+    """Through expense.approved and the roll-up consumer (group sales-profitability)."""
+    from crm_sales.profitability.months import Month
+
+    expenses = stubs[0]
+    customer_id = customer_of()
+    spent = TODAY - timedelta(days=1)
+    made = record(expenses, customer_id=customer_id, amount=cny(12_345), spent_on=day(spent))
+    rollups = services.hosts["sales"].app.features["rollups"]
+    month = Month.of_date(spent)
+
+    def figures():
+        [(_month, found)] = rollups.customer_series(customer_id, month, month, "CNY")
+        return found
+
+    assert figures().expenses == 0
+    expenses.ApproveExpense(pb.ApproveExpenseRequest(id=made.id), metadata=MANAGER)
+    deadline = time.monotonic() + 20
+    while figures().expenses == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (figures().expenses, figures().net) == (12_345, -12_345)
