@@ -196,3 +196,33 @@ def test_a_cancellation_left_half_done_is_finished_by_the_sweep(loyalty, phone):
                                   metadata=as_("rep-a"))
     assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 2
     assert loyalty.account(cid).balance == 200
+
+
+def test_odd_requests_are_refused_naming_the_field(loyalty, phone):
+    cid = funded(loyalty, phone, 100)
+    r = reward(loyalty, cost=10, stock=1)
+    code, _ = code_and_detail(lambda: loyalty.stub.RedeemReward(lpb.RedeemRewardRequest(
+        customer_id=cid, reward_id=r.reward_id), metadata=as_("rep-a")))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT  # no request id
+    code, _ = code_and_detail(lambda: loyalty.stub.UpdateReward(lpb.UpdateRewardRequest(
+        reward=lpb.Reward(reward_id=r.reward_id), update_mask=["stock"]), metadata=ADMIN))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT  # stock changes only through add_stock
+    assert violation(lambda: loyalty.stub.UpdateReward(lpb.UpdateRewardRequest(
+        reward=lpb.Reward(reward_id=r.reward_id), add_stock=-2), metadata=ADMIN)) == "STOCK"
+    code, _ = code_and_detail(lambda: loyalty.stub.ListLedger(lpb.ListLedgerRequest(
+        customer_id=cid, page_token="not-a-token"), metadata=ADMIN))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    code, _ = code_and_detail(lambda: loyalty.stub.CancelRedemption(lpb.CancelRedemptionRequest(
+        customer_id=cid, redemption_id="rdm_" + "c" * 24), metadata=as_("rep-a")))
+    assert code == grpc.StatusCode.NOT_FOUND
+    assert loyalty.account(cid).balance == 100
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 1
+
+
+def test_redemptions_page_newest_first(loyalty, phone):
+    cid = funded(loyalty, phone, 50)
+    r = reward(loyalty, cost=10, stock=5)
+    made = [redeem(loyalty, cid, r.reward_id).redemption_id for _ in range(5)]
+    got = all_pages(lambda token: loyalty.stub.ListRedemptions(lpb.ListRedemptionsRequest(
+        customer_id=cid, page_size=2, page_token=token), metadata=as_("rep-a")), "redemptions")
+    assert [x.redemption_id for x in got] == list(reversed(made))
