@@ -141,7 +141,9 @@ def stub() -> pb_grpc.DailyReportServiceStub:
 # --- routes ----------------------------------------------------------------------------------------
 
 @route(bp, "GET", "", "listTeamDailyReports", "A team's reports of a day and who has not submitted",
-       allow=TEAM_READ, query=TeamDayQuery, ok=Ok(TeamDay, "The team's day."), errors=_DENIED, service="sales",
+       allow=TEAM_READ, query=TeamDayQuery, ok=Ok(TeamDay, "The team's day."),
+       errors={**_DENIED, 400: "A bad query parameter (a day that is not a calendar day, a team id that cannot be one)."},
+       service="sales",
        description="Managers their own team; finance, admins and integrations name one (team_id).")
 def list_team_reports(a: Args):
     request = pb.ListTeamDailyReportsRequest(team_id=a.query.team_id)
@@ -166,7 +168,7 @@ def set_roster(a: Args):
 
 @route(bp, "GET", "/<rep_id>/<day>", "getDailyReport", "A rep's report of a day, prefilled", allow=READ,
        path=ReportPath, ok=Ok(DailyReport, "The report; submitted false when not yet sent.", headers=(ETAG,)),
-       errors=_DENIED,
+       errors={**_DENIED, 400: "Not a calendar day (2026-02-30)."},
        service="sales", description="Reps their own; managers their team's; finance and admins all. " + _RULES)
 def get_report(a: Args):
     return stub().GetDailyReport(pb.GetDailyReportRequest(rep_id=a.path.rep_id, day=date_pb(a.path.day)))
