@@ -114,3 +114,16 @@ def test_run_tier_review_is_for_admins(loyalty):
     with pytest.raises(grpc.RpcError) as err:
         loyalty.stub.RunTierReview(lpb.RunTierReviewRequest(), metadata=as_("rep-a"))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_review_job_reaches_every_account_due(loyalty, stores, phone):
+    from crm.loyalty.v1 import loyalty_service_pb2 as lpb
+
+    due = [loyalty.customer(phone) for _ in range(3)]
+    for i, cid in enumerate(due):
+        loyalty.accounts.award_order(cid, f"o{i}", 600_000, "CNY")  # silver, review 2027-01-05
+    loyalty.clock.at = dt.datetime(2027, 1, 6, 12, tzinfo=SHANGHAI)
+    answer = loyalty.stub.RunTierReview(lpb.RunTierReviewRequest(), metadata=as_("adm", "admin"))
+    assert answer.reviewed >= 3 and answer.downgraded >= 3
+    assert {loyalty.app.features["tiers"].tier_of(c) for c in due} == {"member"}
+    assert all(("silver", "member", "downgrade") in [e[1:] for e in tier_events(stores, c)] for c in due)

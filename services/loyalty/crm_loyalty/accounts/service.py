@@ -310,13 +310,29 @@ class AccountService:
         return points
 
     def expire_all(self) -> tuple[int, int]:
-        """Every account's expired lots go (idempotent: what is gone is gone)."""
+        """Every account's expired lots go (idempotent: what is gone is gone); 500 accounts a round trip."""
         accounts = points = 0
-        for key in self.redis.scan_iter(match=ACCOUNT_PATTERN, count=500):
-            taken = self.expire(customer_of_key(_s(key)))
-            if taken:
-                accounts, points = accounts + 1, points + taken
+        for batch in self.account_batches():
+            now = self.clock()
+            for raw in self.scripts.run_many("expire", [(c, "") for c in batch], now, self.today(now)):
+                taken = int(raw)
+                if taken:
+                    accounts, points = accounts + 1, points + taken
+        if points:
+            EXPIRED.inc(points)
         return accounts, points
+
+    def account_batches(self, size: int = 500):
+        """Every account's customer id, `size` at a time (SCAN: accounts opened meanwhile may or may not
+        be seen; a job run again sees them)."""
+        batch: list[str] = []
+        for key in self.redis.scan_iter(match=ACCOUNT_PATTERN, count=size):
+            batch.append(customer_of_key(_s(key)))
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     # -- reads ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from crm.events.v1 import events_pb2
 from crm_kit.events.envelope import TIER_CHANGED, Envelope, new_event, new_event_id
 
 from crm_loyalty.accounts.service import AccountService
-from crm_loyalty.accounts.store import ACCOUNT_PATTERN, account_keys, customer_of_key
+from crm_loyalty.accounts.store import account_keys
 from crm_loyalty.tiers.model import TierLadder
 
 TIER_CHANGES = Counter("crm_loyalty_tier_changes_total", "Tier changes, by direction.", ["reason"])
@@ -56,9 +56,14 @@ class TierService:
     def review_all(self) -> tuple[int, int]:
         """Accounts whose review date has come: kept, or moved down one level (idempotent per date)."""
         reviewed = downgraded = 0
-        for key in self.accounts.redis.scan_iter(match=ACCOUNT_PATTERN, count=500):
-            was_reviewed, was_downgraded = self.review(customer_of_key(key.decode()))
-            reviewed += was_reviewed
-            downgraded += was_downgraded
+        for batch in self.accounts.account_batches():
+            now = self.accounts.clock()
+            answers = self.accounts.scripts.run_many("review", [(c, new_event_id()) for c in batch], now,
+                                                     self.accounts.today(now))
+            for customer_id, (was_reviewed, was_downgraded) in zip(batch, answers):
+                reviewed += int(was_reviewed)
+                if int(was_downgraded):
+                    downgraded += 1
+                    self.accounts.relay(customer_id)  # the tier.changed the script staged
         return reviewed, downgraded
 
