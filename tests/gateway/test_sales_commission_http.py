@@ -92,6 +92,10 @@ def test_a_plan_a_receipt_and_the_reps_statement(client, spec, product, customer
             break
         time.sleep(0.1)
     _check(spec, got, STATEMENT, "get")
+    [own] = got.get_json()["lines"]
+    assert (own["margin_grade"], own["base"], own["amount"]) == ("", None, cny(240))  # no cost figures for a rep
+    got = client.get(url, headers=MANAGER)
+    _check(spec, got, STATEMENT, "get")
     body = got.get_json()
     # margin 12,000 (60 %: grade A) at 8 %, a quarter paid: 240
     [line] = body["lines"]

@@ -160,7 +160,11 @@ def test_reps_read_their_own_statement_managers_their_team_and_its_totals(stubs,
         rep_id=REP_D, month=THIS_MONTH), metadata=as_(REP_A))) == grpc.StatusCode.NOT_FOUND
     assert code_of(lambda: commission.GetCommissionStatement(pb.GetCommissionStatementRequest(
         rep_id=REP_D, month=THIS_MONTH), metadata=OTHER_MANAGER)) == grpc.StatusCode.NOT_FOUND
-    assert statement(commission, REP_D, who=MANAGER).lines == mine.lines
+    full = statement(commission, REP_D, who=MANAGER)
+    assert [(x.event_id, x.amount) for x in full.lines] == [(x.event_id, x.amount) for x in mine.lines]
+    # grade and base (the line's margin) are cost figures: the manager sees them, the rep does not
+    assert {x.margin_grade for x in full.lines} == {"D"} and all(x.HasField("base") for x in full.lines)
+    assert {x.margin_grade for x in mine.lines} == {""} and not any(x.HasField("base") for x in mine.lines)
     team = commission.GetTeamCommission(pb.GetTeamCommissionRequest(month=THIS_MONTH), metadata=MANAGER)
     by_rep = {r.rep_id: r.totals for r in team.reps}
     assert REP_D in by_rep and by_rep[REP_D] == statement(commission, REP_D).totals

@@ -133,8 +133,9 @@ class CommissionLine(Out):
     product_id: str
     receipt_id: str
     refund_id: str
-    margin_grade: str
-    base: Money
+    margin_grade: Annotated[str, Field(description="Empty unless you are a manager, finance or an admin.")]
+    base: Annotated[Money | None, Field(description="The base this movement added; null unless you are a manager, "
+                                                    "finance or an admin (a line's margin is a cost figure).")]
     rate_bp: int
     amount: Money
     counts_in: Annotated[str, Field(description="The month the cash moved in; earlier than the statement's month "
@@ -157,7 +158,7 @@ class CommissionStatement(Out):
         return {"rep_id": s.rep_id, "month": s.month, "team_id": s.team_id, "plan_id": s.plan_id, "closed": s.closed,
                 "lines": [{"kind": x.kind, "order_id": x.order_id, "line_id": x.line_id, "product_id": x.product_id,
                            "receipt_id": x.receipt_id, "refund_id": x.refund_id, "margin_grade": x.margin_grade,
-                           "base": _money(x.base), "rate_bp": x.rate_bp, "amount": _money(x.amount),
+                           "base": _money(x.base) if x.HasField("base") else None, "rate_bp": x.rate_bp, "amount": _money(x.amount),
                            "counts_in": x.counts_in, "event_id": x.event_id} for x in s.lines],
                 "bonus": [_money(m) for m in s.bonus], "totals": [_money(m) for m in s.totals]}
 

@@ -3,7 +3,9 @@ statements, team totals and the close. Rules live in model.py; rights here:
 
 - plans and assignments: admins change them; managers, finance and admins read them;
 - a statement: its rep, the manager of the team it is credited to, finance
-  and admins (integrations with sales:read);
+  and admins (integrations with sales:read); its lines' margin grade and
+  base (the line's margin, on a margin plan) are cost figures, shown to
+  managers, finance and admins only (crm_sales.access.sees_costs);
 - team totals: the team's manager, finance and admins;
 - the close: finance and admins, for a month that has ended.
 """
@@ -21,7 +23,7 @@ from crm_kit.errors import Aborted, FailedPrecondition, FieldViolation, InvalidA
 from crm_kit.persistence.revisions import write_with_retries
 
 from crm_sales import metrics
-from crm_sales.access import READ_SCOPE
+from crm_sales.access import READ_SCOPE, sees_costs
 from crm_sales.products.model import GradeBand
 from crm_sales.profitability.commission import model
 from crm_sales.profitability.commission.model import (
@@ -41,6 +43,8 @@ class StatementView:
     plan_id: str
     bonus: dict[str, int]
     totals: dict[str, int]
+    # Margin grades and bases (a line's margin on a margin plan) are cost figures: managers, finance, admins.
+    shows_costs: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,8 @@ class CommissionService:
         statement = statement or Statement(rep_id, month)
         plan = self.store.setup().plan_for(rep_id, statement.team_id, month)
         bonus = statement.bonus_under(plan)
-        return StatementView(statement, plan.id if plan else "", bonus, statement.totals(bonus))
+        return StatementView(statement, plan.id if plan else "", bonus, statement.totals(bonus),
+                             sees_costs(principal))
 
     @staticmethod
     def _may_read_statement(principal: Principal, rep_id: str, statement: Statement | None) -> bool:

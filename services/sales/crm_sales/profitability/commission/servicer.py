@@ -43,7 +43,8 @@ class CommissionServicer(pb_grpc.CommissionServiceServicer):
         s = view.statement
         return pb.CommissionStatement(
             rep_id=s.rep_id, month=str(s.month), team_id=s.team_id, plan_id=view.plan_id, closed=s.closed,
-            lines=[line_to_pb(x) for x in s.lines], bonus=_amounts(view.bonus), totals=_amounts(view.totals))
+            lines=[line_to_pb(x, view.shows_costs) for x in s.lines], bonus=_amounts(view.bonus),
+            totals=_amounts(view.totals))
 
     def GetTeamCommission(self, request, context):
         principal = current_principal()
@@ -75,13 +76,16 @@ def _amounts(by_currency: dict[str, int]) -> list[common_pb2.Money]:
     return [common_pb2.Money(minor_units=v, currency_code=c) for c, v in sorted(by_currency.items())]
 
 
-def line_to_pb(x: CommissionLine) -> pb.CommissionLine:
-    return pb.CommissionLine(
+def line_to_pb(x: CommissionLine, shows_costs: bool) -> pb.CommissionLine:
+    out = pb.CommissionLine(
         kind=x.kind, order_id=x.order_id, line_id=x.line_id, product_id=x.product_id, receipt_id=x.receipt_id,
-        refund_id=x.refund_id, margin_grade=x.grade,
-        base=common_pb2.Money(minor_units=x.base, currency_code=x.currency_code), rate_bp=x.rate_bp,
+        refund_id=x.refund_id, rate_bp=x.rate_bp,
         amount=common_pb2.Money(minor_units=x.amount, currency_code=x.currency_code), counts_in=x.counts_in,
         event_id=x.event_id)
+    if shows_costs:
+        out.margin_grade = x.grade
+        out.base.CopyFrom(common_pb2.Money(minor_units=x.base, currency_code=x.currency_code))
+    return out
 
 
 def setup_to_pb(s: Setup) -> pb.CommissionSetup:
