@@ -84,7 +84,7 @@ def test_an_order_counts_per_customer_product_rep_and_series():
     assert got[("rep", "rep-a")] == Figures(revenue=1800, cost=950, orders=1)
     assert got[("product", "prd_1")] == Figures(revenue=1300, cost=500, orders=1)  # one order holding it
     assert got[("product", "prd_2")] == Figures(revenue=500, cost=450, orders=1)
-    assert got[("customer", "2026-03")] == Figures(revenue=1800, cost=950, orders=1)  # the series, by month
+    assert got[("customer", "cus_a|2026-03")] == Figures(revenue=1800, cost=950, orders=1)  # the series, by month
     assert got[("customer", "cus_a")].margin == 850
     quarter = {key: row.figures for doc_id, rows in _apply(order_changes(order, SHANGHAI)).items()
                if "|2026-Q1|" in doc_id for key, row in rows.items()}
@@ -110,8 +110,8 @@ def test_cash_counts_when_money_moves_and_expenses_when_spent():
                           + cash_changes("cus_a", "rep-a", "CNY", -200, midday(date(2026, 3, 2)), SHANGHAI)
                           + expense_changes("rep-a", "cus_a", "CNY", 150, date(2026, 3, 31))
                           + expense_changes("rep-b", "", "CNY", 90, date(2026, 3, 1))))
-    assert got[("customer", "2026-02")] == Figures(cash=700)
-    assert got[("customer", "2026-03")] == Figures(cash=-200, expenses=150)
+    assert got[("customer", "cus_a|2026-02")] == Figures(cash=700)
+    assert got[("customer", "cus_a|2026-03")] == Figures(cash=-200, expenses=150)
     assert got[("rep", "rep-b")] == Figures(expenses=90)
     assert Figures(revenue=1000, cost=600, expenses=150).net == 250
 

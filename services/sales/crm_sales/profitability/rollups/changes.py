@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timezone, tzinfo
 
 from crm_sales.profitability.months import Month
 from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, Figures
-from crm_sales.profitability.rollups.store import Change, bucket_id, series_id, shard_of
+from crm_sales.profitability.rollups.store import Change, bucket_id, series_id, series_key, shard_of
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def order_changes(o: OrderFacts, tz: tzinfo, sign: int = 1) -> DocChanges:
         *buckets(CUSTOMER, o.currency, month,
                  Change(o.customer_id, total, o.owner_id if sign > 0 else "", o.team_id if sign > 0 else "",
                         o.region if sign > 0 else "", as_of=as_of)),
-        (series_id(o.currency, o.customer_id), Change(str(month), total)),
+        (series_id(o.currency, o.customer_id), Change(series_key(o.customer_id, month), total)),
     ]
     if o.owner_id:
         out += buckets(REP, o.currency, month, Change(o.owner_id, total, team_id=o.team_id if sign > 0 else "",
@@ -109,7 +109,7 @@ def cash_changes(customer_id: str, owner_id: str, currency: str, amount: int, at
     month = Month.of(at, tz)
     cash = Figures(cash=amount)
     out: DocChanges = [*buckets(CUSTOMER, currency, month, Change(customer_id, cash)),
-                       (series_id(currency, customer_id), Change(str(month), cash))]
+                       (series_id(currency, customer_id), Change(series_key(customer_id, month), cash))]
     if owner_id:
         out += buckets(REP, currency, month, Change(owner_id, cash))
     return out
@@ -123,5 +123,5 @@ def expense_changes(owner_id: str, customer_id: str, currency: str, amount: int,
         out += buckets(REP, currency, month, Change(owner_id, spent))
     if customer_id:
         out += buckets(CUSTOMER, currency, month, Change(customer_id, spent))
-        out.append((series_id(currency, customer_id), Change(str(month), spent)))
+        out.append((series_id(currency, customer_id), Change(series_key(customer_id, month), spent)))
     return out

@@ -49,21 +49,6 @@ def check_period(start: Month, end: Month) -> None:
         raise InvalidArgument(FieldViolation("end_month", f"a period covers at most {MAX_MONTHS} months"))
 
 
-def _merge(into: dict[str, Row], rows: dict[str, Row]) -> None:
-    for key, row in rows.items():
-        total = into.get(key)
-        if total is None:
-            into[key] = Row(row.figures, row.owner_id, row.team_id, row.region, row.margin_grade, row.as_of)
-            continue
-        total.figures = total.figures + row.figures
-        if row.as_of and row.as_of >= total.as_of:
-            total.owner_id = row.owner_id or total.owner_id
-            total.team_id = row.team_id or total.team_id
-            total.region = row.region or total.region
-            total.margin_grade = row.margin_grade or total.margin_grade
-            total.as_of = row.as_of
-
-
 class RollupService:
     def __init__(self, store: RollupStore, tz: tzinfo, *, orders: Callable[[], Iterable] | None = None,
                  plans: Callable[[], Iterable] | None = None,
