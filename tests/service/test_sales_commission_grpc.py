@@ -256,3 +256,22 @@ def test_racing_deliveries_post_each_event_once_and_lose_no_line(services, stubs
     s = statement(commission, REP_D, str(month))
     assert sorted(x.order_id for x in s.lines) == sorted(o.id for o in orders)
     assert sum(x.amount.minor_units for x in s.lines) == 8 * 500
+
+
+def test_an_amendment_after_a_receipt_moves_what_the_next_receipts_earn(stubs, commission, confirmed):
+    """Paid half of 2 units, amended to 3 units, paid in full: the full commission of 3 units, to the cent."""
+    orders, payments = stubs[1], stubs[2]
+    order = confirmed(REP_A, 10_001, 5_000, quantity=2)  # margin 5,001 a unit: grade A at 10 %
+    pay(stubs, order.id, 10_001)
+    statement(commission, REP_A, until=earned_on(order.id, 10_002 * 1000 // 10_000 // 2))
+    orders.AmendOrder(opb.AmendOrderRequest(id=order.id, reason="加一台", lines=[
+        opb.OrderLineInput(product=order.lines[0].product_id, quantity=3)]), metadata=as_(REP_A))
+    deadline = time.monotonic() + 20
+    while payments.GetPaymentPlan(paypb.GetPaymentPlanRequest(order_id=order.id), metadata=FINANCE).total \
+            .minor_units != 30_003 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the plan follows order.amended
+    pay(stubs, order.id, 20_002)
+    full = 15_003 * 1000 // 10_000
+    s = statement(commission, REP_A, until=earned_on(order.id, full))
+    assert sum(x.amount.minor_units for x in of_order(s, order.id)) == full
+    assert sum(x.base.minor_units for x in of_order(s, order.id)) == 15_003
