@@ -349,28 +349,33 @@ class AccountService:
             return 0
         return sum(_int(v) for v in self.redis.hmget(keys[7], members))
 
-    def _value_at(self, customer_id: str, review: dt.date | None) -> int:
-        """The qualifying total that will still count at the end of the review day."""
-        if review is None:
-            return 0
-        end = dt.datetime.combine(review, dt.time(23, 59, 59), self.zone)
-        return self.qualifying_value(customer_id, end)
-
     def view(self, customer_id: str) -> AccountView:
+        """The account as one consistent snapshot (one MULTI of reads, all in the account's slot)."""
         keys = account_keys(customer_id)
         now = self.clock()
         today = self.today(now)
-        acct = {_s(k): _s(v) for k, v in self.redis.hgetall(keys[0]).items()}
-        soon = self.redis.zrangebyscore(keys[1], today.toordinal(), today.toordinal() + EXPIRING_DAYS,
-                                        withscores=True)
-        soon = [(m, s) for m, s in soon if _s(m) != "debt"]
-        expiring = sum(_int(v) for v in self.redis.hmget(keys[2], [m for m, _ in soon])) if soon else 0
+        since = int(tier_model.window_start(now).timestamp() * 1000)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(keys[0])
+            pipe.zrangebyscore(keys[1], today.toordinal(), today.toordinal() + EXPIRING_DAYS, withscores=True)
+            pipe.hgetall(keys[2])
+            pipe.zrangebyscore(keys[6], since, "+inf", withscores=True)
+            pipe.hgetall(keys[7])
+            raw_acct, soon, lot_points, qualifying, qualifying_values = pipe.execute()
+        acct = {_s(k): _s(v) for k, v in raw_acct.items()}
+        soon = [(m, score) for m, score in soon if _s(m) != "debt"]
+        expiring = sum(_int(lot_points.get(m)) for m, _ in soon)
         next_expiry = dt.date.fromordinal(int(soon[0][1])) if soon else None
-        code = acct.get("tier") or self.ladder.lowest.code
-        tier = self.ladder.get(code)
-        value = self.qualifying_value(customer_id, now)
+        tier = self.ladder.get(acct.get("tier") or self.ladder.lowest.code)
+        value = sum(_int(qualifying_values.get(m)) for m, _ in qualifying)
         above = self.ladder.next_above(tier.code)
         review = dt.date.fromordinal(_int(acct["review"])) if _int(acct.get("review")) > 0 else None
+        # what will still count at the end of the review day decides the warning
+        kept = 0
+        if review is not None:
+            review_end = dt.datetime.combine(review, dt.time(23, 59, 59), self.zone)
+            cutoff = tier_model.window_start(review_end).timestamp() * 1000
+            kept = sum(_int(qualifying_values.get(m)) for m, score in qualifying if score >= cutoff)
         opened = dt.datetime.fromtimestamp(_int(acct["opened_at"]) / 1000, dt.timezone.utc) \
             if acct.get("opened_at") else None
         return AccountView(
@@ -379,8 +384,7 @@ class AccountService:
                      self.ladder.currency if self.ladder.basis == "paid_amount" else "", value,
                      above.code if above else "", above.threshold if above else 0,
                      max(0, above.threshold - value) if above else 0, review,
-                     tier_model.warning(self.ladder, tier.code, self._value_at(customer_id, review), review, today,
-                                        self.warning_days),
+                     tier_model.warning(self.ladder, tier.code, kept, review, today, self.warning_days),
                      tier.multiplier_percent, tier.birthday_gift_points),
             _int(acct.get("earned")), _int(acct.get("redeemed")), _int(acct.get("expired")),
             _int(acct.get("clawed")), opened)
