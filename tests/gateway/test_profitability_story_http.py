@@ -145,6 +145,24 @@ def test_x_brings_more_revenue_and_orders_but_y_the_higher_contribution_rate(spe
     assert row_of(report, story["Y"])["rank"] < row_of(report, story["X"])["rank"]
 
 
+def test_the_story_month_by_month_year_over_year_and_in_the_csv(client, spec, story, last_years_report):
+    # This year's series beside last year's: all of Y's margin was last June.
+    url = f"/api/v1/profitability/series/customer/{story['Y']}?start_month={LAST_YEAR + 1}-01&end_month={LAST_YEAR + 1}-12"
+    series = client.get(url, headers=MANAGER)
+    _check(spec, series, "/api/v1/profitability/series/{dimension}/{member_id}", "get")
+    body = series.get_json()
+    assert body["total_year_earlier"]["margin_minor_units"] == 3 * (PRICE - HIGH_COST)
+    june = next(m for m in body["months"] if m["month"] == f"{LAST_YEAR + 1}-06")
+    assert (june["year_earlier"]["order_count"], june["year_earlier"]["margin_minor_units"]) == \
+        (3, 3 * (PRICE - HIGH_COST))
+    assert [m["month"] for m in body["months"]] == [f"{LAST_YEAR + 1}-{n:02d}" for n in range(1, 13)]
+    csv = client.get(f"/api/v1/profitability/contribution.csv?start_month={LAST_YEAR}-01&end_month={LAST_YEAR}-12"
+                     f"&rep_id={REP}", headers=MANAGER)
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    ids = [line.split(",")[1] for line in csv.get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]]
+    assert ids.index(story["Y"]) < ids.index(story["X"])
+
+
 def test_y_gets_the_better_value_grade(client, spec, story, last_years_report):
     started = client.post("/api/v1/value-grade-runs", headers=ADMIN, json={"year": LAST_YEAR})
     assert started.status_code == 202, started.get_json()
@@ -162,6 +180,12 @@ def test_y_gets_the_better_value_grade(client, spec, story, last_years_report):
     # Y's margin alone is more than half of the year's: A; X, with less margin from more orders, below it.
     assert grades["Y"] == "A" and grades["X"] in ("B", "C"), grades
     assert grades["Y"] < grades["X"]  # A is the best grade, then B, C, D
+    # and the contribution report filters by it
+    graded_a = wait_for(lambda: client.get(
+        f"/api/v1/profitability/contribution?start_month={LAST_YEAR}-01&end_month={LAST_YEAR}-12&rep_id={REP}"
+        "&value_grade=A", headers=MANAGER), lambda r: r.status_code == 200 and r.get_json()["rows"])
+    assert [r["id"] for r in graded_a.get_json()["rows"]] == [story["Y"]]
+    assert graded_a.get_json()["rows"][0]["value_grade"] == "A"
 
 
 # --- commission by margin grade -------------------------------------------------------------
@@ -206,8 +230,8 @@ def test_a_rep_selling_grade_a_earns_more_commission_than_one_selling_the_same_r
     month = str(Month.of(datetime.now(timezone.utc), timezone.utc))
 
     def statement(rep: str):
-        return wait_for(lambda: client.get(f"/api/v1/commission/statements/{rep}/{month}",
-                                           headers=auth(rep, team=TEAM)),
+        # read by the team's manager: margin grades are cost information, hidden from reps
+        return wait_for(lambda: client.get(f"/api/v1/commission/statements/{rep}/{month}", headers=MANAGER),
                         lambda r: r.status_code == 200 and r.get_json()["lines"])
 
     a, d = statement(REP_A), statement(REP_D)
@@ -221,3 +245,6 @@ def test_a_rep_selling_grade_a_earns_more_commission_than_one_selling_the_same_r
     assert earned_a == (PRICE - HIGH_COST) * 1000 // 10_000 == 8_000_000
     assert earned_d == (PRICE - LOW_COST) * 300 // 10_000 == 150_000
     assert earned_a > earned_d
+    # each rep reads their own commission too
+    own = client.get(f"/api/v1/commission/statements/{REP_A}/{month}", headers=auth(REP_A, team=TEAM))
+    assert own.status_code == 200 and own.get_json()["totals"] == a.get_json()["totals"]
