@@ -125,6 +125,22 @@ class Revisions:
             self.outbox.relay_soon(self.documents.name, doc["_id"], staged)
         return True
 
+    def save(self, doc: dict, changed_by: str, events: list = (), *, forget_superseded: bool = False) -> bool:
+        """Store `doc` at its `revision`: revision 1 by `create`, later ones
+        by `commit`. False when another writer won that revision. With
+        `forget_superseded`, the claim of the revision before drops its state
+        once this one is written (for documents rewritten often, a summary or
+        a statement, whose history of states nobody reads: each claim would
+        keep a full copy)."""
+        doc_id, revision = doc["_id"], doc["revision"]
+        if revision == 1:
+            return self.create(doc, changed_by, events)
+        if not self.commit(doc_id, revision, doc, changed_by, events=events):
+            return False
+        if forget_superseded and revision > 2:  # revision 1 was an insert: it has no claim
+            self.claims.update_one({"_id": claim_id(doc_id, revision - 1)}, {"$unset": {self.state_field: ""}})
+        return True
+
     def create_many(self, docs: list[dict], events: list[list] | None = None) -> None:
         """Insert new documents (fresh random ids, so none is taken) in one
         bulk insert, each carrying its events, behind one outbox intent for

@@ -27,7 +27,7 @@ from pymongo.database import Database
 
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.once import DecideOnce
-from crm_kit.persistence.revisions import Contended, Revisions, claim_id
+from crm_kit.persistence.revisions import Contended, Revisions
 
 from crm_sales.profitability.commission.model import (
     Assignment, Band, CommissionLine, CommissionPlan, Earned, OrderLedger, Pricing, Setup, Statement, statement_id)
@@ -116,11 +116,8 @@ def _save(revisions: Revisions, doc_id: str, revision: int, doc: dict, changed_b
     writer won it). The superseded claim's state is dropped once this one is
     written (it is never needed again): a statement taking a line per receipt
     would otherwise keep every earlier copy of itself."""
-    won = revisions.create(doc, changed_by) if revision == 1 else revisions.commit(doc_id, revision, doc, changed_by)
-    if not won:
+    if not revisions.save({**doc, "_id": doc_id, "revision": revision}, changed_by, forget_superseded=True):
         raise Contended()
-    if revision > 2:
-        revisions.claims.update_one({"_id": claim_id(doc_id, revision - 1)}, {"$unset": {revisions.state_field: ""}})
 
 
 # --- documents ------------------------------------------------------------------------------
