@@ -65,6 +65,8 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     # Commission: a team's totals read each rep's statement; the close freezes every statement of a month.
     ("GET", "/api/v1/commission/teams/<team_id>/<month>"): None,
     ("POST", "/api/v1/commission/months/<month>/close"): None,
+    # A team's day of daily reports: every roster rep's report and the book of their day's contacts.
+    ("GET", "/api/v1/daily-reports"): None,
     # Loyalty runs over every account or customer.
     ("POST", "/api/v1/loyalty/expiry-runs"): None,
     ("POST", "/api/v1/loyalty/tier-reviews"): None,
