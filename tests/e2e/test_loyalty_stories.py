@@ -27,6 +27,7 @@ import urllib.request
 import uuid
 
 import pytest
+import redis
 
 from crm_cli.platform import Platform, dev_secret
 from crm_kit.auth import mint_dev_token
@@ -136,6 +137,31 @@ def pay(people, order_id: str, amount: int, key: str | None = None) -> dict:
 
 def account(people, customer: str) -> dict:
     return people["admin"].ok("GET", f"/api/v1/customers/{customer}/loyalty")
+
+
+def other_orders_paid(platform: Platform, count: int) -> None:
+    """order.paid of `count` orders of made-up customers, as the sales service publishes them."""
+    from crm.common.v1 import common_pb2
+    from crm.events.v1 import events_pb2
+    from crm_kit.events import envelope as ev
+    from crm_kit.ids import new_id
+
+    events = redis.Redis.from_url(platform.env["EVENTS_REDIS_URL"])
+    pipe = events.pipeline(transaction=False)
+    for _ in range(count):
+        order_id = new_id("ord")
+        env = ev.new_event(ev.ORDER_PAID, order_id, events_pb2.OrderPaid(
+            order_id=order_id, customer_id=new_id("cus"),
+            total=common_pb2.Money(minor_units=PRICE, currency_code="CNY")), "sales")
+        pipe.xadd("events:sales", {"id": env.event_id, "type": env.type, "data": ev.encode(env)})
+    pipe.execute()
+    events.close()
+
+
+def account_or_none(people, customer: str):
+    """The balance, or None while the loyalty service is down."""
+    status, answer = people["admin"].call("GET", f"/api/v1/customers/{customer}/loyalty")
+    return answer["balance"] if status == 200 else None
 
 
 def ledger(people, customer: str) -> list[dict]:
@@ -262,24 +288,32 @@ def test_sales_killed_while_receipts_are_recorded(platform, people, product):
 
 
 def test_loyalty_killed_in_the_middle_of_awards(platform, people, product):
-    """Orders are paid while loyalty is down (a backlog); loyalty starts and
-    is SIGKILLed while it works through it, then starts again. Each order's
-    points arrive once."""
+    """Orders are paid while loyalty is down, amid 12,000 other customers'
+    order.paid (a backlog); loyalty starts and is SIGKILLed twice while it
+    works through it, then starts again. Each order's points arrive once."""
     customer = new_customer(people)
     platform.kill("loyalty")
     orders = []
-    for _ in range(12):
-        order_id, total = confirmed_order(people, product, customer)
-        pay(people, order_id, total)
-        orders.append((order_id, total))
+    for _ in range(4):
+        # Other customers' order.paid around ours make a backlog long enough to be killed in.
+        other_orders_paid(platform, 3000)
+        for _ in range(3):
+            order_id, total = confirmed_order(people, product, customer)
+            pay(people, order_id, total)
+            orders.append((order_id, total))
+    expected = sum(total for _, total in orders) // 100
     for round_ in range(2):
         platform.start_service("loyalty")
-        time.sleep(random.uniform(0.5, 1.5))  # start-up, then somewhere in the backlog
+        if round_ == 0:
+            time.sleep(random.uniform(0.2, 1.0))  # somewhere in its start-up or its first reads
+        else:
+            platform.wait_ready()  # serving, its consumers reading: then somewhere in the backlog
+            time.sleep(random.uniform(0.0, 1.0))
+        held = account_or_none(people, customer)
         platform.kill("loyalty")
-        print(f"kill {round_ + 1}: loyalty SIGKILLed")
+        print(f"kill {round_ + 1}: loyalty SIGKILLed ({held} of {expected} points held just before)")
     platform.start_service("loyalty")
     platform.wait_ready()
-    expected = sum(total for _, total in orders) // 100
     wait_for(lambda: account(people, customer)["balance"] == expected, "every award after the kills")
     time.sleep(1.0)
     entries = ledger(people, customer)
