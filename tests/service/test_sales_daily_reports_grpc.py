@@ -255,3 +255,20 @@ def test_bad_submissions_name_the_field(stubs, feature, request_fields, field):
         reports.SubmitDailyReport(pb.SubmitDailyReportRequest(**fields), metadata=as_(fields["rep_id"] or rep))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in str(details_of(err.value))
+
+
+def test_an_interaction_a_manager_records_for_a_rep_is_in_the_reps_day(stubs, feature, team):
+    customers, log, _visits, reports = stubs
+    team_id, rep, _other = team
+    manager_id = f"boss-{team_id}"
+    manager = as_(manager_id, "manager", team=team_id)
+    cid = create(customers, f"+86136{uuid.uuid4().int % 10**8:08d}", who=as_(rep, team=team_id)).id
+    happened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1)
+    log.RecordInteraction(ipb.RecordInteractionRequest(customer_id=cid, interaction=ipb.Interaction(
+        channel=ipb.INTERACTION_CHANNEL_MEETING, direction=ipb.INTERACTION_DIRECTION_OUTBOUND, rep_id=rep,
+        summary="经理代记的会议", occur_time=ts(happened))), metadata=manager)
+    day = d(rules.local_day(happened, feature.zone))
+    report = wait_for(lambda: reports.GetDailyReport(pb.GetDailyReportRequest(rep_id=rep, day=day),
+                                                     metadata=as_(rep, team=team_id)), lambda r: r.contacted)
+    assert contacted(report) == {cid: (("meeting",), 1, 0)}
+    assert not reports.GetDailyReport(pb.GetDailyReportRequest(rep_id=manager_id, day=day), metadata=manager).contacted
