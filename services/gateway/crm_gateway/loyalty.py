@@ -227,8 +227,8 @@ class RedemptionIn(Body):
 class RewardCreate(Body):
     name: text(200, 1)
     description: text(2000) = ""
-    points_cost: Annotated[int, Field(ge=1, le=10**12)]
-    stock: Annotated[int, Field(ge=0, le=10**9)]
+    points_cost: Annotated[int, Field(ge=1, le=100_000_000)]
+    stock: Annotated[int, Field(ge=0, le=10_000_000)]
     per_customer_limit: Annotated[int, Field(ge=0, le=10**6, description="0: no limit.")] = 0
     valid_from: Annotated[DateIn, Field(description="Redeemable from this day; open-ended when left out.")] = \
         optional()
@@ -238,12 +238,12 @@ class RewardCreate(Body):
 class RewardUpdate(Body):
     name: text(200, 1) = optional()
     description: text(2000) = optional()
-    points_cost: Annotated[int, Field(ge=1, le=10**12)] = optional()
+    points_cost: Annotated[int, Field(ge=1, le=100_000_000)] = optional()
     per_customer_limit: Annotated[int, Field(ge=0, le=10**6)] = optional()
     valid_from: DateIn = optional()
     valid_until: DateIn = optional()
     active: bool = optional()
-    add_stock: Annotated[int, Field(ge=-10**9, le=10**9, description="Units to add (negative: to take, down to "
+    add_stock: Annotated[int, Field(ge=-10_000_000, le=10_000_000, description="Units to add (negative: to take, down to "
                                                                       "zero left).")] = optional()
 
 
