@@ -140,3 +140,12 @@ def test_a_series_beside_the_year_before(client, story, spec):
     assert client.get(url, query_string={"start_month": "2024-02", "end_month": "2024-03"},
                       headers=auth(REP_X, team=TEAM)).status_code == 404
     assert client.post("/api/v1/profitability/rollups/rebuild", headers=MANAGER).status_code == 403
+    # A rep's series: their own, their manager's; not another team's manager.
+    rep_url = f"/api/v1/profitability/series/rep/{REP_Y}"
+    months = {"start_month": "2024-03", "end_month": "2024-03", "currency_code": CURRENCY}
+    mine = client.get(rep_url, query_string=months, headers=auth(REP_Y, team=TEAM))
+    assert mine.status_code == 200 and mine.get_json()["months"][0]["figures"]["cost_minor_units"] == 0
+    assert client.get(rep_url, query_string=months, headers=MANAGER).get_json()["total"]["cost_minor_units"] == 20_000
+    assert client.get(rep_url, query_string=months, headers=auth(REP_X, team=TEAM)).status_code == 404
+    assert client.get(rep_url, query_string=months,
+                      headers=auth("boss-other", "manager", team=f"{TEAM}-other")).status_code == 404

@@ -179,21 +179,29 @@ class ProfitReports:
         currency = validate_currency(currency)
         if not isinstance(member, str) or not member.strip() or len(member) > 100:
             raise InvalidArgument(FieldViolation("id", "is required (a customer, product or rep id)"))
-        self._require_member(principal, dimension, member)
+        self._require_member(principal, dimension, member, start, end, currency)
         read = {CUSTOMER: self.rollups.customer_series, PRODUCT: self.rollups.product_series,
                 REP: self.rollups.rep_series}[dimension]
         now = read(member, start, end, currency)
         before = read(member, start.year_earlier(), end.year_earlier(), currency)
         return [SeriesPoint(month, figures, earlier) for (month, figures), (_m, earlier) in zip(now, before)]
 
-    def _require_member(self, principal: Principal, dimension: str, member: str) -> None:
+    def _require_member(self, principal: Principal, dimension: str, member: str, start: Month, end: Month,
+                        currency: str) -> None:
         if dimension == CUSTOMER:
             access.require_customer_id(member)
             if self.customers is not None:
                 access.require_read(principal, self.customers.get(member))  # NotFound when not theirs
             return
-        if dimension == REP and not access.may_see_book(principal, rep_id=member):
+        if dimension != REP:
+            return
+        if not access.may_see_book(principal, rep_id=member):
             raise NotFound("rep", "")
+        if principal.role == "manager":
+            # A rep of the manager's team: as the period's figures attribute the rep (a rep read is cheap).
+            rep = self.rollups.reps(start, end, currency).get(member)
+            if rep is None or rep.team_id != principal.team:
+                raise NotFound("rep", "")
 
     # --- the rebuild -------------------------------------------------------------------------
 
