@@ -448,3 +448,20 @@ def test_mid_autumn_greets_each_consenting_customer_once_also_after_a_restart(pl
 def sink(platform: Platform) -> list[dict]:
     with urllib.request.urlopen(platform.sink_url + "/messages", timeout=10) as resp:
         return json.loads(resp.read())
+
+
+def test_a_lunar_birthday_on_the_30th_is_greeted_on_the_right_gregorian_day(platform, people):
+    """Lunar 8/30: the eighth month of 2026 has 29 days, so the birthday is
+    greeted on lunar 8/29 = 9 October 2026, not the day before."""
+    rep, admin = people["rep"], people["admin"]
+    made = rep.ok("POST", "/api/v1/customers", {
+        "display_name": "贾探春", "phones": [f"+86136{random.randrange(10**8):08d}"],
+        "birthday": {"calendar": "lunar", "month": 8, "day": 30}, "consent_sms": {"state": "granted"}})
+    log_url = f"/api/v1/customers/{made['id']}/greetings"
+    admin.ok("POST", "/api/v1/greetings/runs", {"on_date": "2026-10-08"}, safe=True)
+    assert [d for d in admin.ok("GET", log_url)["items"] if d["occasion"] == "birthday"] == []
+    admin.ok("POST", "/api/v1/greetings/runs", {"on_date": "2026-10-09"}, safe=True)
+    birthday = [d for d in admin.ok("GET", log_url)["items"] if d["occasion"] == "birthday"]
+    assert [(d["year"], d["channel"], d["outcome"]) for d in birthday] == [(2026, "sms", "sent")]
+    texts = [m["text"] for m in sink(platform) if m["channel"] == "sms" and m["to"] == made["phones"][0]]
+    assert len(texts) == 1 and "贾探春" in texts[0]
