@@ -220,11 +220,15 @@ def profitability(bench: Bench, report: Report, products: list[str], buyers: lis
                         f"p99 {q0[98]:.1f} ms.")
     lags = rollup_lag(bench, products, buyers)
     if lags:
-        p99 = pyload.percentile(sorted(lags), 99)
-        report.notes.append(f"(r) roll-up lag, receipt to report, under background imports: "
-                            f"p50 {pyload.percentile(sorted(lags), 50):.2f} s, p99 {p99:.2f} s "
-                            f"({len(lags)} receipts).")
-        report.check("(r) roll-up lag p99, s", p99, "<", LAG_P99_MAX_S, row="p")
+        from harness import Result
+
+        millis = sorted(lag * 1000 for lag in lags)
+        r = report.add(Result(key="r", label="roll-up lag: RecordReceipt to the series showing it, under imports",
+                              tool="python grpc, 1 client", requests=len(millis), errors=0,
+                              rps=round(len(millis) * 1000 / max(sum(millis), 1.0), 2),
+                              p50_ms=round(pyload.percentile(millis, 50), 1),
+                              p99_ms=round(pyload.percentile(millis, 99), 1), suite=NAME, unit="receipts/s"))
+        report.check("(r) roll-up lag p99, s", r.p99_ms / 1000, "<", LAG_P99_MAX_S, row="r")
     import importlib
 
     for name in PROFIT_EXTRA:
