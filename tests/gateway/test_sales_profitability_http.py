@@ -149,3 +149,13 @@ def test_a_series_beside_the_year_before(client, story, spec):
     assert client.get(rep_url, query_string=months, headers=auth(REP_X, team=TEAM)).status_code == 404
     assert client.get(rep_url, query_string=months,
                       headers=auth("boss-other", "manager", team=f"{TEAM}-other")).status_code == 404
+
+
+def test_new_customers_are_credited_to_the_rep_of_their_first_orders(services, story):
+    from crm_sales.profitability.months import Month
+
+    rollups = services.hosts["sales"].app.features["rollups"]
+    counts = rollups.new_customers_by_rep(Month(2024, 1), Month(2024, 12), CURRENCY)
+    # X first bought in March 2024; Y bought in March 2023 already.
+    assert counts.get(REP_X) == 1 and REP_Y not in counts
+    assert rollups.new_customers_by_rep(Month(2023, 1), Month(2023, 12), CURRENCY).get(REP_Y) == 1

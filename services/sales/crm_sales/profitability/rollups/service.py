@@ -66,11 +66,8 @@ class RollupService:
         """Every member's figures over the period: (quarters and months) x shards bucket reads, a few in flight, merged
         in the order of the months (a member's attributes are those of its latest counted order)."""
         check_period(start, end)
-        ids = bucket_ids_of(dimension, currency, start, end)
-        with ThreadPoolExecutor(READS_IN_FLIGHT) as pool:
-            texts = list(pool.map(self.store.text, ids))
         totals: dict[str, list] = {}
-        for text in texts:
+        for text in self._texts(bucket_ids_of(dimension, currency, start, end)):
             merge_text(totals, text)
         return {key: Attributed(Figures(a[0], a[1], a[2], a[3], a[4]), a[5], a[6], a[7], a[8], a[9])
                 for key, a in totals.items() if any(a[:5])}
@@ -111,21 +108,28 @@ class RollupService:
     def new_customers_by_rep(self, start: Month, end: Month, currency: str) -> dict[str, int]:
         """Customers whose first counted order falls in the period (none in
         the NEW_CUSTOMER_LOOKBACK_MONTHS before it), credited to the owner of
-        their first month's orders in the period."""
+        their first month's orders in the period. Reads the lookback by
+        quarters and the period by months, parsing only ids, counts and owners."""
         check_period(start, end)
+        lookback = bucket_ids_of(CUSTOMER, currency, start.plus(-NEW_CUSTOMER_LOOKBACK_MONTHS), start.prev())
         earlier: set[str] = set()
-        for month in months_between(start.plus(-NEW_CUSTOMER_LOOKBACK_MONTHS), start.prev()):
-            earlier.update(k for k, r in self.store.month_rows(CUSTOMER, currency, month).items()
-                           if r.figures.orders > 0)
+        for text in self._texts(lookback):
+            earlier.update(_ordering(text))
         credited: dict[str, str] = {}
         for month in months_between(start, end):
-            for key, row in self.store.month_rows(CUSTOMER, currency, month).items():
-                if row.figures.orders > 0 and key not in earlier and key not in credited and row.owner_id:
-                    credited[key] = row.owner_id
+            ids = [bucket_id(CUSTOMER, currency, month, s) for s in range(SHARDS[CUSTOMER])]
+            for text in self._texts(ids):
+                for key, owner in _ordering(text).items():
+                    if key not in earlier and key not in credited and owner:
+                        credited[key] = owner
         out: dict[str, int] = {}
         for rep in credited.values():
             out[rep] = out.get(rep, 0) + 1
         return out
+
+    def _texts(self, doc_ids: list[str]) -> list[str]:
+        with ThreadPoolExecutor(READS_IN_FLIGHT) as pool:
+            return list(pool.map(self.store.text, doc_ids))
 
     # --- rebuild ------------------------------------------------------------------------
 
@@ -169,6 +173,16 @@ class RollupService:
             self.store.replace(doc_id, rows)
             written += 1
         return len(wanted), written
+
+
+def _ordering(text: str) -> dict[str, str]:
+    """{member: owner} of the rows with orders counted, from stored rows."""
+    out = {}
+    for line in text.split("\n") if text else ():
+        parts = line.split("\t", 7)
+        if int(parts[4]) > 0:
+            out[parts[0]] = parts[6]
+    return out
 
 
 def _same(a: dict[str, Row], b: dict[str, Row]) -> bool:
