@@ -1,6 +1,6 @@
 """Profit roll-ups follow real sales over real gRPC: after a seeded random
 history of orders (created and confirmed, imported months back, amended,
-cancelled), receipts, refunds and voids, the roll-ups kept from events
+cancelled), receipts, refunds and voids, approved and rejected expenses, the roll-ups kept from events
 (group sales-profitability) equal the rebuild from the stores exactly, for
 every customer, product and rep of the history; an event applied twice
 counts once; the rebuild writes them back when they were lost."""
@@ -20,6 +20,7 @@ from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2_grpc
 from crm.sales.v1 import order_service_pb2 as opb
 from crm.sales.v1 import order_service_pb2_grpc, payment_service_pb2 as pb, payment_service_pb2_grpc
+from crm.sales.v1 import expense_service_pb2 as xpb, expense_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from crm_kit.events import envelope as ev
 from crm_sales.profitability.months import Month
@@ -87,6 +88,7 @@ def incremental(rollups, doc_ids) -> dict[str, dict[str, Row]]:
 
 def test_a_random_history_rolls_up_exactly_as_the_rebuild(services, stubs, rollups, phone, capsys):
     orders, payments, products, customers = stubs
+    expenses = expense_service_pb2_grpc.ExpenseServiceStub(grpc.insecure_channel(services.targets["sales"]))
     rng = random.Random(20260309)
     goods = [products.CreateProduct(ppb.CreateProductRequest(product=ppb.Product(
         sku=f"R-{uuid.uuid4().hex[:10].upper()}", name=f"货品{n}", unit="件", list_price=cny(price),
@@ -145,7 +147,20 @@ def test_a_random_history_rolls_up_exactly_as_the_rebuild(services, stubs, rollu
         elif roll < 0.45:
             payments.VoidReceipt(pb.VoidReceiptRequest(receipt_id=receipt_id), metadata=FINANCE)
 
+    # Expenses: approved ones count (for the rep, and the customer when named), rejected ones do not.
+    for n in range(6):
+        customer_id, rep = rng.choice(buyers)
+        spent = expenses.RecordExpense(xpb.RecordExpenseRequest(expense=xpb.ExpenseDetails(
+            category="travel", amount=cny(rng.randint(100, 5000)),
+            spent_on=d((NOW - timedelta(days=rng.randint(0, 60))).date()),
+            customer_id=customer_id if n % 3 else "", receipt_reference=f"INV-{n}")), metadata=as_(rep))
+        if n == 4:
+            expenses.RejectExpense(xpb.RejectExpenseRequest(id=spent.id, reason="无发票"), metadata=MANAGER)
+        else:
+            expenses.ApproveExpense(xpb.ApproveExpenseRequest(id=spent.id), metadata=MANAGER)
+
     want = ours(rollups.recomputed(), members)
+    assert any(f.expenses for rows in want.values() for f in rows.values())  # expenses were counted
     assert want  # the history counted something
     deadline = time.monotonic() + 30
     while True:
