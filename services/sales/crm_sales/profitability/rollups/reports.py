@@ -26,7 +26,8 @@ from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, ZERO, 
 from crm_sales.profitability.rollups.service import RollupService, check_period
 
 DEFAULT_CURRENCY = "CNY"
-MAX_PAGE, DEFAULT_PAGE = 1000, 100
+# A page is at most MAX_PAGE rows (the CSV export reads in pages this big: each page recomputes the report).
+MAX_PAGE, DEFAULT_PAGE = 5000, 100
 
 
 @dataclass(frozen=True)
