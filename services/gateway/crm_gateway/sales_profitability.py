@@ -166,6 +166,11 @@ def stub() -> pb_grpc.ProfitabilityServiceStub:
     return g.downstream.stub("sales", pb_grpc.ProfitabilityServiceStub)
 
 
+def _report_timeout() -> float:
+    """A report reads every member of the period: the deadline of lists, not of one record."""
+    return g.downstream.settings.list_timeout_seconds
+
+
 def _request(q, page_size: int, page_token: str) -> pb.GetContributionReportRequest:
     return pb.GetContributionReportRequest(
         dimension=_DIMENSION_PB[q.dimension], start_month=q.start_month, end_month=q.end_month,
@@ -183,7 +188,7 @@ def _request(q, page_size: int, page_token: str) -> pb.GetContributionReportRequ
                    "By product: managers, finance and admins.")
 def get_report(a: Args):
     q = a.query
-    return stub().GetContributionReport(_request(q, q.page_size, q.page_token))
+    return stub().GetContributionReport(_request(q, q.page_size, q.page_token), timeout=_report_timeout())
 
 
 @route(bp, "GET", "/profitability/contribution.csv", "exportContributionReport",
@@ -198,7 +203,7 @@ def export_report(a: Args):
     writer.writerow(CSV_COLUMNS)
     token, written = "", 0
     while written < CSV_MAX_ROWS:
-        page = stub().GetContributionReport(_request(q, CSV_PAGE, token))
+        page = stub().GetContributionReport(_request(q, CSV_PAGE, token), timeout=_report_timeout())
         for row in page.rows:
             f = row.figures
             writer.writerow([neutralize_formula(str(v)) for v in (
@@ -229,6 +234,7 @@ def get_series(a: Args):
        "Recompute every profit roll-up from the orders, plans and approved expenses", allow=ADMIN,
        ok=Ok(Rebuilt, "What was recomputed and rewritten."), service="sales", tags=("profitability",),
        description="Admins; run it in a quiet moment (events applied during the run may count twice or not at all "
-                   "until the next rebuild).")
+                   "until the next rebuild). A large store takes longer than the gateway waits (504 while it "
+                   "goes on): use `crm profitability rebuild` there.")
 def rebuild(a: Args):
-    return stub().RebuildRollups(pb.RebuildRollupsRequest())
+    return stub().RebuildRollups(pb.RebuildRollupsRequest(), timeout=_report_timeout())
