@@ -128,3 +128,48 @@ def test_the_latest_order_gives_the_attributes_and_rows_read_back_exactly():
     merge_text(totals, rows_text(bucket))
     merge_text(totals, rows_text(bucket))
     assert totals["cus_a"][:5] == [40, 20, 0, 4, 0] and totals["cus_a"][5] == "rep-b"
+
+
+line_facts = st.builds(LineFacts, st.sampled_from(["prd_1", "prd_2", "prd_3"]), st.sampled_from(["A", "B", ""]),
+                       st.integers(0, 10**9), st.integers(0, 10**9))
+steps = st.lists(st.tuples(st.sampled_from(["amend", "cancel", "receipt", "refund"]),
+                           st.lists(line_facts, min_size=1, max_size=4), st.integers(1, 10**6),
+                           st.dates(date(2025, 1, 1), date(2026, 12, 31))), max_size=12)
+
+
+@given(st.lists(st.tuples(st.lists(line_facts, min_size=1, max_size=4),
+                          st.datetimes(datetime(2025, 1, 1), datetime(2026, 12, 31)), steps), min_size=1,
+                max_size=5))
+def test_events_applied_one_by_one_equal_the_rebuild_from_the_final_state(histories):
+    """Any history of confirmations, amendments, cancellations, receipts and
+    refunds: applying each event's changes gives exactly the figures the
+    rebuild computes from what is left (live orders' lines, every money move)."""
+    incremental: list = []
+    final: list = []
+    for n, (lines, confirmed_at, history) in enumerate(histories):
+        order = OrderFacts(f"cus_{n % 2}", f"rep-{n % 3}", "team-1", "浙江", "CNY",
+                           confirmed_at.replace(tzinfo=timezone.utc), tuple(lines))
+        incremental += order_changes(order, SHANGHAI)
+        live = True
+        for kind, new_lines, amount, on in history:
+            if kind == "amend" and live:
+                amended = OrderFacts(*[getattr(order, f) for f in ("customer_id", "owner_id", "team_id", "region",
+                                                                   "currency", "confirmed_at")], tuple(new_lines))
+                incremental += amendment_changes(order, amended, SHANGHAI)
+                order = amended
+            elif kind == "cancel" and live:
+                incremental += order_changes(order, SHANGHAI, -1)
+                live = False
+            elif kind in ("receipt", "refund"):
+                money = cash_changes(order.customer_id, order.owner_id, "CNY", amount if kind == "receipt" else -amount,
+                                     midday(on), SHANGHAI)
+                incremental += money
+                final += money
+        if live:
+            final += order_changes(order, SHANGHAI)
+
+    def figures(changes):
+        return {(doc_id, key): row.figures for doc_id, rows in _apply(changes).items()
+                for key, row in rows.items() if not row.figures.is_zero}
+
+    assert figures(incremental) == figures(final)
