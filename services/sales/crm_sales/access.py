@@ -18,7 +18,7 @@ from crm_kit.auth import Principal
 from crm_kit.errors import NotFound, PermissionDenied
 from crm_kit.ids import id_pattern, matches
 
-from crm_sales.customers import CustomerRef
+from crm_kit.customer_directory import CustomerRef
 
 READ_SCOPE, WRITE_SCOPE, MONEY_SCOPE = "sales:read", "sales:write", "sales:money"
 CUSTOMER_ID = id_pattern("cus")

@@ -35,7 +35,7 @@ from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
-from crm_sales.customers import CustomerDirectory
+from crm_kit.customer_directory import CustomerDirectory
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
 from crm_sales.payments.service import PaymentService, debt_of_order

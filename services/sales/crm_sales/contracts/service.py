@@ -4,7 +4,7 @@ those ending soon, and the expiry check the daily job runs.
 Transport-free: the gRPC servicer translates messages and calls these.
 
 Rights follow the customer's, asked of the customer service as the caller
-(crm_sales.customers, crm_sales.access): a contract of a customer the caller
+(crm_kit.customer_directory, crm_sales.access): a contract of a customer the caller
 may not see is NOT_FOUND.
 
 Every change is a revision (crm_kit.persistence.revisions): read, change,
@@ -40,7 +40,7 @@ from crm_sales.contracts import events as contract_events
 from crm_sales.contracts import model as rules
 from crm_sales.contracts.model import Contract, ContractDraft
 from crm_sales.contracts.store import ContractStore
-from crm_sales.customers import CustomerDirectory, CustomerRef
+from crm_kit.customer_directory import CustomerDirectory, CustomerRef
 
 log = logging.getLogger("crm.sales.contracts")
 

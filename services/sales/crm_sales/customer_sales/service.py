@@ -18,7 +18,7 @@ from crm_kit.errors import FieldViolation, InvalidArgument
 from crm_sales import access
 from crm_sales.contracts.model import Contract
 from crm_sales.contracts.service import ContractService
-from crm_sales.customers import CustomerDirectory
+from crm_kit.customer_directory import CustomerDirectory
 from crm_sales.orders.model import Order
 from crm_sales.orders.service import OrderService
 from crm_sales.payments.model import Ageing

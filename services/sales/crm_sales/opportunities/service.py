@@ -32,7 +32,7 @@ from crm_kit.money import Money
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access
-from crm_sales.customers import CustomerDirectory, CustomerRef
+from crm_kit.customer_directory import CustomerDirectory, CustomerRef
 from crm_sales.opportunities import model as rules
 from crm_sales.opportunities import store as books
 from crm_sales.opportunities.model import (FunnelStage, ForecastRow, Opportunity, OpportunityChanges,

@@ -6,7 +6,7 @@ Transport-free: the gRPC servicer translates messages and calls these.
 
 Every check comes before the first write, so a refused request writes
 nothing. Rights follow the customer at the time of the call (asked of the
-customer service as the caller, crm_sales.customers): an order of a
+customer service as the caller, crm_kit.customer_directory): an order of a
 customer the caller may not see is NotFound.
 
 Every change of an existing order is a revision claim (crm_kit.persistence.
@@ -39,7 +39,7 @@ from crm_kit.persistence.keys import PENDING_WAIT_SECONDS
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Contended, write_with_retries
 
 from crm_sales import access, metrics
-from crm_sales.customers import CustomerDirectory, CustomerRef
+from crm_kit.customer_directory import CustomerDirectory, CustomerRef
 from crm_sales.orders import events as order_events
 from crm_sales.orders import model as rules
 from crm_sales.orders.model import Delivery, ImportItem, LineInput, Order, OrderDraft, PricedProduct, Shipment

@@ -55,7 +55,7 @@ class PaymentService:
     def __init__(self, store: PaymentStore, customers, features: dict, terms_days: int = 30,
                  clock: Callable[[], datetime] = now_utc):
         self.store = store
-        self.customers = customers  # crm_sales.customers.CustomerDirectory, asked as the caller
+        self.customers = customers  # crm_kit.customer_directory.CustomerDirectory, asked as the caller
         self.features = features  # the app's feature services: orders are read on demand
         self.terms_days = terms_days
         self.clock = clock

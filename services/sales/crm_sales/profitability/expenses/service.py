@@ -23,7 +23,7 @@ from crm_kit.ids import id_pattern, matches, new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
 
 from crm_sales import access, metrics
-from crm_sales.customers import CustomerDirectory
+from crm_kit.customer_directory import CustomerDirectory
 from crm_sales.profitability.expenses import events as expense_events
 from crm_sales.profitability.expenses import model
 from crm_sales.profitability.expenses.model import Expense, ExpenseDraft
