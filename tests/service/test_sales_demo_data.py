@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import grpc
 
 from crm.common.v1 import common_pb2
+from crm.customer.v1 import customer_service_pb2_grpc
 from crm.sales.v1 import commission_service_pb2 as mpb, commission_service_pb2_grpc
 from crm.sales.v1 import daily_report_service_pb2 as dpb, daily_report_service_pb2_grpc
 from crm.sales.v1 import expense_service_pb2 as epb, expense_service_pb2_grpc
@@ -27,10 +28,15 @@ from tests.conftest import token
 from tests.service.support import create
 
 
-def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub, phone):
+def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(empty_platform, phone):
+    # On a platform of its own, as `make run` seeds an empty one: the demo's grading run grades every customer's
+    # CNY sales of last year, and the session's other sales would decide X's and Y's grades.
+    services = empty_platform
     admin = token("demo-seed", "admin", team="team-demo-sales")
-    customers = [create(stub, phone(), [("authorization", f"Bearer {admin}")], display_name=f"演示客户{n}").id
-                 for n in range(CONTRACT_SHARE + 1)]
+    with grpc.insecure_channel(services.targets["customer"]) as channel:
+        stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
+        customers = [create(stub, phone(), [("authorization", f"Bearer {admin}")], display_name=f"演示客户{n}").id
+                     for n in range(CONTRACT_SHARE + 1)]
     done = seed_sales_demo(services.targets["customer"], services.targets["sales"], admin, orders_per_customer=2,
                            customers=customers, progress=False,
                            mint=lambda subject, role, team: token(subject, role, team=team))
@@ -63,6 +69,20 @@ def test_the_sales_demo_covers_every_grade_and_leaves_money_owed(services, stub,
                 for c in (customers[0], customers[1]))
     assert x.graded_year == y.graded_year == story["graded_year"]
     assert y.grade < x.grade, (y.grade, x.grade)  # A is the best grade
+
+
+def test_seeding_the_catalogue_again_finds_the_products_already_there(services):
+    """A second seed (a re-run of `make run`'s demo on the same store) creates nothing and answers the same ids,
+    in the catalogue's order: the SKUs are taken, their products found in the catalogue."""
+    admin = token("demo-seed", "admin", team="team-demo-sales")
+    first = sales_seed.seed_catalogue(services.targets["sales"], admin)
+    again = sales_seed.seed_catalogue(services.targets["sales"], admin)
+    assert again == first and len(set(first)) == len(sales_seed.CATALOGUE)
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        products = product_service_pb2_grpc.ProductServiceStub(channel)
+        skus = [products.GetProduct(ppb.GetProductRequest(id=product_id),
+                                    metadata=[("authorization", f"Bearer {admin}")]).sku for product_id in again]
+    assert skus == [sku for sku, *_ in sales_seed.CATALOGUE]
 
 
 def test_the_profitability_demo_has_a_plan_targets_expenses_and_daily_reports(services, stub, phone):

@@ -66,21 +66,40 @@ def _metadata(token: str) -> list[tuple[str, str]]:
 
 
 def seed_catalogue(target: str, token: str) -> list[str]:
-    """The demo products' ids, created once (a re-run finds them by SKU)."""
+    """The demo products' ids in CATALOGUE's order, created once (a re-run finds them by SKU)."""
     stub = product_service_pb2_grpc.ProductServiceStub(open_channel(target, "crm.sales.v1.ProductService",
                                                                     default_timeout=30.0))
-    ids = []
+    ids: dict[str, str] = {}
     for sku, name, unit, price, cost in CATALOGUE:
         product = ppb.Product(sku=sku, name=name, unit=unit, active=True,
                               list_price=common_pb2.Money(minor_units=price, currency_code="CNY"),
                               unit_cost=common_pb2.Money(minor_units=cost, currency_code="CNY"))
         try:
-            ids.append(stub.CreateProduct(ppb.CreateProductRequest(product=product), metadata=_metadata(token)).id)
+            ids[sku] = stub.CreateProduct(ppb.CreateProductRequest(product=product), metadata=_metadata(token)).id
         except grpc.RpcError as err:
             if err.code() != grpc.StatusCode.ALREADY_EXISTS:
                 raise
-            ids.append(stub.GetProduct(ppb.GetProductRequest(id=sku), metadata=_metadata(token)).id)
-    return ids
+    missing = {sku for sku, *_ in CATALOGUE} - ids.keys()
+    if missing:
+        # GetProduct takes an id only: the ones that exist are found by walking the catalogue, once.
+        ids.update(_ids_by_sku(stub, token, missing))
+    lost = missing - ids.keys()
+    if lost:  # the SKU is taken, yet no product listed holds it
+        raise RuntimeError(f"demo products {', '.join(sorted(lost))} exist but were not found in the catalogue")
+    return [ids[sku] for sku, *_ in CATALOGUE]
+
+
+def _ids_by_sku(stub: product_service_pb2_grpc.ProductServiceStub, token: str, skus: set[str]) -> dict[str, str]:
+    """product id by SKU for those of `skus` in the catalogue (every page until all are found)."""
+    found: dict[str, str] = {}
+    page_token = ""
+    while True:
+        page = stub.ListProducts(ppb.ListProductsRequest(page_size=200, page_token=page_token),
+                                 metadata=_metadata(token))
+        found.update({p.sku: p.id for p in page.products if p.sku in skus})
+        page_token = page.next_page_token
+        if not page_token or found.keys() >= skus:
+            return found
 
 
 def order_lines(rng: random.Random, products: list[str], lines: int) -> list[opb.OrderLineInput]:
