@@ -77,41 +77,75 @@ class RunningServices:
     customer_db_name: str
     mongodb_uri: str
     sales_db_name: str = ""
+    # The event Redis the services publish to and consume from.
+    events_redis_url: str = ""
+
+
+def start_customer_and_sales(mongodb_uri: str, events_url: str, suffix: str) -> RunningServices:
+    """The customer and sales services as real gRPC servers in this process, on databases named by `suffix`
+    (the customer service first: sales asks it who owns a customer)."""
+    from crm_customer.bootstrap import build_host as build_customer
+    from crm_customer.settings import CustomerSettings
+    from crm_kit.events.bus import EventsSettings
+    from crm_sales.bootstrap import build_host as build_sales
+    from crm_sales.settings import SalesSettings
+
+    customer_db, sales_db = f"crm_customer_test_{suffix}", f"crm_sales_test_{suffix}"
+    events = EventsSettings(url=events_url)
+    hosts = {"customer": build_customer(CustomerSettings(server_settings("customer"),
+                                                         MongoSettings(mongodb_uri, customer_db), "CN",
+                                                         events=events))}
+    targets = {"customer": f"127.0.0.1:{hosts['customer'].start()}"}
+    hosts["sales"] = build_sales(SalesSettings(server_settings("sales"), MongoSettings(mongodb_uri, sales_db),
+                                               customer_target=targets["customer"], events=events))
+    targets["sales"] = f"127.0.0.1:{hosts['sales'].start()}"
+    return RunningServices(targets, hosts, customer_db, mongodb_uri, sales_db, events_url)
 
 
 @pytest.fixture(scope="session")
 def services(stores):
     """All four services as real gRPC servers in this process."""
-    from crm_customer.bootstrap import build_host as build_customer
-    from crm_customer.settings import CustomerSettings
     from crm_kit.events.bus import EventsSettings
     from crm_loyalty.main import LoyaltySettings, build_host as build_loyalty
     from crm_kit.redis_store import RedisSettings
     from crm_kit.mongo import MongoServiceSettings
-    from crm_sales.bootstrap import build_host as build_sales
-    from crm_sales.settings import SalesSettings
     from crm_support.main import build_host as build_support
 
     suffix = uuid.uuid4().hex[:8]
-    customer_db = f"crm_customer_test_{suffix}"
-    sales_db = f"crm_sales_test_{suffix}"
     events = EventsSettings(url=stores.events_redis_url)
-    hosts = {"customer": build_customer(CustomerSettings(server_settings("customer"),
-                                                         MongoSettings(stores.mongodb_uri, customer_db), "CN",
-                                                         events=events))}
-    targets = {"customer": f"127.0.0.1:{hosts['customer'].start()}"}
-    # Sales asks the customer service who owns a customer, so it starts second.
-    hosts["sales"] = build_sales(SalesSettings(server_settings("sales"), MongoSettings(stores.mongodb_uri, sales_db),
-                                               customer_target=targets["customer"], events=events))
+    running = start_customer_and_sales(stores.mongodb_uri, stores.events_redis_url, suffix)
+    hosts, targets = running.hosts, running.targets
     hosts["support"] = build_support(MongoServiceSettings(server_settings("support"), MongoSettings(
         stores.mongodb_uri, f"crm_support_test_{suffix}")))
     # Loyalty asks the customer service who may see a customer and consumes events (its own groups).
     hosts["loyalty"] = build_loyalty(LoyaltySettings(server_settings("loyalty"), RedisSettings(stores.redis_url),
                                                      customer_target=targets["customer"], events=events))
-    targets.update({name: f"127.0.0.1:{host.start()}" for name, host in hosts.items() if name != "customer"})
-    yield RunningServices(targets, hosts, customer_db, stores.mongodb_uri, sales_db)
+    targets.update({name: f"127.0.0.1:{hosts[name].start()}" for name in ("support", "loyalty")})
+    yield running
     for host in hosts.values():
         host.stop(0.5)
+
+
+@pytest.fixture(scope="module")
+def empty_platform(stores, tmp_path_factory):
+    """A customer and a sales service of the module's own, on fresh databases and an event Redis of their own:
+    a platform nobody has used yet (what `make run` seeds), for stories about everything the services hold
+    (a value grading run grades every customer's year, the session's other sales included). The event Redis is
+    its own because two sales services on one would share the `events:sales` stream and the sales consumer
+    groups, each taking the other's events."""
+    from crm_kit.localstores import start_events_redis, terminate
+
+    folder = tmp_path_factory.mktemp("empty-platform-events")
+    events_url, events_server = start_events_redis(folder, log_path=folder / "redis.log")
+    try:
+        running = start_customer_and_sales(stores.mongodb_uri, events_url, uuid.uuid4().hex[:8])
+        try:
+            yield running
+        finally:
+            for host in running.hosts.values():
+                host.stop(0.5)
+    finally:
+        terminate([events_server], 5.0)
 
 
 @pytest.fixture(scope="session")

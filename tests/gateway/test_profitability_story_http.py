@@ -25,9 +25,10 @@ import pytest
 
 from crm.sales.v1 import order_service_pb2 as opb
 from crm.sales.v1 import order_service_pb2_grpc
+from crm_gateway.app import create_app
 from crm_sales.profitability.months import Month, business_zone
 from tests.conftest import token
-from tests.gateway.conftest import auth
+from tests.gateway.conftest import auth, gateway_settings
 from tests.gateway.test_openapi import _check
 from tests.service.support import ts
 
@@ -39,9 +40,26 @@ ADMIN = auth(f"root-story-{TAG}", "admin", team="")
 FINANCE = auth("fin-story", "finance", team="finance")
 ZONE = business_zone()
 LAST_YEAR = datetime.now(ZONE).year - 1
-# Large amounts, so X and Y outweigh whatever else the session sold in CNY last year and the grades are theirs.
 PRICE = 100_000_000  # 1,000,000.00 CNY
 LOW_COST, HIGH_COST = 95_000_000, 20_000_000  # margin rates 5 % (grade D) and 80 % (grade A)
+
+
+# The story runs on a platform of its own (the customer and sales services on fresh databases, a gateway over
+# them): a value grading run grades every customer's CNY sales of the year, and the session's other sales
+# would decide X's and Y's grades. These fixtures stand in for the session's in this module.
+@pytest.fixture(scope="module")
+def services(empty_platform):
+    return empty_platform
+
+
+@pytest.fixture(scope="module")
+def app(services, stores):
+    return create_app(gateway_settings(services.targets, stores.redis_url))
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    return app.test_client().get("/openapi.json").get_json()
 
 
 def cny(minor: int) -> dict:
