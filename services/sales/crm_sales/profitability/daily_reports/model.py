@@ -26,6 +26,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
 
+from crm_sales.profitability.months import FIRST_YEAR, LAST_YEAR
+
 MAX_TEXT = 4000
 MAX_ROSTER = 500
 MAX_REP_ID = 128
@@ -125,6 +127,14 @@ def local_day(at: datetime, zone: tzinfo) -> date:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return at.astimezone(zone).date()
+
+
+def valid_day(day: date, field_name: str = "day") -> date:
+    """A business day a report can have: the years months are counted in (a
+    day at the calendar's ends would overflow the deadline's arithmetic)."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidArgument(FieldViolation(field_name, f"must be a day from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31"))
+    return day
 
 
 def valid_rep_id(rep_id: str, field_name: str = "rep_id") -> str:

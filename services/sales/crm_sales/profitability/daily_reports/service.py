@@ -72,6 +72,7 @@ class DailyReportService:
 
     def get(self, principal: Principal, rep_id: str, day: date) -> ReportView:
         rules.valid_rep_id(rep_id)
+        rules.valid_day(day)
         report = self.store.report(rep_id, day)
         self._require_read(principal, rep_id, report)
         return self._view(report or Report(rep_id, "", day))
@@ -80,6 +81,7 @@ class DailyReportService:
                problems: str = "", expected_revision: int = 0) -> ReportView:
         """Submit or edit; with `expected_revision` (> 0) only over the revision the caller read."""
         rules.valid_rep_id(rep_id)
+        rules.valid_day(day)
         if expected_revision < 0:
             raise InvalidArgument(FieldViolation("expected_revision", "must not be negative"))
         if principal.role not in ("rep", "manager"):
@@ -109,6 +111,7 @@ class DailyReportService:
     # --- a team's day ---------------------------------------------------------------------
 
     def team_day(self, principal: Principal, team_id: str, day: date) -> TeamDay:
+        rules.valid_day(day)
         team_id = self._team_to_read(principal, team_id)
         roster = self.store.roster(team_id)
         expected, source = roster.expected(day)

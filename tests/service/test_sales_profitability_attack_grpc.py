@@ -1,0 +1,85 @@
+"""The profitability features attacked over real gRPC: a manager of another
+team squatting a rep's target to read the rep's figures, and business days
+out of any calendar a report could have (a 500 before)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+import grpc
+import pytest
+
+from crm.common.v1 import common_pb2
+from crm.customer.v1 import customer_service_pb2_grpc
+from crm.sales.v1 import daily_report_service_pb2 as dpb, daily_report_service_pb2_grpc
+from crm.sales.v1 import order_service_pb2 as opb, order_service_pb2_grpc
+from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
+from crm.sales.v1 import target_service_pb2 as tpb, target_service_pb2_grpc
+from crm_sales.profitability.months import Month, business_zone
+from tests.service.support import as_, code_of, create, ts
+
+TAG = uuid.uuid4().hex[:6]
+TEAM, OTHER_TEAM = f"team-pa-{TAG}", f"team-pa-other-{TAG}"
+REP = f"rep-pa-{TAG}"
+MANAGER, OTHER_MANAGER = as_(f"boss-pa-{TAG}", "manager", team=TEAM), as_(f"boss-pa-o-{TAG}", "manager",
+                                                                           team=OTHER_TEAM)
+ADMIN = as_("root-pa", "admin", team="")
+CURRENCY = "NZD"  # no other test sells in it
+YEAR = datetime.now(business_zone()).year - 1
+SOLD, NEXT = f"{YEAR}-03", f"{YEAR}-04"
+
+
+def money(minor: int) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=minor, currency_code=CURRENCY)
+
+
+@pytest.fixture(scope="module")
+def sold(services):
+    """REP (of TEAM) sells revenue 30,000, margin 12,000 in March of last year."""
+    sales = grpc.insecure_channel(services.targets["sales"])
+    customer = grpc.insecure_channel(services.targets["customer"])
+    products, orders = product_service_pb2_grpc.ProductServiceStub(sales), order_service_pb2_grpc.OrderServiceStub(sales)
+    goods = products.CreateProduct(ppb.CreateProductRequest(product=ppb.Product(
+        sku=f"PA-{uuid.uuid4().hex[:10].upper()}", name="净水器", unit="台", list_price=money(10_000),
+        unit_cost=money(6_000), active=True)), metadata=MANAGER)
+    cid = create(customer_service_pb2_grpc.CustomerServiceStub(customer), f"+86136{uuid.uuid4().int % 10**8:08d}",
+                 who=as_(REP, team=TEAM), display_name="客户").id
+    results = orders.ImportOrders(opb.ImportOrdersRequest(orders=[opb.ImportOrderItem(
+        request_id=uuid.uuid4().hex, customer_id=cid, ordered_at=ts(datetime(YEAR, 3, 10, 4, tzinfo=timezone.utc)),
+        lines=[opb.OrderLineInput(product=goods.id, quantity=3)])]), metadata=ADMIN).results
+    assert results[0].order_id, results[0].error_message
+    rollups = services.hosts["sales"].app.features["rollups"]
+    deadline = time.monotonic() + 30
+    while REP not in rollups.reps(Month(YEAR, 3), Month(YEAR, 3), CURRENCY):
+        assert time.monotonic() < deadline, "the order never reached the roll-ups"
+        time.sleep(0.2)
+    sales.close()
+    customer.close()
+    return cid
+
+
+@pytest.fixture(scope="module")
+def targets(services):
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        yield target_service_pb2_grpc.TargetServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def reports(services):
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        yield daily_report_service_pb2_grpc.DailyReportServiceStub(channel)
+
+
+@pytest.mark.parametrize("day", [(1, 1, 1), (1999, 12, 31), (9999, 12, 31)])
+def test_a_day_no_report_can_have_is_invalid_argument_not_a_crash(reports, day):
+    year, month, dom = day
+    d = common_pb2.Date(year=year, month=month, day=dom)
+    for call in (lambda: reports.ListTeamDailyReports(dpb.ListTeamDailyReportsRequest(team_id=TEAM, day=d),
+                                                      metadata=MANAGER),
+                 lambda: reports.GetDailyReport(dpb.GetDailyReportRequest(rep_id=REP, day=d),
+                                                metadata=as_(REP, team=TEAM)),
+                 lambda: reports.SubmitDailyReport(dpb.SubmitDailyReportRequest(rep_id=REP, day=d, work_done="x"),
+                                                   metadata=as_(REP, team=TEAM))):
+        assert code_of(call) == grpc.StatusCode.INVALID_ARGUMENT
