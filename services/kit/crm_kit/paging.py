@@ -16,6 +16,8 @@ import json
 from crm_kit.errors import FieldViolation, InvalidArgument
 
 MAX_TOKEN = 512
+# The largest position a token may hold (a book entry or list index).
+MAX_POSITION = 2**31 - 1
 
 
 def encode(position: dict, query: dict) -> str:
@@ -62,6 +64,19 @@ def book_start(position: dict | None, field_name: str = "page_token") -> int:
     if position is None:
         return 1
     n = position.get("n")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    # bounded: a forged huge number would reach the store as an out-of-range integer (an internal error)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_POSITION:
         raise InvalidArgument(FieldViolation(field_name, "is not a valid page token"))
     return n
+
+
+def list_position(position: dict | None, length: int, field_name: str = "page_token") -> int:
+    """Where a newest-first page of a list of `length` entries ends: `length`
+    for the first page, else the position's `before` (a whole number
+    0..MAX_POSITION, or the token is refused; beyond the list's end: its end)."""
+    if position is None:
+        return length
+    before = position.get("before")
+    if isinstance(before, bool) or not isinstance(before, int) or not 0 <= before <= MAX_POSITION:
+        raise InvalidArgument(FieldViolation(field_name, "is not a valid page token"))
+    return min(before, length)

@@ -397,9 +397,7 @@ class AccountService:
         query = {"c": customer_id}
         position = paging.decode(page_token, query)
         key = account_keys(customer_id)[3]
-        end = self.redis.llen(key) if position is None else _int(position.get("before"))
-        if end < 0:
-            raise InvalidArgument(FieldViolation("page_token", "is not a valid page token"))
+        end = paging.list_position(position, self.redis.llen(key))
         start = max(0, end - size)
         raw = self.redis.lrange(key, start, end - 1) if end > 0 else []
         entries = [Entry.from_json(r) for r in reversed(raw)]

@@ -320,7 +320,7 @@ class RewardService:
         query = {"c": customer_id}
         position = paging.decode(page_token, query)
         keys = account_keys(customer_id)
-        end = self.redis.llen(keys[10]) if position is None else _int(position.get("before"))
+        end = paging.list_position(position, self.redis.llen(keys[10]))
         start = max(0, end - size)
         ids = list(reversed(self.redis.lrange(keys[10], start, end - 1))) if end > 0 else []
         raws = self.redis.hmget(keys[9], ids) if ids else []

