@@ -82,3 +82,28 @@ def test_a_forged_rewards_token_is_refused(loyalty):
     code, detail = code_and_detail(lambda: loyalty.stub.ListRewards(lpb.ListRewardsRequest(page_token=token),
                                                                     metadata=ADMIN))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in detail
+
+
+# -- points past their expiry day are not spendable, whether or not the expiry job ran yet -------------
+
+def test_points_past_their_expiry_day_cannot_be_redeemed_before_the_expiry_job(loyalty, phone):
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 300)  # earned 2026-05-01: expires 2027-12-31 (end of next year)
+    r = reward(loyalty, cost=100, stock=5)
+    loyalty.clock.at = dt.datetime(2028, 1, 1, 9, 0, tzinfo=SHANGHAI)  # the job has not run yet today
+    assert precondition(lambda: redeem(loyalty, cid, r.reward_id)) == "POINTS"
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 5
+    code, _ = code_and_detail(lambda: loyalty.adjust(cid, -50))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    account = loyalty.account(cid)
+    assert account.redeemed_total == 0 and account.balance == 0 and account.expired_total == 300
+    assert [e.kind for e in loyalty.ledger(cid)] == ["expiry", "adjustment"]
+
+
+def test_points_on_their_last_day_are_still_spendable(loyalty, phone):
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 300)
+    r = reward(loyalty, cost=100, stock=5)
+    loyalty.clock.at = dt.datetime(2027, 12, 31, 23, 0, tzinfo=SHANGHAI)
+    assert redeem(loyalty, cid, r.reward_id).points == 100
+    assert loyalty.account(cid).balance == 200

@@ -177,6 +177,26 @@ end
 local function multiplier()
   return LADDER.multipliers[tier_index(get('tier'))] or 100
 end
+
+-- Removes the lots whose last day is before today (the expiry job; also first thing in every script that
+-- spends points, so points past their day are never spent while the job has not run yet). Returns the points.
+local function expire_due()
+  local lots = redis.call('ZRANGEBYSCORE', LOTS, '-inf', '(' .. fmt(TODAY))
+  local total = 0
+  for _, lot in ipairs(lots) do
+    if lot ~= DEBT then
+      total = total + num(redis.call('HGET', LOTPTS, lot))
+      redis.call('HDEL', LOTPTS, lot)
+      redis.call('ZREM', LOTS, lot)
+    end
+  end
+  if total > 0 then
+    redis.call('HINCRBY', ACCT, 'balance', fmt(-total))
+    redis.call('HINCRBY', ACCT, 'expired', fmt(total))
+    if not get('erased') then entry('expiry', -total, '', '', 'system', 0) end
+  end
+  return total
+end
 """
 
 # ARGV[8] dedupe id, [9] kind, [10] base points, [11] apply the tier multiplier (1/0), [12] expiry ordinal,
@@ -227,6 +247,7 @@ local id = ARGV[8]
 local seen = redis.call('HGET', DONE, id)
 if seen then return {'duplicate', seen} end
 if get('erased') then return {'erased', ''} end
+expire_due()
 local points = tonumber(ARGV[9])
 local balance = num(get('balance'))
 if balance < points then return {'insufficient', fmt(balance)} end
@@ -267,21 +288,7 @@ return {'applied', e}
 """
 
 EXPIRE = PRELUDE + """
-local lots = redis.call('ZRANGEBYSCORE', LOTS, '-inf', '(' .. fmt(TODAY))
-local total = 0
-for _, lot in ipairs(lots) do
-  if lot ~= DEBT then
-    total = total + num(redis.call('HGET', LOTPTS, lot))
-    redis.call('HDEL', LOTPTS, lot)
-    redis.call('ZREM', LOTS, lot)
-  end
-end
-if total > 0 then
-  redis.call('HINCRBY', ACCT, 'balance', fmt(-total))
-  redis.call('HINCRBY', ACCT, 'expired', fmt(total))
-  if not get('erased') then entry('expiry', -total, '', '', 'system', 0) end
-end
-return fmt(total)
+return fmt(expire_due())
 """
 
 # Returns {reviewed (0/1), downgraded (0/1)}.
@@ -309,6 +316,7 @@ if seen then return {'duplicate', redis.call('HGET', RDM, seen) or ''} end
 if get('erased') then return {'erased', ''} end
 local reward, cost, limit = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
 if limit > 0 and num(redis.call('HGET', RCOUNT, reward)) >= limit then return {'limit', ''} end
+expire_due()
 local balance = num(get('balance'))
 if balance < cost then return {'points', fmt(balance)} end
 open()
