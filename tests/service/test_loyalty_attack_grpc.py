@@ -107,3 +107,46 @@ def test_points_on_their_last_day_are_still_spendable(loyalty, phone):
     loyalty.clock.at = dt.datetime(2027, 12, 31, 23, 0, tzinfo=SHANGHAI)
     assert redeem(loyalty, cid, r.reward_id).points == 100
     assert loyalty.account(cid).balance == 200
+
+
+# -- the sink's SMS API: the signature covers what is deduplicated --------------------------------------
+
+@pytest.fixture(scope="module")
+def sms_sink():
+    from crm_cli.sink import Sink
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        smtp_port = s.getsockname()[1]
+    running = Sink(smtp_port=smtp_port, http_port=0, sms_key="attack-test-key").start()
+    yield running
+    running.stop()
+
+
+def post_sms(sink, body: bytes, signature: str, idempotency_key: str | None = None) -> int:
+    headers = {"Content-Type": "application/json", "X-Signature": signature}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    request = urllib.request.Request(f"{sink.url}/sms", data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_a_captured_sms_request_replayed_under_another_key_is_kept_once(sms_sink):
+    from crm_loyalty.greetings.channels import sign
+    message_id = "msg_" + uuid.uuid4().hex
+    body = json.dumps({"message_id": message_id, "to": "+8613800000000", "text": "中秋快乐"}).encode()
+    signature = sign(b"attack-test-key", body)
+    assert post_sms(sms_sink, body, signature, message_id) == 200
+    # the Idempotency-Key header is not signed: a replay with another one, or none, is the same message
+    assert post_sms(sms_sink, body, signature, "replayed-" + message_id) == 200
+    assert post_sms(sms_sink, body, signature) == 200
+    assert [m["message_id"] for m in sms_sink.messages("sms")].count(message_id) == 1
+
+
+def test_a_signature_that_is_not_ascii_is_a_401(sms_sink):
+    body = json.dumps({"message_id": "msg_x", "to": "+8613800000001", "text": "hi"}).encode()
+    assert post_sms(sms_sink, body, "sha256=\u00ff\u00fe") == 401
+    assert post_sms(sms_sink, body, "") == 401

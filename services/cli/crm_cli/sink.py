@@ -9,8 +9,9 @@ HTTP:
     POST /sms        the SMS provider API: a JSON body {message_id, to, text},
                      signed (``X-Signature: sha256=<hex HMAC-SHA256 of the body>``
                      with LOYALTY_SMS_KEY; a bad or missing signature is 401) and
-                     carrying ``Idempotency-Key``: a repeated key is answered as
-                     before and not kept twice (what a real provider promises).
+                     carrying ``Idempotency-Key``: a repeated message (by the
+                     signed message_id, else the key) is answered as before and
+                     not kept twice (what a real provider promises).
     GET /messages    everything received, oldest first (e-mails and SMS), JSON.
 
 For fault tests, ``fail_sms`` makes the next N SMS requests answer 503.
@@ -93,25 +94,30 @@ class Sink:
     # -- the SMS API -------------------------------------------------------------------
 
     def _receive_sms(self, body: bytes, signature: str | None, idempotency_key: str | None) -> tuple[int, bytes]:
-        if not signature or not hmac.compare_digest(_sign(self.sms_key, body), signature):
+        # compared as bytes: a header of non-ASCII characters is a bad signature, not a crash
+        if not signature or not hmac.compare_digest(_sign(self.sms_key, body).encode(),
+                                                    signature.encode("utf-8", "replace")):
             return 401, b'{"error":"bad signature"}'
-        with self._lock:
-            if self.fail_sms > 0:
-                self.fail_sms -= 1
-                return 503, b'{"error":"try again"}'
-            if idempotency_key and idempotency_key in self._sms_answers:
-                return 200, self._sms_answers[idempotency_key]
         try:
             sms = json.loads(body)
             to, text, message_id = str(sms["to"]), str(sms["text"]), str(sms.get("message_id", ""))
         except (ValueError, KeyError, TypeError):
             return 400, b'{"error":"expected JSON {message_id, to, text}"}'
+        # The signed message id is the key (the Idempotency-Key header is not signed: a captured request
+        # replayed under another key, or none, is still the same message).
+        key = message_id or idempotency_key or ""
+        with self._lock:
+            if self.fail_sms > 0:
+                self.fail_sms -= 1
+                return 503, b'{"error":"try again"}'
+            if key and key in self._sms_answers:
+                return 200, self._sms_answers[key]
         answer = json.dumps({"accepted": True, "message_id": message_id}).encode()
         with self._lock:
-            if idempotency_key in self._sms_answers:  # a racing twin got here first
-                return 200, self._sms_answers[idempotency_key]
-            if idempotency_key:
-                self._sms_answers[idempotency_key] = answer
+            if key in self._sms_answers:  # a racing twin got here first
+                return 200, self._sms_answers[key]
+            if key:
+                self._sms_answers[key] = answer
         self.keep({"channel": "sms", "to": to, "text": text, "message_id": message_id,
                    "idempotency_key": idempotency_key or ""})
         return 200, answer
