@@ -72,6 +72,36 @@ def reports(services):
         yield daily_report_service_pb2_grpc.DailyReportServiceStub(channel)
 
 
+def set_target(stub, who, month):
+    return stub.SetTarget(tpb.SetTargetRequest(scope="rep", subject_id=REP, month=month, currency_code=CURRENCY,
+                                               revenue_minor_units=50_000), metadata=who)
+
+
+def test_a_manager_of_another_team_neither_squats_a_reps_target_nor_reads_the_reps_figures(targets, sold):
+    # No target yet for April: another team's manager may not claim the rep (who sells for TEAM).
+    assert code_of(lambda: set_target(targets, OTHER_MANAGER, NEXT)) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: targets.GetAttainment(tpb.GetAttainmentRequest(
+        scope="rep", subject_id=REP, start_month=SOLD, end_month=NEXT, currency_code=CURRENCY),
+        metadata=OTHER_MANAGER)) == grpc.StatusCode.PERMISSION_DENIED
+    # The rep's own manager still sets it, and reads the figures.
+    assert set_target(targets, MANAGER, NEXT).team_id == TEAM
+    got = targets.GetAttainment(tpb.GetAttainmentRequest(scope="rep", subject_id=REP, start_month=SOLD,
+                                                         end_month=NEXT, currency_code=CURRENCY), metadata=MANAGER)
+    assert got.months[0].actual_revenue_minor_units == 30_000
+
+
+def test_a_target_a_manager_set_does_not_open_another_teams_rep_to_them(targets, sold):
+    """A target the admin filed under OTHER_TEAM (a mistake) gives its manager no view of TEAM's rep's sales."""
+    targets.SetTarget(tpb.SetTargetRequest(scope="rep", subject_id=REP, month=SOLD, currency_code=CURRENCY,
+                                           revenue_minor_units=1, team_id=OTHER_TEAM), metadata=ADMIN)
+    assert code_of(lambda: targets.GetAttainment(tpb.GetAttainmentRequest(
+        scope="rep", subject_id=REP, start_month=SOLD, currency_code=CURRENCY),
+        metadata=OTHER_MANAGER)) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: targets.ListTargets(tpb.ListTargetsRequest(
+        scope="rep", subject_id=REP, start_month=SOLD, currency_code=CURRENCY),
+        metadata=OTHER_MANAGER)) == grpc.StatusCode.PERMISSION_DENIED
+
+
 @pytest.mark.parametrize("day", [(1, 1, 1), (1999, 12, 31), (9999, 12, 31)])
 def test_a_day_no_report_can_have_is_invalid_argument_not_a_crash(reports, day):
     year, month, dom = day

@@ -4,10 +4,13 @@ profitability roll-ups (app.features["rollups"]); nothing here scans orders.
 Rights (enforced here, for every caller):
 - set: admins any target; managers their own team's target and the targets
   of reps in their team (a rep's target belongs to the team that set it: a
-  manager of another team is refused; admins may move it by naming the team);
+  manager of another team is refused, and so is a rep the roll-ups of the
+  target's month and the three before attribute to another team; admins
+  may move it by naming the team);
 - read targets and attainment: finance, admins and integrations with
   sales:read all; managers their team and the reps attributed to it (by the
-  roll-ups in the range, or by a target of the range); a rep their own and
+  roll-ups in the range, or, when they attribute the rep to no team, by a
+  target of the range); a rep their own and
   their team's; margin figures only for managers, finance and admins;
 - rankings: finance, admins and sales:read integrations every rep or one
   team; managers their own team; a rep their own team's ranking, with every
@@ -95,6 +98,9 @@ class TargetService:
                 raise PermissionDenied("managers set their own team's target only")
             if team_id and team_id != principal.team:
                 raise PermissionDenied("managers set targets of their own team's reps only")
+            if scope == "rep" and self._sells_for_another_team(principal, subject_id, when.plus(-3), when,
+                                                                 currency):
+                raise PermissionDenied("managers set targets of their own team's reps only")
             team_id = principal.team
         elif principal.role != "admin":
             raise PermissionDenied("only managers and admins set targets")
@@ -122,6 +128,13 @@ class TargetService:
         self._require_read(principal, scope, subject_id, months, currency, list(found.values()))
         return [self._shown(principal, found[m]) for m in months if m in found]
 
+    def _sells_for_another_team(self, principal: Principal, rep_id: str, start: Month, end: Month,
+                                currency: str) -> bool:
+        """Whether the roll-ups attribute the rep's latest sales in start..end to a team not the caller's
+        (a manager claiming another team's rep by setting the first target would then read their figures)."""
+        attributed = self.rollups.reps(start, end, currency).get(rep_id)
+        return attributed is not None and attributed.team_id != principal.team
+
     @staticmethod
     def _shown(principal: Principal, target: Target) -> Target:
         if access.sees_costs(principal):
@@ -138,10 +151,11 @@ class TargetService:
             if scope == "team" and subject_id == principal.team:
                 return
             if scope == "rep":
-                if any(t.team_id == principal.team for t in targets):
-                    return
                 attributed = self.rollups.reps(months[0], months[-1], currency).get(subject_id)
-                if attributed is not None and attributed.team_id == principal.team:
+                if attributed is not None:  # the roll-ups tell whose rep it is: a target filed elsewhere does not
+                    if attributed.team_id == principal.team:
+                        return
+                elif any(t.team_id == principal.team for t in targets):
                     return
         if principal.role == "rep":
             if scope == "rep" and subject_id == principal.subject:
