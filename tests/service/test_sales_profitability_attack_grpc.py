@@ -113,3 +113,19 @@ def test_a_day_no_report_can_have_is_invalid_argument_not_a_crash(reports, day):
                  lambda: reports.SubmitDailyReport(dpb.SubmitDailyReportRequest(rep_id=REP, day=d, work_done="x"),
                                                    metadata=as_(REP, team=TEAM))):
         assert code_of(call) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_manager_who_puts_another_teams_rep_on_their_roster_reads_none_of_the_reps_reports(reports):
+    """The roster is the manager's own list: it names whom they expect, it does not open another team's reports."""
+    today = datetime.now(business_zone()).date()
+    d = common_pb2.Date(year=today.year, month=today.month, day=today.day)
+    rep = as_(REP, team=TEAM)
+    reports.SubmitDailyReport(dpb.SubmitDailyReportRequest(rep_id=REP, day=d, work_done="拜访了客户, 报价 12 万",
+                                                           problems="客户嫌贵"), metadata=rep)
+    reports.SetTeamRoster(dpb.SetTeamRosterRequest(team_id=OTHER_TEAM, rep_ids=[REP]), metadata=OTHER_MANAGER)
+    assert code_of(lambda: reports.GetDailyReport(dpb.GetDailyReportRequest(rep_id=REP, day=d),
+                                                  metadata=OTHER_MANAGER)) == grpc.StatusCode.NOT_FOUND
+    team_day = reports.ListTeamDailyReports(dpb.ListTeamDailyReportsRequest(day=d), metadata=OTHER_MANAGER)
+    assert list(team_day.reports) == [] and list(team_day.missing_rep_ids) == [REP]
+    # the rep's own manager reads it
+    assert reports.GetDailyReport(dpb.GetDailyReportRequest(rep_id=REP, day=d), metadata=MANAGER).problems == "客户嫌贵"

@@ -2,8 +2,8 @@
 
 Who may do what:
 - reps and managers submit and read their own reports;
-- a manager reads the reports of their team (a report submitted for it, or
-  a rep on its roster) and sets its roster;
+- a manager reads the reports of their team (a report submitted for it; a
+  day not submitted of a rep on its roster) and sets its roster;
 - finance, admins and integrations with sales:read read every report and
   team; admins set any team's roster.
 A report or team the caller may not see is NOT_FOUND (as for customers);
@@ -176,8 +176,12 @@ class DailyReportService:
         if rep_id == principal.subject and principal.role in ("rep", "manager") or _reads_all(principal):
             return
         if principal.role == "manager" and principal.team:
-            if report is not None and report.team_id == principal.team:
-                return
+            if report is not None and report.team_id:
+                # A submitted report is its team's: a roster the manager sets names whom they expect, it
+                # opens no other team's report.
+                if report.team_id == principal.team:
+                    return
+                raise NotFound("daily report")
             roster = self.store.roster(principal.team)
             if rep_id in roster.rep_ids or rep_id in roster.submitters:
                 return
