@@ -150,3 +150,59 @@ def test_a_signature_that_is_not_ascii_is_a_401(sms_sink):
     body = json.dumps({"message_id": "msg_x", "to": "+8613800000001", "text": "hi"}).encode()
     assert post_sms(sms_sink, body, "sha256=\u00ff\u00fe") == 401
     assert post_sms(sms_sink, body, "") == 401
+
+
+# -- racing clients on one account: never more points or units than there are -------------------------
+
+def test_racing_redemptions_of_one_account_never_overdraw_its_points(loyalty, phone):
+    from tests.service.support import race
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 250)
+    rewards = [reward(loyalty, cost=100, stock=10) for _ in range(2)]
+    outcomes = race(12, lambda i: redeem(loyalty, cid, rewards[i % 2].reward_id))
+    assert sum(1 for o in outcomes if isinstance(o, lpb.Redemption)) == 2
+    assert all(o == grpc.StatusCode.FAILED_PRECONDITION for o in outcomes if not isinstance(o, lpb.Redemption))
+    assert loyalty.account(cid).balance == 50
+    stocks = [loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock
+              for r in rewards]
+    assert sum(stocks) == 18  # the refused ones gave their units back
+
+
+def test_racing_redemptions_never_pass_the_per_customer_limit(loyalty, phone):
+    from tests.service.support import race
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 5000)
+    r = loyalty.stub.CreateReward(lpb.CreateRewardRequest(reward=lpb.Reward(
+        name="限量 limited", points_cost=10, stock=50, per_customer_limit=2)), metadata=ADMIN)
+    outcomes = race(12, lambda i: redeem(loyalty, cid, r.reward_id))
+    assert sum(1 for o in outcomes if isinstance(o, lpb.Redemption)) == 2
+    assert loyalty.account(cid).balance == 4980
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 48
+
+
+# -- erasure leaves nothing that ties the customer to what they did ---------------------------------------
+
+def test_erasure_leaves_no_trace_of_the_customer_in_the_rewards_stock_holds(loyalty, phone):
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 500, reason="王小明 called, goodwill")
+    r = reward(loyalty, cost=100, stock=5)
+    kept = redeem(loyalty, cid, r.reward_id)
+    cancelled = redeem(loyalty, cid, r.reward_id)
+    loyalty.stub.CancelRedemption(lpb.CancelRedemptionRequest(customer_id=cid, redemption_id=cancelled.redemption_id),
+                                  metadata=as_("rep-a"))
+    loyalty.accounts.erase(cid)
+    loyalty.accounts.erase(cid)  # a redelivered customer.erased: the same
+    store = loyalty.app.redis
+    for key in store.scan_iter(match="loyalty:*"):
+        name = key.decode()
+        if f"{{{cid}}}" in name:
+            continue  # the account's own keys: anonymous totals and lots stay
+        kind = store.type(key).decode()
+        values = (store.hgetall(key).values() if kind == "hash" else store.lrange(key, 0, -1) if kind == "list"
+                  else store.zrange(key, 0, -1) if kind == "zset" else [store.get(key) or b""] if kind == "string"
+                  else [])
+        assert not any(cid.encode() in v for v in values), name
+    assert loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock == 4
+    assert kept.state == "active" and loyalty.ledger(cid) == []
+    account = loyalty.account(cid)
+    assert account.balance == 400 and account.redeemed_total == 100

@@ -47,6 +47,7 @@ def wire_core(app, customers=None) -> None:
     # rewards: the catalogue and redemptions (stock and points in two steps with compensation)
     rewards = RewardService(accounts, RewardScripts(app.redis))
     app.features["rewards"] = rewards
+    accounts.before_erase.append(rewards.forget_customer)  # its stock holds name the customer
     app.jobs.append(PeriodicJob("loyalty_reward_holds", 60, rewards.sweep_holds))
     # referrals: the referrer earns once on the referee's first paid order
     referrals = ReferralService(accounts, settings.referral_points, settings.referral_yearly_cap)

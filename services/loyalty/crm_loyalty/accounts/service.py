@@ -121,6 +121,8 @@ class AccountService:
         self.customers = customers
         self.relay = relay  # publishes a staged tier.changed at once (the sweep catches what a crash left)
         self.warning_days = warning_days
+        # Run by erase() before the account's own erasure (other features' traces of the customer).
+        self.before_erase: list[Callable[[str], None]] = []
 
     # -- time ------------------------------------------------------------------
 
@@ -254,6 +256,8 @@ class AccountService:
     def erase(self, customer_id: str) -> None:
         """customer.erased: the ledger, orders, redemptions and referral link
         go; the balance, its lots and the anonymous totals stay."""
+        for forget in self.before_erase:
+            forget(customer_id)
         self._run("erase", customer_id)
 
     # -- adjustments -------------------------------------------------------------

@@ -327,6 +327,13 @@ class RewardService:
         found = [Redemption.from_json(customer_id, raw) for raw in raws if raw is not None]
         return found, paging.encode({"before": start}, query) if start > 0 else ""
 
+    def forget_customer(self, customer_id: str) -> None:
+        """customer.erased, before the account's erasure drops the redemptions: the stock holds they left
+        (each names the customer and the request) go too. Again is harmless."""
+        for raw in self.redis.hvals(account_keys(customer_id)[9]):
+            record = json.loads(raw)
+            self.scripts.forget(keys=reward_keys(record["reward"]), args=[record["id"]])
+
     def sweep_holds(self) -> int:
         """Settles holds left "reserved" by a process that died: confirmed when the
         account's step happened, released (and the request given up) when not; and

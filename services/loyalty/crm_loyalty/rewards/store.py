@@ -85,6 +85,16 @@ redis.call('HINCRBY', KEYS[1], 'stock', 1)
 return 1
 """
 
+# ARGV: redemption id. customer.erased: a confirmed hold goes (it names the customer and the request); a
+# reserved or returning one is left to the sweep, which settles it.
+FORGET = """
+local hold = redis.call('HGET', KEYS[2], ARGV[1])
+if not hold or string.sub(hold, 1, 10) ~= 'confirmed|' then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
 # ARGV: units to add (may be negative), now. Never below zero.
 ADD_STOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -104,3 +114,4 @@ class RewardScripts:
         self.release = client.register_script(RELEASE)
         self.returning = client.register_script(RETURNING)
         self.add_stock = client.register_script(ADD_STOCK)
+        self.forget = client.register_script(FORGET)
