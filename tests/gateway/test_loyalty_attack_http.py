@@ -98,3 +98,29 @@ def test_bad_input_is_a_4xx_problem_and_changes_nothing(client, funded):
     template = [t for t in client.get("/api/v1/greetings/templates", headers=ADMIN).get_json()["items"]
                 if (t["occasion"], t["language"]) == ("birthday", "en")]
     assert "{name.__class__}" not in template[0]["body"] and "{name!r}" not in template[0]["body"]
+
+
+def test_one_idempotency_key_used_by_two_callers_is_two_requests(client, funded):
+    """The gateway replays a key per caller; the service's retry check must not merge two callers'
+    requests either (a second admin's adjustment under a key the first used was answered 201 with
+    the first one's entry and never applied)."""
+    customer = funded
+    base = f"/api/v1/customers/{customer}/loyalty"
+    second_admin = auth("admin-attack-loyalty-2", "admin")
+    first = client.post(f"{base}/adjustments", json={"points": 40, "reason": "first desk"},
+                        headers={**ADMIN, "Idempotency-Key": "1"})
+    second = client.post(f"{base}/adjustments", json={"points": 40, "reason": "second desk"},
+                         headers={**second_admin, "Idempotency-Key": "1"})
+    assert first.status_code == second.status_code == 201
+    assert second.get_json()["entry"]["actor"] == "admin-attack-loyalty-2"
+    assert client.get(base, headers=REP).get_json()["balance"] == 380
+    reward = client.post("/api/v1/rewards", json={"name": "书签 bookmark", "points_cost": 10, "stock": 5},
+                         headers=ADMIN).get_json()
+    manager = auth("boss-attack-loyalty", "manager", team=TEAM)
+    by_rep = client.post(f"{base}/redemptions", json={"reward_id": reward["id"]},
+                         headers={**REP, "Idempotency-Key": "r1"})
+    by_manager = client.post(f"{base}/redemptions", json={"reward_id": reward["id"]},
+                             headers={**manager, "Idempotency-Key": "r1"})
+    assert by_rep.status_code == by_manager.status_code == 201
+    assert by_rep.get_json()["id"] != by_manager.get_json()["id"]
+    assert client.get(base, headers=REP).get_json()["balance"] == 360

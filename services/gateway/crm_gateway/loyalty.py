@@ -11,10 +11,11 @@ service's own retry check); without one each POST is a new request.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Annotated
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from pydantic import BaseModel, Field
 
 from crm.loyalty.v1 import loyalty_service_pb2 as pb
@@ -49,8 +50,13 @@ def stub() -> pb_grpc.LoyaltyServiceStub:
 
 def post_request_id() -> str:
     """The Idempotency-Key's request id, or a fresh one: the service needs
-    one for every change, and without a key the POST is meant once."""
-    return request_id() or "gw:" + secrets.token_hex(16)
+    one for every change, and without a key the POST is meant once. Bound
+    to the caller, as the gateway's replay is: two callers' requests under
+    one key (say "1") stay two requests, not the first one's answer."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return "gw:" + secrets.token_hex(16)
+    return "idem:" + hashlib.sha256(f"{g.principal.subject}|{key}".encode()).hexdigest()[:40]
 
 
 def _date(d) -> str | None:
