@@ -62,6 +62,12 @@ EXPENSIVE: dict[tuple[str, str], Callable[[dict], bool] | None] = {
     # Profit contribution: months x shards roll-up reads; the CSV export reads every page of it.
     ("GET", "/api/v1/profitability/contribution"): None,
     ("GET", "/api/v1/profitability/contribution.csv"): None,
+    # The admin's rebuild reads every order, plan and expense; a grading run every customer's year.
+    ("POST", "/api/v1/profitability/rollups/rebuild"): None,
+    ("POST", "/api/v1/value-grade-runs"): None,
+    # Rankings read the period's rep buckets; by new customers every customer shard of up to 36 months and
+    # the 24 before.
+    ("GET", "/api/v1/rankings/reps"): None,
     # Commission: a team's totals read each rep's statement; the close freezes every statement of a month.
     ("GET", "/api/v1/commission/teams/<team_id>/<month>"): None,
     ("POST", "/api/v1/commission/months/<month>/close"): None,
