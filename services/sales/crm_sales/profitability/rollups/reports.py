@@ -143,9 +143,12 @@ class ProfitReports:
             total = total + a.figures
         ranked = sorted(members.items(), key=lambda item: (-item[1].figures.margin, item[0]))
         ranks = {member: n for n, (member, _a) in enumerate(ranked, start=1)}
-        grades = self._grades([m for m, _a in ranked]) if dimension == CUSTOMER else {}
+        # A grade is one read per customer: every member's only to filter by grade, else the page's.
+        grades = self._grades([m for m, _a in ranked]) if dimension == CUSTOMER and filters.value_grade else {}
         matching = [(m, a) for m, a in ranked if self._matches(dimension, m, a, filters, grades)]
         page = matching[offset:offset + size]
+        if dimension == CUSTOMER and not filters.value_grade:
+            grades = self._grades([m for m, _a in page])
         rows = [ReportRow(m, ranks[m], a, rate_ppm(a.figures.margin, total.margin),
                           grades.get(m, "")) for m, a in page]
         more = offset + size < len(matching)
