@@ -109,6 +109,19 @@ def test_points_on_their_last_day_are_still_spendable(loyalty, phone):
     assert loyalty.account(cid).balance == 200
 
 
+
+def test_a_clawback_does_not_take_points_past_their_day_instead_of_live_ones(loyalty, phone):
+    """What a refund takes must not depend on whether the hourly expiry job ran first."""
+    cid = loyalty.customer(phone)
+    order = "ord_" + uuid.uuid4().hex[:24]
+    assert loyalty.accounts.award_order(cid, order, 10_000, "CNY")  # 100 points, expiring 2027-12-31
+    loyalty.clock.at = dt.datetime(2028, 1, 2, 9, 0, tzinfo=SHANGHAI)
+    loyalty.adjust(cid, 100)  # a live lot
+    assert loyalty.accounts.claw_back(cid, order, "ref_" + uuid.uuid4().hex[:24], 10_000)
+    loyalty.accounts.expire(cid)
+    account = loyalty.account(cid)
+    assert (account.balance, account.expired_total, account.clawed_back_total) == (0, 100, 100)
+
 # -- the sink's SMS API: the signature covers what is deduplicated --------------------------------------
 
 @pytest.fixture(scope="module")

@@ -179,7 +179,8 @@ local function multiplier()
 end
 
 -- Removes the lots whose last day is before today (the expiry job; also first thing in every script that
--- spends points, so points past their day are never spent while the job has not run yet). Returns the points.
+-- takes points: redemptions, debits, clawbacks, so points past their day are never taken while the job has
+-- not run yet). Returns the points.
 local function expire_due()
   local lots = redis.call('ZRANGEBYSCORE', LOTS, '-inf', '(' .. fmt(TODAY))
   local total = 0
@@ -274,6 +275,7 @@ if order.refunded ~= ARGV[10] then return {'retry', ''} end
 local points = tonumber(ARGV[12]) - num(order.clawed)
 local e = ''
 if points > 0 then
+  expire_due()  -- never points past their day instead of live ones (the job may not have run yet)
   claw(points)
   redis.call('HINCRBY', ACCT, 'clawed', fmt(points))
   e = entry('clawback', -points, ARGV[9], '', 'system', 0)
