@@ -152,3 +152,16 @@ def test_a_report_page_reads_the_value_grades_of_its_own_rows_only(services, sol
         request.value_grade = "A"
         assert stub.GetContributionReport(request, metadata=MANAGER).member_count == 0
         assert sorted(reads) == sorted(sold)
+
+
+def test_an_expense_state_the_service_does_not_know_is_refused_not_ignored(services):
+    """A state from a newer client (or a typo) would otherwise list every expense, approved ones among them."""
+    from crm.sales.v1 import expense_service_pb2 as epb, expense_service_pb2_grpc
+
+    with grpc.insecure_channel(services.targets["sales"]) as channel:
+        stub = expense_service_pb2_grpc.ExpenseServiceStub(channel)
+        assert code_of(lambda: stub.ListExpenses(epb.ListExpensesRequest(state=99),
+                                                 metadata=as_("fin-pa", "finance", team="finance"))) == \
+            grpc.StatusCode.INVALID_ARGUMENT
+        assert stub.ListExpenses(epb.ListExpensesRequest(state=epb.EXPENSE_STATE_PENDING),
+                                 metadata=as_(REP, team=TEAM)).next_page_token == ""

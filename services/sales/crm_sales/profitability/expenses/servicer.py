@@ -40,6 +40,8 @@ class ExpenseServicer(pb_grpc.ExpenseServiceServicer):
         return expense_to_pb(self.service.decide(current_principal(), request.id, False, request.reason))
 
     def ListExpenses(self, request, context):
+        if request.state and request.state not in STATE_FROM_PB:
+            raise InvalidArgument(FieldViolation("state", "must be a known expense state (or unset: all)"))
         found, token = self.service.list(current_principal(), rep_id=request.rep_id, team_id=request.team_id,
                                          state=STATE_FROM_PB.get(request.state, ""), page_size=request.page_size,
                                          page_token=request.page_token)
