@@ -122,6 +122,42 @@ def test_a_clawback_does_not_take_points_past_their_day_instead_of_live_ones(loy
     account = loyalty.account(cid)
     assert (account.balance, account.expired_total, account.clawed_back_total) == (0, 100, 100)
 
+
+# -- events: redelivered, oversized, negative, hostile ------------------------------------------------------
+
+def _paid(customer_id, order_id, minor):
+    from crm.common.v1 import common_pb2
+    from crm.events.v1 import events_pb2 as epb
+    from crm_kit.events import envelope as ev
+    return ev.new_event(ev.ORDER_PAID, order_id, epb.OrderPaid(
+        order_id=order_id, customer_id=customer_id, total=common_pb2.Money(minor_units=minor, currency_code="CNY"),
+        owner_id="rep-a"), "sales")
+
+
+def _refunded(customer_id, order_id, refund_id, minor):
+    from crm.common.v1 import common_pb2
+    from crm.events.v1 import events_pb2 as epb
+    from crm_kit.events import envelope as ev
+    return ev.new_event(ev.PAYMENT_REFUNDED, refund_id, epb.PaymentRefunded(
+        refund_id=refund_id, order_id=order_id, customer_id=customer_id,
+        amount=common_pb2.Money(minor_units=minor, currency_code="CNY")), "sales")
+
+
+def test_refunds_never_claw_back_more_than_the_order_earned(loyalty, phone):
+    from crm_loyalty.accounts import events as account_events
+    cid = loyalty.customer(phone)
+    order = "ord_" + uuid.uuid4().hex[:24]
+    # the same order.paid twice in one batch, and a negative "refund"
+    account_events.handle_batch(loyalty.accounts, [_paid(cid, order, 30_000), _paid(cid, order, 30_000),
+                                                   _refunded(cid, order, "ref_neg", -90_000)])
+    assert loyalty.account(cid).balance == 300
+    loyalty.adjust(cid, 1000)
+    account_events.handle_batch(loyalty.accounts, [
+        _refunded(cid, order, f"ref_{n}", minor) for n, minor in enumerate((30_000, 30_000, 2**62))])
+    account = loyalty.account(cid)
+    assert account.clawed_back_total == 300 and account.balance == 1000
+    assert [e.points for e in loyalty.ledger(cid) if e.kind == "clawback"] == [-300]
+
 # -- the sink's SMS API: the signature covers what is deduplicated --------------------------------------
 
 @pytest.fixture(scope="module")
