@@ -44,3 +44,10 @@ def test_rankings_and_the_whole_store_runs_draw_on_the_expensive_budget(limited)
     runs = [limited.post("/api/v1/value-grade-runs", headers=manager, json={}) for _ in range(3)]
     assert [r.status_code for r in runs] == [403, 403, 429]
     assert is_expensive("POST", "/api/v1/profitability/rollups/rebuild", {})
+
+
+def test_the_rebuild_documents_the_status_a_gateway_deadline_gives(spec):
+    """A downstream deadline is a 503 (problems.from_rpc_error); the rebuild's description promised a 504."""
+    operation = spec["paths"]["/api/v1/profitability/rollups/rebuild"]["post"]
+    assert "504" not in operation["description"] and "504" not in operation["responses"]
+    assert "503" in operation["description"] and "503" in operation["responses"]

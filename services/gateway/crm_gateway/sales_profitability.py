@@ -234,7 +234,7 @@ def get_series(a: Args):
        "Recompute every profit roll-up from the orders, plans and approved expenses", allow=ADMIN,
        ok=Ok(Rebuilt, "What was recomputed and rewritten."), service="sales", tags=("profitability",),
        description="Admins; run it in a quiet moment (events applied during the run may count twice or not at all "
-                   "until the next rebuild). A large store takes longer than the gateway waits (504 while it "
-                   "goes on): use `crm profitability rebuild` there.")
+                   "until the next rebuild). A large store takes longer than the gateway waits (503 while it "
+                   "goes on, as for any downstream deadline): use `crm profitability rebuild` there.")
 def rebuild(a: Args):
     return stub().RebuildRollups(pb.RebuildRollupsRequest(), timeout=_report_timeout())
