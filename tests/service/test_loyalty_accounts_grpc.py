@@ -208,6 +208,9 @@ def test_integrations_by_scope(loyalty, phone):
     assert code == grpc.StatusCode.PERMISSION_DENIED
     writer = as_("int", "integration", scopes="loyalty:write")
     assert loyalty.adjust(cid, 5, who=writer).account.balance == 15
+    # Each scope stands alone, as in every service and the gateway's route policies: writing is not reading.
+    code, _ = code_and_detail(lambda: loyalty.account(cid, writer))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_the_ledger_redis_runs_appendfsync_always(loyalty):

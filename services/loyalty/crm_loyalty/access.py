@@ -5,7 +5,8 @@ customer service as the caller (crm_kit.customer_directory).
 - agents and finance read any customer's account (to answer a call);
 - admins everything, and only they adjust points by hand (audited) and run the jobs;
 - the rewards catalogue is kept by managers and admins;
-- integrations by scope: `loyalty:read` reads, `loyalty:write` also adjusts, redeems and keeps the catalogue.
+- integrations by scope, each scope on its own as in every service (and the gateway's route policies):
+  `loyalty:read` reads, `loyalty:write` adjusts, redeems and keeps the catalogue.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ def require_customer_id(customer_id: object) -> str:
 
 
 def scoped(principal: Principal, scope: str) -> bool:
-    return principal.role == "integration" and (scope in principal.scopes or
-                                                (scope == READ_SCOPE and WRITE_SCOPE in principal.scopes))
+    return principal.role == "integration" and scope in principal.scopes
 
 
 def require_integration_scope(principal: Principal, scope: str) -> None:
