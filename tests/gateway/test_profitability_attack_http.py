@@ -51,3 +51,38 @@ def test_the_rebuild_documents_the_status_a_gateway_deadline_gives(spec):
     operation = spec["paths"]["/api/v1/profitability/rollups/rebuild"]["post"]
     assert "504" not in operation["description"] and "504" not in operation["responses"]
     assert "503" in operation["description"] and "503" in operation["responses"]
+
+
+def test_the_csv_keeps_negative_figures_numbers_and_neutralises_text_only(client, phone):
+    """A customer whose approved expense exceeds its margin has a negative net: a spreadsheet must sum it as a
+    number, not hold a quoted "'-3000" text that a SUM skips."""
+    import csv
+    import io
+    import time
+    from datetime import datetime
+
+    from crm_sales.profitability.months import business_zone
+
+    rep = auth(f"rep-atk-csv-{TAG}", "rep", team=TEAM)
+    made = client.post("/api/v1/customers", json={"display_name": "负净额客户", "phones": [phone()]}, headers=rep)
+    assert made.status_code == 201, made.get_json()
+    customer_id = made.get_json()["id"]
+    today = datetime.now(business_zone()).date()
+    spent = client.post("/api/v1/expenses", headers=rep, json={
+        "category": "gift", "amount": {"minor_units": 3_000, "currency_code": "CNY"},
+        "spent_on": today.isoformat(), "customer_id": customer_id})
+    assert spent.status_code == 201, spent.get_json()
+    assert client.post(f"/api/v1/expenses/{spent.get_json()['id']}/approve", headers=MANAGER,
+                       json={}).status_code == 200
+    month = today.strftime("%Y-%m")
+    url = f"/api/v1/profitability/contribution.csv?start_month={month}&end_month={month}"
+    deadline = time.monotonic() + 30
+    while True:  # the roll-ups follow expense.approved
+        got = client.get(url, headers=auth("fin-atk-csv", "finance", team="finance"))
+        assert got.status_code == 200
+        rows = {r["id"]: r for r in csv.DictReader(io.StringIO(got.get_data(as_text=True).lstrip("\ufeff")))}
+        if customer_id in rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    row = rows[customer_id]
+    assert (row["expenses_minor_units"], row["net_minor_units"], row["margin_minor_units"]) == ("3000", "-3000", "0")

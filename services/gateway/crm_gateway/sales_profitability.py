@@ -206,10 +206,12 @@ def export_report(a: Args):
         page = stub().GetContributionReport(_request(q, CSV_PAGE, token), timeout=_report_timeout())
         for row in page.rows:
             f = row.figures
-            writer.writerow([neutralize_formula(str(v)) for v in (
-                row.rank, row.id, f.revenue_minor_units, f.cost_minor_units, f.margin_minor_units,
-                f.expenses_minor_units, f.net_minor_units, f.order_count, f.cash_minor_units, row.contribution_rate,
-                row.owner_id, row.team_id, row.region, row.margin_grade, row.value_grade)])
+            # Numbers stay numbers (a quoted "'-3000" is text a SUM skips); only text cells could be formulas.
+            writer.writerow([row.rank, neutralize_formula(row.id), f.revenue_minor_units, f.cost_minor_units,
+                             f.margin_minor_units, f.expenses_minor_units, f.net_minor_units, f.order_count,
+                             f.cash_minor_units, row.contribution_rate,
+                             *(neutralize_formula(v) for v in (row.owner_id, row.team_id, row.region,
+                                                               row.margin_grade, row.value_grade))])
             written += 1
         token = page.next_page_token
         if not token:
