@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from suites import customer, sales
+from suites import customer, loyalty, sales
 
 SUITES: dict[str, ModuleType] = {
     customer.NAME: customer,
     sales.NAME: sales,
+    loyalty.NAME: loyalty,
 }
 
 
