@@ -23,64 +23,65 @@ _sym_db = _symbol_database.Default()
 
 
 from crm.common.v1 import common_pb2 as crm_dot_common_dot_v1_dot_common__pb2
+from crm.loyalty.v1 import greeting_service_pb2 as crm_dot_loyalty_dot_v1_dot_greeting__service__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$crm/loyalty/v1/loyalty_service.proto\x12\x0e\x63rm.loyalty.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"(\n\x11GetAccountRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"\xac\x02\n\nTierStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62\x61sis\x18\x03 \x01(\t\x12\x1b\n\x13qualifying_currency\x18\x04 \x01(\t\x12\x18\n\x10qualifying_value\x18\x05 \x01(\x03\x12\x11\n\tnext_code\x18\x06 \x01(\t\x12\x16\n\x0enext_threshold\x18\x07 \x01(\x03\x12\x0f\n\x07to_next\x18\x08 \x01(\x03\x12(\n\x0breview_date\x18\t \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x1c\n\x14\x64owngrade_warning_to\x18\n \x01(\t\x12\x1a\n\x12multiplier_percent\x18\x0b \x01(\x05\x12\x1c\n\x14\x62irthday_gift_points\x18\x0c \x01(\x03\"\xb8\x02\n\x07\x41\x63\x63ount\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\x12\x1f\n\x17\x65xpiring_within_30_days\x18\x03 \x01(\x03\x12-\n\x10next_expiry_date\x18\x04 \x01(\x0b\x32\x13.crm.common.v1.Date\x12(\n\x04tier\x18\x05 \x01(\x0b\x32\x1a.crm.loyalty.v1.TierStatus\x12\x14\n\x0c\x65\x61rned_total\x18\x06 \x01(\x03\x12\x16\n\x0eredeemed_total\x18\x07 \x01(\x03\x12\x15\n\rexpired_total\x18\x08 \x01(\x03\x12\x19\n\x11\x63lawed_back_total\x18\t \x01(\x03\x12-\n\topened_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x11ListLedgerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xd7\x01\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x03\x12\x15\n\rbalance_after\x18\x04 \x01(\x03\x12\x11\n\treference\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x07 \x01(\t\x12&\n\x02\x61t\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\nexpires_on\x18\t \x01(\x0b\x32\x13.crm.common.v1.Date\"[\n\x12ListLedgerResponse\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.crm.loyalty.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x13\x41\x64justPointsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"l\n\x14\x41\x64justPointsResponse\x12*\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1b.crm.loyalty.v1.LedgerEntry\x12(\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x17.crm.loyalty.v1.Account\"\xc1\x02\n\x06Reward\x12\x11\n\treward_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bpoints_cost\x18\x04 \x01(\x03\x12\r\n\x05stock\x18\x05 \x01(\x03\x12\x1a\n\x12per_customer_limit\x18\x06 \x01(\x05\x12\'\n\nvalid_from\x18\x07 \x01(\x0b\x32\x13.crm.common.v1.Date\x12(\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x0e\n\x06\x61\x63tive\x18\t \x01(\x08\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x13\x43reateRewardRequest\x12&\n\x06reward\x18\x01 \x01(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x10GetRewardRequest\x12\x11\n\treward_id\x18\x01 \x01(\t\"S\n\x12ListRewardsRequest\x12\x16\n\x0e\x61vailable_only\x18\x01 \x01(\x08\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x13ListRewardsResponse\x12\'\n\x07rewards\x18\x01 \x03(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x13UpdateRewardRequest\x12&\n\x06reward\x18\x01 \x01(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x13\n\x0bupdate_mask\x18\x02 \x03(\t\x12\x11\n\tadd_stock\x18\x03 \x01(\x03\"(\n\x13\x44\x65leteRewardRequest\x12\x11\n\treward_id\x18\x01 \x01(\t\"\xcd\x01\n\nRedemption\x12\x15\n\rredemption_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x11\n\treward_id\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x03\x12\r\n\x05state\x18\x05 \x01(\t\x12/\n\x0bredeemed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63\x61ncelled_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x13RedeemRewardRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\treward_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"E\n\x17\x43\x61ncelRedemptionRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rredemption_id\x18\x02 \x01(\t\"T\n\x16ListRedemptionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"c\n\x17ListRedemptionsResponse\x12/\n\x0bredemptions\x18\x01 \x03(\x0b\x32\x1a.crm.loyalty.v1.Redemption\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x12\n\x10RunExpiryRequest\"5\n\x11RunExpiryResponse\x12\x10\n\x08\x61\x63\x63ounts\x18\x01 \x01(\x05\x12\x0e\n\x06points\x18\x02 \x01(\x03\"\x16\n\x14RunTierReviewRequest\"=\n\x15RunTierReviewResponse\x12\x10\n\x08reviewed\x18\x01 \x01(\x05\x12\x12\n\ndowngraded\x18\x02 \x01(\x05\x32\xce\x08\n\x0eLoyaltyService\x12H\n\nGetAccount\x12!.crm.loyalty.v1.GetAccountRequest\x1a\x17.crm.loyalty.v1.Account\x12S\n\nListLedger\x12!.crm.loyalty.v1.ListLedgerRequest\x1a\".crm.loyalty.v1.ListLedgerResponse\x12Y\n\x0c\x41\x64justPoints\x12#.crm.loyalty.v1.AdjustPointsRequest\x1a$.crm.loyalty.v1.AdjustPointsResponse\x12K\n\x0c\x43reateReward\x12#.crm.loyalty.v1.CreateRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12\x45\n\tGetReward\x12 .crm.loyalty.v1.GetRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12V\n\x0bListRewards\x12\".crm.loyalty.v1.ListRewardsRequest\x1a#.crm.loyalty.v1.ListRewardsResponse\x12K\n\x0cUpdateReward\x12#.crm.loyalty.v1.UpdateRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12K\n\x0c\x44\x65leteReward\x12#.crm.loyalty.v1.DeleteRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12O\n\x0cRedeemReward\x12#.crm.loyalty.v1.RedeemRewardRequest\x1a\x1a.crm.loyalty.v1.Redemption\x12W\n\x10\x43\x61ncelRedemption\x12\'.crm.loyalty.v1.CancelRedemptionRequest\x1a\x1a.crm.loyalty.v1.Redemption\x12\x62\n\x0fListRedemptions\x12&.crm.loyalty.v1.ListRedemptionsRequest\x1a\'.crm.loyalty.v1.ListRedemptionsResponse\x12P\n\tRunExpiry\x12 .crm.loyalty.v1.RunExpiryRequest\x1a!.crm.loyalty.v1.RunExpiryResponse\x12\\\n\rRunTierReview\x12$.crm.loyalty.v1.RunTierReviewRequest\x1a%.crm.loyalty.v1.RunTierReviewResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$crm/loyalty/v1/loyalty_service.proto\x12\x0e\x63rm.loyalty.v1\x1a\x1a\x63rm/common/v1/common.proto\x1a%crm/loyalty/v1/greeting_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"(\n\x11GetAccountRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"\xac\x02\n\nTierStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62\x61sis\x18\x03 \x01(\t\x12\x1b\n\x13qualifying_currency\x18\x04 \x01(\t\x12\x18\n\x10qualifying_value\x18\x05 \x01(\x03\x12\x11\n\tnext_code\x18\x06 \x01(\t\x12\x16\n\x0enext_threshold\x18\x07 \x01(\x03\x12\x0f\n\x07to_next\x18\x08 \x01(\x03\x12(\n\x0breview_date\x18\t \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x1c\n\x14\x64owngrade_warning_to\x18\n \x01(\t\x12\x1a\n\x12multiplier_percent\x18\x0b \x01(\x05\x12\x1c\n\x14\x62irthday_gift_points\x18\x0c \x01(\x03\"\xf1\x02\n\x07\x41\x63\x63ount\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\x12\x1f\n\x17\x65xpiring_within_30_days\x18\x03 \x01(\x03\x12-\n\x10next_expiry_date\x18\x04 \x01(\x0b\x32\x13.crm.common.v1.Date\x12(\n\x04tier\x18\x05 \x01(\x0b\x32\x1a.crm.loyalty.v1.TierStatus\x12\x14\n\x0c\x65\x61rned_total\x18\x06 \x01(\x03\x12\x16\n\x0eredeemed_total\x18\x07 \x01(\x03\x12\x15\n\rexpired_total\x18\x08 \x01(\x03\x12\x19\n\x11\x63lawed_back_total\x18\t \x01(\x03\x12-\n\topened_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\rlast_greeting\x18\x0b \x01(\x0b\x32 .crm.loyalty.v1.GreetingDelivery\"O\n\x11ListLedgerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xd7\x01\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x03\x12\x15\n\rbalance_after\x18\x04 \x01(\x03\x12\x11\n\treference\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x07 \x01(\t\x12&\n\x02\x61t\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\nexpires_on\x18\t \x01(\x0b\x32\x13.crm.common.v1.Date\"[\n\x12ListLedgerResponse\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.crm.loyalty.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x13\x41\x64justPointsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"l\n\x14\x41\x64justPointsResponse\x12*\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1b.crm.loyalty.v1.LedgerEntry\x12(\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x17.crm.loyalty.v1.Account\"\xc1\x02\n\x06Reward\x12\x11\n\treward_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bpoints_cost\x18\x04 \x01(\x03\x12\r\n\x05stock\x18\x05 \x01(\x03\x12\x1a\n\x12per_customer_limit\x18\x06 \x01(\x05\x12\'\n\nvalid_from\x18\x07 \x01(\x0b\x32\x13.crm.common.v1.Date\x12(\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x13.crm.common.v1.Date\x12\x0e\n\x06\x61\x63tive\x18\t \x01(\x08\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x13\x43reateRewardRequest\x12&\n\x06reward\x18\x01 \x01(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x10GetRewardRequest\x12\x11\n\treward_id\x18\x01 \x01(\t\"S\n\x12ListRewardsRequest\x12\x16\n\x0e\x61vailable_only\x18\x01 \x01(\x08\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x13ListRewardsResponse\x12\'\n\x07rewards\x18\x01 \x03(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x13UpdateRewardRequest\x12&\n\x06reward\x18\x01 \x01(\x0b\x32\x16.crm.loyalty.v1.Reward\x12\x13\n\x0bupdate_mask\x18\x02 \x03(\t\x12\x11\n\tadd_stock\x18\x03 \x01(\x03\"(\n\x13\x44\x65leteRewardRequest\x12\x11\n\treward_id\x18\x01 \x01(\t\"\xcd\x01\n\nRedemption\x12\x15\n\rredemption_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x11\n\treward_id\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x03\x12\r\n\x05state\x18\x05 \x01(\t\x12/\n\x0bredeemed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63\x61ncelled_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x13RedeemRewardRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\treward_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"E\n\x17\x43\x61ncelRedemptionRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rredemption_id\x18\x02 \x01(\t\"T\n\x16ListRedemptionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"c\n\x17ListRedemptionsResponse\x12/\n\x0bredemptions\x18\x01 \x03(\x0b\x32\x1a.crm.loyalty.v1.Redemption\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x12\n\x10RunExpiryRequest\"5\n\x11RunExpiryResponse\x12\x10\n\x08\x61\x63\x63ounts\x18\x01 \x01(\x05\x12\x0e\n\x06points\x18\x02 \x01(\x03\"\x16\n\x14RunTierReviewRequest\"=\n\x15RunTierReviewResponse\x12\x10\n\x08reviewed\x18\x01 \x01(\x05\x12\x12\n\ndowngraded\x18\x02 \x01(\x05\x32\xce\x08\n\x0eLoyaltyService\x12H\n\nGetAccount\x12!.crm.loyalty.v1.GetAccountRequest\x1a\x17.crm.loyalty.v1.Account\x12S\n\nListLedger\x12!.crm.loyalty.v1.ListLedgerRequest\x1a\".crm.loyalty.v1.ListLedgerResponse\x12Y\n\x0c\x41\x64justPoints\x12#.crm.loyalty.v1.AdjustPointsRequest\x1a$.crm.loyalty.v1.AdjustPointsResponse\x12K\n\x0c\x43reateReward\x12#.crm.loyalty.v1.CreateRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12\x45\n\tGetReward\x12 .crm.loyalty.v1.GetRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12V\n\x0bListRewards\x12\".crm.loyalty.v1.ListRewardsRequest\x1a#.crm.loyalty.v1.ListRewardsResponse\x12K\n\x0cUpdateReward\x12#.crm.loyalty.v1.UpdateRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12K\n\x0c\x44\x65leteReward\x12#.crm.loyalty.v1.DeleteRewardRequest\x1a\x16.crm.loyalty.v1.Reward\x12O\n\x0cRedeemReward\x12#.crm.loyalty.v1.RedeemRewardRequest\x1a\x1a.crm.loyalty.v1.Redemption\x12W\n\x10\x43\x61ncelRedemption\x12\'.crm.loyalty.v1.CancelRedemptionRequest\x1a\x1a.crm.loyalty.v1.Redemption\x12\x62\n\x0fListRedemptions\x12&.crm.loyalty.v1.ListRedemptionsRequest\x1a\'.crm.loyalty.v1.ListRedemptionsResponse\x12P\n\tRunExpiry\x12 .crm.loyalty.v1.RunExpiryRequest\x1a!.crm.loyalty.v1.RunExpiryResponse\x12\\\n\rRunTierReview\x12$.crm.loyalty.v1.RunTierReviewRequest\x1a%.crm.loyalty.v1.RunTierReviewResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.loyalty.v1.loyalty_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETACCOUNTREQUEST']._serialized_start=117
-  _globals['_GETACCOUNTREQUEST']._serialized_end=157
-  _globals['_TIERSTATUS']._serialized_start=160
-  _globals['_TIERSTATUS']._serialized_end=460
-  _globals['_ACCOUNT']._serialized_start=463
-  _globals['_ACCOUNT']._serialized_end=775
-  _globals['_LISTLEDGERREQUEST']._serialized_start=777
-  _globals['_LISTLEDGERREQUEST']._serialized_end=856
-  _globals['_LEDGERENTRY']._serialized_start=859
-  _globals['_LEDGERENTRY']._serialized_end=1074
-  _globals['_LISTLEDGERRESPONSE']._serialized_start=1076
-  _globals['_LISTLEDGERRESPONSE']._serialized_end=1167
-  _globals['_ADJUSTPOINTSREQUEST']._serialized_start=1169
-  _globals['_ADJUSTPOINTSREQUEST']._serialized_end=1263
-  _globals['_ADJUSTPOINTSRESPONSE']._serialized_start=1265
-  _globals['_ADJUSTPOINTSRESPONSE']._serialized_end=1373
-  _globals['_REWARD']._serialized_start=1376
-  _globals['_REWARD']._serialized_end=1697
-  _globals['_CREATEREWARDREQUEST']._serialized_start=1699
-  _globals['_CREATEREWARDREQUEST']._serialized_end=1780
-  _globals['_GETREWARDREQUEST']._serialized_start=1782
-  _globals['_GETREWARDREQUEST']._serialized_end=1819
-  _globals['_LISTREWARDSREQUEST']._serialized_start=1821
-  _globals['_LISTREWARDSREQUEST']._serialized_end=1904
-  _globals['_LISTREWARDSRESPONSE']._serialized_start=1906
-  _globals['_LISTREWARDSRESPONSE']._serialized_end=1993
-  _globals['_UPDATEREWARDREQUEST']._serialized_start=1995
-  _globals['_UPDATEREWARDREQUEST']._serialized_end=2096
-  _globals['_DELETEREWARDREQUEST']._serialized_start=2098
-  _globals['_DELETEREWARDREQUEST']._serialized_end=2138
-  _globals['_REDEMPTION']._serialized_start=2141
-  _globals['_REDEMPTION']._serialized_end=2346
-  _globals['_REDEEMREWARDREQUEST']._serialized_start=2348
-  _globals['_REDEEMREWARDREQUEST']._serialized_end=2429
-  _globals['_CANCELREDEMPTIONREQUEST']._serialized_start=2431
-  _globals['_CANCELREDEMPTIONREQUEST']._serialized_end=2500
-  _globals['_LISTREDEMPTIONSREQUEST']._serialized_start=2502
-  _globals['_LISTREDEMPTIONSREQUEST']._serialized_end=2586
-  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_start=2588
-  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_end=2687
-  _globals['_RUNEXPIRYREQUEST']._serialized_start=2689
-  _globals['_RUNEXPIRYREQUEST']._serialized_end=2707
-  _globals['_RUNEXPIRYRESPONSE']._serialized_start=2709
-  _globals['_RUNEXPIRYRESPONSE']._serialized_end=2762
-  _globals['_RUNTIERREVIEWREQUEST']._serialized_start=2764
-  _globals['_RUNTIERREVIEWREQUEST']._serialized_end=2786
-  _globals['_RUNTIERREVIEWRESPONSE']._serialized_start=2788
-  _globals['_RUNTIERREVIEWRESPONSE']._serialized_end=2849
-  _globals['_LOYALTYSERVICE']._serialized_start=2852
-  _globals['_LOYALTYSERVICE']._serialized_end=3954
+  _globals['_GETACCOUNTREQUEST']._serialized_start=156
+  _globals['_GETACCOUNTREQUEST']._serialized_end=196
+  _globals['_TIERSTATUS']._serialized_start=199
+  _globals['_TIERSTATUS']._serialized_end=499
+  _globals['_ACCOUNT']._serialized_start=502
+  _globals['_ACCOUNT']._serialized_end=871
+  _globals['_LISTLEDGERREQUEST']._serialized_start=873
+  _globals['_LISTLEDGERREQUEST']._serialized_end=952
+  _globals['_LEDGERENTRY']._serialized_start=955
+  _globals['_LEDGERENTRY']._serialized_end=1170
+  _globals['_LISTLEDGERRESPONSE']._serialized_start=1172
+  _globals['_LISTLEDGERRESPONSE']._serialized_end=1263
+  _globals['_ADJUSTPOINTSREQUEST']._serialized_start=1265
+  _globals['_ADJUSTPOINTSREQUEST']._serialized_end=1359
+  _globals['_ADJUSTPOINTSRESPONSE']._serialized_start=1361
+  _globals['_ADJUSTPOINTSRESPONSE']._serialized_end=1469
+  _globals['_REWARD']._serialized_start=1472
+  _globals['_REWARD']._serialized_end=1793
+  _globals['_CREATEREWARDREQUEST']._serialized_start=1795
+  _globals['_CREATEREWARDREQUEST']._serialized_end=1876
+  _globals['_GETREWARDREQUEST']._serialized_start=1878
+  _globals['_GETREWARDREQUEST']._serialized_end=1915
+  _globals['_LISTREWARDSREQUEST']._serialized_start=1917
+  _globals['_LISTREWARDSREQUEST']._serialized_end=2000
+  _globals['_LISTREWARDSRESPONSE']._serialized_start=2002
+  _globals['_LISTREWARDSRESPONSE']._serialized_end=2089
+  _globals['_UPDATEREWARDREQUEST']._serialized_start=2091
+  _globals['_UPDATEREWARDREQUEST']._serialized_end=2192
+  _globals['_DELETEREWARDREQUEST']._serialized_start=2194
+  _globals['_DELETEREWARDREQUEST']._serialized_end=2234
+  _globals['_REDEMPTION']._serialized_start=2237
+  _globals['_REDEMPTION']._serialized_end=2442
+  _globals['_REDEEMREWARDREQUEST']._serialized_start=2444
+  _globals['_REDEEMREWARDREQUEST']._serialized_end=2525
+  _globals['_CANCELREDEMPTIONREQUEST']._serialized_start=2527
+  _globals['_CANCELREDEMPTIONREQUEST']._serialized_end=2596
+  _globals['_LISTREDEMPTIONSREQUEST']._serialized_start=2598
+  _globals['_LISTREDEMPTIONSREQUEST']._serialized_end=2682
+  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_start=2684
+  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_end=2783
+  _globals['_RUNEXPIRYREQUEST']._serialized_start=2785
+  _globals['_RUNEXPIRYREQUEST']._serialized_end=2803
+  _globals['_RUNEXPIRYRESPONSE']._serialized_start=2805
+  _globals['_RUNEXPIRYRESPONSE']._serialized_end=2858
+  _globals['_RUNTIERREVIEWREQUEST']._serialized_start=2860
+  _globals['_RUNTIERREVIEWREQUEST']._serialized_end=2882
+  _globals['_RUNTIERREVIEWRESPONSE']._serialized_start=2884
+  _globals['_RUNTIERREVIEWRESPONSE']._serialized_end=2945
+  _globals['_LOYALTYSERVICE']._serialized_start=2948
+  _globals['_LOYALTYSERVICE']._serialized_end=4050
 # @@protoc_insertion_point(module_scope)

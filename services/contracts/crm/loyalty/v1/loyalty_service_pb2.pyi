@@ -1,6 +1,7 @@
 import datetime
 
 from crm.common.v1 import common_pb2 as _common_pb2
+from crm.loyalty.v1 import greeting_service_pb2 as _greeting_service_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -45,7 +46,7 @@ class TierStatus(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., basis: _Optional[str] = ..., qualifying_currency: _Optional[str] = ..., qualifying_value: _Optional[int] = ..., next_code: _Optional[str] = ..., next_threshold: _Optional[int] = ..., to_next: _Optional[int] = ..., review_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., downgrade_warning_to: _Optional[str] = ..., multiplier_percent: _Optional[int] = ..., birthday_gift_points: _Optional[int] = ...) -> None: ...
 
 class Account(_message.Message):
-    __slots__ = ("customer_id", "balance", "expiring_within_30_days", "next_expiry_date", "tier", "earned_total", "redeemed_total", "expired_total", "clawed_back_total", "opened_at")
+    __slots__ = ("customer_id", "balance", "expiring_within_30_days", "next_expiry_date", "tier", "earned_total", "redeemed_total", "expired_total", "clawed_back_total", "opened_at", "last_greeting")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     EXPIRING_WITHIN_30_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +57,7 @@ class Account(_message.Message):
     EXPIRED_TOTAL_FIELD_NUMBER: _ClassVar[int]
     CLAWED_BACK_TOTAL_FIELD_NUMBER: _ClassVar[int]
     OPENED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_GREETING_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     balance: int
     expiring_within_30_days: int
@@ -66,7 +68,8 @@ class Account(_message.Message):
     expired_total: int
     clawed_back_total: int
     opened_at: _timestamp_pb2.Timestamp
-    def __init__(self, customer_id: _Optional[str] = ..., balance: _Optional[int] = ..., expiring_within_30_days: _Optional[int] = ..., next_expiry_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., tier: _Optional[_Union[TierStatus, _Mapping]] = ..., earned_total: _Optional[int] = ..., redeemed_total: _Optional[int] = ..., expired_total: _Optional[int] = ..., clawed_back_total: _Optional[int] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    last_greeting: _greeting_service_pb2.GreetingDelivery
+    def __init__(self, customer_id: _Optional[str] = ..., balance: _Optional[int] = ..., expiring_within_30_days: _Optional[int] = ..., next_expiry_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., tier: _Optional[_Union[TierStatus, _Mapping]] = ..., earned_total: _Optional[int] = ..., redeemed_total: _Optional[int] = ..., expired_total: _Optional[int] = ..., clawed_back_total: _Optional[int] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_greeting: _Optional[_Union[_greeting_service_pb2.GreetingDelivery, _Mapping]] = ...) -> None: ...
 
 class ListLedgerRequest(_message.Message):
     __slots__ = ("customer_id", "page_size", "page_token")

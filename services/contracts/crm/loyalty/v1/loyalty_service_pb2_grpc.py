@@ -136,9 +136,9 @@ class LoyaltyServiceServicer:
 
     def GetAccount(self, request, context):
         """The account: balance, points expiring within 30 days, tier and the way
-        to the next one, a downgrade warning. An account not yet opened answers
-        zeros at the lowest tier (opening happens on customer.created or the
-        first award); an unknown customer is NOT_FOUND.
+        to the next one, a downgrade warning, the last greeting. An account not
+        yet opened answers zeros at the lowest tier (opening happens on
+        customer.created or the first award); an unknown customer is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
