@@ -11,6 +11,10 @@ import grpc
 
 from crm_kit import context, metrics
 
+# Clients ping a quiet connection this often, also during a long call, so a dead peer is noticed; kit
+# servers accept pings at this rate (grpc_server.keepalive_policy).
+KEEPALIVE_MS = 30_000
+
 _Details = namedtuple("_Details", ["method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"])
 
 
@@ -71,7 +75,8 @@ def open_channel(target: str, service: str, idempotent_methods: tuple[str, ...] 
         ("grpc.initial_reconnect_backoff_ms", 100),
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1000),
-        ("grpc.keepalive_time_ms", 30000),
+        ("grpc.keepalive_time_ms", KEEPALIVE_MS),
+        ("grpc.http2.max_pings_without_data", 0),  # go on pinging through a long call
     ]
     channel = grpc.insecure_channel(target, options=options)
     return grpc.intercept_channel(channel, ClientInterceptor(default_timeout))

@@ -225,6 +225,17 @@ class ServiceInterceptor(grpc.ServerInterceptor):
 
 
 
+def keepalive_policy() -> list[tuple[str, int]]:
+    """Accept the kit clients' keepalive pings (grpc_client.KEEPALIVE_MS). By
+    default a server allows one ping per 5 minutes when no data flows and
+    answers the third early one with GOAWAY too_many_pings, which killed any
+    call that ran longer than about a minute (a big greetings run, a rebuild)."""
+    from crm_kit.grpc_client import KEEPALIVE_MS
+
+    return [("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MS // 2),
+            ("grpc.keepalive_permit_without_calls", 1)]
+
+
 class ServiceHost:
     """A running gRPC server for one service, with health and reflection."""
 
@@ -237,7 +248,8 @@ class ServiceHost:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix=settings.name),
             interceptors=[ServiceInterceptor(TokenVerifier(settings.auth))],
-            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 8 * 1024 * 1024)],
+            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+                     *keepalive_policy()],
         )
         register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
