@@ -57,20 +57,40 @@ class RunGreetingsRequest(_message.Message):
     def __init__(self, on_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class RunGreetingsResponse(_message.Message):
-    __slots__ = ("on_date", "customers", "sent", "failed", "skipped", "already_done")
+    __slots__ = ("on_date", "customers", "sent", "failed", "skipped", "already_done", "run_id", "started_at", "finished_at", "updated_at", "started_by", "errors", "stopped_reason")
     ON_DATE_FIELD_NUMBER: _ClassVar[int]
     CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
     SENT_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     ALREADY_DONE_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_BY_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_REASON_FIELD_NUMBER: _ClassVar[int]
     on_date: _common_pb2.Date
     customers: int
     sent: int
     failed: int
     skipped: int
     already_done: int
-    def __init__(self, on_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., customers: _Optional[int] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., skipped: _Optional[int] = ..., already_done: _Optional[int] = ...) -> None: ...
+    run_id: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    started_by: str
+    errors: int
+    stopped_reason: str
+    def __init__(self, on_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., customers: _Optional[int] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., skipped: _Optional[int] = ..., already_done: _Optional[int] = ..., run_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_by: _Optional[str] = ..., errors: _Optional[int] = ..., stopped_reason: _Optional[str] = ...) -> None: ...
+
+class GetGreetingRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
 
 class ListGreetingDeliveriesRequest(_message.Message):
     __slots__ = ("customer_id", "page_size")

@@ -59,6 +59,11 @@ class GreetingServiceStub:
                 request_serializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsRequest.SerializeToString,
                 response_deserializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.FromString,
                 _registered_method=True)
+        self.GetGreetingRun = channel.unary_unary(
+                '/crm.loyalty.v1.GreetingService/GetGreetingRun',
+                request_serializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.GetGreetingRunRequest.SerializeToString,
+                response_deserializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.FromString,
+                _registered_method=True)
         self.ListGreetingDeliveries = channel.unary_unary(
                 '/crm.loyalty.v1.GreetingService/ListGreetingDeliveries',
                 request_serializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.ListGreetingDeliveriesRequest.SerializeToString,
@@ -98,10 +103,24 @@ class GreetingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RunGreetings(self, request, context):
-        """Runs the greetings of one day now (admin): the run's clock is set to
-        `on_date` at the configured greeting time. Unset: today, and only within
-        the sending hours (FAILED_PRECONDITION outside them). Safe to repeat:
-        what was sent or skipped stays so, queued and failed are retried.
+        """Starts the greetings of one day now (admin) and answers at once with the
+        run started (`run_id`; `finished_at` unset while it runs: poll
+        GetGreetingRun). The run's clock is set to `on_date` at the configured
+        greeting time. Unset: today, and only within the sending hours: outside
+        them FAILED_PRECONDITION, and a bad `on_date` INVALID_ARGUMENT, both
+        refused before any run is created; such a run stops when the sending
+        hours end. Safe to repeat, also while another run goes on or after one
+        died: what was sent or skipped stays so, queued and failed are retried,
+        and each greeting's claim keeps it from being sent twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGreetingRun(self, request, context):
+        """A run's progress and result (admin). NOT_FOUND for an unknown run or one
+        older than the records' retention (30 days); INVALID_ARGUMENT for a
+        malformed id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,6 +154,11 @@ def add_GreetingServiceServicer_to_server(servicer, server):
             'RunGreetings': grpc.unary_unary_rpc_method_handler(
                     servicer.RunGreetings,
                     request_deserializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsRequest.FromString,
+                    response_serializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.SerializeToString,
+            ),
+            'GetGreetingRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGreetingRun,
+                    request_deserializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.GetGreetingRunRequest.FromString,
                     response_serializer=crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.SerializeToString,
             ),
             'ListGreetingDeliveries': grpc.unary_unary_rpc_method_handler(
@@ -255,6 +279,33 @@ class GreetingService:
             target,
             '/crm.loyalty.v1.GreetingService/RunGreetings',
             crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsRequest.SerializeToString,
+            crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGreetingRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.loyalty.v1.GreetingService/GetGreetingRun',
+            crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.GetGreetingRunRequest.SerializeToString,
             crm_dot_loyalty_dot_v1_dot_greeting__service__pb2.RunGreetingsResponse.FromString,
             options,
             channel_credentials,
