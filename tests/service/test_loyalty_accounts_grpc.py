@@ -5,6 +5,7 @@ refunds down to a negative balance, audited adjustments, rights."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import grpc
 import pytest
@@ -211,6 +212,57 @@ def test_integrations_by_scope(loyalty, phone):
     # Each scope stands alone, as in every service and the gateway's route policies: writing is not reading.
     code, _ = code_and_detail(lambda: loyalty.account(cid, writer))
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+MID_AUTUMN_2026 = dt.date(2026, 9, 25)
+
+
+def greet(loyalty, customer_id: str):
+    """Mid-Autumn 2026's greetings for this one customer, by the service's own greetings feature (its store,
+    contacts and settings): with no consent on file the greeting is skipped and logged, no channel involved."""
+    from crm_loyalty.greetings.service import GreetingService
+
+    own = loyalty.app.features["greetings"]
+    return GreetingService(own.store, own.contacts, own.channels, own.settings, lambda: [customer_id],
+                           clock=loyalty.clock).run(MID_AUTUMN_2026)
+
+
+def test_the_account_carries_the_last_greeting_for_whoever_may_read_it(loyalty, phone):
+    cid = loyalty.customer(phone, owner="rep-a")
+    assert not loyalty.account(cid).HasField("last_greeting")  # never greeted
+    assert greet(loyalty, cid).skipped == 1
+    for reader in (as_("rep-a"), as_("ag", "agent"), as_("int", "integration", scopes="loyalty:read")):
+        last = loyalty.account(cid, reader).last_greeting
+        assert (last.occasion, last.year, last.channel, last.outcome, last.reason) == \
+            ("mid_autumn", 2026, "", "skipped", "no_consent")
+        assert last.time.ToDatetime(dt.timezone.utc) == START
+    # An adjustment answers the same account, last greeting included.
+    assert loyalty.adjust(cid, 10).account.last_greeting.occasion == "mid_autumn"
+    # Whoever may not see the customer learns nothing of it, the greeting included.
+    code, _ = code_and_detail(lambda: loyalty.account(cid, as_("rep-b")))
+    assert code == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_erased_customers_account_has_no_last_greeting(loyalty, services, events_redis_url, phone):
+    from crm.customer.v1 import customer_service_pb2 as cpb
+    from crm_kit.events.bus import connect as connect_events
+    from crm_loyalty.greetings.events import erasure_follower
+
+    cid = loyalty.customer(phone)
+    loyalty.adjust(cid, 50, reason="open")
+    greet(loyalty, cid)
+    reader = as_("int", "integration", scopes="loyalty:read")  # integrations still read the anonymous account
+    assert loyalty.account(cid, reader).HasField("last_greeting")
+    store = loyalty.app.features["greetings"].store
+    follower = erasure_follower(connect_events(events_redis_url), store, "test-account-greetings")
+    follower.ensure_groups()
+    loyalty.customers.EraseCustomer(cpb.EraseCustomerRequest(id=cid), metadata=as_("admin-1", "admin"))
+    deadline = time.monotonic() + 20
+    while store.deliveries(cid, 1) and time.monotonic() < deadline:
+        follower.poll_once(block_ms=200)
+    account = loyalty.account(cid, reader)
+    assert not account.HasField("last_greeting")
+    assert account.balance == 50  # the points stay, anonymous
 
 
 def test_the_ledger_redis_runs_appendfsync_always(loyalty):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -14,6 +15,8 @@ from crm_kit.grpc_server import current_principal
 
 from crm_loyalty import access
 from crm_loyalty.accounts.service import AccountService, AccountView, Entry
+from crm_loyalty.greetings.servicer import delivery_pb
+from crm_loyalty.greetings.store import Delivery
 from crm_loyalty.rewards.service import Redemption, Reward, RewardInput, RewardService
 from crm_loyalty.tiers.service import TierService
 
@@ -79,13 +82,25 @@ def redemption_pb(r: Redemption) -> pb.Redemption:
 
 
 class LoyaltyServicer(pb_grpc.LoyaltyServiceServicer):
-    def __init__(self, accounts: AccountService, tiers: TierService, rewards: RewardService):
+    def __init__(self, accounts: AccountService, tiers: TierService, rewards: RewardService,
+                 last_greeting: Callable[[str], Delivery | None] = lambda customer_id: None):
         self.accounts = accounts
         self.tiers = tiers
         self.rewards = rewards
+        self.last_greeting = last_greeting  # the greetings feature's log; no rights check of its own
+
+    def _account_pb(self, view: AccountView) -> pb.Account:
+        """The account with its last greeting: only ever called once the
+        caller's right to the customer was checked (one customer-service
+        call answers both)."""
+        msg = account_pb(view)
+        last = self.last_greeting(view.customer_id)
+        if last is not None:
+            msg.last_greeting.CopyFrom(delivery_pb(last))
+        return msg
 
     def GetAccount(self, request, context):
-        return account_pb(self.accounts.get(current_principal(), request.customer_id))
+        return self._account_pb(self.accounts.get(current_principal(), request.customer_id))
 
     def ListLedger(self, request, context):
         entries, token = self.accounts.ledger(current_principal(), request.customer_id, request.page_size,
@@ -95,7 +110,7 @@ class LoyaltyServicer(pb_grpc.LoyaltyServiceServicer):
     def AdjustPoints(self, request, context):
         entry, view = self.accounts.adjust(current_principal(), request.customer_id, request.points,
                                            request.reason, request.request_id)
-        return pb.AdjustPointsResponse(entry=entry_pb(entry), account=account_pb(view))
+        return pb.AdjustPointsResponse(entry=entry_pb(entry), account=self._account_pb(view))
 
     def CreateReward(self, request, context):
         return reward_pb(self.rewards.create(current_principal(), reward_input(request.reward), request.request_id))

@@ -55,4 +55,13 @@ def wire_core(app, customers=None) -> None:
     if app.events is not None:
         app.jobs.append(referral_events.consumer(app.events, referrals, app.consumer))
     app.registrations.append(lambda server: loyalty_service_pb2_grpc.add_LoyaltyServiceServicer_to_server(
-        LoyaltyServicer(accounts, tiers, rewards), server))
+        LoyaltyServicer(accounts, tiers, rewards, last_greeting(app)), server))
+
+
+def last_greeting(app):
+    """The account's last greeting, from the greetings feature's delivery log
+    (wired after the core, so looked up when asked; none without it)."""
+    def last(customer_id: str):
+        greetings = app.features.get("greetings")
+        return greetings.last_greeting(customer_id) if greetings is not None else None
+    return last
