@@ -54,6 +54,7 @@ def make_service(services, stores, sink):
     made = []
 
     def build(customer_ids, clock=None, loyalty=None, **overrides) -> GreetingService:
+        """`customer_ids`: a list, or a callable answering an iterable (the run's source)."""
         settings = GreetingSettings(smtp_port=sink.smtp_port, sms_url=f"{sink.url}/sms", solar_holidays={},
                                     workers=4, **overrides)
         store = GreetingStore(connect(stores.redis_url), lease_seconds=settings.lease_seconds,
@@ -66,7 +67,8 @@ def make_service(services, stores, sink):
             ladder = loyalty.settings.tiers
             core = {"accounts": loyalty.features["accounts"], "tier_of": loyalty.features["tiers"].tier_of,
                     "birthday_gift_points": lambda code: ladder.get(code).birthday_gift_points}
-        service = GreetingService(store, contacts, channels, settings, lambda: list(customer_ids),
+        source = customer_ids if callable(customer_ids) else lambda: list(customer_ids)
+        service = GreetingService(store, contacts, channels, settings, source,
                                   **({"clock": clock} if clock else {}), **core)
         made.append(service)
         return service
@@ -108,6 +110,10 @@ def test_mid_autumn_greets_each_customer_with_sms_consent_exactly_once(customers
     assert sorted(m["to"] for m in got) == sorted(c.phones[0] for c in granted)
     assert all(m["channel"] == "sms" and "中秋" in m["text"] and m["idempotency_key"] == m["message_id"] for m in got)
     assert (first.sent, first.skipped, first.failed) == (3, 2, 0)
+    # The run's record: who, when, the same counts, ended.
+    assert make_service(everyone).store.get_run(first.run_id) == first
+    assert first.started_by == "system:greetings" and first.finished_at >= first.started_at
+    assert first.stopped_reason == "" and first.customers == 5
 
     # A restarted service (new instance, same stores) sends nothing new.
     second = make_service(everyone).run(MID_AUTUMN_2026)
@@ -154,13 +160,13 @@ def test_a_greeting_held_by_a_live_run_waits_and_one_left_by_a_dead_run_is_taken
 
 
 def test_with_the_customer_service_down_the_run_stops_and_a_later_one_greets(customers, make_service, sink, phone):
-    from crm_kit.errors import Unavailable
-
     person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
     down = make_service([person.id])
     down.contacts = CustomerContacts.connect(f"127.0.0.1:{_free_port()}", SystemToken(AUTH))  # nothing listens
-    with pytest.raises(Unavailable):
-        down.run(MID_AUTUMN_2026)
+    stopped = down.run(MID_AUTUMN_2026)
+    assert (stopped.stopped_reason, stopped.errors, stopped.sent) == ("customer_service_unavailable", 1, 0)
+    assert stopped.finished_at is not None
+    assert down.store.get_run(stopped.run_id) == stopped
     assert down.store.state_of(person.id, "mid_autumn:2026") == ""  # nothing claimed, nothing sent
     assert make_service([person.id]).run(MID_AUTUMN_2026).sent == 1
     assert len(_sent_to(sink, person.phones)) == 1
@@ -292,25 +298,43 @@ def test_a_birthday_brings_the_tiers_gift_points_once(customers, make_service, s
 
 # -- over gRPC ------------------------------------------------------------------------------------
 
+ADMIN = as_("admin-1", "admin")
+
+
+def _finished(stub, started: gpb.RunGreetingsResponse) -> gpb.RunGreetingsResponse:
+    """Polls a started run (GetGreetingRun) until it has ended."""
+    deadline = time.monotonic() + 60
+    run = started
+    while not run.HasField("finished_at"):
+        assert time.monotonic() < deadline, f"run {started.run_id} did not end"
+        time.sleep(0.05)
+        run = stub.GetGreetingRun(gpb.GetGreetingRunRequest(run_id=started.run_id), metadata=ADMIN)
+    return run
+
+
+def _on(day: date) -> gpb.RunGreetingsRequest:
+    return gpb.RunGreetingsRequest(on_date=common_pb2.Date(year=day.year, month=day.month, day=day.day))
+
 @pytest.fixture
 def greetings_grpc(make_service):
-    host_holder = {}
+    served = []  # (host, channel) of every call
 
-    def serve(customer_ids, clock=None):
+    def serve(customer_ids, clock=None, contacts=None):
         service = make_service(customer_ids, clock=clock)
+        if contacts is not None:
+            service.contacts = contacts
         host = ServiceHost(server_settings("greetings"), ["crm.loyalty.v1.GreetingService"],
                            lambda server: gpb_grpc.add_GreetingServiceServicer_to_server(GreetingServicer(service),
                                                                                          server))
         port = host.start()
-        host_holder["host"] = host
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        host_holder["channel"] = channel
+        served.append((host, channel))
         return gpb_grpc.GreetingServiceStub(channel)
 
     yield serve
-    if "host" in host_holder:
-        host_holder["channel"].close()
-        host_holder["host"].stop(0.2)
+    for host, channel in served:
+        channel.close()
+        host.stop(0.2)
 
 
 def test_templates_over_grpc_refuse_unknown_placeholders_and_are_for_admins(greetings_grpc, customers, sink, phone):
@@ -339,9 +363,7 @@ def test_templates_over_grpc_refuse_unknown_placeholders_and_are_for_admins(gree
         assert not saved.built_in and saved.HasField("update_time")
         person = create(customers, phone(), display_name="Bo Chen", consent_sms=cpb.Consent(state="granted"))
         stub = greetings_grpc([person.id])
-        dragon_boat = LunarDate(2026, 5, 5).to_solar_date()
-        ran = stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(
-            year=dragon_boat.year, month=dragon_boat.month, day=dragon_boat.day)), metadata=admin)
+        ran = _finished(stub, stub.RunGreetings(_on(LunarDate(2026, 5, 5).to_solar_date()), metadata=admin))
         assert (ran.customers, ran.sent) == (1, 1)
         (sms,) = _sent_to(sink, person.phones)
         assert sms["text"] == "Dear Bo Chen ( member)"
@@ -360,22 +382,106 @@ def test_a_run_now_keeps_to_the_sending_hours(greetings_grpc, customers, sink, p
         stub.RunGreetings(gpb.RunGreetingsRequest(), metadata=admin)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert _sent_to(sink, person.phones) == []
-    ran = stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(year=2026, month=9, day=25)),
-                            metadata=admin)  # as of the day: the clock is set to its greeting time
+    ran = _finished(stub, stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=admin))  # the clock: the day's greeting time
     assert (ran.on_date.day, ran.sent) == (25, 1)
 
 
 def test_the_delivery_log_follows_the_customers_rights(greetings_grpc, customers, phone):
     mine = create(customers, phone(), consent_sms=cpb.Consent(state="granted"), who=as_("rep-a"))
     stub = greetings_grpc([mine.id])
-    stub.RunGreetings(gpb.RunGreetingsRequest(on_date=common_pb2.Date(year=2026, month=9, day=25)),
-                      metadata=as_("admin-1", "admin"))
+    _finished(stub, stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN))
     got = stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(customer_id=mine.id), metadata=as_("rep-a"))
     assert [(d.occasion, d.outcome, d.channel) for d in got.deliveries] == [("mid_autumn", "sent", "sms")]
     assert code_of(lambda: stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(customer_id=mine.id),
                                                        metadata=as_("rep-b"))) == grpc.StatusCode.NOT_FOUND
     assert code_of(lambda: stub.ListGreetingDeliveries(gpb.ListGreetingDeliveriesRequest(
         customer_id=mine.id, page_size=1000), metadata=as_("rep-a"))) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_run_answers_at_once_and_its_record_shows_progress_then_the_result(greetings_grpc, customers, sink, phone,
+                                                                             monkeypatch):
+    import crm_loyalty.greetings.service as greetings_service
+
+    monkeypatch.setattr(greetings_service, "BATCH", 2)
+    people = [create(customers, phone(), consent_sms=cpb.Consent(state="granted")) for _ in range(3)]
+    gate = threading.Event()
+
+    def source():  # the first batch, then the third customer only once the test has seen the progress
+        yield people[0].id
+        yield people[1].id
+        assert gate.wait(60)
+        yield people[2].id
+
+    stub = greetings_grpc(source)
+    started = stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN)
+    assert started.run_id and started.started_by == "admin-1" and started.HasField("started_at")
+    assert not started.HasField("finished_at") and started.stopped_reason == ""
+    try:
+        deadline = time.monotonic() + 60
+        progress = started
+        while progress.customers < 2:
+            assert time.monotonic() < deadline, "no progress recorded"
+            time.sleep(0.05)
+            progress = stub.GetGreetingRun(gpb.GetGreetingRunRequest(run_id=started.run_id), metadata=ADMIN)
+        assert (progress.customers, progress.sent) == (2, 2) and not progress.HasField("finished_at")
+        assert progress.updated_at.ToDatetime() >= started.updated_at.ToDatetime()
+    finally:
+        gate.set()
+    done = _finished(stub, progress)
+    assert (done.customers, done.sent, done.skipped, done.failed, done.errors) == (3, 3, 0, 0, 0)
+    assert done.stopped_reason == "" and done.on_date.day == 25 and done.started_by == "admin-1"
+    assert done.finished_at.ToDatetime() >= done.started_at.ToDatetime()
+    assert sorted(m["to"] for m in _sent_to(sink, [p.phones[0] for p in people])) == \
+        sorted(p.phones[0] for p in people)
+
+
+def test_greeting_runs_are_read_by_admins_only_and_by_a_well_formed_id(greetings_grpc):
+    stub = greetings_grpc([])
+    ran = _finished(stub, stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN))
+    assert (ran.customers, ran.stopped_reason) == (0, "")
+
+    def read(run_id, who=ADMIN):
+        return lambda: stub.GetGreetingRun(gpb.GetGreetingRunRequest(run_id=run_id), metadata=who)
+
+    assert code_of(read(ran.run_id, as_())) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(read(ran.run_id, as_("mgr-1", "manager"))) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(read("greetings_20260925_20260925T014500_000000000000")) == grpc.StatusCode.NOT_FOUND
+    for malformed in ("", "nope", "greetings_*", ran.run_id + "x", ran.run_id + "\n", "loyalty:greetings:templates"):
+        assert code_of(read(malformed)) == grpc.StatusCode.INVALID_ARGUMENT, malformed
+
+
+def test_a_run_refused_up_front_creates_no_run(greetings_grpc, stores):
+    night = datetime(2026, 9, 24, 19, 0, tzinfo=timezone.utc)  # 03:00 in Shanghai
+    stub = greetings_grpc([], clock=lambda: night)
+    runs = connect(stores.redis_url)
+    before = set(runs.scan_iter(match="loyalty:greetings:runs:*"))
+    assert code_of(lambda: stub.RunGreetings(gpb.RunGreetingsRequest(), metadata=ADMIN)) == \
+        grpc.StatusCode.FAILED_PRECONDITION
+    assert code_of(lambda: stub.RunGreetings(gpb.RunGreetingsRequest(
+        on_date=common_pb2.Date(year=2026, month=2, day=30)), metadata=ADMIN)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(runs.scan_iter(match="loyalty:greetings:runs:*")) == before
+
+
+def test_a_run_that_cannot_reach_the_customer_service_ends_saying_so(greetings_grpc, customers, sink, phone):
+    person = create(customers, phone(), consent_sms=cpb.Consent(state="granted"))
+    nobody = CustomerContacts.connect(f"127.0.0.1:{_free_port()}", SystemToken(AUTH))  # nothing listens
+    stub = greetings_grpc([person.id], contacts=nobody)
+    stopped = _finished(stub, stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN))
+    assert (stopped.stopped_reason, stopped.customers, stopped.errors, stopped.sent) == \
+        ("customer_service_unavailable", 1, 1, 0)
+    assert _sent_to(sink, person.phones) == []
+    # The customer service back: a new run greets.
+    again = greetings_grpc([person.id])
+    assert _finished(again, again.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN)).sent == 1
+
+
+def test_an_error_in_the_run_ends_it_saying_so(greetings_grpc):
+    def broken():
+        raise RuntimeError("the account scan failed")
+
+    stub = greetings_grpc(broken)
+    stopped = _finished(stub, stub.RunGreetings(_on(MID_AUTUMN_2026), metadata=ADMIN))
+    assert (stopped.stopped_reason, stopped.customers) == ("internal_error", 0)
 
 
 def test_the_loyalty_service_serves_the_greetings(services):

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import string
-from dataclasses import dataclass
-from datetime import date
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 
 from lunardate import LunarDate
 
@@ -291,3 +293,50 @@ def choose_channel(contact: Contact, order: tuple[str, ...]) -> tuple[str, str] 
         if address:
             return channel, address
     return None, "no_contact" if consented else "no_consent"
+
+
+# -- runs ----------------------------------------------------------------------------
+
+# Why a run stopped before it looked at every customer (a later run goes on from there).
+STOPPED_CUSTOMER_SERVICE = "customer_service_unavailable"  # no contact of a whole batch could be read
+STOPPED_SENDING_HOURS = "outside_sending_hours"  # a run of today reached the end of the sending hours
+STOPPED_ERROR = "internal_error"  # anything else: the log tells more
+RUN_ID = re.compile(r"^greetings_[0-9]{8}_[0-9]{8}T[0-9]{6}_[0-9a-f]{12}$")
+RUN_COUNTS = ("customers", "sent", "failed", "skipped", "already_done", "errors")
+
+
+def new_run_id(day: date, now: datetime) -> str:
+    """Names the day and the start: "greetings_20260925_20260925T014500_<random>"."""
+    return f"greetings_{day:%Y%m%d}_{now.astimezone(timezone.utc):%Y%m%dT%H%M%S}_{secrets.token_hex(6)}"
+
+
+@dataclass
+class RunSummary:
+    """A run of one day's greetings: who started it, when, how far it got.
+    Its workers count into it at once (`add` takes the lock)."""
+    on_date: date
+    run_id: str = ""
+    started_by: str = ""
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None  # None while it runs (and for good when its process died)
+    stopped_reason: str = ""  # "" when every customer was looked at; else a STOPPED_* code
+    customers: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    already_done: int = 0
+    errors: int = 0
+    # Of the errors: customers whose contact could not be read (the run's own bookkeeping, not recorded).
+    postponed: int = field(default=0, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    def copy(self) -> "RunSummary":
+        """A consistent copy (workers may be counting meanwhile)."""
+        with self._lock:
+            return replace(self, _lock=threading.Lock())

@@ -13,6 +13,15 @@ E-mail has no idempotency key, so a run that dies between the SMTP answer
 and the claim's outcome leaves a queued claim that another run retries
 after its lease (LOYALTY_GREETING_LEASE_SECONDS): the one window where an
 e-mail could go twice; SMS carries the message id as Idempotency-Key.
+
+Each run keeps a record in Redis (store.save_run), rewritten after every
+batch: its counts so far and `updated_at`, its sign of life. An admin's run
+goes on in a thread of its own (RunGreetings answers at once; GetGreetingRun
+reads the record); the daily job and tests wait for theirs. A run that stops
+early says why (`stopped_reason`, with `finished_at` set), an unexpected
+error included. A run whose process died keeps `finished_at` unset and its
+`updated_at` stops moving; nothing takes it over, and nothing needs to: a new
+run is safe (the claims) and does what is left.
 """
 
 from __future__ import annotations
@@ -22,21 +31,21 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Protocol
 
 from prometheus_client import Counter
 
 from crm_kit.auth import Principal
-from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, \
+from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation, Unavailable
 
 from crm_loyalty.greetings import model
 from crm_loyalty.greetings.channels import OutgoingMessage
 from crm_loyalty.greetings.contacts import CustomerContacts
-from crm_loyalty.greetings.model import (BIRTHDAY, BUILT_IN_OCCASIONS, FAILED, LANGUAGES, SENT, SKIPPED, Contact,
-                                         Occurrence, Template)
+from crm_loyalty.greetings.model import (BIRTHDAY, BUILT_IN_OCCASIONS, FAILED, LANGUAGES, RUN_ID, SENT, SKIPPED,
+                                         STOPPED_CUSTOMER_SERVICE, STOPPED_ERROR, STOPPED_SENDING_HOURS, Contact,
+                                         Occurrence, RunSummary, Template)
 from crm_loyalty.greetings.settings import GreetingSettings
 from crm_loyalty.greetings.store import Delivery, GreetingStore, batched
 
@@ -48,6 +57,7 @@ GREETINGS = Counter("crm_loyalty_greetings_total", "Greetings decided, by occasi
 BATCH = 500
 PROGRESS_EVERY = 5000
 MAX_PAGE = 100
+SYSTEM = "system:greetings"  # who starts the scheduled daily run
 
 
 class Channel(Protocol):
@@ -58,25 +68,6 @@ class Channel(Protocol):
 
 class Accounts(Protocol):
     def award(self, customer_id: str, points: int, *, kind: str, request_id: str, reason: str = "") -> bool: ...
-
-
-@dataclass
-class RunSummary:
-    on_date: date
-    customers: int = 0
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    already_done: int = 0
-    errors: int = 0
-    # Of the errors: customers whose contact could not be read (the customer service did not answer).
-    postponed: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
 
 
 def _now() -> datetime:
@@ -102,24 +93,68 @@ class GreetingService:
 
     # -- the run -----------------------------------------------------------------------
 
-    def run(self, on_date: date | None = None, *, stop_when: Callable[[], bool] = lambda: False) -> RunSummary:
-        """Greets everybody due on `on_date` (today when None). `stop_when`
-        is asked between batches (the scheduled run stops at the end of the
-        sending hours; what is left is retried by a later run that day)."""
+    def run(self, on_date: date | None = None, *, started_by: str = SYSTEM,
+            stop_when: Callable[[], bool] = lambda: False, wait: bool = True) -> RunSummary:
+        """Greets everybody due on `on_date` (today when None), as a recorded
+        run. `stop_when` is asked between batches (the end of the sending
+        hours; what is left is retried by a later run that day). With `wait`
+        (the daily job, tests) it answers when the run has ended; without, at
+        once with the run started, which goes on in a thread of its own."""
         day = on_date or self.today()
-        summary = RunSummary(day)
+        now = self.clock()
+        summary = RunSummary(day, run_id=model.new_run_id(day, now), started_by=started_by, started_at=now,
+                             updated_at=now)
+        self.store.save_run(summary)
+        if wait:
+            return self._run(summary, stop_when)
+        started = summary.copy()
+        threading.Thread(target=self._run_logged, args=(summary, stop_when), name="greetings-run",
+                         daemon=True).start()
+        return started
+
+    def _run_logged(self, summary: RunSummary, stop_when: Callable[[], bool]) -> None:
+        try:
+            self._run(summary, stop_when)
+        except Exception:  # noqa: BLE001 - recorded in the run (stopped_reason) by _run; nobody else to tell
+            log.exception("greetings run failed", extra={"fields": self._fields(summary)})
+
+    def _run(self, summary: RunSummary, stop_when: Callable[[], bool]) -> RunSummary:
+        """Runs to the end and records it, also when it stops on an error."""
+        try:
+            reason = self._greet_everyone(summary, stop_when)
+        except Exception:
+            summary.stopped_reason = STOPPED_ERROR
+            try:
+                self._record(summary, finished=True)
+            except Exception:  # noqa: BLE001 - Redis itself failing: the record stays unfinished
+                log.exception("greetings run: its end could not be recorded", extra={"fields": self._fields(summary)})
+            raise
+        summary.stopped_reason = reason
+        self._record(summary, finished=True)
+        log.info("greetings run finished", extra={"fields": self._fields(summary)})
+        return summary.copy()
+
+    def _record(self, summary: RunSummary, *, finished: bool = False) -> None:
+        summary.updated_at = self.clock()
+        if finished:
+            summary.finished_at = summary.updated_at
+        self.store.save_run(summary.copy())
+
+    def _greet_everyone(self, summary: RunSummary, stop_when: Callable[[], bool]) -> str:
+        """Every batch of customers in turn, the record rewritten after each;
+        the STOPPED_* reason when it stops early, else ""."""
+        day = summary.on_date
         holidays = model.holidays_on(day, self.settings.solar_holidays)
         templates = self._templates()
-        owner = "run_" + secrets.token_hex(8)
-        log.info("greetings run started", extra={"fields": {"day": day.isoformat(),
+        owner = summary.run_id  # the claims' holder
+        log.info("greetings run started", extra={"fields": {**self._fields(summary),
                                                              "holidays": [h.code for h in holidays]}})
         next_progress = PROGRESS_EVERY
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="greetings") as pool:
             for ids in batched(self.customer_ids(), BATCH):
                 if stop_when():
-                    log.warning("greetings run stopped outside sending hours", extra={"fields": {
-                        "day": day.isoformat(), "customers": summary.customers}})
-                    break
+                    log.warning("greetings run stopped outside sending hours", extra={"fields": self._fields(summary)})
+                    return STOPPED_SENDING_HOURS
                 done = self.store.done_on(ids, day)
                 summary.add(customers=len(ids), already_done=len(done))
                 todo = [cid for cid in ids if cid not in done]
@@ -131,17 +166,19 @@ class GreetingService:
                     # No contact of a whole batch could be read: the customer service is down; a later run resumes.
                     log.warning("greetings run stopped: the customer service does not answer",
                                 extra={"fields": self._fields(summary)})
-                    raise Unavailable("the greetings run stopped: the customer service does not answer; retry later")
+                    return STOPPED_CUSTOMER_SERVICE
+                self._record(summary)
                 if summary.customers >= next_progress:
                     next_progress += PROGRESS_EVERY
                     log.info("greetings run progress", extra={"fields": self._fields(summary)})
-        log.info("greetings run finished", extra={"fields": self._fields(summary)})
-        return summary
+        return ""
 
     @staticmethod
     def _fields(s: RunSummary) -> dict:
-        return {"day": s.on_date.isoformat(), "customers": s.customers, "sent": s.sent, "failed": s.failed,
-                "skipped": s.skipped, "already_done": s.already_done, "errors": s.errors}
+        """Ids, the day and counts: never a customer's data."""
+        return {"run_id": s.run_id, "day": s.on_date.isoformat(), "started_by": s.started_by,
+                "customers": s.customers, "sent": s.sent, "failed": s.failed, "skipped": s.skipped,
+                "already_done": s.already_done, "errors": s.errors, "stopped_reason": s.stopped_reason}
 
     def _greet(self, customer_id: str, day: date, holidays: list[Occurrence],
                templates: dict[tuple[str, str], Template], owner: str, summary: RunSummary) -> bool:
@@ -225,18 +262,32 @@ class GreetingService:
         self.store.drop_template(occasion, language)
         return model.default_template(occasion, language)
 
+    def outside_sending_hours(self) -> bool:
+        return not self.settings.within_sending_hours(self.clock().astimezone(self.settings.zone).time())
+
     def run_as_admin(self, principal: Principal, on_date: date | None) -> RunSummary:
-        """A run now (`on_date` unset) keeps to the sending hours; a run as of
-        a given day sets the clock to that day's greeting time (tests,
-        catching up a missed day) and runs whatever the hour."""
+        """An admin's run, started: it goes on in a thread of its own. A run now
+        (`on_date` unset) keeps to the sending hours: refused outside them,
+        stopped when they end; a run as of a given day sets the clock to that
+        day's greeting time (tests, catching up a missed day) and runs
+        whatever the hour."""
         _require_admin(principal, "run greetings")
-        if on_date is None and not self.settings.within_sending_hours(
-                self.clock().astimezone(self.settings.zone).time()):
+        if on_date is None and self.outside_sending_hours():
             start, end = self.settings.sending_hours
             raise FailedPrecondition([PreconditionViolation(
                 "SENDING_HOURS", "greetings", f"greetings go out between {start:%H:%M} and {end:%H:%M} local time")],
                 "outside the sending hours; name a day (on_date) to run as of it")
-        return self.run(on_date)
+        return self.run(on_date, started_by=principal.subject, wait=False,
+                        stop_when=self.outside_sending_hours if on_date is None else lambda: False)
+
+    def get_run(self, principal: Principal, run_id: str) -> RunSummary:
+        _require_admin(principal, "read greeting runs")
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+            raise InvalidArgument(FieldViolation("run_id", "must be a greeting run's id"))
+        found = self.store.get_run(run_id)
+        if found is None:
+            raise NotFound("greeting run", run_id)
+        return found
 
     # -- the delivery log ------------------------------------------------------------------------
 
@@ -293,15 +344,16 @@ class DailySchedule:
         try:
             def outside_hours() -> bool:
                 self.redis.expire(lock, self.LOCK_SECONDS)  # still alive: keep the lock
-                return not settings.within_sending_hours(self.service.clock().astimezone(settings.zone).time())
+                return self.service.outside_sending_hours()
 
-            summary = self.service.run(day, stop_when=outside_hours)
-            if summary.failed or summary.errors or outside_hours():
+            summary = self.service.run(day, stop_when=outside_hours, wait=True)
+            if summary.failed or summary.errors or summary.stopped_reason:
                 # Failed sends are retried by a later run of the same day (the occasion is today's).
                 self.redis.set(retry_after, "1", ex=self.RETRY_SECONDS)
             else:
                 self.redis.set(completed, "1", ex=7 * 86400)
-            return f"sent {summary.sent}, failed {summary.failed}, skipped {summary.skipped}"
+            stopped = f" (stopped: {summary.stopped_reason})" if summary.stopped_reason else ""
+            return f"sent {summary.sent}, failed {summary.failed}, skipped {summary.skipped}{stopped}"
         finally:
             if self.redis.get(lock) == token.encode():
                 self.redis.delete(lock)

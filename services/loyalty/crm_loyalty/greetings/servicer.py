@@ -12,7 +12,7 @@ from crm.loyalty.v1 import greeting_service_pb2_grpc as pb_grpc
 from crm_kit.errors import FieldViolation, InvalidArgument
 from crm_kit.grpc_server import current_principal
 
-from crm_loyalty.greetings.model import Template
+from crm_loyalty.greetings.model import RunSummary, Template
 from crm_loyalty.greetings.service import GreetingService
 from crm_loyalty.greetings.store import Delivery
 
@@ -36,10 +36,10 @@ class GreetingServicer(pb_grpc.GreetingServiceServicer):
 
     def RunGreetings(self, request, context):
         on_date = _date(request.on_date) if request.HasField("on_date") else None
-        s = self.service.run_as_admin(current_principal(), on_date)
-        return pb.RunGreetingsResponse(
-            on_date=common_pb2.Date(year=s.on_date.year, month=s.on_date.month, day=s.on_date.day),
-            customers=s.customers, sent=s.sent, failed=s.failed, skipped=s.skipped, already_done=s.already_done)
+        return run_pb(self.service.run_as_admin(current_principal(), on_date))
+
+    def GetGreetingRun(self, request, context):
+        return run_pb(self.service.get_run(current_principal(), request.run_id))
 
     def ListGreetingDeliveries(self, request, context):
         found = self.service.deliveries(current_principal(), request.customer_id, request.page_size)
@@ -64,6 +64,17 @@ def _template_pb(t: Template, at: datetime | None) -> pb.GreetingTemplate:
                               built_in=t.built_in)
     if at is not None:
         msg.update_time.CopyFrom(_timestamp(at))
+    return msg
+
+
+def run_pb(s: RunSummary) -> pb.RunGreetingsResponse:
+    msg = pb.RunGreetingsResponse(
+        on_date=common_pb2.Date(year=s.on_date.year, month=s.on_date.month, day=s.on_date.day), run_id=s.run_id,
+        customers=s.customers, sent=s.sent, failed=s.failed, skipped=s.skipped, already_done=s.already_done,
+        errors=s.errors, started_by=s.started_by, stopped_reason=s.stopped_reason)
+    for name in ("started_at", "updated_at", "finished_at"):
+        if (at := getattr(s, name)) is not None:
+            getattr(msg, name).CopyFrom(_timestamp(at))
     return msg
 
 

@@ -13,6 +13,10 @@ touch both also run on Redis Cluster:
   every attempt's outcome.
 * ``loyalty:greetings:templates`` (hash): admins' templates by
   ``<occasion>:<language>``.
+* ``loyalty:greetings:runs:{<run_id>}`` (hash): one run's record (the day,
+  who started it, its counts, when it started, last moved and ended, why it
+  stopped), rewritten by its runner after every batch; it expires
+  RUN_TTL_SECONDS after its last write.
 
 A claim is taken in one script: created when absent (the SET NX of the
 claim), taken over when it failed earlier or its holder's lease ran out (a
@@ -31,11 +35,13 @@ from datetime import date, datetime, timezone
 
 import redis
 
-from crm_loyalty.greetings.model import FAILED, SENT, SKIPPED, Template
+from crm_loyalty.greetings.model import FAILED, RUN_COUNTS, SENT, SKIPPED, RunSummary, Template
 
 TEMPLATES_KEY = "loyalty:greetings:templates"
 LOG_LIMIT = 100
 DONE_THROUGH = "done_through"
+RUN_TTL_SECONDS = 30 * 86400
+RUN_TIMES = ("started_at", "updated_at", "finished_at")
 
 
 def claims_key(customer_id: str) -> str:
@@ -44,6 +50,10 @@ def claims_key(customer_id: str) -> str:
 
 def log_key(customer_id: str) -> str:
     return f"loyalty:{{{customer_id}}}:greetings:log"
+
+
+def run_key(run_id: str) -> str:
+    return f"loyalty:greetings:runs:{{{run_id}}}"
 
 
 _CLAIM = """
@@ -205,6 +215,29 @@ class GreetingStore:
     def erase(self, customer_id: str) -> None:
         """customer.erased: the claims and the log go (anonymous counts stay in the metrics)."""
         self.redis.delete(claims_key(customer_id), log_key(customer_id))
+
+    # -- runs ------------------------------------------------------------------------
+
+    def save_run(self, run: RunSummary) -> None:
+        """Writes the run's record whole (its runner is its only writer) and
+        renews its expiry, in one step."""
+        fields = {"on_date": run.on_date.isoformat(), "started_by": run.started_by,
+                  "stopped_reason": run.stopped_reason, **{name: getattr(run, name) for name in RUN_COUNTS},
+                  **{name: at.isoformat() if (at := getattr(run, name)) else "" for name in RUN_TIMES}}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(run_key(run.run_id), mapping=fields)
+        pipe.expire(run_key(run.run_id), RUN_TTL_SECONDS)
+        pipe.execute()
+
+    def get_run(self, run_id: str) -> RunSummary | None:
+        raw = {k.decode(): v.decode() for k, v in self.redis.hgetall(run_key(run_id)).items()}
+        if not raw:
+            return None
+        return RunSummary(date.fromisoformat(raw["on_date"]), run_id=run_id, started_by=raw.get("started_by", ""),
+                          stopped_reason=raw.get("stopped_reason", ""),
+                          **{name: int(raw.get(name, 0)) for name in RUN_COUNTS},
+                          **{name: datetime.fromisoformat(raw[name]) if raw.get(name) else None
+                             for name in RUN_TIMES})
 
     # -- templates ---------------------------------------------------------------------
 
