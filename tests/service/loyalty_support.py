@@ -58,6 +58,20 @@ class Loyalty:
             metadata=who or as_("adm", "admin"))
 
 
+MID_AUTUMN_2026 = dt.date(2026, 9, 25)
+
+
+def greet(app, customer_id: str, day: dt.date = MID_AUTUMN_2026):
+    """One day's greetings for this one customer, by a loyalty app's own greetings feature (its store, contacts
+    and settings), not every account in the shared Redis. A customer with no consent on file is skipped and
+    logged (no_consent): no channel is involved."""
+    from crm_loyalty.greetings.service import GreetingService
+
+    own = app.features["greetings"]
+    return GreetingService(own.store, own.contacts, own.channels, own.settings, lambda: [customer_id],
+                           clock=own.clock).run(day)
+
+
 def start_loyalty(stores, services, *, at: dt.datetime, **settings_fields):
     """A loyalty host with events off (tests drive the ledger directly) and a settable clock."""
     from crm_loyalty.bootstrap import SERVICE_NAMES, build

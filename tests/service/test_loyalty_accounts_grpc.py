@@ -10,7 +10,7 @@ import time
 import grpc
 import pytest
 
-from tests.service.loyalty_support import SHANGHAI, code_and_detail, start_loyalty
+from tests.service.loyalty_support import SHANGHAI, code_and_detail, greet, start_loyalty
 from tests.service.support import as_
 
 START = dt.datetime(2026, 3, 10, 12, 0, tzinfo=SHANGHAI)
@@ -214,28 +214,15 @@ def test_integrations_by_scope(loyalty, phone):
     assert code == grpc.StatusCode.PERMISSION_DENIED
 
 
-MID_AUTUMN_2026 = dt.date(2026, 9, 25)
-
-
-def greet(loyalty, customer_id: str):
-    """Mid-Autumn 2026's greetings for this one customer, by the service's own greetings feature (its store,
-    contacts and settings): with no consent on file the greeting is skipped and logged, no channel involved."""
-    from crm_loyalty.greetings.service import GreetingService
-
-    own = loyalty.app.features["greetings"]
-    return GreetingService(own.store, own.contacts, own.channels, own.settings, lambda: [customer_id],
-                           clock=loyalty.clock).run(MID_AUTUMN_2026)
-
-
 def test_the_account_carries_the_last_greeting_for_whoever_may_read_it(loyalty, phone):
     cid = loyalty.customer(phone, owner="rep-a")
     assert not loyalty.account(cid).HasField("last_greeting")  # never greeted
-    assert greet(loyalty, cid).skipped == 1
+    assert greet(loyalty.app, cid).skipped == 1
     for reader in (as_("rep-a"), as_("ag", "agent"), as_("int", "integration", scopes="loyalty:read")):
         last = loyalty.account(cid, reader).last_greeting
         assert (last.occasion, last.year, last.channel, last.outcome, last.reason) == \
             ("mid_autumn", 2026, "", "skipped", "no_consent")
-        assert last.time.ToDatetime(dt.timezone.utc) == START
+        assert last.time.ToDatetime(dt.timezone.utc) == START  # the service's clock
     # An adjustment answers the same account, last greeting included.
     assert loyalty.adjust(cid, 10).account.last_greeting.occasion == "mid_autumn"
     # Whoever may not see the customer learns nothing of it, the greeting included.
@@ -243,14 +230,14 @@ def test_the_account_carries_the_last_greeting_for_whoever_may_read_it(loyalty, 
     assert code == grpc.StatusCode.NOT_FOUND
 
 
-def test_an_erased_customers_account_has_no_last_greeting(loyalty, services, events_redis_url, phone):
+def test_an_erased_customers_account_has_no_last_greeting(loyalty, events_redis_url, phone):
     from crm.customer.v1 import customer_service_pb2 as cpb
     from crm_kit.events.bus import connect as connect_events
     from crm_loyalty.greetings.events import erasure_follower
 
     cid = loyalty.customer(phone)
     loyalty.adjust(cid, 50, reason="open")
-    greet(loyalty, cid)
+    greet(loyalty.app, cid)
     reader = as_("int", "integration", scopes="loyalty:read")  # integrations still read the anonymous account
     assert loyalty.account(cid, reader).HasField("last_greeting")
     store = loyalty.app.features["greetings"].store

@@ -41,15 +41,12 @@ from crm.sales.v1 import customer_sales_service_pb2 as spb
 from crm.sales.v1 import customer_sales_service_pb2_grpc as spb_grpc
 from crm.loyalty.v1 import loyalty_service_pb2 as lpb
 from crm.loyalty.v1 import loyalty_service_pb2_grpc as lpb_grpc
-from crm.loyalty.v1 import greeting_service_pb2 as gpb
-from crm.loyalty.v1 import greeting_service_pb2_grpc as gpb_grpc
 
 from crm_gateway.customers import READ, Customer, exactly_one
 from crm_gateway.downstream import Downstream
 from crm_gateway.fields import Id, NullableTime, Out, Query, optional, text
 from crm_gateway.interactions import Interaction
-from crm_gateway.loyalty import Account as LoyaltyAccount, Tier as LoyaltyTier
-from crm_gateway.loyalty_greetings import GreetingDelivery
+from crm_gateway.loyalty import Account as LoyaltyAccount, LastGreeting, Tier as LoyaltyTier
 from crm_gateway.routing import Args, Ok, Policy, route
 from crm_gateway.sales_contracts import Contract
 from crm_gateway.sales_orders import Order
@@ -206,27 +203,22 @@ class LoyaltyCard(Out):
     expiring_within_30_days: int
     next_expiry_date: Annotated[str | None, Field(json_schema_extra={"format": "date"})]
     tier: Annotated[LoyaltyTier, Field(description="The VIP tier and the way to the next one (to_next).")]
+    last_greeting: LastGreeting
 
 
 def _loyalty_json(a, s: Subject) -> dict:
     account = LoyaltyAccount.from_pb(a)
-    return {"balance": account["balance"], "expiring_within_30_days": account["expiring_within_30_days"],
-            "next_expiry_date": account["next_expiry_date"], "tier": account["tier"]}
+    return {name: account[name] for name in LoyaltyCard.model_fields}  # the account's fields the card shows
 
 
+# One call: the service checks the caller's right to the customer once for the points and the last greeting.
 register(Section(
     "loyalty", "loyalty", allow=Policy(_READERS, scope="loyalty:read"),
     call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount.future(
         lpb.GetAccountRequest(customer_id=s.customer_id), timeout=timeout),
     to_json=_loyalty_json, model=LoyaltyCard,
-    description="Points held, points expiring within 30 days, the VIP tier and what is missing for the next."))
-register(Section(
-    "last_greeting", "loyalty.greetings", allow=Policy(_READERS, scope="loyalty:read"),
-    call=lambda ds, s, timeout: ds.stub("loyalty.greetings", gpb_grpc.GreetingServiceStub).ListGreetingDeliveries
-    .future(gpb.ListGreetingDeliveriesRequest(customer_id=s.customer_id, page_size=1), timeout=timeout),
-    to_json=lambda r, s: GreetingDelivery.from_pb(r.deliveries[0]) if r.deliveries else None,
-    model=GreetingDelivery | None,
-    description="The latest greeting attempt (sent, failed or skipped for want of consent); null before any."))
+    description="Points held, points expiring within 30 days, the VIP tier and what is missing for the next, "
+                "the last greeting."))
 
 
 # --- the route -----------------------------------------------------------------------------

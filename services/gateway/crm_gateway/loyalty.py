@@ -1,7 +1,8 @@
 """Loyalty: REST in, the loyalty service's LoyaltyService gRPC out: a
-customer's account (balance, expiring points, tier and the way to the next),
-its ledger, audited adjustments, the rewards catalogue, redemptions and their
-cancellation, and the admins' expiry and tier-review runs.
+customer's account (balance, expiring points, tier and the way to the next,
+the last greeting), its ledger, audited adjustments, the rewards catalogue,
+redemptions and their cancellation, and the admins' expiry and tier-review
+runs.
 
 Rights are the service's (it asks the customer service as the caller); the
 policies here only turn away roles that may never do a thing. A POST with
@@ -24,6 +25,7 @@ from crm.loyalty.v1 import loyalty_service_pb2_grpc as pb_grpc
 from crm_gateway.fields import NEXT_PAGE, Body, CustomerPath, DateIn, Id, NullableTime, Out, PagingQuery, Query, \
     QueryBool, Time, date_json, date_pb, optional, text
 from crm_gateway.interactions import request_id
+from crm_gateway.loyalty_greetings import GreetingDelivery
 from crm_gateway.routing import Args, Ok, Policy, route
 
 bp = Blueprint("loyalty", __name__, url_prefix="/api/v1")
@@ -42,6 +44,8 @@ SERVICE = "loyalty"
 _NOT_FOUND = {404: "No such customer, or not one you may see."}
 _REWARD_NOT_FOUND = {404: "No such reward."}
 DateOut = Annotated[str | None, Field(json_schema_extra={"format": "date"})]
+LastGreeting = Annotated[GreetingDelivery | None, Field(description="The latest greeting attempt (sent, failed or "
+                                                                    "skipped for want of consent); null before any.")]
 
 
 def stub() -> pb_grpc.LoyaltyServiceStub:
@@ -106,6 +110,7 @@ class Account(Out):
     expired_total: int
     clawed_back_total: int
     opened_at: Annotated[NullableTime, Field(description="Null while the account is not yet opened.")]
+    last_greeting: LastGreeting
 
     @staticmethod
     def from_pb(a: pb.Account) -> dict:
@@ -114,7 +119,8 @@ class Account(Out):
                 "next_expiry_date": _date(a.next_expiry_date), "tier": Tier.from_pb(a.tier),
                 "earned_total": a.earned_total, "redeemed_total": a.redeemed_total,
                 "expired_total": a.expired_total, "clawed_back_total": a.clawed_back_total,
-                "opened_at": _time(a, "opened_at")}
+                "opened_at": _time(a, "opened_at"),
+                "last_greeting": GreetingDelivery.from_pb(a.last_greeting) if a.HasField("last_greeting") else None}
 
 
 class LedgerEntry(Out):
