@@ -1,10 +1,11 @@
 """Loyalty through the gateway (Flask) over the real customer and loyalty
 services: accounts, the ledger, adjustments, the rewards catalogue,
-redemptions and their cancellation, greeting templates and the delivery log;
-every answer checked against the served OpenAPI document."""
+redemptions and their cancellation, greeting templates, greeting runs and the
+delivery log; every answer checked against the served OpenAPI document."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from tests.gateway.conftest import auth
@@ -162,3 +163,38 @@ def test_templates_a_run_and_the_delivery_log(client, spec, phone):
     assert impossible.status_code == 422
     by_rep = client.post("/api/v1/greetings/runs", json={}, headers=REP)
     assert by_rep.status_code == 403
+
+
+def test_a_greeting_run_answers_at_once_and_is_polled_to_its_result(client, spec, phone, services):
+    # A birthday on a day without a holiday, no consent: the run decides "skipped" for this customer.
+    day = "2031-06-17"
+    customer = new_customer(client, phone, birthday={"calendar": "gregorian", "month": 6, "day": 17})
+    services.hosts["loyalty"].app.features["accounts"].open(customer)  # the run's source: every account
+
+    runs = "/api/v1/greetings/runs"
+    started = client.post(runs, json={"on_date": day}, headers=ADMIN)
+    _check(spec, started, runs, "post")
+    assert started.status_code == 202, started.get_json()
+    run = started.get_json()
+    assert started.headers["Location"] == f"{runs}/{run['run_id']}"
+    assert (run["on_date"], run["started_by"], run["finished_at"], run["stopped_reason"]) == \
+        (day, "admin-http-loyalty", None, "")
+
+    deadline = time.monotonic() + 60
+    while (polled := client.get(started.headers["Location"], headers=ADMIN)).get_json()["finished_at"] is None:
+        assert time.monotonic() < deadline, "the run never finished"
+        time.sleep(0.1)
+    _check(spec, polled, f"{runs}/{{run_id}}", "get")
+    done = polled.get_json()
+    assert (done["run_id"], done["stopped_reason"], done["errors"]) == (run["run_id"], "", 0)
+    assert done["customers"] >= 1 and done["skipped"] >= 1 and done["updated_at"] >= done["started_at"]
+    log = client.get(f"/api/v1/customers/{customer}/greetings", headers=REP).get_json()["items"]
+    assert [(d["occasion"], d["year"], d["outcome"], d["reason"]) for d in log] == \
+        [("birthday", 2031, "skipped", "no_consent")]
+
+    assert client.get(started.headers["Location"], headers=REP).status_code == 403
+    assert client.get(started.headers["Location"], headers=MANAGER).status_code == 403
+    for unknown in ("greetings_20310617_20310617T000000_000000000000", "nope", run["run_id"] + "0"):
+        missing = client.get(f"{runs}/{unknown}", headers=ADMIN)
+        _check(spec, missing, f"{runs}/{{run_id}}", "get")
+        assert missing.status_code == 404, unknown

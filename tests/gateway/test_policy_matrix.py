@@ -138,6 +138,7 @@ TABLE = {
     ("PUT", "/api/v1/greetings/templates/<occasion>/<language>"): (("admin",), ""),
     ("DELETE", "/api/v1/greetings/templates/<occasion>/<language>"): (("admin",), ""),
     ("POST", "/api/v1/greetings/runs"): (("admin",), ""),
+    ("GET", "/api/v1/greetings/runs/<run_id>"): (("admin",), ""),
     ("GET", "/api/v1/customers/<customer_id>/greetings"): (ANY, "loyalty:read"),
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,

@@ -1,7 +1,8 @@
 """Greetings: REST in, the loyalty service's GreetingService gRPC out: the
 templates per occasion and language (admins), a run of one day's greetings
-(admins; the day may be set, e.g. to a lunar holiday), and a customer's
-delivery log (whoever may see the customer; the service decides)."""
+(admins; the day may be set, e.g. to a lunar holiday; started at once, then
+polled), and a customer's delivery log (whoever may see the customer; the
+service decides)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pydantic import BaseModel, Field
 from crm.loyalty.v1 import greeting_service_pb2 as pb
 from crm.loyalty.v1 import greeting_service_pb2_grpc as pb_grpc
 
-from crm_gateway.fields import Body, CustomerPath, DateIn, NullableTime, Out, Query, date_json, date_pb, optional, \
-    text
-from crm_gateway.routing import Args, Ok, Policy, route
+from crm_gateway.fields import Body, CustomerPath, DateIn, NullableTime, Out, Query, Time, date_json, date_pb, \
+    optional, text
+from crm_gateway.routing import Args, Header, Ok, Policy, route
 
 bp = Blueprint("loyalty_greetings", __name__, url_prefix="/api/v1")
 
@@ -56,18 +57,37 @@ class GreetingTemplates(Out):
         return {"items": [GreetingTemplate.from_pb(t) for t in r.templates]}
 
 
+def _time(r, name: str) -> str | None:
+    return getattr(r, name).ToJsonString() if r.HasField(name) else None
+
+
 class GreetingRun(Out):
+    run_id: str
     on_date: Annotated[str, Field(json_schema_extra={"format": "date"})]
-    customers: Annotated[int, Field(description="Customers looked at.")]
+    customers: Annotated[int, Field(description="Customers looked at so far.")]
     sent: int
     failed: int
     skipped: Annotated[int, Field(description="Not sent: no consent for any channel at the moment of sending.")]
     already_done: Annotated[int, Field(description="Sent or skipped before this run; not counted above.")]
+    errors: Annotated[int, Field(description="Customers left undecided (their contact could not be read, or an "
+                                             "error); a later run retries them.")]
+    started_at: Time
+    updated_at: Annotated[NullableTime, Field(description="The run's last sign of life: after every batch of "
+                                                          "customers. It stops moving when the process running the "
+                                                          "run died (finished_at stays null); a new run is safe.")]
+    finished_at: Annotated[NullableTime, Field(description="null while the run goes on.")]
+    started_by: Annotated[str, Field(description='The admin, or "system:greetings" for the daily run.')]
+    stopped_reason: Annotated[str, Field(description="Empty when every customer was looked at; else why the run "
+                                                     "stopped early: customer_service_unavailable, "
+                                                     "outside_sending_hours or internal_error.")]
 
     @staticmethod
     def from_pb(r: pb.RunGreetingsResponse) -> dict:
-        return {"on_date": date_json(r.on_date), "customers": r.customers, "sent": r.sent, "failed": r.failed,
-                "skipped": r.skipped, "already_done": r.already_done}
+        return {"run_id": r.run_id, "on_date": date_json(r.on_date), "customers": r.customers, "sent": r.sent,
+                "failed": r.failed, "skipped": r.skipped, "already_done": r.already_done, "errors": r.errors,
+                "started_at": r.started_at.ToJsonString(), "updated_at": _time(r, "updated_at"),
+                "finished_at": _time(r, "finished_at"), "started_by": r.started_by,
+                "stopped_reason": r.stopped_reason}
 
 
 class GreetingDelivery(Out):
@@ -95,6 +115,11 @@ class GreetingDeliveries(Out):
 
 
 # --- inputs --------------------------------------------------------------------------------
+
+class RunPath(BaseModel):
+    # The loyalty service's run ids ("greetings_<day>_<start, UTC>_<random>"); any other is no such run.
+    run_id: Annotated[str, Field(pattern=r"^greetings_[0-9]{8}_[0-9]{8}T[0-9]{6}_[0-9a-f]{12}$")]
+
 
 class TemplatePath(BaseModel):
     occasion: Code
@@ -144,16 +169,28 @@ def reset_template(a: Args):
                                                                         language=a.path.language))
 
 
-@route(bp, "POST", "/greetings/runs", "runGreetings", "Run one day's greetings now", allow=ADMIN, body=RunIn,
-       ok=Ok(GreetingRun, "What the run decided."), service=SERVICE,
-       errors={422: "An impossible day."},
-       description="Safe to repeat: what was sent or skipped stays so, queued and failed are retried. Each "
-                   "customer gets one greeting per occasion per year, only by a channel consented to now.")
+RUN_LOCATION = Header("Location", "The run, to poll.", lambda r: f"/api/v1/greetings/runs/{r.run_id}")
+
+
+@route(bp, "POST", "/greetings/runs", "runGreetings", "Start one day's greetings now", allow=ADMIN, body=RunIn,
+       ok=Ok(GreetingRun, "The run, started: poll its Location until finished_at is set.", 202, (RUN_LOCATION,)),
+       service=SERVICE, errors={409: "Today outside the sending hours (name a day to run as of it).",
+                                422: "An impossible day."},
+       description="Answers at once; the run goes on in the loyalty service. Safe to repeat, also while a run "
+                   "goes on: what was sent or skipped stays so, queued and failed are retried. Each customer gets "
+                   "one greeting per occasion per year, only by a channel consented to now.")
 def run_greetings(a: Args):
     message = pb.RunGreetingsRequest()
     if a.body.on_date is not None:
         message.on_date.CopyFrom(date_pb(a.body.on_date))
-    return stub().RunGreetings(message, timeout=g.downstream.settings.list_timeout_seconds)
+    return stub().RunGreetings(message)
+
+
+@route(bp, "GET", "/greetings/runs/<run_id>", "getGreetingRun", "A greeting run's progress and result",
+       allow=ADMIN, path=RunPath, ok=Ok(GreetingRun, "The run (its counts so far while it goes on)."),
+       service=SERVICE, errors={404: "No such run (run records are kept 30 days)."})
+def get_run(a: Args):
+    return stub().GetGreetingRun(pb.GetGreetingRunRequest(run_id=a.path.run_id))
 
 
 @route(bp, "GET", "/customers/<customer_id>/greetings", "listGreetingDeliveries", "A customer's greeting log",
