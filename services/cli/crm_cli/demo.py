@@ -34,6 +34,10 @@ def demo_phone(n: int) -> str:
     return f"+86{prefix}{suffix:08d}"
 
 
+# One demo customer in this many gave SMS consent when recorded (the others: unknown, so no SMS).
+SMS_CONSENT_EVERY = 5
+
+
 def demo_customer(n: int) -> dict:
     rnd = random.Random(n)
     province, city = rnd.choice(REGIONS)
@@ -53,6 +57,8 @@ def demo_customer(n: int) -> dict:
         "stage": rnd.choice(STAGES), "level": rnd.choice("ABCD"), "tags": rnd.sample(TAGS, rnd.randrange(3)),
         "type": "customer" if rnd.random() < 0.6 else "prospect", "source": rnd.choice(["web", "phone", "referral"]),
     }
+    if n % SMS_CONSENT_EVERY == 0:  # some have said yes to SMS, so greetings go out on a festival day
+        customer["consent_sms"] = {"state": "granted"}
     if rnd.random() < 0.3:
         topic, note = rnd.choice(PREFERENCES)
         customer["preferences"] = [{"topic": topic, "note": note}]

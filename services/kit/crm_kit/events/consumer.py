@@ -8,7 +8,8 @@ Delivery is at least once; make the effect idempotent by event id with
 How an entry moves:
 
 * XREADGROUP ``>`` delivers it (delivery 1); the handler runs; XACK only
-  after the handler returned.
+  after the handler returned (one XACK for the entries of a read that were
+  handled).
 * The handler raised: the entry stays pending. This consumer claims it
   again (XCLAIM, which counts a delivery) after `retry_delay_ms`.
 * Delivery counts come from Redis (XPENDING), so they survive restarts: an
@@ -148,9 +149,9 @@ class EventConsumer:
                 self._handle_batch(stream, entries)
                 handled += len(entries)
                 continue
-            for entry_id, fields in entries:
-                self._handle(stream, entry_id, fields, 1)
-                handled += 1
+            self._ack([(entry_id, fields) for entry_id, fields in entries
+                       if self._handle(stream, entry_id, fields, 1)], stream)
+            handled += len(entries)
         return handled
 
     def _recover_own(self) -> int:
@@ -200,11 +201,10 @@ class EventConsumer:
         if not entries:
             return 0
         counts = self._deliveries(stream, [i for i, _ in entries])
-        handled = 0
-        for entry_id, fields in entries:
-            self._handle(stream, entry_id, fields, counts.get(bytes(_b(entry_id)), self.max_deliveries))
-            handled += 1
-        return handled
+        self._ack([(entry_id, fields) for entry_id, fields in entries
+                   if self._handle(stream, entry_id, fields, counts.get(bytes(_b(entry_id)), self.max_deliveries))],
+                  stream)
+        return len(entries)
 
     def _deliveries(self, stream: str, ids: list) -> dict[bytes, int]:
         low = min(ids, key=_key)
@@ -215,17 +215,19 @@ class EventConsumer:
 
     # -- one entry ---------------------------------------------------------------
 
-    def _handle(self, stream: str, entry_id, fields: dict, deliveries: int) -> None:
+    def _handle(self, stream: str, entry_id, fields: dict, deliveries: int) -> bool:
+        """Runs the handler on one entry: True when it is to be acked (the
+        handler returned); otherwise it is dead-lettered or due for a retry."""
         etype = _type_label(fields.get(b"type"))
         try:
             env = decode(fields[b"data"])
         except (EventError, KeyError) as e:
             self._dead_letter(stream, entry_id, fields, deliveries, f"undecodable: {e}")
-            return
+            return False
         if deliveries > self.max_deliveries:
             self._dead_letter(stream, entry_id, fields, deliveries,
                               f"delivered {deliveries} times without an ack (its consumers stopped mid-entry)")
-            return
+            return False
         try:
             self.handler(env)
         except Exception as e:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
@@ -238,9 +240,19 @@ class EventConsumer:
                                   f"{type(e).__name__}: {str(e)[:REASON_LIMIT]}")
             else:
                 self._retry[(stream, _b(entry_id))] = (time.monotonic() + self.retry_delay, deliveries)
+            return False
+        return True
+
+    def _ack(self, done: list, stream: str) -> None:
+        """One XACK for the handled entries of a read: a round trip per read,
+        not per entry (most entries are events a group passes over). An entry
+        handled but not yet acked when the process dies is delivered again;
+        effects are idempotent by event id."""
+        if not done:
             return
-        self.redis.xack(stream, self.group, entry_id)
-        PROCESSED.labels(self.group, etype).inc()
+        self.redis.xack(stream, self.group, *[entry_id for entry_id, _fields in done])
+        for _entry_id, fields in done:
+            PROCESSED.labels(self.group, _type_label(fields.get(b"type"))).inc()
 
     def _handle_batch(self, stream: str, entries: list) -> None:
         """Newly delivered entries (delivery 1) through the batch handler at once."""
