@@ -5,7 +5,9 @@ shipped ones), and a few accounts with points beyond those the paid demo
 orders earn (order.paid), given as audited admin adjustments, some of them
 spent on a reward; those customers also give SMS consent (the customer
 service's record), so a greeting run (`POST /api/v1/greetings/runs` with a
-holiday's date) has someone to greet and the local sink something to list.
+holiday's date; it answers 202 at once, and `GET` of its Location shows it
+until `finished_at` is set) has someone to greet and the local sink something
+to list.
 Everything goes through the services' APIs, with request ids, so seeding
 twice changes nothing."""
 
