@@ -54,8 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each (default 2)")
     parser.add_argument("--grpc-driver", choices=("auto", "ghz", "python"), default="auto",
                         help="load generator for the gRPC scenarios (auto: ghz when it can be built)")
-    parser.add_argument("--import-rows", type=int, default=20_000,
-                        help="customers to import from CSV at the end (default 20000)")
+    parser.add_argument("--import-rows", type=int, default=10_000,
+                        help="customers to import from CSV at the end (default 10000)")
     # 1,000,000 order lines in 50,000 orders: the seeding's cost is per order (its events, plans and
     # roll-up writes), so the whole bench keeps under 30 minutes on two cores.
     parser.add_argument("--orders", type=int, default=50_000,

@@ -205,10 +205,23 @@ def mid_autumn(year: int) -> dt.date:
 
 
 def sms_consenting(bench: Bench) -> int:
-    """Customers whose SMS consent is granted now, counted in the customer store (one scan, untimed): the
-    demo data gives one customer in SMS_CONSENT_EVERY consent when it is recorded."""
+    """Customers the run will find (they have a loyalty account) whose SMS consent is granted now: found in
+    the customer store (one scan, untimed; the demo data gives one customer in SMS_CONSENT_EVERY consent
+    when it is recorded), then their accounts asked of the ledger Redis. The customers (h0) made with events
+    off never told loyalty about themselves, so they have no account and no run greets them."""
+    from crm_loyalty.accounts.store import account_keys
+
     with pymongo.MongoClient(bench.mongo_uri) as client:
-        return client[bench.mongo_db]["customers"].count_documents({"consent_sms.state": "granted"})
+        ids = [d["_id"] for d in client[bench.mongo_db]["customers"].find({"consent_sms.state": "granted"},
+                                                                          {"_id": 1})]
+    ledger = redis.Redis.from_url(bench.platform.env["LOYALTY_REDIS_URL"])
+    pipe = ledger.pipeline(transaction=False)
+    for customer_id in ids:
+        pipe.exists(account_keys(customer_id)[0])
+    with_account = sum(pipe.execute())
+    if with_account < len(ids):
+        log(f"(l3) {len(ids) - with_account:,} customers with SMS consent have no loyalty account")
+    return with_account
 
 
 def sink_messages(bench: Bench) -> list[dict]:

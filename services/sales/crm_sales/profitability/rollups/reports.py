@@ -184,10 +184,12 @@ class ProfitReports:
         if not isinstance(member, str) or not member.strip() or len(member) > 100:
             raise InvalidArgument(FieldViolation("id", "is required (a customer, product or rep id)"))
         self._require_member(principal, dimension, member, start, end, currency)
-        read = {CUSTOMER: self.rollups.customer_series, PRODUCT: self.rollups.product_series,
-                REP: self.rollups.rep_series}[dimension]
-        now = read(member, start, end, currency)
-        before = read(member, start.year_earlier(), end.year_earlier(), currency)
+        if dimension == CUSTOMER:
+            now, before = self.rollups.customer_series_and_year_before(member, start, end, currency)
+        else:
+            read = self.rollups.product_series if dimension == PRODUCT else self.rollups.rep_series
+            now = read(member, start, end, currency)
+            before = read(member, start.year_earlier(), end.year_earlier(), currency)
         return [SeriesPoint(month, figures, earlier) for (month, figures), (_m, earlier) in zip(now, before)]
 
     def _require_member(self, principal: Principal, dimension: str, member: str, start: Month, end: Month,

@@ -85,9 +85,19 @@ class RollupService:
 
     def customer_series(self, customer_id: str, start: Month, end: Month, currency: str
                         ) -> list[tuple[Month, Figures]]:
+        return self.customer_series_and_year_before(customer_id, start, end, currency)[0]
+
+    def customer_series_and_year_before(self, customer_id: str, start: Month, end: Month, currency: str
+                                        ) -> tuple[list[tuple[Month, Figures]], list[tuple[Month, Figures]]]:
+        """The period month by month and the same months a year earlier, from
+        one read of the customer's series document (it holds every month)."""
         check_period(start, end)
         rows = self.store.series(currency, customer_id)
-        return [(m, rows[str(m)].figures if str(m) in rows else ZERO) for m in months_between(start, end)]
+
+        def of(months: list[Month]) -> list[tuple[Month, Figures]]:
+            return [(m, rows[str(m)].figures if str(m) in rows else ZERO) for m in months]
+
+        return of(months_between(start, end)), of(months_between(start.year_earlier(), end.year_earlier()))
 
     def _bucket_series(self, dimension: str, member: str, start: Month, end: Month, currency: str
                        ) -> list[tuple[Month, Figures]]:
