@@ -9,6 +9,7 @@ import time
 import uuid
 
 from tests.gateway.conftest import auth
+from tests.polling import wait_for
 from tests.gateway.test_openapi import _check
 
 TEAM = f"team-http-loyalty-{uuid.uuid4().hex[:6]}"
@@ -66,12 +67,9 @@ def test_rights_on_accounts(client, spec, phone):
     assert scoped.status_code == 403  # needs loyalty:read
     # An integration reads only opened accounts (it has no customer rights to be checked), and the account
     # opens from customer.created, a moment after the customer: asked until it is there.
-    deadline = time.monotonic() + 20
-    while True:
-        with_scope = client.get(base, headers=auth("erp-loyalty", "integration", team="", scopes="loyalty:read"))
-        if with_scope.status_code != 404 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    with_scope = wait_for(lambda: client.get(base, headers=auth("erp-loyalty", "integration", team="",
+                                                                scopes="loyalty:read")),
+                          lambda answer: answer.status_code != 404)
     assert with_scope.status_code == 200
     zero = client.post(f"{base}/adjustments", json={"points": 0, "reason": "nothing"}, headers=ADMIN)
     _check(spec, zero, "/api/v1/customers/{customer_id}/loyalty/adjustments", "post")

@@ -16,7 +16,6 @@ story asserts is read through the gateway."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timezone
 
@@ -31,6 +30,7 @@ from tests.conftest import token
 from tests.gateway.conftest import auth, gateway_settings
 from tests.gateway.test_openapi import _check
 from tests.service.support import ts
+from tests import polling
 
 TAG = uuid.uuid4().hex[:6]
 TEAM = f"team-story-{TAG}"
@@ -67,12 +67,7 @@ def cny(minor: int) -> dict:
 
 
 def wait_for(fetch, done, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+    return polling.wait_for(fetch, done, seconds, every=0.2)
 
 
 @pytest.fixture(scope="module")

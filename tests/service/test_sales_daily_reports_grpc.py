@@ -6,7 +6,6 @@ not submitted, and who may read and write what."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -25,6 +24,7 @@ from crm.sales.v1 import daily_report_service_pb2 as pb
 from crm.sales.v1 import daily_report_service_pb2_grpc
 from crm_sales.profitability.daily_reports import model as rules
 from tests.service.support import as_, code_of, create, ts
+from tests.polling import wait_for
 
 
 def d(day: date) -> common_pb2.Date:
@@ -65,15 +65,6 @@ def team():
 
 def local(day: date, hour: int, feature) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=feature.zone).astimezone(timezone.utc)
-
-
-def wait_for(fetch, done, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def contacted(report) -> dict[str, tuple]:
