@@ -68,7 +68,8 @@ def greet(app, customer_id: str, day: dt.date = MID_AUTUMN_2026):
     from crm_loyalty.greetings.service import GreetingService
 
     own = app.features["greetings"]
-    return GreetingService(own.store, own.contacts, own.channels, own.settings, lambda: [customer_id],
+    return GreetingService(own.store, own.contacts, own.channels, own.settings,
+                           lambda ids: {customer_id}.intersection(ids),
                            clock=own.clock).run(day)
 
 

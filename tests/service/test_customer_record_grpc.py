@@ -228,3 +228,30 @@ def test_mass_assignment_of_owner_and_system_fields_is_refused(stub, phone, path
                                        update_mask=field_mask_pb2.FieldMask(paths=[path]), etag=made.etag)
     assert code_of(lambda: stub.UpdateCustomer(request, metadata=as_())) == grpc.StatusCode.INVALID_ARGUMENT
     assert stub.GetCustomer(pb.GetCustomerRequest(id=made.id), metadata=as_()).etag == made.etag
+
+
+def test_the_stream_of_everyone_holds_each_live_customer_once_for_admins_and_read_integrations(stub, phone):
+    mine = create(stub, phone(), display_name=unique("streamed"), consent_sms=pb.Consent(state="granted"))
+    gone = create(stub, phone())
+    stub.EraseCustomer(pb.EraseCustomerRequest(id=gone.id, reason="customer asked"), metadata=as_("root", "admin"))
+    for who in (as_("root", "admin"), as_("erp", "integration", scopes="customers:read")):
+        pages = list(stub.StreamCustomers(pb.StreamCustomersRequest(page_size=7), metadata=who))
+        assert pages and all(1 <= len(p.customers) <= 7 for p in pages) and all(len(p.customers) == 7 for p in pages[:-1])
+        ids = [c.id for p in pages for c in p.customers]
+        assert len(ids) == len(set(ids))  # each customer once
+        assert gone.id not in ids  # the erased are not streamed
+        (got,) = [c for p in pages for c in p.customers if c.id == mine.id]
+        assert got.view == pb.CUSTOMER_VIEW_FULL and got.phones == mine.phones and got.consent_sms.state == "granted"
+
+
+@pytest.mark.parametrize("who,page_size,code", [
+    (as_("rep-a"), 0, grpc.StatusCode.PERMISSION_DENIED),  # a rep sees only some customers: no stream of everyone
+    (as_("boss", "manager"), 0, grpc.StatusCode.PERMISSION_DENIED),
+    (as_("agent-1", "agent"), 0, grpc.StatusCode.PERMISSION_DENIED),
+    (as_("bi", "integration", scopes="orders:read"), 0, grpc.StatusCode.PERMISSION_DENIED),
+    (as_("root", "admin"), 501, grpc.StatusCode.INVALID_ARGUMENT),
+    (as_("root", "admin"), -1, grpc.StatusCode.INVALID_ARGUMENT),
+])
+def test_the_stream_of_everyone_is_refused_to_partial_readers_and_to_bad_page_sizes(stub, who, page_size, code):
+    assert code_of(lambda: list(stub.StreamCustomers(pb.StreamCustomersRequest(page_size=page_size),
+                                                     metadata=who))) == code

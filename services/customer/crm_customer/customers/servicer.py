@@ -80,6 +80,11 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         customers, token = self.service.list(current_principal(), filters, request.page_size, request.page_token)
         return pb.ListCustomersResponse(customers=[self._out(c) for c in customers], next_page_token=token)
 
+    def StreamCustomers(self, request, context):
+        principal = current_principal()
+        for page in self.service.stream_all(principal, request.page_size):
+            yield pb.StreamCustomersResponse(customers=[to_pb(c, self.service.view_of(principal, c)) for c in page])
+
     def UpdateCustomer(self, request, context):
         paths = list(request.update_mask.paths)  # checked once, by the rule (editing.apply_update)
         values = {k: v for k, v in profile_values(request.customer).items() if k in paths}

@@ -179,6 +179,12 @@ class CustomerStore:
         for doc in self.customers.find({"erased_at": None}).sort([("created_at", ASCENDING), ("_id", ASCENDING)]):
             yield _from_doc(doc)
 
+    def live_in_storage_order(self) -> Iterator[Customer]:
+        """Every live customer as the store keeps them: one streamed scan, no
+        sort (sorting would hold every document in memory at once)."""
+        for doc in self.customers.find({"erased_at": None}, batch_size=500):
+            yield _from_doc(doc)
+
     # --- referrals ------------------------------------------------------------
     def add_referral(self, referrer_id: str, referred_id: str) -> None:
         self.referrals.append(referrer_id, lambda _n, _previous: {"referred": referred_id})

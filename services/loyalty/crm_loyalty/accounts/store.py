@@ -42,6 +42,11 @@ def account_keys(customer_id: str) -> list[str]:
     return [f"loyalty:{{{customer_id}}}:{part}" for part in ACCOUNT_PARTS]
 
 
+def account_key(customer_id: str) -> str:
+    """The key that exists when the customer has an account."""
+    return account_keys(customer_id)[0]
+
+
 def outbox_key(customer_id: str) -> str:
     return f"loyalty:{{{customer_id}}}:outbox"
 

@@ -1,6 +1,7 @@
-"""Contact, consent and dates of a customer, asked of the customer service
-right before each greeting is sent (never copied here, so a consent withdrawn
-a minute ago is honoured and customer.consent_changed needs no handler).
+"""Contact, consent and dates of the customers, streamed from the customer
+service page by page as a run greets them (never copied here: a page is read
+moments before its greetings are sent, so a consent withdrawn a minute ago is
+honoured and customer.consent_changed needs no handler).
 
 The run asks as the loyalty service itself: an integration principal with
 only the `customers:read` scope (LOYALTY_SERVICE_TOKEN in production, where
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import grpc
 
@@ -56,33 +58,30 @@ class SystemToken:
 
 
 class CustomerContacts:
-    def __init__(self, channel: grpc.Channel, system_token: SystemToken):
+    def __init__(self, channel: grpc.Channel, system_token: SystemToken, page_size: int = 0):
         self._stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
         self._system_token = system_token
+        self.page_size = page_size  # customers per page of everyone(); 0: the customer service's own (500)
 
     @classmethod
-    def connect(cls, target: str, system_token: SystemToken) -> "CustomerContacts":
-        return cls(open_channel(target, SERVICE, ("GetCustomer",)), system_token)
+    def connect(cls, target: str, system_token: SystemToken, page_size: int = 0) -> "CustomerContacts":
+        return cls(open_channel(target, SERVICE, ("GetCustomer",)), system_token, page_size)
 
-    def read(self, customer_id: str) -> Contact | None:
-        """As the system: None when the customer does not exist or was erased."""
-        reset = context.bearer_token.set(self._system_token())
+    def everyone(self) -> Iterator[list[Contact]]:
+        """Every live customer's contact, a page at a time, from one pass
+        over the customer service's store (StreamCustomers), asked as the
+        system. The call has no deadline: it lasts as long as the run takes
+        over its pages, and the channel's keepalive notices a dead peer.
+        Unavailable when the stream cannot be opened or breaks off."""
+        metadata = [("authorization", f"Bearer {self._system_token()}")]
+        if rid := context.request_id.get():
+            metadata.append(("x-request-id", rid))
         try:
-            c = self._stub.GetCustomer(cpb.GetCustomerRequest(id=customer_id))
-        except grpc.RpcError as err:
-            if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                return None
-            raise Unavailable("the customer service could not be asked for the customer's contact") from None
-        finally:
-            context.bearer_token.reset(reset)
-        if c.HasField("erase_time"):
-            return None
-        return Contact(
-            customer_id=c.id, name=c.display_name, phone=c.phones[0] if c.phones else "",
-            email=c.emails[0] if c.emails else "",
-            consent_sms=c.consent_sms.state or "unknown", consent_email=c.consent_email.state or "unknown",
-            birthday=_recorded(c.birthday) if c.HasField("birthday") else None,
-            anniversaries=tuple(r for a in c.anniversaries if (r := _recorded(a)) is not None))
+            for page in self._stub.StreamCustomers(cpb.StreamCustomersRequest(page_size=self.page_size),
+                                                   metadata=metadata):
+                yield [_contact(c) for c in page.customers if not c.HasField("erase_time")]
+        except grpc.RpcError:
+            raise Unavailable("the customer service could not be asked for its customers' contacts") from None
 
     def require_visible(self, customer_id: str) -> None:
         """NotFound unless the current caller may see the customer."""
@@ -95,6 +94,15 @@ class CustomerContacts:
                               grpc.StatusCode.PERMISSION_DENIED):
                 raise NotFound("customer", customer_id) from None
             raise Unavailable("the customer service could not be asked whether the customer may be seen") from None
+
+
+def _contact(c: cpb.Customer) -> Contact:
+    return Contact(
+        customer_id=c.id, name=c.display_name, phone=c.phones[0] if c.phones else "",
+        email=c.emails[0] if c.emails else "",
+        consent_sms=c.consent_sms.state or "unknown", consent_email=c.consent_email.state or "unknown",
+        birthday=_recorded(c.birthday) if c.HasField("birthday") else None,
+        anniversaries=tuple(r for a in c.anniversaries if (r := _recorded(a)) is not None))
 
 
 def _recorded(a: cpb.Anniversary) -> RecordedDate | None:

@@ -327,8 +327,6 @@ class RunSummary:
     skipped: int = 0
     already_done: int = 0
     errors: int = 0
-    # Of the errors: customers whose contact could not be read (the run's own bookkeeping, not recorded).
-    postponed: int = field(default=0, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:

@@ -1,11 +1,12 @@
 """Use cases of the care plans: the daily run, templates, the delivery log.
 
-The run, for one day: every known account (L1's accounts) is looked at in
-batches; a pipelined read skips those whose greetings of that day are all
-decided already (a repeated run costs one Redis round per batch, not a call
-per customer); the others go to a pool of workers, each of which reads the
-customer's contact, consent and dates from the customer service right
-before sending, claims each occasion of the day (one claim per customer x
+The run, for one day: the customer service streams every live customer's
+contact, consent and dates a page at a time (one pass over its store, not a
+call per customer), and each page is greeted moments after it is read. Of a
+page, the customers with an account (L1's accounts) are the run's; a
+pipelined read skips those whose greetings of that day are all decided
+already (a repeated run costs one Redis round per page); the others go to a
+pool of workers, each of which claims each occasion of the day (one claim per customer x
 occasion x occurrence year, store.py), sends by the first channel with
 consent granted now, and records the outcome with its log entry. Two
 replicas or a restarted run meet the same claims: nothing is sent twice.
@@ -29,7 +30,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from typing import Protocol
@@ -47,14 +48,13 @@ from crm_loyalty.greetings.model import (BIRTHDAY, BUILT_IN_OCCASIONS, FAILED, L
                                          STOPPED_CUSTOMER_SERVICE, STOPPED_ERROR, STOPPED_SENDING_HOURS, Contact,
                                          Occurrence, RunSummary, Template)
 from crm_loyalty.greetings.settings import GreetingSettings
-from crm_loyalty.greetings.store import Delivery, GreetingStore, batched
+from crm_loyalty.greetings.store import Delivery, GreetingStore
 
 log = logging.getLogger("crm.loyalty.greetings")
 
 GREETINGS = Counter("crm_loyalty_greetings_total", "Greetings decided, by occasion, channel and outcome "
                     "(channel none: skipped before one was chosen).", ["occasion", "channel", "outcome"])
 
-BATCH = 500
 PROGRESS_EVERY = 5000
 MAX_PAGE = 100
 SYSTEM = "system:greetings"  # who starts the scheduled daily run
@@ -76,11 +76,11 @@ def _now() -> datetime:
 
 class GreetingService:
     def __init__(self, store: GreetingStore, contacts: CustomerContacts, channels: dict[str, Channel],
-                 settings: GreetingSettings, customer_ids: Callable[[], Iterable[str]], *,
+                 settings: GreetingSettings, with_account: Callable[[list[str]], Collection[str]], *,
                  accounts: Accounts | None = None, tier_of: Callable[[str], str] | None = None,
                  birthday_gift_points: Callable[[str], int] | None = None, clock: Callable[[], datetime] = _now):
         self.store, self.contacts, self.channels, self.settings = store, contacts, channels, settings
-        self.customer_ids = customer_ids
+        self.with_account = with_account  # which of these customers have a loyalty account: the run's customers
         self.accounts, self.tier_of, self.gift_points = accounts, tier_of, birthday_gift_points
         self.clock = clock
 
@@ -141,7 +141,7 @@ class GreetingService:
         self.store.save_run(summary.copy())
 
     def _greet_everyone(self, summary: RunSummary, stop_when: Callable[[], bool]) -> str:
-        """Every batch of customers in turn, the record rewritten after each;
+        """Every page of customers in turn, the record rewritten after each;
         the STOPPED_* reason when it stops early, else ""."""
         day = summary.on_date
         holidays = model.holidays_on(day, self.settings.solar_holidays)
@@ -150,28 +150,34 @@ class GreetingService:
         log.info("greetings run started", extra={"fields": {**self._fields(summary),
                                                              "holidays": [h.code for h in holidays]}})
         next_progress = PROGRESS_EVERY
+        pages = self.contacts.everyone()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="greetings") as pool:
-            for ids in batched(self.customer_ids(), BATCH):
-                if stop_when():
-                    log.warning("greetings run stopped outside sending hours", extra={"fields": self._fields(summary)})
-                    return STOPPED_SENDING_HOURS
-                done = self.store.done_on(ids, day)
-                summary.add(customers=len(ids), already_done=len(done))
-                todo = [cid for cid in ids if cid not in done]
-                postponed_before = summary.postponed
-                settled = list(pool.map(lambda cid: self._greet(cid, day, holidays, templates, owner, summary),
-                                        todo))
-                self.store.mark_done([cid for cid, ok in zip(todo, settled) if ok], day)
-                if todo and summary.postponed - postponed_before == len(todo):
-                    # No contact of a whole batch could be read: the customer service is down; a later run resumes.
+            while True:
+                try:
+                    page = next(pages, None)
+                except Unavailable:
+                    summary.add(errors=1)
                     log.warning("greetings run stopped: the customer service does not answer",
                                 extra={"fields": self._fields(summary)})
                     return STOPPED_CUSTOMER_SERVICE
+                if page is None:
+                    return ""
+                theirs = self.with_account([c.customer_id for c in page])
+                contacts = [c for c in page if c.customer_id in theirs]
+                if not contacts:
+                    continue
+                if stop_when():
+                    log.warning("greetings run stopped outside sending hours", extra={"fields": self._fields(summary)})
+                    return STOPPED_SENDING_HOURS
+                done = self.store.done_on([c.customer_id for c in contacts], day)
+                summary.add(customers=len(contacts), already_done=len(done))
+                todo = [c for c in contacts if c.customer_id not in done]
+                settled = list(pool.map(lambda c: self._greet(c, day, holidays, templates, owner, summary), todo))
+                self.store.mark_done([c.customer_id for c, ok in zip(todo, settled) if ok], day)
                 self._record(summary)
                 if summary.customers >= next_progress:
                     next_progress += PROGRESS_EVERY
                     log.info("greetings run progress", extra={"fields": self._fields(summary)})
-        return ""
 
     @staticmethod
     def _fields(s: RunSummary) -> dict:
@@ -180,22 +186,15 @@ class GreetingService:
                 "customers": s.customers, "sent": s.sent, "failed": s.failed, "skipped": s.skipped,
                 "already_done": s.already_done, "errors": s.errors, "stopped_reason": s.stopped_reason}
 
-    def _greet(self, customer_id: str, day: date, holidays: list[Occurrence],
+    def _greet(self, contact: Contact, day: date, holidays: list[Occurrence],
                templates: dict[tuple[str, str], Template], owner: str, summary: RunSummary) -> bool:
         """True when every greeting of the day is decided for this customer."""
         try:
-            contact = self.contacts.read(customer_id)
-            if contact is None:  # erased or gone: nothing to send, ever
-                return True
             occurrences = holidays + model.personal_occasions_on(day, contact.birthday, list(contact.anniversaries))
             return all([self._greet_once(contact, occ, templates, owner, summary) for occ in occurrences])
-        except Unavailable as err:
-            summary.add(errors=1, postponed=1)
-            log.warning("greeting postponed", extra={"fields": {"customer_id": customer_id, "reason": err.message}})
-            return False
         except Exception:  # noqa: BLE001 - one customer's trouble never stops the run; the next run retries
             summary.add(errors=1)
-            log.exception("greeting failed", extra={"fields": {"customer_id": customer_id}})
+            log.exception("greeting failed", extra={"fields": {"customer_id": contact.customer_id}})
             return False
 
     def _greet_once(self, contact: Contact, occ: Occurrence, templates: dict[tuple[str, str], Template],

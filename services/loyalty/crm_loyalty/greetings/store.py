@@ -258,13 +258,3 @@ class GreetingStore:
     def drop_template(self, occasion: str, language: str) -> None:
         self.redis.hdel(TEMPLATES_KEY, f"{occasion}:{language}")
 
-
-def batched(items: Iterable[str], size: int) -> Iterable[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

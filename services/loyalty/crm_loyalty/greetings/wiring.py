@@ -5,7 +5,7 @@ from __future__ import annotations
 from crm.loyalty.v1 import greeting_service_pb2, greeting_service_pb2_grpc
 from crm_kit.jobs import PeriodicJob
 
-from crm_loyalty.accounts.store import ACCOUNT_PATTERN, customer_of_key
+from crm_loyalty.accounts.store import account_key
 from crm_loyalty.greetings.channels import SmsChannel, SmtpChannel
 from crm_loyalty.greetings.contacts import CustomerContacts, SystemToken
 from crm_loyalty.greetings.events import erasure_follower
@@ -17,13 +17,15 @@ from crm_loyalty.greetings.store import GreetingStore
 SERVICE_NAME = greeting_service_pb2.DESCRIPTOR.services_by_name["GreetingService"].full_name
 
 
-def account_customer_ids(redis_client):
-    """Every account's customer id (the accounts feature opens one on
-    customer.created), streamed by SCAN: 100,000 accounts never sit in one list."""
-    def scan():
-        for key in redis_client.scan_iter(match=ACCOUNT_PATTERN, count=1000):
-            yield customer_of_key(key.decode() if isinstance(key, bytes) else key)
-    return scan
+def accounts_among(redis_client):
+    """Which of a page of customer ids have an account (the accounts feature
+    opens one on customer.created): one pipelined round per page."""
+    def among(customer_ids: list[str]) -> set[str]:
+        pipe = redis_client.pipeline(transaction=False)
+        for cid in customer_ids:
+            pipe.exists(account_key(cid))
+        return {cid for cid, found in zip(customer_ids, pipe.execute()) if found}
+    return among
 
 
 def wire_greetings(app, contacts: CustomerContacts | None = None) -> GreetingService:
@@ -37,7 +39,7 @@ def wire_greetings(app, contacts: CustomerContacts | None = None) -> GreetingSer
     accounts, tiers = app.features.get("accounts"), app.features.get("tiers")
     ladder = getattr(app.settings, "tiers", None)
     service = GreetingService(
-        store, contacts, channels, settings, account_customer_ids(app.redis),
+        store, contacts, channels, settings, accounts_among(app.redis),
         accounts=accounts, tier_of=tiers.tier_of if tiers is not None else None,
         birthday_gift_points=(lambda code: ladder.get(code).birthday_gift_points) if ladder is not None else None,
         clock=app.clock)

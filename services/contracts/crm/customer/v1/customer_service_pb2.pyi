@@ -197,6 +197,18 @@ class TimeRange(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class StreamCustomersRequest(_message.Message):
+    __slots__ = ("page_size",)
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    def __init__(self, page_size: _Optional[int] = ...) -> None: ...
+
+class StreamCustomersResponse(_message.Message):
+    __slots__ = ("customers",)
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    customers: _containers.RepeatedCompositeFieldContainer[Customer]
+    def __init__(self, customers: _Optional[_Iterable[_Union[Customer, _Mapping]]] = ...) -> None: ...
+
 class ListCustomersRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "owner_id", "pool", "province", "city", "level", "stage", "tag", "name_prefix", "create_time", "last_contact_time", "order_by")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]

@@ -61,6 +61,11 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersResponse.FromString,
                 _registered_method=True)
+        self.StreamCustomers = channel.unary_stream(
+                '/crm.customer.v1.CustomerService/StreamCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersResponse.FromString,
+                _registered_method=True)
         self.LookupCustomer = channel.unary_unary(
                 '/crm.customer.v1.CustomerService/LookupCustomer',
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.LookupCustomerRequest.SerializeToString,
@@ -160,6 +165,16 @@ class CustomerServiceServicer:
 
     def ListCustomers(self, request, context):
         """Lists customers the caller may see, with filters and cursor paging.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamCustomers(self, request, context):
+        """Every live customer, a page per message, in one pass over the store:
+        for jobs that visit everybody (the greeting runs), where a read per
+        customer would cost a round trip each. Admins and integrations with
+        customers:read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -285,6 +300,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListCustomers,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersResponse.SerializeToString,
+            ),
+            'StreamCustomers': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersResponse.SerializeToString,
             ),
             'LookupCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.LookupCustomer,
@@ -462,6 +482,33 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListCustomers',
             crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__service__pb2.ListCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/StreamCustomers',
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__service__pb2.StreamCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,
