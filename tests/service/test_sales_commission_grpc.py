@@ -258,6 +258,33 @@ def test_racing_deliveries_post_each_event_once_and_lose_no_line(services, stubs
     assert sum(x.amount.minor_units for x in s.lines) == 8 * 500
 
 
+def test_one_read_of_payment_events_posts_as_one_at_a_time_would(services, stubs, commission, confirmed):
+    """The consumer applies a read's events together (one statement write per
+    rep and month): receipts of several orders, one of them twice in the same
+    read, and a refund dated in a closed month, which goes to the next open one."""
+    feature = services.hosts["sales"].app.features["commission"]
+    month = Month(2001, 3)
+    orders = [confirmed(REP_D, 10_000, 5_000) for _ in range(3)]
+    tag = uuid.uuid4().hex[:8]
+    receipts = [Movement(f"evt_batch{tag}{i}", "receipt", o.id, f"rct_batch{tag}{i}", "", 10_000, month)
+                for i, o in enumerate(orders)]
+    made = feature.apply_all([(m, REP_D, TEAM) for m in (*receipts, receipts[0])])
+    assert [sum(x.amount for x in lines) for lines in made] == [500, 500, 500, 500]  # the repeat: the same lines
+    posted = statement(commission, REP_D, str(month))
+    assert sorted(x.order_id for x in posted.lines) == sorted(o.id for o in orders)  # each once
+    assert sum(x.amount.minor_units for x in posted.lines) == 3 * 500
+
+    commission.CloseCommissionMonth(pb.CloseCommissionMonthRequest(month=str(month)), metadata=FINANCE)
+    refund = Movement(f"evt_batch{tag}r", "refund", orders[1].id, f"rct_batch{tag}1", f"rfd_batch{tag}", -10_000,
+                      month)
+    late = Movement(f"evt_batch{tag}l", "receipt", orders[2].id, f"rct_batch{tag}l", "", 0, month)
+    feature.apply_all([(refund, REP_D, TEAM), (receipts[2], REP_D, TEAM), (late, REP_D, TEAM)])
+    assert statement(commission, REP_D, str(month)).lines == posted.lines  # closed: unchanged
+    after = statement(commission, REP_D, str(month.next()))
+    assert [(x.order_id, x.amount.minor_units, x.counts_in) for x in after.lines] == \
+        [(orders[1].id, -500, str(month))]
+
+
 def test_an_amendment_after_a_receipt_moves_what_the_next_receipts_earn(stubs, commission, confirmed):
     """Paid half of 2 units, amended to 3 units, paid in full: the full commission of 3 units, to the cent."""
     orders, payments = stubs[1], stubs[2]

@@ -34,16 +34,18 @@ def movement_of(envelope) -> tuple[Movement, str, str] | None:
     return None
 
 
-def commission_follower(events_redis, commission, consumer_name: str):
+def commission_follower(events_redis, commission, consumer_name: str, batch: int = 500):
     """Each payment event applied once (its id recorded in the order ledger's
-    write), acked only after its lines are posted."""
+    write), acked only after its lines are posted. The payment events of one
+    read (up to `batch`) are applied together: one statement write per rep
+    and month for them all."""
     from crm_kit.events.bus import stream_for
     from crm_kit.events.consumer import EventConsumer
 
-    def handle(envelope) -> None:
-        found = movement_of(envelope)
-        if found is not None:
-            movement, owner_id, team_id = found
-            commission.apply(movement, owner_id, team_id)
+    def handle_batch(envelopes) -> None:
+        movements = [found for envelope in envelopes if (found := movement_of(envelope)) is not None]
+        if movements:
+            commission.apply_all(movements)
 
-    return EventConsumer(events_redis, GROUP, consumer_name, [stream_for("sales")], handle)
+    return EventConsumer(events_redis, GROUP, consumer_name, [stream_for("sales")], None,
+                         batch_handler=handle_batch, count=batch)

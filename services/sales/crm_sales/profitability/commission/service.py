@@ -101,13 +101,35 @@ class CommissionService:
     # --- earning (the sales-commission consumer) ----------------------------------
 
     def apply(self, movement: Movement, owner_id: str, team_id: str) -> tuple[CommissionLine, ...]:
-        """Apply a cash movement on an order: the order's ledger first (the
-        event id recorded in the same write), then its lines posted to the
-        rep's statement. A redelivery re-posts the lines the ledger recorded,
-        which the statement skips when it holds them."""
+        """One cash movement applied (see apply_all); the lines it made."""
+        return self.apply_all([(movement, owner_id, team_id)])[0]
+
+    def apply_all(self, movements: list[tuple[Movement, str, str]]) -> list[tuple[CommissionLine, ...]]:
+        """Apply cash movements on orders (with the owner and team their events
+        name), in order: each order's ledger first (the event id recorded in
+        the same write), then the lines posted to the reps' statements, one
+        statement write per rep and month for all of them (a statement holds a
+        month's lines, so a write per movement would rewrite it thousands of
+        times). A redelivery re-posts the lines the ledger recorded, which the
+        statement skips when it holds them. Returns each movement's lines."""
+        made_by = [self._apply_to_ledger(*item) for item in movements]
+        postings: dict[tuple[str, Month], tuple[str, list[tuple[str, tuple[CommissionLine, ...]]]]] = {}
+        for (movement, _owner, _team), made in zip(movements, made_by):
+            if made is not None and made[1]:
+                ledger, lines = made
+                key = (ledger.rep_id, movement.month)
+                postings.setdefault(key, (ledger.team_id, []))[1].append((movement.event_id, lines))
+        for (rep_id, month), (team_id, events) in postings.items():
+            self._post(rep_id, team_id, month, events)
+        return [made[1] if made is not None else () for made in made_by]
+
+    def _apply_to_ledger(self, movement: Movement, owner_id: str, team_id: str
+                         ) -> tuple[model.OrderLedger, tuple[CommissionLine, ...]] | None:
+        """The order's ledger with the movement applied, and the lines it made
+        (also when it was applied before); None for an order with no lines."""
         order = self.load_order(movement.order_id)
         if order is None or not order.lines:
-            return ()
+            return None
         lines = [LineFigures(line.line_id, line.product_id,
                              model.line_grade(line.unit_price.minor_units, line.unit_cost.minor_units, self.grades),
                              line.total.minor_units, line.cost.minor_units) for line in order.lines]
@@ -130,48 +152,56 @@ class CommissionService:
 
         ledger = write_with_retries("commission ledger", movement.order_id,
                                     lambda: self.store.ledger(movement.order_id), change)
-        made = ledger.applied[movement.event_id]
-        if made:
-            self._post(ledger.rep_id, ledger.team_id, movement.month, movement.event_id, made)
-        return made
+        return ledger, ledger.applied[movement.event_id]
 
-    def _post(self, rep_id: str, team_id: str, month: Month, event_id: str,
-              lines: tuple[CommissionLine, ...]) -> Month:
-        """Post to the statement of `month`, or of the first open month after
-        it when it is closed (model.posting_month, walked one statement at a
-        time so a close racing the posting is seen); nothing when a statement
-        on the way holds the event already. Returns the month posted in."""
+    def _post(self, rep_id: str, team_id: str, month: Month,
+              events: list[tuple[str, tuple[CommissionLine, ...]]]) -> None:
+        """Post each event's lines to the statement of `month`, or of the first
+        open month after it when it is closed (model.posting_month, walked one
+        statement at a time so a close racing the posting is seen); an event
+        goes no further than a statement on the way that holds it already."""
         for _ in range(MAX_MONTHS_FORWARD):
-            if self._post_in(rep_id, team_id, month, event_id, lines):
-                return month
+            events = self._post_in(rep_id, team_id, month, events)
+            if not events:
+                return
             month = month.next()
         raise Aborted("commission statement", rep_id, "no open month to post a correction in")
 
-    def _post_in(self, rep_id: str, team_id: str, month: Month, event_id: str,
-                 lines: tuple[CommissionLine, ...]) -> bool:
+    def _post_in(self, rep_id: str, team_id: str, month: Month,
+                 events: list[tuple[str, tuple[CommissionLine, ...]]]) -> list[tuple[str, tuple[CommissionLine, ...]]]:
+        """The events' lines posted to this month's statement in one write;
+        returns the events left to post in a later month (this one is closed)."""
         if self.store.statement(rep_id, month) is None:
             self.store.note_statement(rep_id, team_id, month)  # before the first write: the close walks this book
 
-        posted = []
+        posted: list[CommissionLine] = []
 
-        def change(current: Statement) -> bool:
-            if current.has(event_id):
-                return True
+        def change(current: Statement) -> list:
+            posted.clear()
+            held = {line.event_id for line in current.lines}
+            new = []
+            for event_id, lines in events:
+                if event_id not in held:  # nor an event twice in one read
+                    held.add(event_id)
+                    new.append((event_id, lines))
+            if not new:
+                return []
             # The close marks the month first, then freezes its statements: a posting either lands before
             # the freeze (which then includes it) or loses the revision to it and reads it closed here.
             if current.closed or self.store.closed(month):
-                return False
+                return new
+            lines = tuple(line for _event_id, made in new for line in made)
             after = replace(model.post(current, lines, team_id), revision=current.revision + 1)
             self.store.save_statement(after, WRITER)
-            posted.append(True)
-            return True
+            posted.extend(lines)
+            return []
 
-        done = write_with_retries("commission statement", rep_id,
+        left = write_with_retries("commission statement", rep_id,
                                   lambda: self.store.statement(rep_id, month) or Statement(rep_id, month, team_id),
                                   change)
         if posted:
-            metrics.commission_posted([(line.currency_code, line.amount) for line in lines])
-        return done
+            metrics.commission_posted([(line.currency_code, line.amount) for line in posted])
+        return left
 
     # --- reading ---------------------------------------------------------------------------------
 
