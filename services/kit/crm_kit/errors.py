@@ -85,6 +85,11 @@ class Unauthenticated(DomainError):
     pass
 
 
+class ResourceExhausted(DomainError):
+    """A bounded resource of this service is in use up to its limit; the
+    caller may retry later (gRPC RESOURCE_EXHAUSTED)."""
+
+
 class Unavailable(DomainError):
     """A service this one depends on could not answer; the caller may retry
     (gRPC UNAVAILABLE, 503)."""

@@ -1,5 +1,6 @@
-"""Client channels: a deadline on every call, retries for idempotent reads,
-request id and caller token forwarded, client-side RED metrics."""
+"""Client channels: a deadline on every unary call (streaming callers set
+their own), retries for idempotent reads, request id and caller token
+forwarded, client-side RED metrics."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ class ClientInterceptor(grpc.UnaryUnaryClientInterceptor):
 
 
 def open_channel(target: str, service: str, idempotent_methods: tuple[str, ...] = (),
-                 default_timeout: float = 2.0) -> grpc.Channel:
+                 default_timeout: float = 2.0, max_receive_bytes: int = 0) -> grpc.Channel:
     """A channel to `target` whose idempotent methods retry on UNAVAILABLE.
 
     A method is named alone (of `service`) or as "package.Service/Method" (of
@@ -78,5 +79,7 @@ def open_channel(target: str, service: str, idempotent_methods: tuple[str, ...] 
         ("grpc.keepalive_time_ms", KEEPALIVE_MS),
         ("grpc.http2.max_pings_without_data", 0),  # go on pinging through a long call
     ]
+    if max_receive_bytes:  # gRPC's default is 4 MB a message
+        options.append(("grpc.max_receive_message_length", max_receive_bytes))
     channel = grpc.insecure_channel(target, options=options)
     return grpc.intercept_channel(channel, ClientInterceptor(default_timeout))

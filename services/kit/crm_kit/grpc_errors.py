@@ -47,6 +47,8 @@ def to_status(err: errors.DomainError) -> grpc.Status:
         code = code_pb2.UNAUTHENTICATED
     elif isinstance(err, errors.Unavailable):
         code = code_pb2.UNAVAILABLE
+    elif isinstance(err, errors.ResourceExhausted):
+        code = code_pb2.RESOURCE_EXHAUSTED
     else:
         code = code_pb2.INTERNAL
     return rpc_status.to_status(status_pb2.Status(code=code, message=err.message, details=details))

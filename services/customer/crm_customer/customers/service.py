@@ -6,6 +6,7 @@ Transport-free: the gRPC servicer translates messages and calls these.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from crm_kit import paging
 from crm_kit.ids import matches, not_found
 from crm_kit.auth import Principal
 from crm_kit.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, \
-    NotFound, PermissionDenied, PreconditionViolation
+    NotFound, PermissionDenied, PreconditionViolation, ResourceExhausted
 
 from crm_customer.customers.model import record, editing, access, listing, ownership
 from crm_kit.validation import clean_text
@@ -33,7 +34,10 @@ log = logging.getLogger("crm.customer")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-STREAM_PAGE_SIZE = 500  # customers per message of StreamCustomers (about 1 MB of records at most)
+STREAM_PAGE_SIZE = 100  # customers per message of StreamCustomers: at most about 4 MB (a record is under 40 kB)
+# StreamCustomers calls open at once per process: each holds a server worker for as long as its caller reads,
+# so a caller that stops reading can tie up only these, never the workers every other call needs.
+MAX_OPEN_STREAMS = 2
 MAX_BATCH = 1000
 MAX_REASON = 500
 SYSTEM = "system"
@@ -61,6 +65,7 @@ class CustomerService:
         self.privacy_parts: list[PrivacyPart] = []
         # Called with the customer after each change of owner (its visits follow it).
         self.owner_followers: list[Callable[[Customer], None]] = []
+        self._open_streams = threading.BoundedSemaphore(MAX_OPEN_STREAMS)
 
     # --- create ---------------------------------------------------------
 
@@ -247,17 +252,25 @@ class CustomerService:
         return self._pages_of_everyone(principal, size)
 
     def _pages_of_everyone(self, principal: Principal, size: int) -> Iterator[list[Customer]]:
-        page: list[Customer] = []
-        for customer in self.store.live_in_storage_order():
-            view = access.view_for(principal, customer)
-            if view is None:
-                continue
-            page.append(access.visible(customer, view))
-            if len(page) == size:
+        """Takes one of the open streams' places as it starts (ResourceExhausted
+        when none is free) and gives it back when the call ends: read to the
+        end, cancelled or broken off, the generator is closed either way."""
+        if not self._open_streams.acquire(blocking=False):
+            raise ResourceExhausted(f"{MAX_OPEN_STREAMS} streams of every customer are open already; try later")
+        try:
+            page: list[Customer] = []
+            for customer in self.store.live_in_storage_order():
+                view = access.view_for(principal, customer)
+                if view is None:
+                    continue
+                page.append(access.visible(customer, view))
+                if len(page) == size:
+                    yield page
+                    page = []
+            if page:
                 yield page
-                page = []
-        if page:
-            yield page
+        finally:
+            self._open_streams.release()
 
     def _list_from_book(self, book: listing.Book, scope: listing.ListScope, filters: ListFilters, size: int,
                         position: dict | None) -> tuple[list[Customer], dict | None]:

@@ -1,7 +1,8 @@
 """Contact, consent and dates of the customers, streamed from the customer
-service page by page as a run greets them (never copied here: a page is read
-moments before its greetings are sent, so a consent withdrawn a minute ago is
-honoured and customer.consent_changed needs no handler).
+service a page of 100 at a time as a run greets them (never copied here: a
+page is read seconds before its greetings are sent, so a consent withdrawn a
+minute ago is honoured and customer.consent_changed needs no handler; one
+withdrawn within those seconds may still be greeted once).
 
 The run asks as the loyalty service itself: an integration principal with
 only the `customers:read` scope (LOYALTY_SERVICE_TOKEN in production, where
@@ -32,6 +33,8 @@ from crm_loyalty.greetings.model import Contact, RecordedDate
 SERVICE = "crm.customer.v1.CustomerService"
 SYSTEM_SUBJECT = "svc-loyalty"
 CUSTOMER_ID = id_pattern("cus")
+# The longest a run may read contacts: a million customers at the festival's pace take well under an hour.
+STREAM_DEADLINE_SECONDS = 4 * 3600
 
 
 class SystemToken:
@@ -65,23 +68,30 @@ class CustomerContacts:
 
     @classmethod
     def connect(cls, target: str, system_token: SystemToken, page_size: int = 0) -> "CustomerContacts":
-        return cls(open_channel(target, SERVICE, ("GetCustomer",)), system_token, page_size)
+        # A page of 100 records is at most about 4 MB: room above gRPC's default limit of 4 MB a message.
+        return cls(open_channel(target, SERVICE, ("GetCustomer", "StreamCustomers"), max_receive_bytes=16 << 20),
+                   system_token, page_size)
 
     def everyone(self) -> Iterator[list[Contact]]:
         """Every live customer's contact, a page at a time, from one pass
         over the customer service's store (StreamCustomers), asked as the
-        system. The call has no deadline: it lasts as long as the run takes
-        over its pages, and the channel's keepalive notices a dead peer.
-        Unavailable when the stream cannot be opened or breaks off."""
+        system. The call's deadline (STREAM_DEADLINE_SECONDS) bounds a run
+        whose customer service stops sending; the channel's keepalive
+        notices a dead peer sooner. Unavailable when the stream cannot be
+        opened, breaks off or passes its deadline; closing the generator
+        (the run ending early) cancels the call."""
         metadata = [("authorization", f"Bearer {self._system_token()}")]
         if rid := context.request_id.get():
             metadata.append(("x-request-id", rid))
+        call = self._stub.StreamCustomers(cpb.StreamCustomersRequest(page_size=self.page_size), metadata=metadata,
+                                          timeout=STREAM_DEADLINE_SECONDS)
         try:
-            for page in self._stub.StreamCustomers(cpb.StreamCustomersRequest(page_size=self.page_size),
-                                                   metadata=metadata):
+            for page in call:
                 yield [_contact(c) for c in page.customers if not c.HasField("erase_time")]
         except grpc.RpcError:
             raise Unavailable("the customer service could not be asked for its customers' contacts") from None
+        finally:
+            call.cancel()  # a no-op once the stream has ended
 
     def require_visible(self, customer_id: str) -> None:
         """NotFound unless the current caller may see the customer."""

@@ -2,7 +2,7 @@
 claims and delivery log (idempotent: erasing twice is erasing).
 
 customer.consent_changed needs no handler: consent is read from the customer
-service right before each greeting is sent, never copied here. Nor does
+service as each page of a run is greeted, never copied here. Nor does
 customer.created: the run greets every account the accounts feature opened.
 """
 

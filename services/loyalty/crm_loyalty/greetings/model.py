@@ -268,7 +268,7 @@ def language_for(display_name: str, default: str) -> str:
 
 @dataclass(frozen=True)
 class Contact:
-    """What the customer service says right before sending."""
+    """What the customer service says as the run reaches the customer."""
     customer_id: str
     name: str
     phone: str
@@ -298,7 +298,7 @@ def choose_channel(contact: Contact, order: tuple[str, ...]) -> tuple[str, str] 
 # -- runs ----------------------------------------------------------------------------
 
 # Why a run stopped before it looked at every customer (a later run goes on from there).
-STOPPED_CUSTOMER_SERVICE = "customer_service_unavailable"  # no contact of a whole batch could be read
+STOPPED_CUSTOMER_SERVICE = "customer_service_unavailable"  # the contacts stream did not open or broke off
 STOPPED_SENDING_HOURS = "outside_sending_hours"  # a run of today reached the end of the sending hours
 STOPPED_ERROR = "internal_error"  # anything else: the log tells more
 RUN_ID = re.compile(r"^greetings_[0-9]{8}_[0-9]{8}T[0-9]{6}_[0-9a-f]{12}$")

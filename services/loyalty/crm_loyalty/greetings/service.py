@@ -96,7 +96,7 @@ class GreetingService:
     def run(self, on_date: date | None = None, *, started_by: str = SYSTEM,
             stop_when: Callable[[], bool] = lambda: False, wait: bool = True) -> RunSummary:
         """Greets everybody due on `on_date` (today when None), as a recorded
-        run. `stop_when` is asked between batches (the end of the sending
+        run. `stop_when` is asked before each page it greets (the end of the sending
         hours; what is left is retried by a later run that day). With `wait`
         (the daily job, tests) it answers when the run has ended; without, at
         once with the run started, which goes on in a thread of its own."""

@@ -176,7 +176,7 @@ class GreetingStore:
             claim.field, claim.owner, outcome, channel, reason, _ms(now), entry, LOG_LIMIT]))
 
     def release(self, claim: Claim) -> None:
-        """Gives a claim back undecided (the customer could not be read): a
+        """Gives a claim back undecided (its send raised): a
         first attempt leaves no trace, a retry stays failed."""
         self._release(keys=[claims_key(claim.customer_id)], args=[claim.field, claim.owner])
 

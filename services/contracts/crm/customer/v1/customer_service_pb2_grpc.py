@@ -174,7 +174,8 @@ class CustomerServiceServicer:
         """Every live customer, a page per message, in one pass over the store:
         for jobs that visit everybody (the greeting runs), where a read per
         customer would cost a round trip each. Admins and integrations with
-        customers:read.
+        customers:read. RESOURCE_EXHAUSTED while two such streams are open in
+        the serving process (each holds a server worker while it is read).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

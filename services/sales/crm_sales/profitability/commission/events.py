@@ -34,7 +34,7 @@ def movement_of(envelope) -> tuple[Movement, str, str] | None:
     return None
 
 
-def commission_follower(events_redis, commission, consumer_name: str, batch: int = 500):
+def commission_follower(events_redis, commission, consumer_name: str, batch: int = 200):
     """Each payment event applied once (its id recorded in the order ledger's
     write), acked only after its lines are posted. The payment events of one
     read (up to `batch`) are applied together: one statement write per rep

@@ -106,9 +106,9 @@ class CommissionService:
 
     def apply_all(self, movements: list[tuple[Movement, str, str]]) -> list[tuple[CommissionLine, ...]]:
         """Apply cash movements on orders (with the owner and team their events
-        name), in order: each order's ledger first (the event id recorded in
-        the same write), then the lines posted to the reps' statements, one
-        statement write per rep and month for all of them (a statement holds a
+        name): each order's ledger first, in the movements' order (the event
+        id recorded in the same write), then the lines posted to the reps'
+        statements, one statement write per rep and month for all of them (a statement holds a
         month's lines, so a write per movement would rewrite it thousands of
         times). A redelivery re-posts the lines the ledger recorded, which the
         statement skips when it holds them. Returns each movement's lines."""
@@ -117,8 +117,9 @@ class CommissionService:
         for (movement, _owner, _team), made in zip(movements, made_by):
             if made is not None and made[1]:
                 ledger, lines = made
-                key = (ledger.rep_id, movement.month)
-                postings.setdefault(key, (ledger.team_id, []))[1].append((movement.event_id, lines))
+                team_id, events = postings.get((ledger.rep_id, movement.month), ("", []))
+                events.append((movement.event_id, lines))
+                postings[(ledger.rep_id, movement.month)] = (team_id or ledger.team_id, events)  # the first team named
         for (rep_id, month), (team_id, events) in postings.items():
             self._post(rep_id, team_id, month, events)
         return [made[1] if made is not None else () for made in made_by]
