@@ -240,8 +240,9 @@ class CustomerService:
         token = paging.encode(next_position, query) if next_position else ""
         return [access.visible(c, access.view_for(principal, c) or access.POOL) for c in page], token
 
-    def stream_all(self, principal: Principal, page_size: int) -> Iterator[list[Customer]]:
-        """Every live customer in pages, read in one pass over the store (no
+    def stream_all(self, principal: Principal, page_size: int) -> Iterator[list[tuple[Customer, str]]]:
+        """Every live customer in pages, as (customer, view) with the fields
+        outside the view emptied, read in one pass over the store (no
         per-customer round trips): for jobs that visit everybody. Only those
         who see every customer in full may ask (admins, read integrations);
         the rights are checked here, before the first page is read."""
@@ -251,19 +252,19 @@ class CustomerService:
         size = paging.page_size(page_size, STREAM_PAGE_SIZE, STREAM_PAGE_SIZE)
         return self._pages_of_everyone(principal, size)
 
-    def _pages_of_everyone(self, principal: Principal, size: int) -> Iterator[list[Customer]]:
+    def _pages_of_everyone(self, principal: Principal, size: int) -> Iterator[list[tuple[Customer, str]]]:
         """Takes one of the open streams' places as it starts (ResourceExhausted
         when none is free) and gives it back when the call ends: read to the
         end, cancelled or broken off, the generator is closed either way."""
         if not self._open_streams.acquire(blocking=False):
             raise ResourceExhausted(f"{MAX_OPEN_STREAMS} streams of every customer are open already; try later")
         try:
-            page: list[Customer] = []
+            page: list[tuple[Customer, str]] = []
             for customer in self.store.live_in_storage_order():
                 view = access.view_for(principal, customer)
                 if view is None:
                     continue
-                page.append(access.visible(customer, view))
+                page.append((access.visible(customer, view), view))
                 if len(page) == size:
                     yield page
                     page = []

@@ -64,7 +64,7 @@ class CustomerContacts:
     def __init__(self, channel: grpc.Channel, system_token: SystemToken, page_size: int = 0):
         self._stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
         self._system_token = system_token
-        self.page_size = page_size  # customers per page of everyone(); 0: the customer service's own (500)
+        self.page_size = page_size  # customers per page of everyone(); 0: the customer service's own (100)
 
     @classmethod
     def connect(cls, target: str, system_token: SystemToken, page_size: int = 0) -> "CustomerContacts":

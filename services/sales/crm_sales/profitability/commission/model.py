@@ -341,9 +341,6 @@ class Statement:
     def id(self) -> str:
         return statement_id(self.rep_id, self.month)
 
-    def has(self, event_id: str) -> bool:
-        return any(line.event_id == event_id for line in self.lines)
-
     def line_totals(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for line in self.lines:

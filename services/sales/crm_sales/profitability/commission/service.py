@@ -113,15 +113,17 @@ class CommissionService:
         times). A redelivery re-posts the lines the ledger recorded, which the
         statement skips when it holds them. Returns each movement's lines."""
         made_by = [self._apply_to_ledger(*item) for item in movements]
-        postings: dict[tuple[str, Month], tuple[str, list[tuple[str, tuple[CommissionLine, ...]]]]] = {}
+        events_of: dict[tuple[str, Month], list[tuple[str, tuple[CommissionLine, ...]]]] = {}
+        team_of: dict[tuple[str, Month], str] = {}
         for (movement, _owner, _team), made in zip(movements, made_by):
-            if made is not None and made[1]:
-                ledger, lines = made
-                team_id, events = postings.get((ledger.rep_id, movement.month), ("", []))
-                events.append((movement.event_id, lines))
-                postings[(ledger.rep_id, movement.month)] = (team_id or ledger.team_id, events)  # the first team named
-        for (rep_id, month), (team_id, events) in postings.items():
-            self._post(rep_id, team_id, month, events)
+            if made is None or not made[1]:
+                continue
+            ledger, lines = made
+            key = (ledger.rep_id, movement.month)
+            events_of.setdefault(key, []).append((movement.event_id, lines))
+            team_of[key] = team_of.get(key) or ledger.team_id  # the first team named
+        for (rep_id, month), events in events_of.items():
+            self._post(rep_id, team_of[(rep_id, month)], month, events)
         return [made[1] if made is not None else () for made in made_by]
 
     def _apply_to_ledger(self, movement: Movement, owner_id: str, team_id: str
@@ -172,9 +174,6 @@ class CommissionService:
                  events: list[tuple[str, tuple[CommissionLine, ...]]]) -> list[tuple[str, tuple[CommissionLine, ...]]]:
         """The events' lines posted to this month's statement in one write;
         returns the events left to post in a later month (this one is closed)."""
-        if self.store.statement(rep_id, month) is None:
-            self.store.note_statement(rep_id, team_id, month)  # before the first write: the close walks this book
-
         posted: list[CommissionLine] = []
 
         def change(current: Statement) -> list:
@@ -193,6 +192,8 @@ class CommissionService:
                 return new
             lines = tuple(line for _event_id, made in new for line in made)
             after = replace(model.post(current, lines, team_id), revision=current.revision + 1)
+            if current.revision == 0:  # its first write: listed in its books before, for the close walks them
+                self.store.note_statement(rep_id, team_id, month)
             self.store.save_statement(after, WRITER)
             posted.extend(lines)
             return []
