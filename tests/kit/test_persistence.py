@@ -91,6 +91,27 @@ def test_a_claim_whose_writer_died_is_applied_by_the_next_writer(db):
     assert db["counters"].find_one({"_id": "c3"})["count"] == 42
 
 
+def test_a_reservation_whose_writer_died_moves_the_document_on_unchanged(db):
+    """A claim without a state (commit(state_in_claim=False)) only reserved
+    its revision: once its writer is gone, the next writer takes the one
+    after it from the document as it stands, and nothing is lost or made up."""
+    revisions = Revisions(db["counters"], db["counter_claims"], abandoned_after=timedelta(0))
+    revisions.create({"_id": "c5", "count": 7, "revision": 1}, "setup")
+    # A writer reserves revision 2 and dies before writing the document.
+    assert revisions.claim("c5", 2, None, "crashed") is not None
+    after = increment(revisions, "c5", "next")
+    assert after == {"_id": "c5", "count": 8, "revision": 3}
+    assert db["counters"].find_one({"_id": "c5"}) == after
+    history = revisions.history("c5", 3)
+    assert [(c.revision, c.state, c.changed_by) for c in history] == [(2, None, "crashed"), (3, after, "next")]
+
+
+def test_a_claim_that_carries_events_must_keep_its_state(db):
+    revisions = Revisions(db["counters"], db["counter_claims"])
+    with pytest.raises(ValueError):
+        revisions.commit("c6", 2, {"_id": "c6", "revision": 2}, "w", events=[object()], state_in_claim=False)
+
+
 def test_strip_removes_states_but_keeps_who_and_when(db):
     revisions = Revisions(db["counters"], db["counter_claims"])
     revisions.create({"_id": "c4", "count": 0, "revision": 1}, "setup")

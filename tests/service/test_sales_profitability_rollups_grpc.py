@@ -205,3 +205,29 @@ def test_an_event_applied_twice_counts_once(rollups):
     assert series == [(Month(2025, 3), Figures()), (Month(2025, 4), Figures(revenue=1000, cost=400, orders=1))]
     april = rollups.customers(Month(2025, 4), Month(2025, 4), "CNY")[customer_id]
     assert (april.figures.margin, april.owner_id, april.team_id, april.region) == (600, "rep-twice", TEAM, "浙江")
+
+
+def test_two_replicas_writing_the_same_documents_lose_nothing(rollups):
+    """Each store writes from the documents it wrote last without reading
+    first; a replica's copy goes stale as soon as the other writes, and the
+    write must then start again from the store, never from the stale copy."""
+    from crm_sales.profitability.rollups.store import RollupStore
+
+    customer_id = f"cus_{uuid.uuid4().hex[:26]}"
+    other = RollupStore(rollups.store.documents.database, timedelta(seconds=30))
+
+    def confirmed(n: int):
+        from crm.events.v1 import events_pb2
+        payload = events_pb2.OrderConfirmed(
+            order_id=f"ord_rep{n}", customer_id=customer_id, owner_id="rep-replicas", team_id=TEAM, total=cny(100),
+            region="浙江", lines=[events_pb2.LineFigures(line_id="ln1", product_id="prd_replicas", margin_grade="B",
+                                                        quantity=1, revenue_minor_units=100, cost_minor_units=30)])
+        payload.confirmed_at.FromDatetime(datetime(2025, 6, 10, 4, tzinfo=timezone.utc))
+        return ev.new_event(ev.ORDER_CONFIRMED, f"ord_rep{n}", payload, "sales")
+
+    events = [confirmed(n) for n in range(6)]
+    for n, event in enumerate(events):  # the replicas take turns: each time the writer's copy is one behind
+        rollup_events.apply_batch((rollups.store, other)[n % 2], [event], rollups.tz)
+    rollup_events.apply_batch(other, events[:2], rollups.tz)  # redelivered to the other replica: no effect
+    june = rollups.customer_series(customer_id, Month(2025, 6), Month(2025, 6), "CNY")
+    assert june == [(Month(2025, 6), Figures(revenue=600, cost=180, orders=6))]

@@ -47,7 +47,7 @@ def claim_id(doc_id: str, revision: int) -> str:
 class Claim:
     doc_id: str
     revision: int
-    state: dict | None  # None once stripped (an erasure removes personal data from history)
+    state: dict | None  # None once stripped (an erasure removes personal data from history), or never kept
     changed_by: str
     claimed_at: datetime
     detail: dict  # what the writer recorded beside the state (an audit record, say)
@@ -73,14 +73,16 @@ class Revisions:
 
     # --- writing --------------------------------------------------------------
 
-    def claim(self, doc_id: str, revision: int, state: dict, changed_by: str, detail: dict | None = None,
+    def claim(self, doc_id: str, revision: int, state: dict | None, changed_by: str, detail: dict | None = None,
               events: list = ()) -> list[dict] | None:
-        """Claim `revision` for `state`. None when another writer holds it;
-        else the staged events, to hand to `published` after the write."""
+        """Claim `revision` for `state` (None: a claim that only reserves the
+        revision, see `commit`). None when another writer holds it; else the
+        staged events, to hand to `published` after the write."""
         cid = claim_id(doc_id, revision)
         staged = self.outbox.stage(self.claims.name, cid, list(events)) if events and self.outbox else []
-        doc = {"_id": cid, self.state_field: state, "changed_by": changed_by,
-               "claimed_at": datetime.now(timezone.utc), **(detail or {})}
+        doc = {"_id": cid, "changed_by": changed_by, "claimed_at": datetime.now(timezone.utc), **(detail or {})}
+        if state is not None:
+            doc[self.state_field] = state
         if staged:
             doc["events"] = staged
         try:
@@ -100,10 +102,18 @@ class Revisions:
             self.outbox.relay_soon(self.claims.name, claim_id(doc_id, revision), staged)
 
     def commit(self, doc_id: str, revision: int, doc: dict, changed_by: str, detail: dict | None = None,
-               events: list = ()) -> bool:
+               events: list = (), *, state_in_claim: bool = True) -> bool:
         """Claim, write, relay. False (nothing written) when another writer
-        won `revision`; an abandoned claim in the way is finished first."""
-        staged = self.claim(doc_id, revision, doc, changed_by, detail, events)
+        won `revision`; an abandoned claim in the way is finished first.
+
+        Without `state_in_claim` the claim only reserves the revision (no
+        copy of the state, so half the bytes written): for a writer whose
+        change is redone when it dies half-way, as an event consumer's that
+        acks only after the write. Its abandoned claim moves the document to
+        its revision unchanged."""
+        if events and not state_in_claim:
+            raise ValueError("a claim carrying events keeps its state: the outbox sweep completes the change from it")
+        staged = self.claim(doc_id, revision, doc if state_in_claim else None, changed_by, detail, events)
         if staged is None:
             self.finish_abandoned(doc_id, revision)
             return False
@@ -158,13 +168,15 @@ class Revisions:
         """Apply claim `revision` if its writer died before writing it: the
         document still stands at revision - 1 and the claim is old."""
         claim = self.get(doc_id, revision)
-        if claim is None or claim.state is None:
+        if claim is None:
             return
         if datetime.now(timezone.utc) - claim.claimed_at <= self.abandoned_after:
             return
         current = self.documents.find_one({"_id": doc_id}, {"revision": 1})
         if current is not None and current.get("revision", 1) == revision - 1:
-            self.write(doc_id, {**claim.state, "revision": revision})
+            # A claim without a state (one that only reserved the revision, or one an erasure
+            # stripped) moves the document on unchanged: its writer's change is lost or redone.
+            self.write(doc_id, {**(claim.state or {}), "revision": revision})
 
     def complete_claim(self, claim_doc: dict) -> bool:
         """For the outbox sweep: whether the change a claim records is stored,

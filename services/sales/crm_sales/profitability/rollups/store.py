@@ -15,22 +15,31 @@ collections and document shapes. Every read and write goes by `_id`
     hashed to one of SERIES_SHARDS, month by month (rows "<customer>|<month>":
     a 24-month series is one small read).
   Each is a revisioned document (crm_kit.persistence.revisions): a write
-  claims revision n + 1 in `profit_rollup_claims` (the superseded claim's
-  state dropped), and the same write notes the ids of the events it applied
-  (the last KEEP_APPLIED, 12 hex digits each), so a redelivered event is
-  skipped: idempotent by event id inside the write.
+  claims revision n + 1 in `profit_rollup_claims`, and the same write notes
+  the ids of the events it applied (the last KEEP_APPLIED, 12 hex digits
+  each), so a redelivered event is skipped: idempotent by event id inside
+  the write. The claim keeps no copy of the state: a writer that dies
+  between claim and write has not acked its events, so they come again.
+
+The consumer is almost always a document's only writer, so the store keeps
+the documents it wrote last (up to CACHE_BYTES of rows) and writes the next
+revision from them without reading first; a claim lost to another writer
+(another replica, a rebuild) drops the copy and the write is redone from
+the store.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bson import Binary
 from pymongo.database import Database
 
-from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
+from crm_kit.persistence.revisions import Contended, Revisions, write_with_retries
 
 from crm_sales.profitability.months import Month
 from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, Attributed, Figures
@@ -194,9 +203,14 @@ class RollupStore:
     KEEP_APPLIED = 2000  # event ids a document remembers: redeliveries come within seconds to minutes
     ID_WIDTH = 12  # the last 12 hex digits of an event id (48 of its random bits)
 
+    CACHE_BYTES = 64 * 1024 * 1024  # compressed rows of the documents kept as last written
+
     def __init__(self, db: Database, abandoned_after: timedelta):
         self.revisions = Revisions(db["profit_rollups"], db["profit_rollup_claims"], abandoned_after=abandoned_after)
         self.documents = self.revisions.documents
+        self._written: OrderedDict[str, dict] = OrderedDict()  # doc id -> the document as this store wrote it
+        self._written_bytes = 0
+        self._written_lock = threading.Lock()  # the consumer writes several documents at once
 
     # --- reading ------------------------------------------------------------------
 
@@ -257,7 +271,29 @@ class RollupStore:
                            lambda doc: self._store(doc, rows, self._applied(doc)))
 
     def _load(self, doc_id: str) -> dict:
+        with self._written_lock:
+            doc = self._written.get(doc_id)
+            if doc is not None:
+                self._written.move_to_end(doc_id)
+                return doc
         return self.documents.find_one({"_id": doc_id}) or {"_id": doc_id, "revision": 0}
+
+    def _remember(self, doc: dict) -> None:
+        with self._written_lock:
+            self._forget_locked(doc["_id"])
+            self._written[doc["_id"]] = doc
+            self._written_bytes += len(doc["rows"])
+            while self._written_bytes > self.CACHE_BYTES and len(self._written) > 1:
+                self._forget_locked(next(iter(self._written)))
+
+    def _forget(self, doc_id: str) -> None:
+        with self._written_lock:
+            self._forget_locked(doc_id)
+
+    def _forget_locked(self, doc_id: str) -> None:
+        old = self._written.pop(doc_id, None)
+        if old is not None:
+            self._written_bytes -= len(old["rows"])
 
     def _applied(self, doc: dict) -> list[str]:
         ids = doc.get("applied", "")
@@ -270,12 +306,9 @@ class RollupStore:
         revision = doc.get("revision", 0) + 1
         state = {"_id": doc["_id"], "rows": Binary(zlib.compress(text.encode(), 6)),
                  "applied": "".join(applied), "revision": revision}
-        if revision == 1:
-            if not self.revisions.create(state, WRITER):
-                raise Contended()
-            return
-        if not self.revisions.commit(doc["_id"], revision, state, WRITER):
+        won = self.revisions.create(state, WRITER) if revision == 1 else \
+            self.revisions.commit(doc["_id"], revision, state, WRITER, state_in_claim=False)
+        if not won:
+            self._forget(doc["_id"])  # another writer got there first: read what it wrote
             raise Contended()
-        if revision > 2:  # the superseded claim's state is never needed again (it is written)
-            self.revisions.claims.update_one({"_id": claim_id(doc["_id"], revision - 1)},
-                                             {"$unset": {self.revisions.state_field: ""}})
+        self._remember(state)
