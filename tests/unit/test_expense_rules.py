@@ -75,3 +75,15 @@ def test_a_rejection_needs_its_reason():
     assert fields_of(err) == {"reason"}
     rejected = model.decided(pending(), False, "没有发票", "boss", NOW)
     assert (rejected.state, rejected.reason) == ("rejected", "没有发票")
+
+
+def test_today_is_the_business_days_not_utcs():
+    """At 04:00 in Shanghai it is still yesterday in UTC: an expense spent that morning is spent today."""
+    from zoneinfo import ZoneInfo
+
+    from crm_sales.profitability.expenses.service import ExpenseService
+
+    evening_utc = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.timezone.utc)
+    service = ExpenseService(None, None, {}, CATEGORIES, ZoneInfo("Asia/Shanghai"), now=lambda: evening_utc)
+    assert service.today() == dt.date(2026, 12, 3)
+    model.validate_draft(draft(spent_on=dt.date(2026, 12, 3)), CATEGORIES, service.today())

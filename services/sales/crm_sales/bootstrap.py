@@ -240,7 +240,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(commission_events.commission_follower(events, commission, consumer))
     # expenses: recorded by reps, decided by their managers; expense.approved rides in the approval's claim
     expenses = ExpenseService(expense_store.ExpenseStore(db, outbox, abandoned), customers, app.features,
-                              settings.expense_categories)
+                              settings.expense_categories, business_zone(settings.timezone))
     app.features["expenses"] = expenses
     rollups.expenses_source = expenses.approved_for_rebuild  # the roll-up rebuild counts approved expenses too
     app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(

@@ -42,19 +42,23 @@ def _utcnow() -> dt.datetime:
 
 class ExpenseService:
     def __init__(self, store: ExpenseStore, customers: CustomerDirectory, features: dict,
-                 categories: tuple[str, ...], now: Callable[[], dt.datetime] = _utcnow):
+                 categories: tuple[str, ...], zone: dt.tzinfo, now: Callable[[], dt.datetime] = _utcnow):
         self.store = store
         self.customers = customers
         self.features = features
         self.categories = categories
+        self.zone = zone  # the business's time zone: its "today" bounds spent_on, as the roll-ups' months are its
         self.now = now
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.zone).date()
 
     # --- writing --------------------------------------------------------------------
 
     def record(self, principal: Principal, draft: ExpenseDraft) -> Expense:
         if principal.role not in ("rep", "manager"):
             raise PermissionDenied("reps and managers record their own expenses")
-        draft = model.validate_draft(draft, self.categories, self.now().date())
+        draft = model.validate_draft(draft, self.categories, self.today())
         customer_id = self._customer_of(principal, draft)
         expense = model.new_expense(new_id("exp"), draft, principal.subject, principal.team, customer_id, self.now())
         self.store.create(expense, principal.subject)
@@ -63,7 +67,7 @@ class ExpenseService:
     def update(self, principal: Principal, expense_id: str, draft: ExpenseDraft, revision: int = 0) -> Expense:
         """Its rep's edit of a pending expense; `revision` (when given) must be
         the one the caller read (FAILED_PRECONDITION otherwise)."""
-        draft = model.validate_draft(draft, self.categories, self.now().date())
+        draft = model.validate_draft(draft, self.categories, self.today())
 
         def change(current: Expense) -> Expense:
             self._require_readable(principal, current)
