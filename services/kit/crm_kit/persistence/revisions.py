@@ -110,12 +110,19 @@ class Revisions:
         copy of the state, so half the bytes written): for a writer whose
         change is redone when it dies half-way, as an event consumer's that
         acks only after the write. Its abandoned claim moves the document to
-        its revision unchanged."""
+        its revision unchanged. So such a writer that stalled on its claim for
+        half of `abandoned_after` writes nothing (False): another writer may
+        be about to move the document on without its change, which then comes
+        again. (A stall inside the write itself stays a window, as for every
+        revision writer: FerretDB has no conditional update by `_id` alone.)"""
         if events and not state_in_claim:
             raise ValueError("a claim carrying events keeps its state: the outbox sweep completes the change from it")
+        began = time.monotonic()
         staged = self.claim(doc_id, revision, doc if state_in_claim else None, changed_by, detail, events)
         if staged is None:
             self.finish_abandoned(doc_id, revision)
+            return False
+        if not state_in_claim and time.monotonic() - began > self.abandoned_after.total_seconds() / 2:
             return False
         self.write(doc_id, doc)
         self.published(doc_id, revision, staged)

@@ -199,6 +199,10 @@ def _text_of(doc: dict | None) -> str:
     return zlib.decompress(raw).decode() if raw else ""
 
 
+def _cached_bytes(doc: dict) -> int:
+    return len(doc["rows"]) + len(doc["applied"]) + 200  # the dict and its keys, roughly
+
+
 class RollupStore:
     KEEP_APPLIED = 2000  # event ids a document remembers: redeliveries come within seconds to minutes
     ID_WIDTH = 12  # the last 12 hex digits of an event id (48 of its random bits)
@@ -266,9 +270,11 @@ class RollupStore:
         return write_with_retries("profit roll-up", doc_id, lambda: self._load(doc_id), change)
 
     def replace(self, doc_id: str, rows: dict[str, Row]) -> None:
-        """The document set to `rows` (a rebuild), keeping the event ids it applied."""
+        """The document set to `rows` (a rebuild), keeping the event ids it
+        applied. Its claim keeps the state: a rebuild is not redone by a
+        redelivery, so a write it dies before is completed from the claim."""
         write_with_retries("profit roll-up", doc_id, lambda: self._load(doc_id),
-                           lambda doc: self._store(doc, rows, self._applied(doc)))
+                           lambda doc: self._store_text(doc, rows_text(rows), self._applied(doc), redone=False))
 
     def _load(self, doc_id: str) -> dict:
         with self._written_lock:
@@ -282,7 +288,7 @@ class RollupStore:
         with self._written_lock:
             self._forget_locked(doc["_id"])
             self._written[doc["_id"]] = doc
-            self._written_bytes += len(doc["rows"])
+            self._written_bytes += _cached_bytes(doc)
             while self._written_bytes > self.CACHE_BYTES and len(self._written) > 1:
                 self._forget_locked(next(iter(self._written)))
 
@@ -293,21 +299,20 @@ class RollupStore:
     def _forget_locked(self, doc_id: str) -> None:
         old = self._written.pop(doc_id, None)
         if old is not None:
-            self._written_bytes -= len(old["rows"])
+            self._written_bytes -= _cached_bytes(old)
 
     def _applied(self, doc: dict) -> list[str]:
         ids = doc.get("applied", "")
         return [ids[i:i + self.ID_WIDTH] for i in range(0, len(ids), self.ID_WIDTH)]
 
-    def _store(self, doc: dict, rows: dict[str, Row], applied: list[str]) -> None:
-        self._store_text(doc, rows_text(rows), applied)
-
-    def _store_text(self, doc: dict, text: str, applied: list[str]) -> None:
+    def _store_text(self, doc: dict, text: str, applied: list[str], redone: bool = True) -> None:
+        """`redone`: the change comes again if this writer dies half-way (an
+        event not acked), so the claim need not keep a copy of the state."""
         revision = doc.get("revision", 0) + 1
         state = {"_id": doc["_id"], "rows": Binary(zlib.compress(text.encode(), 6)),
                  "applied": "".join(applied), "revision": revision}
         won = self.revisions.create(state, WRITER) if revision == 1 else \
-            self.revisions.commit(doc["_id"], revision, state, WRITER, state_in_claim=False)
+            self.revisions.commit(doc["_id"], revision, state, WRITER, state_in_claim=not redone)
         if not won:
             self._forget(doc["_id"])  # another writer got there first: read what it wrote
             raise Contended()
