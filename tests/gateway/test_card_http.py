@@ -112,10 +112,10 @@ def slow_target():
 
 
 def test_a_slow_and_a_dead_section_are_named_and_the_rest_answers(services, stores, customer, slow_target):
-    """Interactions go to a server that answers after the budget (slow);
-    visits to a port nobody listens on (down)."""
-    targets = {**services.targets, "customer.interactions": slow_target,
-               "customer.visits": f"127.0.0.1:{free_port()}"}
+    """Sales go to a server that answers after the budget (slow); loyalty to
+    a port nobody listens on (down). The customer service's own sections
+    come with the profile and still answer."""
+    targets = {**services.targets, "sales": slow_target, "loyalty": f"127.0.0.1:{free_port()}"}
     settings = dataclasses.replace(gateway_settings(targets, stores.redis_url), card_budget_seconds=0.5)
     client = create_app(settings).test_client()
     resp = client.get(CARD, query_string={"phone": customer["phone"]}, headers=REP)
@@ -123,12 +123,13 @@ def test_a_slow_and_a_dead_section_are_named_and_the_rest_answers(services, stor
     card = resp.get_json()
     assert card["profile"]["id"] == customer["id"]
     missing = {m["section"]: m for m in card["missing"]}
-    assert set(missing) == {"last_told", "recent_interactions", "open_visits"}
-    assert missing["last_told"]["reason"] == missing["recent_interactions"]["reason"] == "timeout"
-    assert missing["open_visits"]["reason"] in ("unavailable", "timeout")
-    assert all(m["service"] == "customer" for m in card["missing"])
+    assert set(missing) == {"sales", "loyalty"}
+    assert missing["sales"] == {"section": "sales", "service": "sales", "reason": "timeout"}
+    assert missing["loyalty"]["service"] == "loyalty" and missing["loyalty"]["reason"] in ("unavailable", "timeout")
     for name in missing:
         assert name not in card
+    assert [v["id"] for v in card["open_visits"]] == [customer["visit_id"]]
+    assert card["last_told"]["last_quote"]["summary"] == "quoted the spring tea set"
 
 
 def test_the_profile_down_is_a_503(services, stores):

@@ -13,7 +13,8 @@ import grpc
 from pymongo.database import Database
 
 from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc, interaction_service_pb2, \
-    interaction_service_pb2_grpc, visit_service_pb2, visit_service_pb2_grpc
+    interaction_service_pb2_grpc, overview_service_pb2, overview_service_pb2_grpc, visit_service_pb2, \
+    visit_service_pb2_grpc
 from crm_kit import mongo
 from crm_kit.events.outbox import Outbox
 from crm_kit.grpc_server import ServiceHost
@@ -28,6 +29,8 @@ from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.interactions import store as interaction_store
 from crm_customer.interactions.service import InteractionService
 from crm_customer.interactions.servicer import InteractionServicer
+from crm_customer.overview.service import OverviewService
+from crm_customer.overview.servicer import OverviewServicer
 from crm_customer.settings import CustomerSettings
 from crm_customer.visits import store as visit_store
 from crm_customer.visits.service import VisitService
@@ -38,6 +41,7 @@ SERVICE_NAMES = [
     customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
     interaction_service_pb2.DESCRIPTOR.services_by_name["InteractionService"].full_name,
     visit_service_pb2.DESCRIPTOR.services_by_name["VisitService"].full_name,
+    overview_service_pb2.DESCRIPTOR.services_by_name["CustomerOverviewService"].full_name,
 ]
 
 
@@ -57,6 +61,8 @@ class CustomerApp:
         interaction_service_pb2_grpc.add_InteractionServiceServicer_to_server(
             InteractionServicer(self.interactions), server)
         visit_service_pb2_grpc.add_VisitServiceServicer_to_server(VisitServicer(self.visits), server)
+        overview_service_pb2_grpc.add_CustomerOverviewServiceServicer_to_server(
+            OverviewServicer(OverviewService(self.customers, self.interactions, self.visits)), server)
 
 
 def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox | None = None) -> CustomerApp:

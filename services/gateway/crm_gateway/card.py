@@ -2,7 +2,11 @@
 one request what a person picking up the phone needs.
 
 The profile (preferences first) anchors the card: it is the lookup, and its
-answer (404, 403, 503) is the card's. Every other part is a **section**,
+answer (404, 403, 503) is the card's. The same call (the customer service's
+GetCustomerOverview) brings that service's own sections, the interactions
+and the open visits, with the customer read once: they share the profile's
+fate and its deadline, and a part the service could not read is named in
+`missing` as `error`. Every other part is a **section**,
 fetched in parallel under one deadline budget (GATEWAY_CARD_BUDGET_SECONDS,
 1.0 s by default, counted from the start of the request, the profile
 included). A section whose service is down, slow or refuses is left out and
@@ -12,7 +16,8 @@ caller's role may not see is named there too, as `not_permitted`, without a
 call. Rights are the services': the caller's token goes with every call.
 
 Adding a section is one `register(Section(...))`: its name, the service it
-calls, the call, the mapping, its JSON type and who may see it. Sales
+calls, the call (or the part of the overview that answers it), the mapping,
+its JSON type and who may see it. Sales
 (orders, receivables), support (tickets with SLA state) and loyalty
 (points, tier, the last greeting) join that way, e.g.
 
@@ -27,16 +32,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import grpc
 from flask import Blueprint, g
 from pydantic import Field, create_model
 
-from crm.customer.v1 import customer_service_pb2 as cpb
 from crm.customer.v1 import interaction_service_pb2 as ipb
-from crm.customer.v1 import visit_service_pb2 as vpb
+from crm.customer.v1 import overview_service_pb2 as opb
 from crm.sales.v1 import customer_sales_service_pb2 as spb
 from crm.sales.v1 import customer_sales_service_pb2_grpc as spb_grpc
 from crm.loyalty.v1 import loyalty_service_pb2 as lpb
@@ -62,17 +66,10 @@ OPEN_VISITS = 10
 @dataclass(frozen=True)
 class Subject:
     """Whom the card is about: the id at once (when asked by id), the
-    profile once it is read."""
+    customer service's overview (the profile among it) once it is read."""
 
     customer_id: str
-    profile: cpb.Customer | None = None
-    # Calls already started for this subject, by name: sections answered by one call share it.
-    calls: dict = field(default_factory=dict, compare=False)
-
-    def shared(self, name: str, start: Callable[[], Any]):
-        if name not in self.calls:
-            self.calls[name] = start()
-        return self.calls[name]
+    overview: opb.CustomerOverview | None = None
 
 
 class Ready:
@@ -95,16 +92,33 @@ class Failed(Ready):
         raise self.value
 
 
+class Refused(Ready):
+    """A part of the overview the service did not give: not permitted to
+    this caller (value None), or one it could not read ("error")."""
+
+    def result(self, timeout=None):  # noqa: ARG002
+        raise SectionRefused(self.value or "not_permitted")
+
+
+class SectionRefused(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Section:
     name: str  # its key on the card
     service: str  # the downstream it calls (Downstream.channel name), named in `missing`
-    call: Callable[[Downstream, Subject, float], Any]  # starts the call: a grpc.Future (or Ready)
+    # Starts the call: a grpc.Future (or Ready). None for a section the overview answers (`part`).
+    call: Callable[[Downstream, Subject, float], Any] | None
     to_json: Callable[[Any, Subject], Any]  # the answer's JSON (the subject at hand)
     model: Any  # the JSON's type, for /openapi.json
     allow: Policy  # who may see it; others find it in `missing` as not_permitted
     description: str
     needs: Literal["id", "profile"] = "id"  # "profile": starts once the profile is read
+    # The part of the customer service's overview that answers it (opb.GetCustomerOverviewRequest's flag).
+    part: Literal["", "interactions", "open_visits"] = ""
 
 
 SECTIONS: list[Section] = []
@@ -113,6 +127,8 @@ SECTIONS: list[Section] = []
 def register(section: Section) -> Section:
     if any(s.name == section.name for s in SECTIONS) or section.name in ("customer_id", "profile", "missing"):
         raise ValueError(f"card section {section.name!r} registered twice")
+    if (section.call is None) == (not section.part):
+        raise ValueError(f"card section {section.name!r}: give a call or an overview part, not both")
     SECTIONS.append(section)
     return section
 
@@ -135,35 +151,24 @@ def _last_told(s: ipb.InteractionSummary) -> dict:
             "last_contact_at": s.last_contact_time.ToJsonString() if s.HasField("last_contact_time") else None}
 
 
-def _open_visits(ds: Downstream, s: Subject, timeout: float):
-    return ds.visits.ListVisits.future(vpb.ListVisitsRequest(customer_id=s.customer_id, page_size=OPEN_VISITS),
-                                       timeout=timeout)
-
-
-def _visits_json(page: vpb.ListVisitsResponse, s: Subject) -> list:
-    return [visit_json(v) for v in page.visits]
+def _visits_json(o: opb.CustomerOverview, s: Subject) -> list:
+    return [visit_json(v) for v in o.open_visits]
 
 
 _READERS = ("admin", "manager", "rep", "agent", "finance", "integration")
 
-def _interaction_summary(ds: Downstream, s: Subject, timeout: float):
-    # One call answers both interaction sections: the summary with the newest entries.
-    return s.shared("interactions", lambda: ds.interactions.GetInteractionSummary.future(
-        ipb.GetInteractionSummaryRequest(customer_id=s.customer_id, recent=RECENT_INTERACTIONS), timeout=timeout))
-
-
 register(Section(
-    "last_told", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
-    call=_interaction_summary, to_json=lambda r, s: _last_told(r), model=LastTold,
+    "last_told", "customer", allow=Policy(_READERS, scope="customers:read"), call=None, part="interactions",
+    to_json=lambda o, s: _last_told(o.interactions), model=LastTold,
     description="The last quote, last commitment and last follow-up date: what we told them last."))
 register(Section(
-    "recent_interactions", "customer.interactions", allow=Policy(_READERS, scope="customers:read"),
-    call=_interaction_summary, to_json=lambda r, s: [Interaction.from_pb(i) for i in r.recent],
+    "recent_interactions", "customer", allow=Policy(_READERS, scope="customers:read"), call=None,
+    part="interactions", to_json=lambda o, s: [Interaction.from_pb(i) for i in o.interactions.recent],
     model=list[Interaction], description=f"The last {RECENT_INTERACTIONS} interactions, newest first."))
 register(Section(
-    "open_visits", "customer.visits",
-    allow=Policy(("admin", "manager", "rep", "integration"), scope="customers:read"),
-    call=_open_visits, to_json=_visits_json, model=list[Visit],
+    "open_visits", "customer",
+    allow=Policy(("admin", "manager", "rep", "integration"), scope="customers:read"), call=None,
+    part="open_visits", to_json=_visits_json, model=list[Visit],
     description=f"Up to {OPEN_VISITS} open visits of this customer, earliest first."))
 
 
@@ -252,7 +257,7 @@ _REASONS = {grpc.StatusCode.DEADLINE_EXCEEDED: "timeout", grpc.StatusCode.UNAVAI
             grpc.StatusCode.NOT_FOUND: "not_permitted", grpc.StatusCode.UNAUTHENTICATED: "not_permitted"}
 
 
-def _profile_json(c: cpb.Customer) -> dict:
+def _profile_json(c) -> dict:
     data = Customer.from_pb(c)
     return {"preferences": data.pop("preferences"), **data}
 
@@ -275,29 +280,39 @@ def customer_card(a: Args):
     started: dict[str, Any] = {}
 
     def start(section: Section, subject: Subject) -> None:
+        if section.part:
+            o = subject.overview
+            answered = o.HasField("interactions") if section.part == "interactions" else True
+            if section.part in o.not_permitted:
+                started[section.name] = Refused(None)
+            elif section.part in o.failed or not answered:
+                started[section.name] = Refused("error")
+            else:
+                started[section.name] = Ready(o)
+            return
         try:
             started[section.name] = section.call(ds, subject, max(0.001, deadline - time.monotonic()))
         except grpc.RpcError as err:  # a stub may fail at once
             started[section.name] = Failed(err)
 
     if q.id:
-        subject = Subject(q.id)
         for s in visible:
-            if s.needs == "id":
-                start(s, subject)
-        anchor = ds.customers.GetCustomer.future(cpb.GetCustomerRequest(id=q.id),
-                                                 timeout=max(0.001, deadline - time.monotonic()))
-    else:
-        anchor = ds.customers.LookupCustomer.future(
-            cpb.LookupCustomerRequest(phone=q.phone or "", email=q.email or ""),
-            timeout=max(0.001, deadline - time.monotonic()))
+            if s.needs == "id" and not s.part:
+                start(s, Subject(q.id))
+    parts = {s.part for s in visible if s.part}
+    anchor = ds.overview.GetCustomerOverview.future(
+        opb.GetCustomerOverviewRequest(id=q.id or "", phone=q.phone or "", email=q.email or "",
+                                       interactions="interactions" in parts, recent_interactions=RECENT_INTERACTIONS,
+                                       open_visits="open_visits" in parts, open_visits_limit=OPEN_VISITS),
+        timeout=max(0.001, deadline - time.monotonic()))
     try:
-        profile = anchor.result()
+        overview = anchor.result()
     except grpc.RpcError:
         for f in started.values():
             f.cancel()
         raise  # the card is the profile's: 404, 403, 503 (routing maps it)
-    subject = Subject(profile.id, profile)
+    profile = overview.customer
+    subject = Subject(profile.id, overview)
     for s in visible:
         if s.name not in started:
             start(s, subject)
@@ -311,6 +326,8 @@ def customer_card(a: Args):
         except grpc.RpcError as err:
             missing.append({"section": s.name, "service": s.service.partition(".")[0],
                             "reason": _REASONS.get(err.code(), "error")})
+        except SectionRefused as refused:
+            missing.append({"section": s.name, "service": s.service.partition(".")[0], "reason": refused.reason})
         except grpc.FutureTimeoutError:
             outcome.cancel()
             missing.append({"section": s.name, "service": s.service.partition(".")[0], "reason": "timeout"})

@@ -7,7 +7,8 @@ import threading
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from crm.customer.v1 import customer_service_pb2_grpc, interaction_service_pb2_grpc, visit_service_pb2_grpc
+from crm.customer.v1 import customer_service_pb2_grpc, interaction_service_pb2_grpc, overview_service_pb2_grpc, \
+    visit_service_pb2_grpc
 from crm_kit.grpc_client import open_channel
 
 from crm_gateway.settings import GatewaySettings
@@ -22,7 +23,8 @@ SERVICE_NAMES = {
 IDEMPOTENT = {"customer": ("GetCustomer", "ListCustomers", "LookupCustomer",
                             "crm.customer.v1.InteractionService/ListInteractions",
                             "crm.customer.v1.InteractionService/GetInteractionSummary",
-                            "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits"),
+                            "crm.customer.v1.VisitService/GetVisit", "crm.customer.v1.VisitService/ListVisits",
+                            "crm.customer.v1.CustomerOverviewService/GetCustomerOverview"),
               # Each sales feature adds its reads, named "crm.sales.v1.<Service>/<Method>".
               "sales": ("crm.sales.v1.ProductService/GetProduct", "crm.sales.v1.ProductService/ListProducts",
                         "crm.sales.v1.ProductService/GetProductGradeHistory",
@@ -85,6 +87,10 @@ class Downstream:
     @property
     def visits(self) -> visit_service_pb2_grpc.VisitServiceStub:
         return self.stub("customer.visits", visit_service_pb2_grpc.VisitServiceStub)
+
+    @property
+    def overview(self) -> overview_service_pb2_grpc.CustomerOverviewServiceStub:
+        return self.stub("customer", overview_service_pb2_grpc.CustomerOverviewServiceStub)
 
     def check_health(self, timeout: float = 0.5) -> dict[str, str]:
         """Health of every service, asked in parallel: {name: SERVING | NOT_SERVING | UNAVAILABLE}."""

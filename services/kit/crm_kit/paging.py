@@ -43,7 +43,10 @@ def decode(token: str, query: dict, field_name: str = "page_token") -> dict | No
     return position
 
 
-def page_size(requested: int, default: int = 50, maximum: int = 200) -> int:
+MAX_PAGE_SIZE = 200
+
+
+def page_size(requested: int, default: int = 50, maximum: int = MAX_PAGE_SIZE) -> int:
     """The page size to use: `default` when unset (0), else 1..maximum."""
     if requested < 0 or requested > maximum:
         raise InvalidArgument(FieldViolation("page_size", f"must be between 1 and {maximum}"))

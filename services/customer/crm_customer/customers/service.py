@@ -5,6 +5,8 @@ Transport-free: the gRPC servicer translates messages and calls these.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -55,6 +57,10 @@ class PrivacyPart:
     name: str
     export: Callable[[str], object]
     erase: Callable[[str], None]
+
+
+# Customers already read within one read-only use case (see CustomerService.one_read_each).
+_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("customers_read", default=None)
 
 
 class CustomerService:
@@ -200,8 +206,28 @@ class CustomerService:
     def live(self, customer_id: str) -> Customer | None:
         if not _plausible_id(customer_id):
             return None
+        read = _read.get()
+        key = (id(self), customer_id)  # another service's block in the same process is not this one's
+        if read is not None and key in read:
+            return read[key]
         customer = self.store.get(customer_id)
-        return customer if customer is not None and customer.erased_at is None else None
+        found = customer if customer is not None and customer.erased_at is None else None
+        if read is not None:
+            read[key] = found
+        return found
+
+    @contextlib.contextmanager
+    def one_read_each(self):
+        """Within the block each customer is read from the store once: a
+        read-only use case that composes the customer's own reads with those
+        of what hangs off it (the overview: the profile, interactions and
+        visits each check the caller's rights on it) pays for one read. Never
+        around a change: the block would keep the state from before it."""
+        reset = _read.set({})
+        try:
+            yield
+        finally:
+            _read.reset(reset)
 
     def lookup(self, principal: Principal, *, phone: str = "", email: str = "") -> Customer:
         access.require_read_right(principal)

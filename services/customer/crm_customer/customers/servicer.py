@@ -32,8 +32,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         self.importer = importer
 
     def _out(self, customer: Customer) -> pb.Customer:
-        view = self.service.view_of(current_principal(), customer)
-        return to_pb(access.visible(customer, view), view)
+        return customer_pb(self.service, current_principal(), customer)
 
     def CreateCustomer(self, request, context):
         return self._out(self.service.create(current_principal(), self._draft(request.customer)))
@@ -207,6 +206,12 @@ def _change_pb(customer_id: str, c: Change) -> pb.OwnershipChange:
     return pb.OwnershipChange(customer_id=customer_id, action=c.action, from_owner_id=c.from_owner_id,
                               to_owner_id=c.to_owner_id, changed_by=c.changed_by,
                               change_time=_timestamp(c.changed_at), reason=c.reason)
+
+
+def customer_pb(service: CustomerService, principal, customer: Customer) -> pb.Customer:
+    """The message for a customer as `principal` may see it."""
+    view = service.view_of(principal, customer)
+    return to_pb(access.visible(customer, view), view)
 
 
 def to_pb(c: Customer, view: str) -> pb.Customer:
