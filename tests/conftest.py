@@ -17,7 +17,8 @@ from crm_kit.localstores import start_local_stores
 from crm_kit.mongo import MongoSettings
 
 SECRET = "test-secret-" + "x" * 40
-AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None)
+GRANT_SECRET = "grant-secret-" + "y" * 40
+AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None, grant_secret=GRANT_SECRET)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import yaml
 CRD_GROUPS = ("monitoring.coreos.com/",)
 SERVICES = {"customer", "sales", "support", "loyalty"}
 # Secrets every overlay must provide: generated (dev) or created out of band (prod).
-EXTERNAL_SECRETS = {"crm-jwt", "crm-stores", "crm-loyalty-channels"}
+EXTERNAL_SECRETS = {"crm-jwt", "crm-stores", "crm-loyalty-channels", "crm-customer-grant"}
 
 
 def load(path: str) -> list[dict]:

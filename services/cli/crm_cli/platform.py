@@ -57,11 +57,11 @@ class Backoff:
         return min(self.cap, self.initial * 2 ** min(failures, 32))
 
 
-def dev_secret(data_dir: Path) -> str:
-    """The HS256 development secret, kept under var/ so tokens survive restarts."""
-    if os.environ.get("CRM_JWT_DEV_SECRET"):
-        return os.environ["CRM_JWT_DEV_SECRET"]
-    path = data_dir / "dev-jwt-secret"
+def dev_secret(data_dir: Path, env_name: str = "CRM_JWT_DEV_SECRET", file_name: str = "dev-jwt-secret") -> str:
+    """A development secret (by default the JWT one), kept under var/ so tokens survive restarts."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    path = data_dir / file_name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -127,6 +127,9 @@ class Platform:
         env = dict(os.environ)
         env.update({
             "CRM_JWT_DEV_SECRET": dev_secret(self.data_dir),
+            # The services' own (customer_directory.CustomerGrants); start_gateway leaves it out.
+            "CRM_CUSTOMER_GRANT_SECRET": dev_secret(self.data_dir, "CRM_CUSTOMER_GRANT_SECRET",
+                                                    "dev-customer-grant-secret"),
             "CUSTOMER_MONGODB_URI": mongo_uri,
             "SALES_MONGODB_URI": os.environ.get("SALES_MONGODB_URI", mongo_uri),
             "SUPPORT_MONGODB_URI": os.environ.get("SUPPORT_MONGODB_URI", mongo_uri),
@@ -170,6 +173,7 @@ class Platform:
 
     def start_gateway(self) -> None:
         env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics"))}
+        env.pop("CRM_CUSTOMER_GRANT_SECRET", None)  # it relays grants, it must not be able to make them
         self._spawn("gateway", [sys.executable, *GATEWAY_ARGV], env)
 
     def restart(self, name: str) -> None:

@@ -16,6 +16,7 @@ from crm.customer.v1 import customer_service_pb2, customer_service_pb2_grpc, int
     interaction_service_pb2_grpc, overview_service_pb2, overview_service_pb2_grpc, visit_service_pb2, \
     visit_service_pb2_grpc
 from crm_kit import mongo
+from crm_kit.customer_directory import CustomerGrants
 from crm_kit.events.outbox import Outbox
 from crm_kit.grpc_server import ServiceHost
 from crm_kit.jobs import PeriodicJob
@@ -54,6 +55,8 @@ class CustomerApp:
     interactions: InteractionService
     visits: VisitService
     jobs: tuple
+    grants: CustomerGrants | None = None  # signs the overview's customer grant
+
 
     def register(self, server: grpc.Server) -> None:
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
@@ -62,7 +65,7 @@ class CustomerApp:
             InteractionServicer(self.interactions), server)
         visit_service_pb2_grpc.add_VisitServiceServicer_to_server(VisitServicer(self.visits), server)
         overview_service_pb2_grpc.add_CustomerOverviewServiceServicer_to_server(
-            OverviewServicer(OverviewService(self.customers, self.interactions, self.visits)), server)
+            OverviewServicer(OverviewService(self.customers, self.interactions, self.visits), self.grants), server)
 
 
 def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox | None = None) -> CustomerApp:
@@ -91,7 +94,7 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
                                                          f"{socket.gethostname()}-{os.getpid()}"))
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     return CustomerApp(db, outbox, customers, CustomerImport(customers), interactions, visits,
-                       jobs=tuple(jobs))
+                       jobs=tuple(jobs), grants=CustomerGrants.of(settings.server.auth))
 
 
 def build_host(settings: CustomerSettings) -> ServiceHost:

@@ -13,7 +13,10 @@ included). A section whose service is down, slow or refuses is left out and
 named in `missing` with the reason (`unavailable`, `timeout`,
 `not_permitted`, `error`); the rest still answers 200. A section the
 caller's role may not see is named there too, as `not_permitted`, without a
-call. Rights are the services': the caller's token goes with every call.
+call. Rights are the services': the caller's token goes with every call,
+and so does the overview's customer grant (crm_kit.customer_directory), so
+the section services need not ask the customer service who owns the
+customer a second time.
 
 Adding a section is one `register(Section(...))`: its name, the service it
 calls, the call (or the part of the overview that answers it), the mapping,
@@ -45,6 +48,8 @@ from crm.sales.v1 import customer_sales_service_pb2 as spb
 from crm.sales.v1 import customer_sales_service_pb2_grpc as spb_grpc
 from crm.loyalty.v1 import loyalty_service_pb2 as lpb
 from crm.loyalty.v1 import loyalty_service_pb2_grpc as lpb_grpc
+
+from crm_kit import context
 
 from crm_gateway.customers import READ, Customer, exactly_one
 from crm_gateway.downstream import Downstream
@@ -313,9 +318,16 @@ def customer_card(a: Args):
         raise  # the card is the profile's: 404, 403, 503 (routing maps it)
     profile = overview.customer
     subject = Subject(profile.id, overview)
-    for s in visible:
-        if s.name not in started:
-            start(s, subject)
+    # The overview's customer grant goes with the section calls (the kit's client interceptor adds it): the
+    # services take the owner from it rather than ask the customer service again. Opaque here: it is signed
+    # under a secret the gateway does not hold.
+    grant = context.customer_grant.set(overview.grant)
+    try:
+        for s in visible:
+            if s.name not in started:
+                start(s, subject)
+    finally:
+        context.customer_grant.reset(grant)
 
     card: dict[str, Any] = {"customer_id": profile.id, "profile": _profile_json(profile)}
     for s in visible:

@@ -38,6 +38,8 @@ class AuthSettings:
     audience: str
     dev_secret: str | None
     jwks_file: str | None
+    # Signs customer grants (customer_directory.CustomerGrants); services only, never the gateway. None: no grants.
+    grant_secret: str | None = None
 
     @classmethod
     def from_env(cls) -> "AuthSettings":
@@ -50,11 +52,16 @@ class AuthSettings:
             raise SettingsError("environment variable CRM_JWT_DEV_SECRET must be at least 32 characters")
         if jwks_file and not Path(jwks_file).is_file():
             raise SettingsError(f"environment variable CRM_JWT_JWKS_FILE names a missing file: {jwks_file}")
+        grant_secret = env_optional("CRM_CUSTOMER_GRANT_SECRET")
+        if grant_secret and (len(grant_secret) < 32 or grant_secret == dev_secret):
+            raise SettingsError("environment variable CRM_CUSTOMER_GRANT_SECRET must be at least 32 characters "
+                                "and differ from CRM_JWT_DEV_SECRET")
         return cls(
             issuer=env_str("CRM_JWT_ISSUER", "crm"),
             audience=env_str("CRM_JWT_AUDIENCE", "crm"),
             dev_secret=dev_secret,
             jwks_file=jwks_file,
+            grant_secret=grant_secret,
         )
 
 

@@ -1,4 +1,4 @@
-"""Per-call context carried across threads and hops: request id, caller.
+"""Per-call context carried across threads and hops: request id, caller,\nthe caller's customer grant.
 
 Set by the gRPC server interceptors and the gateway; read by the client
 interceptor so the request id and the caller's token travel with every call.
@@ -12,6 +12,9 @@ from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 bearer_token: ContextVar[str] = ContextVar("bearer_token", default="")
+# A signed answer of the customer service about one customer for this caller
+# (customer_directory.CustomerGrants), carried like the token: "" without one.
+customer_grant: ContextVar[str] = ContextVar("customer_grant", default="")
 # time.monotonic() by which the caller stops waiting for this call (None: no deadline).
 deadline: ContextVar[float | None] = ContextVar("deadline", default=None)
 

@@ -7,17 +7,37 @@ The call carries the caller's own token (the kit's client interceptor
 forwards it), so the customer service applies its rules: a rep asking about
 another rep's customer gets NOT_FOUND, and so does the asking service's
 caller.
+
+The 360 card asks several services about one customer a few milliseconds
+after the customer service answered the gateway about it. That answer comes
+with a **customer grant** (CustomerGrants): the owner, team and region the
+customer service gave this caller, signed under a secret only the services
+hold (CRM_CUSTOMER_GRANT_SECRET; the gateway relays what it cannot forge).
+The gateway passes it on with the section calls (metadata
+`x-crm-customer-grant`, forwarded like the token), and `get` takes the
+answer from it instead of asking again. A grant is bound to the caller's own
+bearer token and to one customer, and is good for GRANT_SECONDS: a change of
+rights reaches the card at most that late, as an answer had at the start of
+a request would. Anything else (no secret, another token, another customer,
+expired, a bad signature) is ignored and the customer service is asked.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
+import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
+import jwt
 
 from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
+from crm_kit import context
+from crm_kit.auth import AuthSettings
 from crm_kit.errors import NotFound, Unavailable
 from crm_kit.grpc_client import open_channel
 
@@ -36,18 +56,73 @@ class CustomerRef:
     def in_pool(self) -> bool:
         return not self.owner_id
 
+    @classmethod
+    def of(cls, c: cpb.Customer) -> "CustomerRef":
+        """From the customer service's answer (as the caller may see the customer)."""
+        return cls(c.id, c.owner_id, c.team_id, c.region.province)
+
+
+GRANT_SECONDS = 5.0
+# Never a user token's audience: a grant cannot pass as a login, even under a leaked or shared key.
+GRANT_AUDIENCE = "crm-customer-grant"
+
+
+def _token_digest(bearer_token: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(bearer_token.encode()).digest()[:18]).decode()
+
+
+class CustomerGrants:
+    """Issues (the customer service) and reads (the services that follow its
+    answers) signed answers about one customer for one caller's token."""
+
+    def __init__(self, secret: str, seconds: float = GRANT_SECONDS, clock: Callable[[], float] = time.time):
+        self._secret, self._seconds, self._clock = secret, seconds, clock
+
+    @classmethod
+    def of(cls, auth: AuthSettings) -> "CustomerGrants | None":
+        return cls(auth.grant_secret) if auth.grant_secret else None
+
+    def issue(self, bearer_token: str, ref: CustomerRef) -> str:
+        """"" without a caller's token: a grant says something only with one."""
+        if not bearer_token:
+            return ""
+        claims = {"aud": GRANT_AUDIENCE, "exp": int(self._clock() + self._seconds), "tok": _token_digest(bearer_token),
+                  "sub": ref.id, "own": ref.owner_id, "team": ref.team_id, "reg": ref.region}
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def read(self, grant: str, bearer_token: str, customer_id: str) -> CustomerRef | None:
+        """The customer as the grant says this caller may see it; None unless
+        the grant is valid, current and for this customer and this token."""
+        if not grant or not bearer_token or len(grant) > 2048:
+            return None
+        try:
+            # exp is checked below against this object's clock (the one that issued it), not PyJWT's.
+            claims = jwt.decode(grant, self._secret, algorithms=["HS256"], audience=GRANT_AUDIENCE,
+                                options={"require": ["exp", "sub", "aud", "tok"], "verify_exp": False})
+        except jwt.PyJWTError:
+            return None
+        expires = claims["exp"]
+        if not isinstance(expires, int) or isinstance(expires, bool) or expires <= self._clock():
+            return None
+        if claims["sub"] != customer_id or claims["tok"] != _token_digest(bearer_token):
+            return None
+        if not all(isinstance(claims.get(k), str) for k in ("own", "team", "reg")):
+            return None
+        return CustomerRef(customer_id, claims["own"], claims["team"], claims["reg"])
+
 
 # Answers already had within one use case (see CustomerDirectory.one_answer_each).
 _answers: contextvars.ContextVar[dict | None] = contextvars.ContextVar("customer_answers", default=None)
 
 
 class CustomerDirectory:
-    def __init__(self, channel: grpc.Channel):
+    def __init__(self, channel: grpc.Channel, grants: CustomerGrants | None = None):
         self._stub = customer_service_pb2_grpc.CustomerServiceStub(channel)
+        self._grants = grants
 
     @classmethod
-    def connect(cls, target: str) -> "CustomerDirectory":
-        return cls(open_channel(target, SERVICE, ("GetCustomer",)))
+    def connect(cls, target: str, grants: CustomerGrants | None = None) -> "CustomerDirectory":
+        return cls(open_channel(target, SERVICE, ("GetCustomer",)), grants)
 
     @contextlib.contextmanager
     def one_answer_each(self):
@@ -67,10 +142,16 @@ class CustomerDirectory:
         answers = _answers.get()
         if answers is not None and customer_id in answers:
             return answers[customer_id]
-        found = self._ask(customer_id)
+        found = self._granted(customer_id) or self._ask(customer_id)
         if answers is not None:
             answers[customer_id] = found
         return found
+
+    def _granted(self, customer_id: str) -> CustomerRef | None:
+        grant = context.customer_grant.get()
+        if not grant or self._grants is None:
+            return None
+        return self._grants.read(grant, context.bearer_token.get(), customer_id)
 
     def _ask(self, customer_id: str) -> CustomerRef:
         try:
@@ -80,4 +161,4 @@ class CustomerDirectory:
                               grpc.StatusCode.PERMISSION_DENIED):
                 raise NotFound("customer", customer_id) from None
             raise Unavailable("the customer service could not be asked who owns the customer") from None
-        return CustomerRef(c.id, c.owner_id, c.team_id, c.region.province)
+        return CustomerRef.of(c)

@@ -1,6 +1,6 @@
 """Client channels: a deadline on every unary call (streaming callers set
-their own), retries for idempotent reads, request id and caller token
-forwarded, client-side RED metrics."""
+their own), retries for idempotent reads, request id, caller token and customer
+grant forwarded, client-side RED metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from collections import namedtuple
 import grpc
 
 from crm_kit import context, metrics
+
+# The metadata key of a customer grant (crm_kit.customer_directory.CustomerGrants).
+GRANT_METADATA = "x-crm-customer-grant"
 
 # Clients ping a quiet connection this often, also during a long call, so a dead peer is noticed; kit
 # servers accept pings at this rate (grpc_server.keepalive_policy).
@@ -36,6 +39,9 @@ class ClientInterceptor(grpc.UnaryUnaryClientInterceptor):
         token = context.bearer_token.get()
         if token and "authorization" not in keys:
             metadata.append(("authorization", f"Bearer {token}"))
+        grant = context.customer_grant.get()
+        if grant and GRANT_METADATA not in keys:
+            metadata.append((GRANT_METADATA, grant))
         timeout = client_call_details.timeout
         details = _ClientCallDetails(
             client_call_details.method, self.default_timeout if timeout is None else timeout, metadata,

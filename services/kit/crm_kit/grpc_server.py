@@ -26,6 +26,7 @@ from pymongo.errors import PyMongoError
 from crm_kit import context, logs, metrics
 from crm_kit.auth import AuthSettings, Principal, TokenVerifier
 from crm_kit.errors import DomainError, Unauthenticated
+from crm_kit.grpc_client import GRANT_METADATA
 from crm_kit.grpc_errors import to_status
 from crm_kit.jobs import PeriodicJob
 from crm_kit.settings import SettingsError, env_address, env_float, env_int, env_str
@@ -165,6 +166,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             self.service, self.name, self.seconds = service, name, seconds
             self.request_id = context.accept_request_id(md.get("x-request-id"))
             self.authorization = md.get("authorization")
+            self.customer_grant = md.get(GRANT_METADATA, "")
             self.principal: Principal | None = None
             self.code = grpc.StatusCode.OK
             self.start = time.perf_counter()
@@ -175,6 +177,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             # The caller's own token travels on with calls this step makes to
             # other services (grpc_client), so they apply the caller's rights.
             bearer_token = context.bearer_token.set(_bearer(self.authorization))
+            customer_grant = context.customer_grant.set(self.customer_grant)
             principal_token = None
             try:
                 if not self.public:
@@ -206,6 +209,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             finally:
                 if principal_token is not None:
                     _principal.reset(principal_token)
+                context.customer_grant.reset(customer_grant)
                 context.bearer_token.reset(bearer_token)
                 context.request_id.reset(rid_token)
 

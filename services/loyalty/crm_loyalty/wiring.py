@@ -4,7 +4,7 @@ the composition root; kept apart so the root stays one block per feature."""
 from __future__ import annotations
 
 from crm.loyalty.v1 import loyalty_service_pb2_grpc
-from crm_kit.customer_directory import CustomerDirectory
+from crm_kit.customer_directory import CustomerDirectory, CustomerGrants
 from crm_kit.events.redis_outbox import RedisListOutbox
 from crm_kit.jobs import PeriodicJob
 
@@ -23,7 +23,8 @@ from crm_loyalty.tiers.service import PRODUCER, TierService, tier_changed_envelo
 def wire_core(app, customers=None) -> None:
     settings = app.settings
     ladder = settings.tiers
-    customers = customers or CustomerDirectory.connect(settings.customer_target)
+    customers = customers or CustomerDirectory.connect(settings.customer_target,
+                                                       CustomerGrants.of(settings.server.auth))
     # tier.changed: staged in the account's outbox list by the script that changes the tier
     outbox = RedisListOutbox(app.redis, app.events, PRODUCER, "loyalty:{*}:outbox", tier_changed_envelope)
     app.features["tier_outbox"] = outbox

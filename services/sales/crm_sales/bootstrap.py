@@ -35,7 +35,7 @@ from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
-from crm_kit.customer_directory import CustomerDirectory
+from crm_kit.customer_directory import CustomerDirectory, CustomerGrants
 from crm_sales.payments import events as payment_events
 from crm_sales.payments import store as payment_store
 from crm_sales.payments.service import PaymentService, debt_of_order
@@ -127,7 +127,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     if outbox is None:
         outbox = Outbox.from_settings(db, settings.events, PRODUCER) if settings.events.enabled \
             else Outbox.disabled(PRODUCER)
-    customers = customers or CustomerDirectory.connect(settings.customer_target)
+    customers = customers or CustomerDirectory.connect(settings.customer_target,
+                                                       CustomerGrants.of(settings.server.auth))
     app = SalesApp(db, outbox, customers)
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     app.jobs.append(outbox)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from crm.customer.v1 import overview_service_pb2 as pb
 from crm.customer.v1 import overview_service_pb2_grpc as pb_grpc
+from crm_kit import context as call_context
+from crm_kit.customer_directory import CustomerGrants, CustomerRef
 from crm_kit.grpc_server import current_principal
 
 from crm_customer.customers.servicer import customer_pb
@@ -14,8 +16,9 @@ from crm_customer.visits.servicer import to_pb as visit_pb
 
 
 class OverviewServicer(pb_grpc.CustomerOverviewServiceServicer):
-    def __init__(self, service: OverviewService):
+    def __init__(self, service: OverviewService, grants: CustomerGrants | None = None):
         self.service = service
+        self.grants = grants
 
     def GetCustomerOverview(self, request, context):
         principal = current_principal()
@@ -30,4 +33,6 @@ class OverviewServicer(pb_grpc.CustomerOverviewServiceServicer):
                                   failed=list(o.failed))
         if o.interactions is not None:
             msg.interactions.CopyFrom(summary_to_pb(o.interactions))
+        if self.grants is not None:  # of the customer exactly as this caller was answered it
+            msg.grant = self.grants.issue(call_context.bearer_token.get(), CustomerRef.of(msg.customer))
         return msg

@@ -27,7 +27,7 @@ from crm.customer.v1 import interaction_service_pb2 as crm_dot_customer_dot_v1_d
 from crm.customer.v1 import visit_service_pb2 as crm_dot_customer_dot_v1_dot_visit__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&crm/customer/v1/overview_service.proto\x12\x0f\x63rm.customer.v1\x1a&crm/customer/v1/customer_service.proto\x1a)crm/customer/v1/interaction_service.proto\x1a#crm/customer/v1/visit_service.proto\"\xa9\x01\n\x1aGetCustomerOverviewRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0cinteractions\x18\x04 \x01(\x08\x12\x1b\n\x13recent_interactions\x18\x05 \x01(\x05\x12\x13\n\x0bopen_visits\x18\x06 \x01(\x08\x12\x19\n\x11open_visits_limit\x18\x07 \x01(\x05\"\xe8\x01\n\x10\x43ustomerOverview\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x39\n\x0cinteractions\x18\x02 \x01(\x0b\x32#.crm.customer.v1.InteractionSummary\x12+\n\x0bopen_visits\x18\x03 \x03(\x0b\x32\x16.crm.customer.v1.Visit\x12\x18\n\x10more_open_visits\x18\x04 \x01(\x08\x12\x15\n\rnot_permitted\x18\x05 \x03(\t\x12\x0e\n\x06\x66\x61iled\x18\x06 \x03(\t2\x80\x01\n\x17\x43ustomerOverviewService\x12\x65\n\x13GetCustomerOverview\x12+.crm.customer.v1.GetCustomerOverviewRequest\x1a!.crm.customer.v1.CustomerOverviewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&crm/customer/v1/overview_service.proto\x12\x0f\x63rm.customer.v1\x1a&crm/customer/v1/customer_service.proto\x1a)crm/customer/v1/interaction_service.proto\x1a#crm/customer/v1/visit_service.proto\"\xa9\x01\n\x1aGetCustomerOverviewRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0cinteractions\x18\x04 \x01(\x08\x12\x1b\n\x13recent_interactions\x18\x05 \x01(\x05\x12\x13\n\x0bopen_visits\x18\x06 \x01(\x08\x12\x19\n\x11open_visits_limit\x18\x07 \x01(\x05\"\xf7\x01\n\x10\x43ustomerOverview\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x39\n\x0cinteractions\x18\x02 \x01(\x0b\x32#.crm.customer.v1.InteractionSummary\x12+\n\x0bopen_visits\x18\x03 \x03(\x0b\x32\x16.crm.customer.v1.Visit\x12\x18\n\x10more_open_visits\x18\x04 \x01(\x08\x12\x15\n\rnot_permitted\x18\x05 \x03(\t\x12\x0e\n\x06\x66\x61iled\x18\x06 \x03(\t\x12\r\n\x05grant\x18\x07 \x01(\t2\x80\x01\n\x17\x43ustomerOverviewService\x12\x65\n\x13GetCustomerOverview\x12+.crm.customer.v1.GetCustomerOverviewRequest\x1a!.crm.customer.v1.CustomerOverviewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,7 +37,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCUSTOMEROVERVIEWREQUEST']._serialized_start=180
   _globals['_GETCUSTOMEROVERVIEWREQUEST']._serialized_end=349
   _globals['_CUSTOMEROVERVIEW']._serialized_start=352
-  _globals['_CUSTOMEROVERVIEW']._serialized_end=584
-  _globals['_CUSTOMEROVERVIEWSERVICE']._serialized_start=587
-  _globals['_CUSTOMEROVERVIEWSERVICE']._serialized_end=715
+  _globals['_CUSTOMEROVERVIEW']._serialized_end=599
+  _globals['_CUSTOMEROVERVIEWSERVICE']._serialized_start=602
+  _globals['_CUSTOMEROVERVIEWSERVICE']._serialized_end=730
 # @@protoc_insertion_point(module_scope)

@@ -28,17 +28,19 @@ class GetCustomerOverviewRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., interactions: _Optional[bool] = ..., recent_interactions: _Optional[int] = ..., open_visits: _Optional[bool] = ..., open_visits_limit: _Optional[int] = ...) -> None: ...
 
 class CustomerOverview(_message.Message):
-    __slots__ = ("customer", "interactions", "open_visits", "more_open_visits", "not_permitted", "failed")
+    __slots__ = ("customer", "interactions", "open_visits", "more_open_visits", "not_permitted", "failed", "grant")
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
     OPEN_VISITS_FIELD_NUMBER: _ClassVar[int]
     MORE_OPEN_VISITS_FIELD_NUMBER: _ClassVar[int]
     NOT_PERMITTED_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
+    GRANT_FIELD_NUMBER: _ClassVar[int]
     customer: _customer_service_pb2.Customer
     interactions: _interaction_service_pb2.InteractionSummary
     open_visits: _containers.RepeatedCompositeFieldContainer[_visit_service_pb2.Visit]
     more_open_visits: bool
     not_permitted: _containers.RepeatedScalarFieldContainer[str]
     failed: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, customer: _Optional[_Union[_customer_service_pb2.Customer, _Mapping]] = ..., interactions: _Optional[_Union[_interaction_service_pb2.InteractionSummary, _Mapping]] = ..., open_visits: _Optional[_Iterable[_Union[_visit_service_pb2.Visit, _Mapping]]] = ..., more_open_visits: _Optional[bool] = ..., not_permitted: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[str]] = ...) -> None: ...
+    grant: str
+    def __init__(self, customer: _Optional[_Union[_customer_service_pb2.Customer, _Mapping]] = ..., interactions: _Optional[_Union[_interaction_service_pb2.InteractionSummary, _Mapping]] = ..., open_visits: _Optional[_Iterable[_Union[_visit_service_pb2.Visit, _Mapping]]] = ..., more_open_visits: _Optional[bool] = ..., not_permitted: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[str]] = ..., grant: _Optional[str] = ...) -> None: ...
