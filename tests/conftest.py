@@ -11,14 +11,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from crm_kit.auth import AuthSettings, mint_dev_token
+from crm_kit.auth import AuthSettings, mint_dev_token, new_grant_keys
 from crm_kit.grpc_server import ServerSettings, ServiceHost
 from crm_kit.localstores import start_local_stores
 from crm_kit.mongo import MongoSettings
 
 SECRET = "test-secret-" + "x" * 40
-GRANT_SECRET = "grant-secret-" + "y" * 40
-AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None, grant_secret=GRANT_SECRET)
+GRANT_SIGNING_KEY, GRANT_VERIFY_KEY = new_grant_keys()
+# The gateway's: it relays customer grants and holds no grant key.
+AUTH_WITHOUT_GRANTS = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None)
+# The services' (the customer service signs grants, sales and loyalty read them; tests give all the pair).
+AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None,
+                    grant_signing_key=GRANT_SIGNING_KEY, grant_verify_key=GRANT_VERIFY_KEY)
 
 
 @dataclass

@@ -17,7 +17,8 @@ import yaml
 
 CRD_GROUPS = ("monitoring.coreos.com/",)
 SERVICES = {"customer", "sales", "support", "loyalty"}
-# Secrets every overlay must provide: generated (dev) or created out of band (prod).
+# Secrets the manifests may reference: generated (dev) or created out of band (prod); a reference not marked
+# optional must be provided.
 EXTERNAL_SECRETS = {"crm-jwt", "crm-stores", "crm-loyalty-channels", "crm-customer-grant"}
 
 

@@ -5,13 +5,13 @@ import pytest
 from crm_gateway.app import create_app
 from crm_kit.events.bus import EventsSettings
 from crm_gateway.settings import GatewaySettings
-from tests.conftest import AUTH, token
+from tests.conftest import AUTH_WITHOUT_GRANTS, token
 
 
 def gateway_settings(targets: dict[str, str], redis_url: str, events_url: str = "") -> GatewaySettings:
     return GatewaySettings(targets=targets, grpc_timeout_seconds=2.0, list_timeout_seconds=5.0, max_body_bytes=64 * 1024,
                            redis_url=redis_url.rsplit("/", 1)[0] + "/1", idempotency_ttl_seconds=86400,
-                           auth=AUTH, log_level="INFO",
+                           auth=AUTH_WITHOUT_GRANTS, log_level="INFO",
                            events=EventsSettings(url=events_url) if events_url else None)
 
 

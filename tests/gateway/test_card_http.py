@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from crm_gateway.app import create_app
 from crm_kit.localstores import free_port
@@ -56,6 +57,26 @@ def test_the_card_by_phone_email_or_id(client, customer, key):
     assert card["last_told"]["last_commitment"]["commitments"] == ["deliver by Friday"]
     assert [i["summary"] for i in card["recent_interactions"]] == ["quoted the spring tea set"]
     assert [v["id"] for v in card["open_visits"]] == [customer["visit_id"]]
+
+
+def _customer_asked() -> float:
+    """How often the customer service (in this process) answered GetCustomer."""
+    return REGISTRY.get_sample_value("grpc_server_handled_total", {
+        "grpc_service": "crm.customer.v1.CustomerService", "grpc_method": "GetCustomer", "grpc_code": "OK"}) or 0.0
+
+
+def test_by_phone_the_sections_go_by_the_overviews_grant_not_another_question(client, customer):
+    """The sales and loyalty sections read the owner from the overview's
+    customer grant: a card by phone asks the customer service once (the
+    overview), not three times; by id they start at once and ask."""
+    before = _customer_asked()
+    resp = client.get(CARD, query_string={"phone": customer["phone"]}, headers=REP)
+    assert resp.status_code == 200 and resp.get_json()["missing"] == [], resp.get_json()
+    assert {"sales", "loyalty"} <= set(resp.get_json())
+    assert _customer_asked() == before
+    resp = client.get(CARD, query_string={"id": customer["id"]}, headers=REP)
+    assert resp.status_code == 200 and resp.get_json()["missing"] == [], resp.get_json()
+    assert _customer_asked() == before + 2
 
 
 def test_a_support_agent_sees_contact_details_and_the_last_quote(client, customer):

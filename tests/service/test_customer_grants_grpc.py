@@ -1,23 +1,28 @@
 """Customer grants between services, over real gRPC: the overview's answer
 about a customer, signed for the caller's token, lets the sales and loyalty
-services skip asking the customer service again (the 360 card's sections),
-and it is worth nothing to anyone else, for any other customer, unsigned by
-the services' secret, or once it has run out."""
+services skip asking the customer service again in the 360 card's reads; it
+is worth nothing to anyone else, for any other customer, unsigned by the
+customer service's key, as a login, or for a write."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import grpc
 import jwt
 import pytest
 
+from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
 from crm.customer.v1 import overview_service_pb2 as opb, overview_service_pb2_grpc
 from crm.loyalty.v1 import loyalty_service_pb2 as lpb, loyalty_service_pb2_grpc
 from crm.sales.v1 import customer_sales_service_pb2 as spb, customer_sales_service_pb2_grpc
 from crm_kit.customer_directory import GRANT_AUDIENCE
 from crm_kit.grpc_client import GRANT_METADATA
+from crm.sales.v1 import opportunity_service_pb2 as opb2, opportunity_service_pb2_grpc
+from crm_kit.auth import load_grant_keys, new_grant_keys
+from crm_kit.customer_directory import _token_digest
 from tests.conftest import SECRET
 from tests.service.support import as_in, code_of, create
 
@@ -34,7 +39,8 @@ def stubs(services):
     yield {"customers": customer_service_pb2_grpc.CustomerServiceStub(customers),
            "overview": overview_service_pb2_grpc.CustomerOverviewServiceStub(customers),
            "sales": customer_sales_service_pb2_grpc.CustomerSalesServiceStub(sales),
-           "loyalty": loyalty_service_pb2_grpc.LoyaltyServiceStub(loyalty)}
+           "loyalty": loyalty_service_pb2_grpc.LoyaltyServiceStub(loyalty),
+           "opportunities": opportunity_service_pb2_grpc.OpportunityServiceStub(sales)}
     for channel in (customers, sales, loyalty):
         channel.close()
 
@@ -90,18 +96,35 @@ def test_a_grant_for_one_customer_opens_no_other(stubs, phone):
     assert code_of(lambda: sales_of(stubs, owner, someone_elses.id, grant)) == grpc.StatusCode.NOT_FOUND
 
 
-def test_a_grant_not_signed_with_the_services_secret_is_ignored(stubs, phone):
-    """The gateway (or anyone holding the token secret) cannot make one: a
-    forged grant under the JWT signing key is not read, the owner is asked."""
+def test_a_grant_not_signed_by_the_customer_service_is_ignored(stubs, phone):
+    """Neither the gateway nor anyone holding the token secret or another key
+    can make one: a forged grant is not read, and the owner is asked."""
     me, number = rep(), phone()
     theirs = create(stubs["customers"], number, rep())
-    token = me[0][1].split(" ", 1)[1]
-    from crm_kit.customer_directory import _token_digest
+    digest = _token_digest(me[0][1].split(" ", 1)[1])
+    claims = {"aud": GRANT_AUDIENCE, "iat": 2**31 - 3, "exp": 2**31, "tok": digest, "sub": theirs.id,
+              "own": "", "team": "", "reg": ""}
+    forged_hs = jwt.encode(claims, SECRET, algorithm="HS256")
+    forged_ed = jwt.encode(claims, load_grant_keys(new_grant_keys()[0], None)[0], algorithm="EdDSA")
+    for forged in (forged_hs, forged_ed, "not-a-grant"):
+        assert code_of(lambda: sales_of(stubs, me, theirs.id, forged)) == grpc.StatusCode.NOT_FOUND
 
-    forged = jwt.encode({"aud": GRANT_AUDIENCE, "exp": 2**31, "tok": _token_digest(token), "sub": theirs.id,
-                         "own": "", "team": "", "reg": ""}, SECRET, algorithm="HS256")
-    assert code_of(lambda: sales_of(stubs, me, theirs.id, forged)) == grpc.StatusCode.NOT_FOUND
-    assert code_of(lambda: sales_of(stubs, me, theirs.id, "not-a-grant")) == grpc.StatusCode.NOT_FOUND
+
+def test_a_write_never_goes_by_a_grant(stubs, phone):
+    """A write stores the owner it acts for: it always asks. After a transfer
+    the old owner's grant still reads for its seconds, but creates nothing."""
+    owner, number = rep(), phone()
+    create(stubs["customers"], number, owner)
+    customer_id, grant = grant_of(stubs, owner, number)
+    stubs["customers"].TransferCustomer(cpb.TransferCustomerRequest(
+        id=customer_id, to_owner_id=f"rep-other-{uuid.uuid4().hex[:6]}", reason="grant test"), metadata=MANAGER)
+    close = dt.date.today() + dt.timedelta(days=40)
+    opportunity = opb2.Opportunity(customer_id=customer_id, title="by grant",
+                                   amount=common_pb2.Money(minor_units=100000, currency_code="CNY"),
+                                   expected_close=common_pb2.Date(year=close.year, month=close.month, day=close.day))
+    assert code_of(lambda: stubs["opportunities"].CreateOpportunity(opb2.CreateOpportunityRequest(
+        opportunity=opportunity), metadata=[*owner, (GRANT_METADATA, grant)])) == grpc.StatusCode.NOT_FOUND
+    assert sales_of(stubs, owner, customer_id, grant).customer_id == customer_id  # while a read still may
 
 
 def test_a_grant_is_not_a_login(stubs, phone):

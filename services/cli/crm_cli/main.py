@@ -1,6 +1,7 @@
 """The `crm` command.
 
     crm token --role rep --sub alice      print a development JWT
+    crm grant-keys                        print a new customer grant key pair (as environment lines)
     crm seed --count 1000                 create demo customers (progress bar)
     crm run                               run the whole platform locally (make run)
     crm events tail [--type T]            print domain events as they arrive (JSON lines)
@@ -17,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from crm_kit.auth import ROLES, mint_dev_token
+from crm_kit.auth import ROLES, mint_dev_token, new_grant_keys
 from crm_kit.localstores import REPO_ROOT
 
 from crm_cli.demo import DEMO_TEAM
@@ -34,6 +35,12 @@ def _secret() -> str:
 def cmd_token(args) -> None:
     print(mint_dev_token(_secret(), args.sub, args.role, team=args.team, scopes=args.scopes,
                          ttl_seconds=args.ttl_hours * 3600))
+
+
+def cmd_grant_keys(args) -> None:
+    signing, verify = new_grant_keys()
+    print(f"CRM_CUSTOMER_GRANT_SIGNING_KEY={signing}  # the customer service only: keep it secret")
+    print(f"CRM_CUSTOMER_GRANT_VERIFY_KEY={verify}  # sales and loyalty (public)")
 
 
 def cmd_seed(args) -> None:
@@ -223,6 +230,9 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--scopes", default="", help="space-separated scopes for integration accounts")
     token.add_argument("--ttl-hours", type=int, default=12)
     token.set_defaults(func=cmd_token)
+
+    keys = sub.add_parser("grant-keys", help="print a new Ed25519 key pair for customer grants between services")
+    keys.set_defaults(func=cmd_grant_keys)
 
     seed = sub.add_parser("seed", help="create demo customers through the customer service")
     seed.add_argument("--count", type=int, default=1000)

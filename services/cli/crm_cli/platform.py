@@ -14,6 +14,7 @@ started so far is stopped."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -26,6 +27,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crm_kit.auth import load_grant_keys, new_grant_keys
 from crm_kit.localstores import LocalStores, free_port, start_local_stores, terminate
 
 SERVICES = ("customer", "sales", "support", "loyalty")
@@ -57,16 +59,34 @@ class Backoff:
         return min(self.cap, self.initial * 2 ** min(failures, 32))
 
 
-def dev_secret(data_dir: Path, env_name: str = "CRM_JWT_DEV_SECRET", file_name: str = "dev-jwt-secret") -> str:
-    """A development secret (by default the JWT one), kept under var/ so tokens survive restarts."""
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    path = data_dir / file_name
+def dev_secret(data_dir: Path) -> str:
+    """The HS256 development secret, kept under var/ so tokens survive restarts."""
+    if os.environ.get("CRM_JWT_DEV_SECRET"):
+        return os.environ["CRM_JWT_DEV_SECRET"]
+    return _kept(data_dir / "dev-jwt-secret", lambda: secrets.token_urlsafe(48))
+
+
+def _kept(path: Path, make) -> str:
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# Who gets which customer grant key (crm_kit.customer_directory): the customer service signs, the services
+# that follow its answers verify; support, the sink and the gateway get neither.
+GRANT_KEY_OF = {"customer": "CRM_CUSTOMER_GRANT_SIGNING_KEY", "sales": "CRM_CUSTOMER_GRANT_VERIFY_KEY",
+                "loyalty": "CRM_CUSTOMER_GRANT_VERIFY_KEY"}
+
+
+def dev_grant_keys(data_dir: Path) -> dict[str, str]:
+    """The development grant keys by variable name: the signing key from the environment or kept under var/."""
+    signing = os.environ.get("CRM_CUSTOMER_GRANT_SIGNING_KEY") or \
+        _kept(data_dir / "dev-customer-grant-key", lambda: new_grant_keys()[0])
+    _, verify = load_grant_keys(signing, None)
+    encoded = base64.urlsafe_b64encode(verify.public_bytes_raw()).decode().rstrip("=")
+    return {"CRM_CUSTOMER_GRANT_SIGNING_KEY": signing, "CRM_CUSTOMER_GRANT_VERIFY_KEY": encoded}
 
 
 @dataclass
@@ -78,6 +98,7 @@ class Platform:
     stores: LocalStores | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    grant_keys: dict[str, str] = field(default_factory=dict)  # by variable name (GRANT_KEY_OF)
     grpc_ports: dict[str, int] = field(default_factory=dict)
     cancel: threading.Event | None = None  # set: start() stops what it started and raises Cancelled
     started_at: dict[str, float] = field(default_factory=dict)
@@ -127,9 +148,6 @@ class Platform:
         env = dict(os.environ)
         env.update({
             "CRM_JWT_DEV_SECRET": dev_secret(self.data_dir),
-            # The services' own (customer_directory.CustomerGrants); start_gateway leaves it out.
-            "CRM_CUSTOMER_GRANT_SECRET": dev_secret(self.data_dir, "CRM_CUSTOMER_GRANT_SECRET",
-                                                    "dev-customer-grant-secret"),
             "CUSTOMER_MONGODB_URI": mongo_uri,
             "SALES_MONGODB_URI": os.environ.get("SALES_MONGODB_URI", mongo_uri),
             "SUPPORT_MONGODB_URI": os.environ.get("SUPPORT_MONGODB_URI", mongo_uri),
@@ -155,6 +173,10 @@ class Platform:
             env[f"{prefix}_GRPC_TARGET"] = f"127.0.0.1:{self.grpc_ports[service]}"
             env[f"{prefix}_METRICS_PORT"] = str(FIXED_PORTS[service] + 9101 - 50051 if self.fixed_ports else free_port())
         env.update(self.extra_env)
+        # Given per service (start_service), never to everyone.
+        for name in set(GRANT_KEY_OF.values()):
+            env.pop(name, None)
+        self.grant_keys = dev_grant_keys(self.data_dir)
         self.env = env
         self._check_cancel()
         self.start_sink()
@@ -166,14 +188,15 @@ class Platform:
         self.wait_ready(timeout)
 
     def start_service(self, service: str) -> None:
-        self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"])
+        key = GRANT_KEY_OF.get(service)
+        env = {**self.env, key: self.grant_keys[key]} if key else None
+        self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"], env)
 
     def start_sink(self) -> None:
         self._spawn("sink", [sys.executable, *SINK_ARGV])
 
     def start_gateway(self) -> None:
         env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self._fresh_dir("gateway-metrics"))}
-        env.pop("CRM_CUSTOMER_GRANT_SECRET", None)  # it relays grants, it must not be able to make them
         self._spawn("gateway", [sys.executable, *GATEWAY_ARGV], env)
 
     def restart(self, name: str) -> None:

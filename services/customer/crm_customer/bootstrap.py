@@ -57,7 +57,6 @@ class CustomerApp:
     jobs: tuple
     grants: CustomerGrants | None = None  # signs the overview's customer grant
 
-
     def register(self, server: grpc.Server) -> None:
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
             CustomerServicer(self.customers, self.importer), server)

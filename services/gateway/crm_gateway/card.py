@@ -14,9 +14,10 @@ named in `missing` with the reason (`unavailable`, `timeout`,
 `not_permitted`, `error`); the rest still answers 200. A section the
 caller's role may not see is named there too, as `not_permitted`, without a
 call. Rights are the services': the caller's token goes with every call,
-and so does the overview's customer grant (crm_kit.customer_directory), so
-the section services need not ask the customer service who owns the
-customer a second time.
+and with the calls started after the overview (by phone or e-mail; by id
+the sections start at once) its customer grant (crm_kit.customer_directory),
+so those services need not ask the customer service who owns the customer
+a second time.
 
 Adding a section is one `register(Section(...))`: its name, the service it
 calls, the call (or the part of the overview that answers it), the mapping,

@@ -7,12 +7,14 @@ so services hold only public keys. Exactly one of the two must be set.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from crm_kit.errors import Unauthenticated
 from crm_kit.settings import SettingsError, env_optional, env_str
@@ -36,10 +38,12 @@ class Principal:
 class AuthSettings:
     issuer: str
     audience: str
-    dev_secret: str | None
+    dev_secret: str | None = field(repr=False)
     jwks_file: str | None
-    # Signs customer grants (customer_directory.CustomerGrants); services only, never the gateway. None: no grants.
-    grant_secret: str | None = None
+    # Customer grants (customer_directory.CustomerGrants), raw Ed25519 keys in base64url: the customer service
+    # signs (and holds the private key), the services that follow its answers verify; the gateway holds neither.
+    grant_signing_key: str | None = field(default=None, repr=False)
+    grant_verify_key: str | None = None
 
     @classmethod
     def from_env(cls) -> "AuthSettings":
@@ -52,17 +56,52 @@ class AuthSettings:
             raise SettingsError("environment variable CRM_JWT_DEV_SECRET must be at least 32 characters")
         if jwks_file and not Path(jwks_file).is_file():
             raise SettingsError(f"environment variable CRM_JWT_JWKS_FILE names a missing file: {jwks_file}")
-        grant_secret = env_optional("CRM_CUSTOMER_GRANT_SECRET")
-        if grant_secret and (len(grant_secret) < 32 or grant_secret == dev_secret):
-            raise SettingsError("environment variable CRM_CUSTOMER_GRANT_SECRET must be at least 32 characters "
-                                "and differ from CRM_JWT_DEV_SECRET")
+        grant_signing_key = env_optional("CRM_CUSTOMER_GRANT_SIGNING_KEY")
+        grant_verify_key = env_optional("CRM_CUSTOMER_GRANT_VERIFY_KEY")
+        load_grant_keys(grant_signing_key, grant_verify_key)  # fail at start-up, naming the variable
         return cls(
             issuer=env_str("CRM_JWT_ISSUER", "crm"),
             audience=env_str("CRM_JWT_AUDIENCE", "crm"),
             dev_secret=dev_secret,
             jwks_file=jwks_file,
-            grant_secret=grant_secret,
+            grant_signing_key=grant_signing_key,
+            grant_verify_key=grant_verify_key,
         )
+
+
+def _raw_key(name: str, text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise SettingsError(f"environment variable {name} must be a raw Ed25519 key, 32 bytes in base64url "
+                            "(`crm grant-keys` makes a pair)")
+    return raw
+
+
+def load_grant_keys(signing: str | None, verify: str | None) -> tuple[Ed25519PrivateKey | None,
+                                                                      Ed25519PublicKey | None]:
+    """The customer grant keys from their settings: (signing key or None, verify key or None). The verify key
+    follows from the signing key; given both, they must be a pair."""
+    private = Ed25519PrivateKey.from_private_bytes(_raw_key("CRM_CUSTOMER_GRANT_SIGNING_KEY", signing)) \
+        if signing else None
+    public = Ed25519PublicKey.from_public_bytes(_raw_key("CRM_CUSTOMER_GRANT_VERIFY_KEY", verify)) \
+        if verify else None
+    if private is not None:
+        derived = private.public_key()
+        if public is not None and public.public_bytes_raw() != derived.public_bytes_raw():
+            raise SettingsError("CRM_CUSTOMER_GRANT_VERIFY_KEY is not the public key of "
+                                "CRM_CUSTOMER_GRANT_SIGNING_KEY")
+        public = derived
+    return private, public
+
+
+def new_grant_keys() -> tuple[str, str]:
+    """A fresh (signing, verify) pair as the settings take them."""
+    private = Ed25519PrivateKey.generate()
+    encode = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
+    return encode(private.private_bytes_raw()), encode(private.public_key().public_bytes_raw())
 
 
 class TokenVerifier:

@@ -8,18 +8,21 @@ forwards it), so the customer service applies its rules: a rep asking about
 another rep's customer gets NOT_FOUND, and so does the asking service's
 caller.
 
-The 360 card asks several services about one customer a few milliseconds
+The 360 card asks two more services about one customer a few milliseconds
 after the customer service answered the gateway about it. That answer comes
 with a **customer grant** (CustomerGrants): the owner, team and region the
-customer service gave this caller, signed under a secret only the services
-hold (CRM_CUSTOMER_GRANT_SECRET; the gateway relays what it cannot forge).
-The gateway passes it on with the section calls (metadata
-`x-crm-customer-grant`, forwarded like the token), and `get` takes the
-answer from it instead of asking again. A grant is bound to the caller's own
-bearer token and to one customer, and is good for GRANT_SECONDS: a change of
-rights reaches the card at most that late, as an answer had at the start of
-a request would. Anything else (no secret, another token, another customer,
-expired, a bad signature) is ignored and the customer service is asked.
+customer service gave this caller, signed with an Ed25519 key only the
+customer service holds (CRM_CUSTOMER_GRANT_SIGNING_KEY; the others hold the
+public key, CRM_CUSTOMER_GRANT_VERIFY_KEY, and the gateway neither: it
+relays what it cannot make). The gateway sends it with the card's section
+calls (metadata `x-crm-customer-grant`); a service does not send on a grant
+it received. A **read** (`get(..., for_reading=True)`: the card's sales
+section, the loyalty account) takes the answer from it instead of asking
+again; writes always ask. A grant is bound to the caller's own bearer token
+and to one customer, and is good for GRANT_SECONDS from its issue: a change
+of rights reaches a card's read at most that late. Anything else (no key,
+another token, another customer, expired, a bad signature) is ignored and
+the customer service is asked.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from dataclasses import dataclass
 
 import grpc
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from crm.customer.v1 import customer_service_pb2 as cpb, customer_service_pb2_grpc
 from crm_kit import context
-from crm_kit.auth import AuthSettings
+from crm_kit.auth import AuthSettings, load_grant_keys
 from crm_kit.errors import NotFound, Unavailable
 from crm_kit.grpc_client import open_channel
 
@@ -63,7 +67,9 @@ class CustomerRef:
 
 
 GRANT_SECONDS = 5.0
-# Never a user token's audience: a grant cannot pass as a login, even under a leaked or shared key.
+# How far the reading pod's clock may run behind the issuing one's (NTP keeps pods well within it).
+CLOCK_SKEW_SECONDS = 1.0
+# Never a user token's audience (nor its algorithm or key): a grant cannot pass as a login.
 GRANT_AUDIENCE = "crm-customer-grant"
 
 
@@ -71,38 +77,50 @@ def _token_digest(bearer_token: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(bearer_token.encode()).digest()[:18]).decode()
 
 
-class CustomerGrants:
-    """Issues (the customer service) and reads (the services that follow its
-    answers) signed answers about one customer for one caller's token."""
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
-    def __init__(self, secret: str, seconds: float = GRANT_SECONDS, clock: Callable[[], float] = time.time):
-        self._secret, self._seconds, self._clock = secret, seconds, clock
+
+class CustomerGrants:
+    """Issues (the customer service, which holds the signing key) and reads
+    (every service with the public key) signed answers about one customer
+    for one caller's token."""
+
+    def __init__(self, verify_key: Ed25519PublicKey, signing_key: Ed25519PrivateKey | None = None,
+                 clock: Callable[[], float] = time.time):
+        self._verify_key, self._signing_key, self._clock = verify_key, signing_key, clock
 
     @classmethod
     def of(cls, auth: AuthSettings) -> "CustomerGrants | None":
-        return cls(auth.grant_secret) if auth.grant_secret else None
+        """None when the platform runs without grant keys (every service asks)."""
+        signing, verifying = load_grant_keys(auth.grant_signing_key, auth.grant_verify_key)
+        return cls(verifying, signing) if verifying is not None else None
 
     def issue(self, bearer_token: str, ref: CustomerRef) -> str:
-        """"" without a caller's token: a grant says something only with one."""
-        if not bearer_token:
+        """"" without the signing key or a caller's token (a grant says something only with one)."""
+        if self._signing_key is None or not bearer_token:
             return ""
-        claims = {"aud": GRANT_AUDIENCE, "exp": int(self._clock() + self._seconds), "tok": _token_digest(bearer_token),
+        now = round(self._clock(), 3)
+        claims = {"aud": GRANT_AUDIENCE, "iat": now, "exp": now + GRANT_SECONDS, "tok": _token_digest(bearer_token),
                   "sub": ref.id, "own": ref.owner_id, "team": ref.team_id, "reg": ref.region}
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        return jwt.encode(claims, self._signing_key, algorithm="EdDSA")
 
     def read(self, grant: str, bearer_token: str, customer_id: str) -> CustomerRef | None:
         """The customer as the grant says this caller may see it; None unless
-        the grant is valid, current and for this customer and this token."""
+        the grant is well signed, current, for this customer and this token."""
         if not grant or not bearer_token or len(grant) > 2048:
             return None
         try:
-            # exp is checked below against this object's clock (the one that issued it), not PyJWT's.
-            claims = jwt.decode(grant, self._secret, algorithms=["HS256"], audience=GRANT_AUDIENCE,
-                                options={"require": ["exp", "sub", "aud", "tok"], "verify_exp": False})
+            # Times are checked below, with the lifetime bounded too (PyJWT checks exp alone).
+            claims = jwt.decode(grant, self._verify_key, algorithms=["EdDSA"], audience=GRANT_AUDIENCE,
+                                options={"require": ["iat", "exp", "sub", "aud", "tok"], "verify_exp": False,
+                                         "verify_iat": False})
         except jwt.PyJWTError:
             return None
-        expires = claims["exp"]
-        if not isinstance(expires, int) or isinstance(expires, bool) or expires <= self._clock():
+        issued, expires, now = claims["iat"], claims["exp"], self._clock()
+        if not (_number(issued) and _number(expires)) or not 0 < expires - issued <= GRANT_SECONDS:
+            return None
+        if not issued - CLOCK_SKEW_SECONDS <= now < expires:
             return None
         if claims["sub"] != customer_id or claims["tok"] != _token_digest(bearer_token):
             return None
@@ -136,19 +154,21 @@ class CustomerDirectory:
         finally:
             _answers.reset(reset)
 
-    def get(self, customer_id: str) -> CustomerRef:
+    def get(self, customer_id: str, *, for_reading: bool = False) -> CustomerRef:
         """The customer as the current caller may see it; NotFound when the
-        caller may not see it at all (or it does not exist, or was erased)."""
+        caller may not see it at all (or it does not exist, or was erased).
+        `for_reading`: a read may take the answer from the caller's customer
+        grant (a write never does: it stores or acts on the owner now)."""
         answers = _answers.get()
         if answers is not None and customer_id in answers:
             return answers[customer_id]
-        found = self._granted(customer_id) or self._ask(customer_id)
+        found = (self._granted(customer_id) if for_reading else None) or self._ask(customer_id)
         if answers is not None:
             answers[customer_id] = found
         return found
 
     def _granted(self, customer_id: str) -> CustomerRef | None:
-        grant = context.customer_grant.get()
+        grant = context.received_customer_grant.get()
         if not grant or self._grants is None:
             return None
         return self._grants.read(grant, context.bearer_token.get(), customer_id)

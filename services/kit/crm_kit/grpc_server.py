@@ -177,7 +177,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             # The caller's own token travels on with calls this step makes to
             # other services (grpc_client), so they apply the caller's rights.
             bearer_token = context.bearer_token.set(_bearer(self.authorization))
-            customer_grant = context.customer_grant.set(self.customer_grant)
+            customer_grant = context.received_customer_grant.set(self.customer_grant)
             principal_token = None
             try:
                 if not self.public:
@@ -209,7 +209,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             finally:
                 if principal_token is not None:
                     _principal.reset(principal_token)
-                context.customer_grant.reset(customer_grant)
+                context.received_customer_grant.reset(customer_grant)
                 context.bearer_token.reset(bearer_token)
                 context.request_id.reset(rid_token)
 

@@ -141,9 +141,11 @@ class AccountService:
     def exists(self, customer_id: str) -> bool:
         return bool(self.redis.hexists(account_keys(customer_id)[0], "opened_at"))
 
-    def check_customer(self, principal: Principal, customer_id: str, *, change: bool = False) -> None:
+    def check_customer(self, principal: Principal, customer_id: str, *, change: bool = False,
+                       for_reading: bool = False) -> None:
         """The caller may read (or, with `change`, redeem for) this customer;
-        NotFound when it is unknown or unseen, nothing echoed but an id of our shape."""
+        NotFound when it is unknown or unseen, nothing echoed but an id of our shape.
+        `for_reading`: a pure read, which may go by the caller's customer grant."""
         access.require_customer_id(customer_id)
         if principal.role == "integration":
             access.require_integration_scope(principal, access.WRITE_SCOPE if change else access.READ_SCOPE)
@@ -152,7 +154,7 @@ class AccountService:
             return
         if self.customers is None:
             raise NotFound("customer", customer_id)
-        ref = self.customers.get(customer_id)
+        ref = self.customers.get(customer_id, for_reading=for_reading and not change)
         allowed = access.may_change if change else access.may_read
         if allowed(principal, ref):
             return
@@ -341,7 +343,7 @@ class AccountService:
     # -- reads ---------------------------------------------------------------------
 
     def get(self, principal: Principal, customer_id: str) -> AccountView:
-        self.check_customer(principal, customer_id)
+        self.check_customer(principal, customer_id, for_reading=True)
         return self.view(customer_id)
 
     def qualifying_value(self, customer_id: str, now: dt.datetime | None = None) -> int:

@@ -69,7 +69,8 @@ class CustomerSalesService:
         window = contract_window(contracts_within_days)
         today = self.payments.today()
         with self.customers.one_answer_each():
-            self.customers.get(access.require_customer_id(customer_id))  # asked once here; the reads below share the answer
+            # Asked once here (or read from the caller's customer grant); the reads below share the answer.
+            self.customers.get(access.require_customer_id(customer_id), for_reading=True)
 
             def start(read, *args):
                 # Each read in a copy of this context: the caller's token, request id and the shared answer.
