@@ -17,8 +17,7 @@ import yaml
 
 CRD_GROUPS = ("monitoring.coreos.com/",)
 SERVICES = {"customer", "sales", "support", "loyalty"}
-# Secrets the manifests may reference: generated (dev) or created out of band (prod); a reference not marked
-# optional must be provided.
+# Secrets the manifests may reference: generated (dev) or created out of band (prod).
 EXTERNAL_SECRETS = {"crm-jwt", "crm-stores", "crm-loyalty-channels", "crm-customer-grant"}
 
 

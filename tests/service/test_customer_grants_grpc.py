@@ -22,8 +22,10 @@ from crm_kit.customer_directory import GRANT_AUDIENCE
 from crm_kit.grpc_client import GRANT_METADATA
 from crm.sales.v1 import opportunity_service_pb2 as opb2, opportunity_service_pb2_grpc
 from crm_kit.auth import load_grant_keys, new_grant_keys
-from crm_kit.customer_directory import _token_digest
-from tests.conftest import SECRET
+from crm_kit import context
+from crm_kit.customer_directory import CustomerDirectory, CustomerGrants, _token_digest
+from crm_kit.errors import NotFound
+from tests.conftest import AUTH, SECRET
 from tests.service.support import as_in, code_of, create
 
 TEAM = "team-grants"
@@ -134,3 +136,31 @@ def test_a_grant_is_not_a_login(stubs, phone):
     assert code_of(lambda: stubs["sales"].GetCustomerSales(spb.GetCustomerSalesRequest(customer_id=customer_id),
                                                            metadata=[("authorization", f"Bearer {grant}")])) \
         == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_within_one_use_case_a_write_after_a_granted_read_still_asks(services, stubs, phone):
+    """CustomerDirectory.one_answer_each shares answers within a use case;
+    an answer that came from a grant is shared with reads only."""
+    owner, number = rep(), phone()
+    create(stubs["customers"], number, owner)
+    customer_id, grant = grant_of(stubs, owner, number)
+    stubs["customers"].TransferCustomer(cpb.TransferCustomerRequest(
+        id=customer_id, to_owner_id=f"rep-other-{uuid.uuid4().hex[:6]}", reason="grant test"), metadata=MANAGER)
+    directory = CustomerDirectory.connect(services.targets["customer"], CustomerGrants.of(AUTH))
+    token = owner[0][1].split(" ", 1)[1]
+    reset = (context.bearer_token.set(token), context.received_customer_grant.set(grant))
+    try:
+        with directory.one_answer_each():
+            assert directory.get(customer_id, for_reading=True).owner_id == owner_of(owner)
+            assert directory.get(customer_id, for_reading=True).owner_id == owner_of(owner)
+            with pytest.raises(NotFound):
+                directory.get(customer_id)
+        with directory.one_answer_each(reading=True):  # a block that only reads: every get may go by it
+            assert directory.get(customer_id).owner_id == owner_of(owner)
+    finally:
+        context.received_customer_grant.reset(reset[1])
+        context.bearer_token.reset(reset[0])
+
+
+def owner_of(who) -> str:
+    return jwt.decode(who[0][1].split(" ", 1)[1], options={"verify_signature": False})["sub"]

@@ -172,11 +172,11 @@ class Platform:
             env[f"{prefix}_GRPC_ADDR"] = f"127.0.0.1:{self.grpc_ports[service]}"
             env[f"{prefix}_GRPC_TARGET"] = f"127.0.0.1:{self.grpc_ports[service]}"
             env[f"{prefix}_METRICS_PORT"] = str(FIXED_PORTS[service] + 9101 - 50051 if self.fixed_ports else free_port())
-        env.update(self.extra_env)
-        # Given per service (start_service), never to everyone.
+        # Grant keys are given per service (start_service), never to everyone.
         for name in set(GRANT_KEY_OF.values()):
             env.pop(name, None)
         self.grant_keys = dev_grant_keys(self.data_dir)
+        env.update(self.extra_env)
         self.env = env
         self._check_cancel()
         self.start_sink()
@@ -189,7 +189,7 @@ class Platform:
 
     def start_service(self, service: str) -> None:
         key = GRANT_KEY_OF.get(service)
-        env = {**self.env, key: self.grant_keys[key]} if key else None
+        env = {key: self.grant_keys[key], **self.env} if key else None  # an override (restart_with) wins
         self._spawn(service, [sys.executable, "-m", f"crm_{service}.main"], env)
 
     def start_sink(self) -> None:

@@ -321,7 +321,7 @@ def customer_card(a: Args):
     subject = Subject(profile.id, overview)
     # The overview's customer grant goes with the section calls (the kit's client interceptor adds it): the
     # services take the owner from it rather than ask the customer service again. Opaque here: it is signed
-    # under a secret the gateway does not hold.
+    # with the customer service's private key, which the gateway does not hold.
     grant = context.customer_grant.set(overview.grant)
     try:
         for s in visible:

@@ -16,11 +16,13 @@ customer service holds (CRM_CUSTOMER_GRANT_SIGNING_KEY; the others hold the
 public key, CRM_CUSTOMER_GRANT_VERIFY_KEY, and the gateway neither: it
 relays what it cannot make). The gateway sends it with the card's section
 calls (metadata `x-crm-customer-grant`); a service does not send on a grant
-it received. A **read** (`get(..., for_reading=True)`: the card's sales
-section, the loyalty account) takes the answer from it instead of asking
-again; writes always ask. A grant is bound to the caller's own bearer token
+it received. A **read** (`get(..., for_reading=True)`, or any get within
+`one_answer_each(reading=True)`: the card's sales section, the loyalty
+account) takes the answer from it instead of asking again; writes always
+ask, also after a granted read within the same `one_answer_each` block. A grant is bound to the caller's own bearer token
 and to one customer, and is good for GRANT_SECONDS from its issue: a change
-of rights reaches a card's read at most that late. Anything else (no key,
+of rights reaches a card's read at most that late (plus the clock skew
+allowed between pods, CLOCK_SKEW_SECONDS). Anything else (no key,
 another token, another customer, expired, a bad signature) is ignored and
 the customer service is asked.
 """
@@ -131,6 +133,8 @@ class CustomerGrants:
 
 # Answers already had within one use case (see CustomerDirectory.one_answer_each).
 _answers: contextvars.ContextVar[dict | None] = contextvars.ContextVar("customer_answers", default=None)
+# Set within a block that only reads (one_answer_each(reading=True)): every get in it is a read.
+_reading_only: contextvars.ContextVar[bool] = contextvars.ContextVar("customer_reading_only", default=False)
 
 
 class CustomerDirectory:
@@ -143,15 +147,18 @@ class CustomerDirectory:
         return cls(open_channel(target, SERVICE, ("GetCustomer",)), grants)
 
     @contextlib.contextmanager
-    def one_answer_each(self):
+    def one_answer_each(self, *, reading: bool = False):
         """Within the block, each customer is asked about once: a use case that
         composes several features' reads (the 360 card's sales section) pays
         for one round trip, not one per feature. Only for a single caller's
-        single request: rights can change between requests."""
+        single request: rights can change between requests. `reading`: the
+        block only reads, so each get in it may go by the caller's grant."""
         reset = _answers.set({})
+        reading_reset = _reading_only.set(reading)
         try:
             yield
         finally:
+            _reading_only.reset(reading_reset)
             _answers.reset(reset)
 
     def get(self, customer_id: str, *, for_reading: bool = False) -> CustomerRef:
@@ -159,12 +166,16 @@ class CustomerDirectory:
         caller may not see it at all (or it does not exist, or was erased).
         `for_reading`: a read may take the answer from the caller's customer
         grant (a write never does: it stores or acts on the owner now)."""
+        for_reading = for_reading or _reading_only.get()
         answers = _answers.get()
         if answers is not None and customer_id in answers:
-            return answers[customer_id]
-        found = (self._granted(customer_id) if for_reading else None) or self._ask(customer_id)
+            found, by_grant = answers[customer_id]
+            if for_reading or not by_grant:  # a write after a granted read within the block still asks
+                return found
+        granted = self._granted(customer_id) if for_reading else None
+        found = granted or self._ask(customer_id)
         if answers is not None:
-            answers[customer_id] = found
+            answers[customer_id] = (found, granted is not None)
         return found
 
     def _granted(self, customer_id: str) -> CustomerRef | None:

@@ -1,6 +1,6 @@
 """Client channels: a deadline on every unary call (streaming callers set
-their own), retries for idempotent reads, request id, caller token and customer
-grant forwarded, client-side RED metrics."""
+their own), retries for idempotent reads, request id and caller token forwarded,
+a customer grant sent where the caller set one (the gateway's card), client-side RED metrics."""
 
 from __future__ import annotations
 

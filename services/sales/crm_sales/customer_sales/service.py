@@ -68,9 +68,9 @@ class CustomerSalesService:
     def get(self, principal: Principal, customer_id: str, contracts_within_days: int = 0) -> CustomerSales:
         window = contract_window(contracts_within_days)
         today = self.payments.today()
-        with self.customers.one_answer_each():
+        with self.customers.one_answer_each(reading=True):
             # Asked once here (or read from the caller's customer grant); the reads below share the answer.
-            self.customers.get(access.require_customer_id(customer_id), for_reading=True)
+            self.customers.get(access.require_customer_id(customer_id))
 
             def start(read, *args):
                 # Each read in a copy of this context: the caller's token, request id and the shared answer.
