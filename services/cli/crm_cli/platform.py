@@ -14,7 +14,6 @@ started so far is stopped."""
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import secrets
@@ -27,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crm_kit.auth import load_grant_keys, new_grant_keys
+from crm_kit.auth import grant_verify_key_of, new_grant_keys
 from crm_kit.localstores import LocalStores, free_port, start_local_stores, terminate
 
 SERVICES = ("customer", "sales", "support", "loyalty")
@@ -84,9 +83,7 @@ def dev_grant_keys(data_dir: Path) -> dict[str, str]:
     """The development grant keys by variable name: the signing key from the environment or kept under var/."""
     signing = os.environ.get("CRM_CUSTOMER_GRANT_SIGNING_KEY") or \
         _kept(data_dir / "dev-customer-grant-key", lambda: new_grant_keys()[0])
-    _, verify = load_grant_keys(signing, None)
-    encoded = base64.urlsafe_b64encode(verify.public_bytes_raw()).decode().rstrip("=")
-    return {"CRM_CUSTOMER_GRANT_SIGNING_KEY": signing, "CRM_CUSTOMER_GRANT_VERIFY_KEY": encoded}
+    return {"CRM_CUSTOMER_GRANT_SIGNING_KEY": signing, "CRM_CUSTOMER_GRANT_VERIFY_KEY": grant_verify_key_of(signing)}
 
 
 @dataclass

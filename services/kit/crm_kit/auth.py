@@ -70,8 +70,9 @@ class AuthSettings:
 
 
 def _raw_key(name: str, text: str) -> bytes:
+    text = text.strip()
     try:
-        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:
         raw = b""
     if len(raw) != 32:
@@ -97,11 +98,20 @@ def load_grant_keys(signing: str | None, verify: str | None) -> tuple[Ed25519Pri
     return private, public
 
 
+def _key_text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def new_grant_keys() -> tuple[str, str]:
     """A fresh (signing, verify) pair as the settings take them."""
     private = Ed25519PrivateKey.generate()
-    encode = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
-    return encode(private.private_bytes_raw()), encode(private.public_key().public_bytes_raw())
+    return _key_text(private.private_bytes_raw()), _key_text(private.public_key().public_bytes_raw())
+
+
+def grant_verify_key_of(signing: str) -> str:
+    """The verify key (as the settings take it) that goes with a signing key."""
+    _, public = load_grant_keys(signing, None)
+    return _key_text(public.public_bytes_raw())
 
 
 class TokenVerifier:

@@ -19,10 +19,11 @@ calls (metadata `x-crm-customer-grant`); a service does not send on a grant
 it received. A **read** (`get(..., for_reading=True)`, or any get within
 `one_answer_each(reading=True)`: the card's sales section, the loyalty
 account) takes the answer from it instead of asking again; writes always
-ask, also after a granted read within the same `one_answer_each` block. A grant is bound to the caller's own bearer token
-and to one customer, and is good for GRANT_SECONDS from its issue: a change
-of rights reaches a card's read at most that late (plus the clock skew
-allowed between pods, CLOCK_SKEW_SECONDS). Anything else (no key,
+ask, also after a granted read within the same `one_answer_each` block. A
+grant is bound to the caller's own bearer token and to one customer, and is
+good for GRANT_SECONDS from its issue: a change of rights reaches a card's
+read at most that late (plus the clock skew allowed between pods,
+CLOCK_SKEW_SECONDS). Anything else (no key,
 another token, another customer, expired, a bad signature) is ignored and
 the customer service is asked.
 """
