@@ -191,6 +191,56 @@ def test_a_run_appended_to_many_chains_says_which_number_each_doc_took_under_rac
     assert sorted(taken) == list(range(1, len(taken) + 1))  # every number once, none skipped
 
 
+def test_a_new_chains_first_links_are_read_as_soon_as_written_whoever_writes_them(db):
+    """A chain without a hint reads as empty (one read, no probe), so every
+    way of writing a first link writes the hint before it: racing first
+    writers on fresh chains, each append seen by top() the moment it returns."""
+    from crm_kit.persistence.chain import Chain
+
+    chain = Chain(db["fresh_links"], db["fresh_hints"])
+    keys = [f"customer:{k}" for k in range(12)]
+
+    def write(i: int) -> None:
+        for key in keys:
+            if i % 3 == 0:
+                n, _doc = chain.append(key, lambda _n, _prev: {"by": i})
+            elif i % 3 == 1:
+                n = chain.append_many(key, [{"by": i}, {"by": i}])
+            else:
+                n = chain.append_to_many({key: [{"by": i}]})[key][0]
+            assert chain.top(key)[0] >= n
+
+    race(THREADS, write)
+    appended = sum(2 if i % 3 == 1 else 1 for i in range(THREADS))
+    for key in keys:
+        n, doc = chain.top(key)
+        assert n == appended and doc is not None
+    assert chain.top("customer:none") == (0, None)
+
+
+def test_a_first_link_whose_writer_died_before_moving_the_hint_is_still_read(db, monkeypatch):
+    """A chain without a hint reads as empty, so the hint comes before the
+    first link: a writer that dies between the link and moving the hint
+    leaves a chain whose readers find the link (its events may be out)."""
+    from crm_kit.persistence import chain as chain_module
+
+    chain = chain_module.Chain(db["crash_links"], db["crash_hints"])
+    real_advance = chain_module.Chain._advance_hint
+
+    def die_after_the_link(self, key, n):
+        if n > 0:
+            raise ConnectionError("the writer died here")
+        real_advance(self, key, n)
+
+    monkeypatch.setattr(chain_module.Chain, "_advance_hint", die_after_the_link)
+    for key, write in [("one", lambda: chain.append("one", lambda _n, _prev: {"v": 1})),
+                       ("many", lambda: chain.append_many("many", [{"v": 1}])),
+                       ("run", lambda: chain.append_to_many({"run": [{"v": 1}]}))]:
+        with pytest.raises(ConnectionError):
+            write()
+        assert chain.top(key) == (1, {"_id": f"{key}#0000000001", "v": 1})
+
+
 def test_books_of_a_bulk_arrival_over_many_books_stay_gap_free_under_racing_writers(db):
     """An import lists its orders in hundreds of customers' books at once (hints read and moved in parallel)."""
     books = Books(db["wide_links"], db["wide_hints"])

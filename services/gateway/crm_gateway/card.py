@@ -27,15 +27,22 @@ its JSON type and who may see it. Sales
 
     register(Section(
         "loyalty", "loyalty", allow=Policy(_READERS, scope="loyalty:read"),
-        call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount.future(
+        call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount(
             lpb.GetAccountRequest(customer_id=s.customer_id), timeout=timeout),
         to_json=_loyalty_json, model=LoyaltyCard, description="Points held, ..."))
+
+A section's call is a blocking gRPC call, run with the request's context
+on threads each gateway worker keeps (Downstream.side_by_side): a blocking
+call waits on its own completion queue, where a grpc future starts a
+polling thread per call when none is running (three thread starts a card).
 """
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as PoolTimeout
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -84,18 +91,8 @@ class Ready:
     def __init__(self, value):
         self.value = value
 
-    def result(self, timeout=None):  # noqa: ARG002 - the grpc.Future signature
+    def result(self, timeout=None):  # noqa: ARG002 - the Future signature
         return self.value
-
-    def cancel(self):
-        return False
-
-
-class Failed(Ready):
-    """A call that failed as it started (a grpc.Future is itself an RpcError, so failures are wrapped)."""
-
-    def result(self, timeout=None):  # noqa: ARG002
-        raise self.value
 
 
 class Refused(Ready):
@@ -116,7 +113,8 @@ class SectionRefused(Exception):
 class Section:
     name: str  # its key on the card
     service: str  # the downstream it calls (Downstream.channel name), named in `missing`
-    # Starts the call: a grpc.Future (or Ready). None for a section the overview answers (`part`).
+    # The blocking call (its answer; the timeout is what is left of the budget). None for a section the
+    # overview answers (`part`).
     call: Callable[[Downstream, Subject, float], Any] | None
     to_json: Callable[[Any, Subject], Any]  # the answer's JSON (the subject at hand)
     model: Any  # the JSON's type, for /openapi.json
@@ -200,7 +198,7 @@ def _sales_json(r: spb.CustomerSales, s: Subject) -> dict:
 
 register(Section(
     "sales", "sales", allow=Policy(_READERS, scope="sales:read"),
-    call=lambda ds, s, timeout: ds.stub("sales", spb_grpc.CustomerSalesServiceStub).GetCustomerSales.future(
+    call=lambda ds, s, timeout: ds.stub("sales", spb_grpc.CustomerSalesServiceStub).GetCustomerSales(
         spb.GetCustomerSalesRequest(customer_id=s.customer_id), timeout=timeout),
     to_json=_sales_json, model=SalesCard,
     description="Open orders with delivery state, the last order, receivables (outstanding and overdue) and "
@@ -225,7 +223,7 @@ def _loyalty_json(a, s: Subject) -> dict:
 # One call: the service checks the caller's right to the customer once for the points and the last greeting.
 register(Section(
     "loyalty", "loyalty", allow=Policy(_READERS, scope="loyalty:read"),
-    call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount.future(
+    call=lambda ds, s, timeout: ds.stub("loyalty", lpb_grpc.LoyaltyServiceStub).GetAccount(
         lpb.GetAccountRequest(customer_id=s.customer_id), timeout=timeout),
     to_json=_loyalty_json, model=LoyaltyCard,
     description="Points held, points expiring within 30 days, the VIP tier and what is missing for the next, "
@@ -296,26 +294,25 @@ def customer_card(a: Args):
             else:
                 started[section.name] = Ready(o)
             return
-        try:
-            started[section.name] = section.call(ds, subject, max(0.001, deadline - time.monotonic()))
-        except grpc.RpcError as err:  # a stub may fail at once
-            started[section.name] = Failed(err)
+        # With the request's context: its token, request id and (after the overview) the grant go along.
+        started[section.name] = ds.side_by_side().submit(
+            contextvars.copy_context().run, section.call, ds, subject, max(0.001, deadline - time.monotonic()))
 
     if q.id:
         for s in visible:
             if s.needs == "id" and not s.part:
                 start(s, Subject(q.id))
     parts = {s.part for s in visible if s.part}
-    anchor = ds.overview.GetCustomerOverview.future(
-        opb.GetCustomerOverviewRequest(id=q.id or "", phone=q.phone or "", email=q.email or "",
-                                       interactions="interactions" in parts, recent_interactions=RECENT_INTERACTIONS,
-                                       open_visits="open_visits" in parts, open_visits_limit=OPEN_VISITS),
-        timeout=max(0.001, deadline - time.monotonic()))
     try:
-        overview = anchor.result()
+        overview = ds.overview.GetCustomerOverview(
+            opb.GetCustomerOverviewRequest(id=q.id or "", phone=q.phone or "", email=q.email or "",
+                                           interactions="interactions" in parts,
+                                           recent_interactions=RECENT_INTERACTIONS,
+                                           open_visits="open_visits" in parts, open_visits_limit=OPEN_VISITS),
+            timeout=max(0.001, deadline - time.monotonic()))
     except grpc.RpcError:
         for f in started.values():
-            f.cancel()
+            f.cancel()  # those not running yet; a running call ends within its timeout
         raise  # the card is the profile's: 404, 403, 503 (routing maps it)
     profile = overview.customer
     subject = Subject(profile.id, overview)
@@ -341,7 +338,7 @@ def customer_card(a: Args):
                             "reason": _REASONS.get(err.code(), "error")})
         except SectionRefused as refused:
             missing.append({"section": s.name, "service": s.service.partition(".")[0], "reason": refused.reason})
-        except grpc.FutureTimeoutError:
+        except PoolTimeout:
             outcome.cancel()
             missing.append({"section": s.name, "service": s.service.partition(".")[0], "reason": "timeout"})
     card["missing"] = missing

@@ -13,7 +13,10 @@ one document returned 80 distinct values for 400 calls, and concurrent
 - the newest link holds the state (or, for a log, the newest entry);
 - a hint document `_id: "K"` says where the chain ends. It is moved with
   $max, which may itself lose a race, so it can lag: readers probe forward
-  from it until a link is missing.
+  from it until a link is missing;
+- the hint is written (at 0) before a chain's first link, so a chain
+  without a hint is empty: reading it costs one read, not two (most
+  customers have no interaction log, visit list or order book to read).
 
 Every read and write goes by `_id` alone, which FerretDB serves without a
 scan. On MongoDB the same code is correct (and could use $inc; one code path
@@ -58,8 +61,21 @@ class Chain:
 
     def top(self, key: str) -> tuple[int, dict | None]:
         """(number, document) of the newest link; (0, None) for an empty chain."""
+        n = self._hint(key)
+        return (0, None) if n is None else self._forward(key, n, self.link(key, n))
+
+    def _hint(self, key: str) -> int | None:
+        """Where the hint says the chain ends; None without a hint (an empty chain)."""
         hint = self.hints.find_one({"_id": key})
-        n = hint["top"] if hint else 0
+        return hint["top"] if hint else None
+
+    def _top_for_writing(self, key: str) -> tuple[int, dict | None]:
+        """top(), with the hint written first when there is none yet (see
+        the module's docstring: no link before its chain's hint)."""
+        n = self._hint(key)
+        if n is None:
+            self._advance_hint(key, 0)
+            n = 0
         return self._forward(key, n, self.link(key, n))
 
     def _forward(self, key: str, n: int, doc: dict | None) -> tuple[int, dict | None]:
@@ -73,7 +89,7 @@ class Chain:
         """Insert link n + 1 = make(n + 1, link n) after the newest link n;
         `make` is called again (with the newer link) when another writer won.
         When `make` returns None nothing is written: (n, link n) comes back."""
-        n, doc = self.top(key)
+        n, doc = self._top_for_writing(key)
         for _ in range(MAX_ATTEMPTS):
             new = make(n + 1, doc)
             if new is None:
@@ -97,7 +113,7 @@ class Chain:
         """(the number each doc got, in order; the number of the last link)."""
         remaining = list(docs)
         numbers: list[int] = []
-        n, _doc = self.top(key)
+        n, _doc = self._top_for_writing(key)
         for _ in range(MAX_ATTEMPTS):
             if not remaining:
                 return numbers, n
@@ -117,7 +133,8 @@ class Chain:
 
     def append_to_many(self, docs_by_key: dict[str, list[dict]]) -> dict[str, list[int]]:
         """Append links to several chains with one bulk insert: numbers are
-        taken from each hint (one read per chain, no probing); a number some
+        taken from each hint (one read per chain, no probing; a new chain's
+        hint is written first); a number some
         other writer holds already fails alone, and those links are appended
         again one chain at a time. Every doc ends up in exactly one link and
         the chains stay without gaps (each number tried is taken by someone).
@@ -126,6 +143,9 @@ class Chain:
         tops: dict[str, int] = {}
         numbers: dict[str, list[int]] = {}
         starts = self._hint_tops(list(docs_by_key))
+        unhinted = [key for key, start in starts.items() if start is None and docs_by_key[key]]
+        self._in_parallel(lambda key: self._advance_hint(key, 0), unhinted)
+        starts = {key: start or 0 for key, start in starts.items()}
         for key, docs in docs_by_key.items():
             start = starts[key]
             tops[key] = start + len(docs)
@@ -151,12 +171,8 @@ class Chain:
                 numbers[key][i] = n
         return numbers
 
-    def _hint_tops(self, keys: list[str]) -> dict[str, int]:
-        def top_of(key: str) -> int:
-            hint = self.hints.find_one({"_id": key})
-            return hint["top"] if hint else 0
-
-        return dict(zip(keys, self._in_parallel(top_of, keys)))
+    def _hint_tops(self, keys: list[str]) -> dict[str, int | None]:
+        return dict(zip(keys, self._in_parallel(self._hint, keys)))
 
     @staticmethod
     def _in_parallel(fn, items: list) -> list:
