@@ -71,11 +71,13 @@ class Chain:
 
     def _top_for_writing(self, key: str) -> tuple[int, dict | None]:
         """top(), with the hint written first when there is none yet (see
-        the module's docstring: no link before its chain's hint)."""
+        the module's docstring: no link before its chain's hint). A new
+        chain is not probed: a writer that took link 1 meanwhile makes the
+        insert fail as a duplicate, and the caller goes forward from there."""
         n = self._hint(key)
         if n is None:
             self._advance_hint(key, 0)
-            n = 0
+            return 0, None
         return self._forward(key, n, self.link(key, n))
 
     def _forward(self, key: str, n: int, doc: dict | None) -> tuple[int, dict | None]:
