@@ -132,3 +132,26 @@ def test_a_newer_draft_is_open_but_the_last_order_is_the_last_one_placed(app, pr
     sales = card(client, cid, REP).get_json()["sales"]
     assert [o["id"] for o in sales["open_orders"]] == [placed, draft]  # oldest first
     assert sales["last_order"]["id"] == placed
+
+
+def test_a_customer_with_only_a_contract_shows_it_and_one_with_nothing_shows_an_empty_section(client, services):
+    """The card skips the sales books of a customer without a presence mark
+    (the marks are backfilled at the sales service's start): each feature
+    marks its customer first, so a contract alone is enough to be read."""
+    from pymongo import MongoClient
+
+    with MongoClient(services.mongodb_uri) as mongo:  # the skip is live in these tests, not only possible
+        assert mongo[services.sales_db_name]["sales_customers"].find_one({"_id": "(backfilled)"}) is not None
+    ids = [client.post("/api/v1/customers", headers=REP, json={
+        "display_name": name, "phones": [f"+86137{uuid.uuid4().int % 10**8:08d}"]}).get_json()["id"]
+        for name in ("王芳", "张伟")]
+    contract = client.post("/api/v1/contracts", headers=REP, json={
+        "customer_id": ids[0], "title": "安装服务", "start_date": (TODAY - dt.timedelta(days=300)).isoformat(),
+        "end_date": (TODAY + dt.timedelta(days=10)).isoformat(), "value": cny(800_00)})
+    assert contract.status_code == 201, contract.get_json()
+    assert client.post(f"/api/v1/contracts/{contract.get_json()['id']}/sign", headers=REP).status_code == 200
+    with_contract, bare = (card(client, cid, REP).get_json()["sales"] for cid in ids)
+    assert [c["id"] for c in with_contract["ending_contracts"]] == [contract.get_json()["id"]]
+    assert with_contract["receivables"][0]["outstanding"] == cny(800_00)  # its plan, from the payments book
+    assert bare == {**bare, "open_orders": [], "receivables": [], "ending_contracts": [], "more_open_orders": False}
+    assert bare.get("last_order") is None

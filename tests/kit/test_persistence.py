@@ -253,6 +253,72 @@ def test_books_of_a_bulk_arrival_over_many_books_stay_gap_free_under_racing_writ
         assert db["wide_hints"].find_one({"_id": f"customer:{b}"})["top"] <= THREADS
 
 
+def test_presence_marks_every_id_with_a_book_and_none_without(db):
+    """The 360 card skips a customer's sales books when it finds no mark:
+    each way of starting a book marks its id first (bulk ones too, over many
+    books in parallel), other books mark nothing, and an id never written
+    reads as certainly absent once the marks are backfilled."""
+    from crm_kit.persistence.presence import Presence
+
+    presence = Presence(db["mark_marks"], "customer:")
+    books = Books(db["mark_links"], db["mark_hints"], on_new_book=presence.mark_books)
+    now = datetime.now(timezone.utc)
+    assert presence.may_have("nobody")  # not backfilled yet: the books must be read
+    presence.backfill([books.chain.hints])
+    books.add([("customer:one", "o1", now), ("rep:r1", "o1", now)])
+    books.add([(f"customer:bulk{b}", f"o{b}", now) for b in range(40)])  # hints started in parallel
+    books.chain.append("customer:single", lambda _n, _prev: {"item_id": "o2", "since": now})
+    books.chain.append_many("customer:many", [{"item_id": "o3", "since": now}])
+    race(THREADS, lambda i: books.add([("customer:raced", f"o{i}", now)]))
+    for marked in ["one", "single", "many", "raced"] + [f"bulk{b}" for b in range(40)]:
+        assert presence.may_have(marked), marked
+    assert not presence.may_have("nobody")
+    assert not presence.may_have("r1")  # a rep's book is not a customer's
+    assert db["mark_marks"].count_documents({"_id": "raced"}) == 1
+
+
+def test_a_mark_comes_before_its_books_first_entry(db):
+    """A writer that dies while marking leaves no entry behind (neither hint
+    nor link), so a missing mark never hides an entry."""
+    from crm_kit.persistence.presence import Presence
+
+    presence = Presence(db["early_marks"], "customer:")
+
+    def die_while_marking(books: list[str]) -> None:
+        raise ConnectionError("the writer died here")
+
+    books = Books(db["early_links"], db["early_hints"], on_new_book=die_while_marking)
+    now = datetime.now(timezone.utc)
+    for write in [lambda: books.add([("customer:a", "o1", now)]),
+                  lambda: books.chain.append("customer:a", lambda _n, _prev: {"item_id": "o1", "since": now}),
+                  lambda: books.chain.append_many("customer:a", [{"item_id": "o1", "since": now}])]:
+        with pytest.raises(ConnectionError):
+            write()
+    presence.backfill([books.chain.hints])
+    assert not presence.may_have("a")
+    assert db["early_links"].count_documents({}) == 0 and db["early_hints"].count_documents({}) == 0
+
+
+def test_presence_backfill_marks_books_written_without_marks(db):
+    """Books from before the marks (or begun by an older replica during a
+    rolling upgrade) are marked by the backfill, which every replica runs
+    at start and now and then; until one run has finished, every id may
+    have entries."""
+    from crm_kit.persistence.presence import Presence
+
+    old_books = Books(db["old_links"], db["old_hints"])  # an older version's writer: no hook
+    now = datetime.now(timezone.utc)
+    old_books.add([("customer:before", "o1", now), ("team:t1", "o1", now)])
+    reader, other_replica = Presence(db["old_marks"], "customer:"), Presence(db["old_marks"], "customer:")
+    assert reader.may_have("before") and reader.may_have("nobody")
+    assert other_replica.backfill([old_books.chain.hints]) == 1
+    assert reader.may_have("before") and not reader.may_have("nobody")
+    old_books.add([("customer:during_upgrade", "o2", now)])
+    assert not reader.may_have("during_upgrade")  # until the next run
+    assert other_replica.backfill([old_books.chain.hints]) == 2  # idempotent: "before" again, and the new one
+    assert reader.may_have("during_upgrade")
+
+
 def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):
     books = Books(db["book_links"], db["books"])
     now = datetime.now(timezone.utc)

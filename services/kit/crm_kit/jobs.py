@@ -19,10 +19,13 @@ JOB_RUNS = Counter("crm_job_runs_total", "Scheduled job runs, by job and outcome
 
 
 class PeriodicJob:
-    def __init__(self, name: str, interval_seconds: float, run: Callable[[], object]):
+    def __init__(self, name: str, interval_seconds: float, run: Callable[[], object],
+                 first_run_after: float | None = None):
         self.name = name
         self.interval = interval_seconds
         self.run = run
+        # The first run comes this many seconds after start (0: at once), one interval by default.
+        self.first_run_after = interval_seconds if first_run_after is None else first_run_after
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"job-{name}", daemon=True)
 
@@ -34,7 +37,9 @@ class PeriodicJob:
         self._stop.set()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = self.first_run_after
+        while not self._stop.wait(wait):
+            wait = self.interval
             try:
                 result = self.run()
                 JOB_RUNS.labels(self.name, "ok").inc()

@@ -34,6 +34,7 @@ from crm_sales.contracts import store as contract_store
 from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
+from crm_sales.customer_sales.store import INDEXES as PRESENCE_INDEXES, customer_presence
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_kit.customer_directory import CustomerDirectory, CustomerGrants
 from crm_sales.payments import events as payment_events
@@ -92,6 +93,7 @@ INDEXES.update(contract_store.INDEXES)
 SERVICE_NAMES.append(payment_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name)
 INDEXES.update(payment_store.INDEXES)
 INDEXES.update(ROLLUP_INDEXES)
+INDEXES.update(PRESENCE_INDEXES)
 SERVICE_NAMES.append(profitability_service_pb2.DESCRIPTOR.services_by_name["ProfitabilityService"].full_name)
 SERVICE_NAMES.append(customer_sales_service_pb2.DESCRIPTOR.services_by_name["CustomerSalesService"].full_name)
 SERVICE_NAMES.append(daily_report_service_pb2.DESCRIPTOR.services_by_name["DailyReportService"].full_name)
@@ -196,7 +198,13 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     if settings.events.enabled:
         app.jobs.append(rollup_events.rollup_follower(events, rollups.store, rollups.tz, consumer))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
-    customer_sales = CustomerSalesService(customers, orders, payments, contracts)
+    presence = customer_presence(db)
+    customer_sales = CustomerSalesService(customers, orders, payments, contracts, presence)
+    app.jobs.append(PeriodicJob("sales_presence_backfill", settings.presence_backfill_seconds,
+                                lambda: presence.backfill([orders.store.books.chain.hints,
+                                                           payments.store.books.chain.hints,
+                                                           contracts.store.books.chain.hints]),
+                                first_run_after=0))
     app.features["customer_sales"] = customer_sales
     app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(
         CustomerSalesServicer(customer_sales), server))

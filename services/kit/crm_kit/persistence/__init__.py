@@ -14,6 +14,8 @@ reads by `_id` alone:
 - `keys.NaturalKeys`: key documents whose `_id` is the natural key
   (the duplicate check and the lookup);
 - `books.Books`: insert-only list indexes read with a bounded walk;
+- `presence.Presence`: marks of which ids have books at all, written before
+  their first entry (a reader skips the books of an id without one);
 - `once.DecideOnce` and `once.RequestKeys`: a decision taken once, and
   request-id idempotency.
 

@@ -28,8 +28,10 @@ SCAN_LIMIT = 2000
 
 
 class Books:
-    def __init__(self, links: Collection, hints: Collection, item_field: str = "item_id"):
-        self.chain = Chain(links, hints)
+    def __init__(self, links: Collection, hints: Collection, item_field: str = "item_id",
+                 on_new_book: Callable[[list[str]], None] | None = None):
+        # on_new_book(books) runs before the first entry of each new book (a Presence's mark_books)
+        self.chain = Chain(links, hints, on_new_book)
         self.item_field = item_field
 
     def add(self, arrivals: list[tuple[str, str, datetime]]) -> None:

@@ -16,7 +16,9 @@ one document returned 80 distinct values for 400 calls, and concurrent
   from it until a link is missing;
 - the hint is written (at 0) before a chain's first link, so a chain
   without a hint is empty: reading it costs one read, not two (most
-  customers have no interaction log, visit list or order book to read).
+  customers have no interaction log, visit list or order book to read);
+- `on_new(keys)`, when given, runs before new chains' hints are written, so
+  whatever it records (a `presence.Presence` mark) precedes every link.
 
 Every read and write goes by `_id` alone, which FerretDB serves without a
 scan. On MongoDB the same code is correct (and could use $inc; one code path
@@ -52,9 +54,11 @@ def link_id(key: str, n: int) -> str:
 
 
 class Chain:
-    def __init__(self, links: Collection, hints: Collection):
+    def __init__(self, links: Collection, hints: Collection,
+                 on_new: Callable[[list[str]], None] | None = None):
         self.links = links
         self.hints = hints
+        self.on_new = on_new
 
     def link(self, key: str, n: int) -> dict | None:
         return self.links.find_one({"_id": link_id(key, n)}) if n > 0 else None
@@ -76,7 +80,7 @@ class Chain:
         insert fail as a duplicate, and the caller goes forward from there."""
         n = self._hint(key)
         if n is None:
-            self._advance_hint(key, 0)
+            self._start([key])
             return 0, None
         return self._forward(key, n, self.link(key, n))
 
@@ -146,7 +150,7 @@ class Chain:
         numbers: dict[str, list[int]] = {}
         starts = self._hint_tops(list(docs_by_key))
         unhinted = [key for key, start in starts.items() if start is None and docs_by_key[key]]
-        self._in_parallel(lambda key: self._advance_hint(key, 0), unhinted)
+        self._start(unhinted)
         starts = {key: start or 0 for key, start in starts.items()}
         for key, docs in docs_by_key.items():
             start = starts[key]
@@ -172,6 +176,14 @@ class Chain:
             for (i, _doc), n in zip(docs, taken):
                 numbers[key][i] = n
         return numbers
+
+    def _start(self, keys: list[str]) -> None:
+        """Before new chains' first links: `on_new`, then their hints at 0."""
+        if not keys:
+            return
+        if self.on_new is not None:
+            self.on_new(keys)
+        self._in_parallel(lambda key: self._advance_hint(key, 0), keys)
 
     def _hint_tops(self, keys: list[str]) -> dict[str, int | None]:
         return dict(zip(keys, self._in_parallel(self._hint, keys)))

@@ -33,6 +33,7 @@ from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
 from crm_sales.contracts import model as rules
 from crm_sales.contracts.model import Contract, RenewalTerms
+from crm_sales.customer_sales.store import customer_presence
 
 INDEXES = {
     "contracts": [],  # by _id only
@@ -60,7 +61,8 @@ class ContractStore:
         self.contracts = db["contracts"]
         self.revisions = Revisions(self.contracts, db["contract_versions"], state_field="contract", outbox=outbox,
                                    abandoned_after=abandoned_after)
-        self.books = Books(db["contract_book_links"], db["contract_books"], item_field="contract_id")
+        self.books = Books(db["contract_book_links"], db["contract_books"], item_field="contract_id",
+                           on_new_book=customer_presence(db).mark_books)
         self.erasures = DecideOnce(db["contract_erasures"])
 
     def insert(self, contract: Contract, changed_by: str) -> bool:

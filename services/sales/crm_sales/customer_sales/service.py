@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument
+from crm_kit.persistence.presence import Presence
 
 from crm_sales import access
 from crm_sales.contracts.model import Contract
@@ -57,8 +58,9 @@ def ending_within(contracts: list[Contract], today: date, days: int) -> list[Con
 
 class CustomerSalesService:
     def __init__(self, customers: CustomerDirectory, orders: OrderService, payments: PaymentService,
-                 contracts: ContractService, readers: int = 8):
+                 contracts: ContractService, presence: Presence, readers: int = 8):
         self.customers = customers
+        self.presence = presence  # who has anything in the three features' customer books
         self.orders = orders
         self.payments = payments
         self.contracts = contracts
@@ -71,6 +73,8 @@ class CustomerSalesService:
         with self.customers.one_answer_each(reading=True):
             # Asked once here (or read from the caller's customer grant); the reads below share the answer.
             self.customers.get(access.require_customer_id(customer_id))
+            if not self.presence.may_have(customer_id):  # asked after the rights: no mark tells nobody anything
+                return CustomerSales(customer_id, [], False, None, [], [])
 
             def start(read, *args):
                 # Each read in a copy of this context: the caller's token, request id and the shared answer.
