@@ -136,12 +136,8 @@ def test_a_newer_draft_is_open_but_the_last_order_is_the_last_one_placed(app, pr
 
 def test_a_customer_with_only_a_contract_shows_it_and_one_with_nothing_shows_an_empty_section(client, services):
     """The card skips the sales books of a customer without a presence mark
-    (the marks are backfilled at the sales service's start): each feature
-    marks its customer first, so a contract alone is enough to be read."""
-    from pymongo import MongoClient
-
-    with MongoClient(services.mongodb_uri) as mongo:  # the skip is live in these tests, not only possible
-        assert mongo[services.sales_db_name]["sales_customers"].find_one({"_id": "(backfilled)"}) is not None
+    (once the sales service has backfilled the marks, at its start): each
+    feature marks its customer first, so a contract alone is enough to be read."""
     ids = [client.post("/api/v1/customers", headers=REP, json={
         "display_name": name, "phones": [f"+86137{uuid.uuid4().int % 10**8:08d}"]}).get_json()["id"]
         for name in ("王芳", "张伟")]
@@ -155,3 +151,27 @@ def test_a_customer_with_only_a_contract_shows_it_and_one_with_nothing_shows_an_
     assert with_contract["receivables"][0]["outstanding"] == cny(800_00)  # its plan, from the payments book
     assert bare == {**bare, "open_orders": [], "receivables": [], "ending_contracts": [], "more_open_orders": False}
     assert bare.get("last_order") is None
+    from pymongo import MongoClient
+
+    with MongoClient(services.mongodb_uri) as mongo:
+        marks = mongo[services.sales_db_name]["sales_customers"]
+        assert marks.find_one({"_id": ids[0]}) is not None and marks.find_one({"_id": ids[1]}) is None
+
+
+def test_a_rep_learns_nothing_of_a_pool_customers_sales_with_or_without_them(client):
+    """Released to the pool, a customer's sales are not the former owner's
+    to read: the section is refused alike whether there are any or not."""
+    ids = [client.post("/api/v1/customers", headers=REP, json={
+        "display_name": name, "phones": [f"+86139{uuid.uuid4().int % 10**8:08d}"]}).get_json()["id"]
+        for name in ("赵敏", "周芷若")]
+    contract = client.post("/api/v1/contracts", headers=REP, json={
+        "customer_id": ids[0], "title": "巡检", "start_date": TODAY.isoformat(),
+        "end_date": (TODAY + dt.timedelta(days=200)).isoformat(), "value": cny(300_00)})
+    assert contract.status_code == 201, contract.get_json()
+    for cid in ids:
+        released = client.post(f"/api/v1/customers/{cid}/release", json={"reason": "客户暂无需求"}, headers=REP)
+        assert released.status_code == 200, released.get_json()
+    for cid in ids:
+        body = card(client, cid, REP).get_json()
+        assert {"section": "sales", "service": "sales", "reason": "not_permitted"} in body["missing"], body
+        assert "sales" not in body

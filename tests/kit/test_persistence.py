@@ -301,22 +301,28 @@ def test_a_mark_comes_before_its_books_first_entry(db):
 
 def test_presence_backfill_marks_books_written_without_marks(db):
     """Books from before the marks (or begun by an older replica during a
-    rolling upgrade) are marked by the backfill, which every replica runs
-    at start and now and then; until one run has finished, every id may
-    have entries."""
+    rolling upgrade) are marked by the backfill, which every replica runs at
+    start and then periodically; a process trusts the marks only after a run
+    of its own, and a first link whose old writer died before its hint counts."""
     from crm_kit.persistence.presence import Presence
 
     old_books = Books(db["old_links"], db["old_hints"])  # an older version's writer: no hook
     now = datetime.now(timezone.utc)
     old_books.add([("customer:before", "o1", now), ("team:t1", "o1", now)])
-    reader, other_replica = Presence(db["old_marks"], "customer:"), Presence(db["old_marks"], "customer:")
-    assert reader.may_have("before") and reader.may_have("nobody")
-    assert other_replica.backfill([old_books.chain.hints]) == 1
-    assert reader.may_have("before") and not reader.may_have("nobody")
+    db["old_links"].insert_one({"_id": "customer:hintless#0000000001", "item_id": "o0", "since": now})
+    hints, links = [db["old_hints"]], [db["old_links"]]
+    reader, other_process = Presence(db["old_marks"], "customer:"), Presence(db["old_marks"], "customer:")
+    assert other_process.backfill(hints, links) == 2
+    assert reader.may_have("nobody")  # another process's run does not make this one skip books
+    assert reader.backfill(hints, links) == 0  # marked already: nothing written again
+    assert reader.may_have("before") and reader.may_have("hintless") and not reader.may_have("nobody")
+    assert not reader.may_have("t1")
     old_books.add([("customer:during_upgrade", "o2", now)])
-    assert not reader.may_have("during_upgrade")  # until the next run
-    assert other_replica.backfill([old_books.chain.hints]) == 2  # idempotent: "before" again, and the new one
+    assert not reader.may_have("during_upgrade")  # the window: until the next run
+    assert reader.backfill(hints, links) == 1
     assert reader.may_have("during_upgrade")
+    switched_off = Presence(db["old_marks"], "customer:", enabled=False)
+    assert switched_off.backfill(hints, links) == 0 and switched_off.may_have("nobody")
 
 
 def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):

@@ -198,12 +198,12 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     if settings.events.enabled:
         app.jobs.append(rollup_events.rollup_follower(events, rollups.store, rollups.tz, consumer))
     # customer sales: one customer's orders, receivables and ending contracts in one call (the 360 card)
-    presence = customer_presence(db)
+    # (marks: see crm_sales.customer_sales.store; trusted after this process's first backfill, which runs at start)
+    presence = customer_presence(db, enabled=settings.presence_backfill_seconds > 0)
     customer_sales = CustomerSalesService(customers, orders, payments, contracts, presence)
+    books = [orders.store.books.chain, payments.store.books.chain, contracts.store.books.chain]
     app.jobs.append(PeriodicJob("sales_presence_backfill", settings.presence_backfill_seconds,
-                                lambda: presence.backfill([orders.store.books.chain.hints,
-                                                           payments.store.books.chain.hints,
-                                                           contracts.store.books.chain.hints]),
+                                lambda: presence.backfill([c.hints for c in books], [c.links for c in books]),
                                 first_run_after=0))
     app.features["customer_sales"] = customer_sales
     app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(

@@ -43,10 +43,11 @@ class SalesSettings:
     payment_terms_days: int = 30
     # How often the whole book's overdue gauge is recomputed (a scan of every plan; 0 off).
     overdue_refresh_seconds: int = 900
-    # The 360 card skips the sales books of a customer without a presence mark once the marks are backfilled
-    # (crm_sales.customer_sales.store): at start, then this often, to mark books an older replica began during
-    # a rolling upgrade (SALES_PRESENCE_BACKFILL_SECONDS; a scan of the books' hints; 0 off: the card reads them all).
-    presence_backfill_seconds: int = 3600
+    # The 360 card skips the sales books of a customer without a presence mark once this process has
+    # backfilled the marks (crm_sales.customer_sales.store): at start, then this often, which also marks books
+    # an older replica began during a rolling upgrade (SALES_PRESENCE_BACKFILL_SECONDS; a scan of the books'
+    # hints and of the marks; 0: no skipping, the card reads every book).
+    presence_backfill_seconds: int = 900
     # The business time zone: it decides the month a timestamp counts in (profitability; SALES_TIMEZONE).
     timezone: str = "Asia/Shanghai"
     # Daily reports: due at this local time (SALES_TIMEZONE) of the day, "HH:MM", or "HH:MM+1" the morning
@@ -80,7 +81,7 @@ class SalesSettings:
             contract_reminder_days=env_int("SALES_CONTRACT_REMINDER_DAYS", 30, minimum=1, maximum=366),
             payment_terms_days=env_int("SALES_PAYMENT_TERMS_DAYS", 30, minimum=0, maximum=3650),
             overdue_refresh_seconds=env_int("SALES_OVERDUE_REFRESH_SECONDS", 900, minimum=0, maximum=86400),
-            presence_backfill_seconds=env_int("SALES_PRESENCE_BACKFILL_SECONDS", 3600, minimum=0, maximum=86400),
+            presence_backfill_seconds=env_int("SALES_PRESENCE_BACKFILL_SECONDS", 900, minimum=0, maximum=86400),
             timezone=_zone(env_str("SALES_TIMEZONE", "Asia/Shanghai")),
             daily_report_deadline=_deadline(env_str("SALES_DAILY_REPORT_DEADLINE", "21:00")),
             daily_report_late_days=env_int("SALES_DAILY_REPORT_LATE_DAYS", 7, minimum=0, maximum=366),

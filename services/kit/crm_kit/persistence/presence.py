@@ -4,38 +4,43 @@ without orders, plans or contracts: one read, not one per book).
 
 - A mark `_id: <id>` is inserted before the id's first book entry: the
   books' `on_new_book` hook runs before a new chain's hint, so before any
-  link. A missing mark therefore means nothing to read, once the backfill
-  below has run. Marks are never removed (book entries are not either).
-- `backfill(hints)` marks every id that has a book already (a scan of the
-  books' hints), then records that it finished. Until a run has finished
-  somewhere, `may_have` answers True: read the books, as before the marks.
-  It is idempotent, so every replica may run it, and it runs again on each
-  start and now and then: that also marks books a replica of an older
-  version started during a rolling upgrade, after the first run.
+  link. Marks are never removed (book entries are not either).
+- A process trusts a missing mark (nothing to read) only after a backfill
+  of its own has finished: `backfill` marks every id that has a book
+  already, from the books' hints and, in a process's first run, from their
+  first links too (a writer of an older version wrote the link before the
+  hint and may have died in between). Until then `may_have` is True.
+- Writers of an older version write books without marks. Every replica runs
+  the backfill at start and then periodically, so a book an older replica
+  begins during a rolling upgrade (or after a rollback) is marked by the
+  next run; until then the card does not show it. That bounded window is
+  the price of the skipped reads; `enabled=False` never skips.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from crm_kit.mongo import duplicate_positions
+from crm_kit.persistence.chain import link_id
 
 log = logging.getLogger(__name__)
 
-# The backfill's "finished" record, among the marks: no id a book names has parentheses.
-FINISHED = "(backfilled)"
 BATCH = 1000
+FIRST_LINK = link_id("", 1)  # "#0000000001"
 
 
 class Presence:
-    def __init__(self, marks: Collection, prefix: str):
+    def __init__(self, marks: Collection, prefix: str, enabled: bool = True):
         self.marks = marks
         self.prefix = prefix  # the books of an id are "<prefix><id>"
-        self._trusted = False  # True once a backfill has finished (it never becomes False again)
+        self.enabled = enabled
+        self._trusted = False  # set by this process's first finished backfill, never unset
 
     def mark_books(self, books: list[str]) -> None:
         """The Books hook: mark the ids of the new books that have the prefix."""
@@ -43,29 +48,37 @@ class Presence:
 
     def may_have(self, id_: str) -> bool:
         """False only when `id_` certainly has no entry in the books."""
-        if not self.trusted():
+        if not self._trusted:
             return True
         return self.marks.find_one({"_id": id_}) is not None
 
-    def trusted(self) -> bool:
-        if not self._trusted:
-            self._trusted = self.marks.find_one({"_id": FINISHED}) is not None
-        return self._trusted
-
-    def backfill(self, hints: Iterable[Collection]) -> int:
-        """Mark every id with a book (one scan of each hints collection);
-        returns how many ids the books name."""
+    def backfill(self, hints: Iterable[Collection], links: Iterable[Collection] = ()) -> int:
+        """Mark every id with a book that has no mark yet (a scan of each
+        hints collection, of the marks, and in the first run of the links'
+        first links); returns how many were marked."""
+        if not self.enabled:
+            return 0
         ids: set[str] = set()
         for collection in hints:
-            ids.update(doc["_id"][len(self.prefix):] for doc in collection.find({}, {"_id": 1})
-                       if isinstance(doc["_id"], str) and doc["_id"].startswith(self.prefix))
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), BATCH):
-            self._mark(ordered[start:start + BATCH])
-        self._mark([FINISHED])
+            ids.update(self._ids(collection.find({}, {"_id": 1}), ""))
+        if not self._trusted:
+            first_links = {"_id": {"$regex": f"^{re.escape(self.prefix)}.*{re.escape(FIRST_LINK)}$"}}
+            for collection in links:
+                ids.update(self._ids(collection.find(first_links, {"_id": 1}), FIRST_LINK))
+        marked = {doc["_id"] for doc in self.marks.find({}, {"_id": 1})}
+        missing = sorted(ids - marked)
+        for start in range(0, len(missing), BATCH):
+            self._mark(missing[start:start + BATCH])
         self._trusted = True
-        log.info("presence marks backfilled", extra={"fields": {"marks": self.marks.name, "ids": len(ordered)}})
-        return len(ordered)
+        log.info("presence marks backfilled",
+                 extra={"fields": {"marks": self.marks.name, "ids": len(ids), "marked": len(missing)}})
+        return len(missing)
+
+    def _ids(self, docs, suffix: str) -> Iterable[str]:
+        for doc in docs:
+            key = doc["_id"]
+            if isinstance(key, str) and key.startswith(self.prefix) and key.endswith(suffix):
+                yield key[len(self.prefix):len(key) - len(suffix)]
 
     def _mark(self, ids: list[str]) -> None:
         if not ids:

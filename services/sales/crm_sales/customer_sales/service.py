@@ -72,8 +72,12 @@ class CustomerSalesService:
         today = self.payments.today()
         with self.customers.one_answer_each(reading=True):
             # Asked once here (or read from the caller's customer grant); the reads below share the answer.
-            self.customers.get(access.require_customer_id(customer_id))
-            if not self.presence.may_have(customer_id):  # asked after the rights: no mark tells nobody anything
+            customer = self.customers.get(access.require_customer_id(customer_id))
+            # The features' own read rights first (each would refuse alike): whether a customer has any
+            # sales is told only to those who may read them.
+            access.require_any_read(principal)
+            access.require_read(principal, customer)
+            if not self.presence.may_have(customer_id):
                 return CustomerSales(customer_id, [], False, None, [], [])
 
             def start(read, *args):

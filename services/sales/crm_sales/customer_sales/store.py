@@ -16,5 +16,5 @@ CUSTOMER_BOOKS = "customer:"  # the books that list one customer's orders, plans
 INDEXES: dict = {"sales_customers": []}  # by _id only
 
 
-def customer_presence(db: Database) -> Presence:
-    return Presence(db["sales_customers"], CUSTOMER_BOOKS)
+def customer_presence(db: Database, enabled: bool = True) -> Presence:
+    return Presence(db["sales_customers"], CUSTOMER_BOOKS, enabled)
