@@ -302,8 +302,9 @@ def test_a_mark_comes_before_its_books_first_entry(db):
 def test_presence_backfill_marks_books_written_without_marks(db):
     """Books from before the marks (or begun by an older replica during a
     rolling upgrade) are marked by the backfill, which every replica runs at
-    start and then periodically; a process trusts the marks only after a run
-    of its own, and a first link whose old writer died before its hint counts."""
+    start and once more an interval later; a process trusts the marks only
+    after a run of its own, and a first link whose old writer died before its
+    hint counts."""
     from crm_kit.persistence.presence import Presence
 
     old_books = Books(db["old_links"], db["old_hints"])  # an older version's writer: no hook
@@ -321,6 +322,7 @@ def test_presence_backfill_marks_books_written_without_marks(db):
     assert not reader.may_have("during_upgrade")  # the window: until the next run
     assert reader.backfill(hints, links) == 1
     assert reader.may_have("during_upgrade")
+    assert reader.backfill(hints, links) == 0  # two runs a process: at start and one interval later
     switched_off = Presence(db["old_marks"], "customer:", enabled=False)
     assert switched_off.backfill(hints, links) == 0 and switched_off.may_have("nobody")
 

@@ -44,9 +44,9 @@ class SalesSettings:
     # How often the whole book's overdue gauge is recomputed (a scan of every plan; 0 off).
     overdue_refresh_seconds: int = 900
     # The 360 card skips the sales books of a customer without a presence mark once this process has
-    # backfilled the marks (crm_sales.customer_sales.store): at start, then this often, which also marks books
-    # an older replica began during a rolling upgrade (SALES_PRESENCE_BACKFILL_SECONDS; a scan of the books'
-    # hints and of the marks; 0: no skipping, the card reads every book).
+    # backfilled the marks (crm_sales.customer_sales.store): at start, and once more this long after, which
+    # marks books an older replica began while this one rolled out (SALES_PRESENCE_BACKFILL_SECONDS; a paced
+    # scan of the books' hints and of the marks; 0: no skipping, the card reads every book).
     presence_backfill_seconds: int = 900
     # The business time zone: it decides the month a timestamp counts in (profitability; SALES_TIMEZONE).
     timezone: str = "Asia/Shanghai"
