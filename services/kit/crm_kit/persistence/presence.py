@@ -47,8 +47,7 @@ class Presence:
         self.marks = marks
         self.prefix = prefix  # the books of an id are "<prefix><id>"
         self.enabled = enabled
-        self._trusted = False  # set by this process's first finished backfill, never unset
-        self.runs = 0
+        self.runs = 0  # finished backfills of this process: it trusts missing marks after the first
 
     def mark_books(self, books: list[str]) -> None:
         """The Books hook: mark the ids of the new books that have the prefix."""
@@ -56,7 +55,7 @@ class Presence:
 
     def may_have(self, id_: str) -> bool:
         """False only when `id_` certainly has no entry in the books."""
-        if not self._trusted:
+        if not self.runs:
             return True
         return self.marks.find_one({"_id": id_}) is not None
 
@@ -69,7 +68,7 @@ class Presence:
         ids: set[str] = set()
         for collection in hints:
             ids.update(self._ids(_paced(collection.find({}, {"_id": 1})), ""))
-        if not self._trusted:
+        if not self.runs:
             first_links = {"_id": {"$regex": f"^{re.escape(self.prefix)}.*{re.escape(FIRST_LINK)}$"}}
             for collection in links:
                 ids.update(self._ids(_paced(collection.find(first_links, {"_id": 1})), FIRST_LINK))
@@ -77,7 +76,6 @@ class Presence:
         missing = sorted(ids - marked)
         for start in range(0, len(missing), BATCH):
             self._mark(missing[start:start + BATCH])
-        self._trusted = True
         self.runs += 1
         log.info("presence marks backfilled",
                  extra={"fields": {"marks": self.marks.name, "ids": len(ids), "marked": len(missing)}})
