@@ -164,6 +164,37 @@ def test_an_entry_written_while_its_customer_is_erased_does_not_outlive_the_eras
     assert customer_db.interaction_heads.find_one({"_id": cid}) is None
 
 
+def test_an_entry_outlives_no_erase_that_deleted_the_log_head_under_it(stub, phone, customer_db):
+    """The erasure found the log empty, and deleted its head just after a
+    recording had written its first entry and moved the head (CI once saw it
+    at random): the recording still finds its entry, and takes it along."""
+    from crm_customer.interactions.service import InteractionService
+    from crm_customer.interactions.store import InteractionStore
+    from crm_customer.interactions.model import build_draft
+    from crm_customer.customers.service import CustomerService
+    from crm_customer.customers.store import CustomerStore
+    from crm_kit.auth import Principal
+    from crm_kit.errors import NotFound
+
+    cid = create(stub, phone(), REP).id
+    erase(stub, cid)  # the erasure marks the customer and finds its log empty...
+
+    class ErasedUnderIt(InteractionStore):
+        def append(self, *args, **kwargs):
+            entry = super().append(*args, **kwargs)
+            self.chain.hints.delete_one({"_id": cid})  # ...and deletes its head only now
+            return entry
+
+    late = secret("竞态")
+    service = InteractionService(ErasedUnderIt(customer_db), CustomerService(CustomerStore(customer_db)))
+    draft = build_draft(channel="call", direction="inbound", summary=late, occurred_at=None, rep_id=REP_ID,
+                        now=datetime.now(timezone.utc))
+    with pytest.raises(NotFound):
+        service.write(Principal(REP_ID, "rep", TEAM), cid, draft)
+    assert raw_docs_holding(customer_db, late) == []
+    assert customer_db.interaction_heads.find_one({"_id": cid}) is None
+
+
 def test_only_admins_export_and_erase(stub, log, phone):
     cid = create(stub, phone(), REP).id
     record(log, cid, secret("普通"))

@@ -72,7 +72,9 @@ class InteractionService:
             # time does not move, so an erasure marked meanwhile is NotFound here.
             self.customers.touch_last_contact(customer_id, entry.occurred_at)
         except NotFound:  # the customer was erased while this entry was written: it must not outlive the erase
-            self.store.erase(customer_id)
+            # Up to this entry whatever the head says: an erasure that found the
+            # log still empty may have deleted the head this write had just moved.
+            self.store.erase(customer_id, at_least=entry.sequence)
             raise
         return entry
 

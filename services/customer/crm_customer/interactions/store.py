@@ -153,7 +153,7 @@ class InteractionStore:
 
     # --- erasure ------------------------------------------------------------
 
-    def erase(self, customer_id: str) -> None:
+    def erase(self, customer_id: str, at_least: int = 0) -> None:
         """Delete the customer's log, each document by `_id` (bulk, unordered),
         in an order that keeps what is left findable: the request keys first
         (their ids are read from the entries), then the buckets (entries
@@ -161,8 +161,11 @@ class InteractionStore:
         how far the entries go). So a second call after a crash part-way
         finishes the job. A request claim whose entry was never written (its
         attempt crashed) cannot be found by `_id`; it holds a hash of the
-        content, not the text, and is left."""
+        content, not the text, and is left. `at_least` is a sequence the
+        caller knows it wrote (a writer undoing its own entry): it is erased
+        even when the head is gone already."""
         n, _doc = self.chain.top(customer_id)
+        n = max(n, at_least)
         if n == 0:
             self.chain.delete(customer_id, 0)
             return
