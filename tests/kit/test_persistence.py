@@ -14,7 +14,8 @@ import pytest
 from crm_kit.errors import Aborted, InvalidArgument
 from crm_kit.grpc_errors import to_status
 from crm_kit import paging
-from crm_kit.persistence.books import Books
+from crm_kit.mongo import IDS_PER_READ, find_by_ids
+from crm_kit.persistence.books import WALK_BATCH, Books
 from crm_kit.persistence.keys import Holding, NaturalKeys
 from crm_kit.persistence.once import DecideOnce, RequestKeys
 from crm_kit.persistence.revisions import Contended, Revisions, write_with_retries
@@ -340,6 +341,51 @@ def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):
         rounds += 1
     assert seen == [f"t{i}" for i in range(50) if i % 7]
     assert rounds >= 50 // 10  # no call walked more than its limit
+
+
+def test_a_book_read_in_batches_gives_every_entry_once_in_order_whichever_way_it_is_walked(db):
+    """Walks read WALK_BATCH entries a find; across batch edges nothing is
+    skipped or repeated, forwards, backwards or a page at a time."""
+    books = Books(db["book_links"], db["books"])
+    now = datetime.now(timezone.utc)
+    count = 2 * WALK_BATCH + 7
+    books.add([("long", f"t{i:03d}", now) for i in range(count)])
+    names = [f"t{i:03d}" for i in range(count)]
+    resolved_at_once: list[int] = []
+
+    def standing_many(entries):
+        resolved_at_once.append(len(entries))
+        return [item if int(item[1:]) % 5 else None for item, _since in entries]
+
+    assert [item for _n, item in books.walk("long", lambda item, _since: item)] == names
+    assert [n for n, _item in books.walk_many("long", standing_many)] == list(range(1, count + 1))
+    assert resolved_at_once == [WALK_BATCH, WALK_BATCH, 7]
+    assert [item for _n, item in books.newest_first("long", standing_many) if item] == \
+        [name for name in reversed(names) if int(name[1:]) % 5]
+    page, go_on = books.page_many("long", standing_many, size=WALK_BATCH, start=3)
+    assert page == [name for name in names[2:] if int(name[1:]) % 5][:WALK_BATCH]
+    assert go_on is not None and books.page_many("long", standing_many, size=count, start=go_on)[1] is None
+    assert list(books.newest_first("empty", standing_many)) == []
+
+
+def test_documents_are_read_by_id_many_at_once_and_missing_ones_are_left_out(db):
+    db["things"].insert_many([{"_id": f"x{i}", "v": i} for i in range(IDS_PER_READ + 5)])
+    wanted = [f"x{i}" for i in range(IDS_PER_READ + 5)] + ["x3", "missing", "{\"$ne\": 1}"]
+    found = find_by_ids(db["things"], wanted)
+    assert sorted(found) == sorted(f"x{i}" for i in range(IDS_PER_READ + 5))
+    assert found["x7"]["v"] == 7 and find_by_ids(db["things"], ["x1"]) == {"x1": {"_id": "x1", "v": 1}}
+    assert find_by_ids(db["things"], []) == {}
+
+
+def test_the_platforms_ferretdb_reads_ids_in_a_list_through_the_id_index(db):
+    """tools/ferretdb-sqlite-id-in.patch: without it every `find_by_ids`
+    would scan the collection (the answer stays the same, the cost does not)."""
+    db["things"].insert_many([{"_id": f"x{i}"} for i in range(20)])
+    plan = db.command("explain", {"find": "things", "filter": {"_id": {"$in": ["x1", "x2"]}}})
+    if "filterPushdown" not in plan:  # FerretDB's own field
+        pytest.skip("the tests run against MongoDB (CUSTOMER_MONGODB_URI), which plans `$in` on `_id` by its index")
+    assert plan["filterPushdown"] is True
+    assert any("USING INDEX" in step for step in plan["queryPlanner"]["Plan"])
 
 
 def test_page_tokens_are_bound_to_their_query():

@@ -25,6 +25,8 @@ from crm_kit.persistence.chain import Chain
 T = TypeVar("T")
 
 SCAN_LIMIT = 2000
+# Entries read at once by a walk (one `find_by_ids`).
+WALK_BATCH = 50
 
 
 class Books:
@@ -45,6 +47,12 @@ class Books:
         link = self.chain.link(book, n)
         return (link[self.item_field], link["since"]) if link else None
 
+    def entries(self, book: str, numbers: range) -> list[tuple[int, str, datetime]]:
+        """(number, item id, since) of the entries with these numbers that
+        exist, in the order of `numbers`, in one read."""
+        links = self.chain.links_of(book, numbers)
+        return [(n, links[n][self.item_field], links[n]["since"]) for n in numbers if n in links]
+
     def started(self) -> bool:
         return self.chain.hints.find_one({}) is not None
 
@@ -52,27 +60,67 @@ class Books:
              limit: int | None = None) -> Iterator[tuple[int, T | None]]:
         """(number, resolve(item, since)) of each entry from `start` to the end
         of the book, at most `limit` entries; resolve returns None where the
-        entry no longer stands."""
-        n = start
-        while limit is None or n < start + limit:
-            entry = self.entry(book, n)
-            if entry is None:
+        entry no longer stands. Entries are read WALK_BATCH at once, each
+        resolved only when the walk reaches it."""
+        for batch in self._batches(book, start, limit):
+            for n, item_id, since in batch:
+                yield n, resolve(item_id, since)
+
+    def walk_many(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]],
+                  start: int = 1, limit: int | None = None) -> Iterator[tuple[int, T | None]]:
+        """As `walk`, each batch of entries resolved by one call (so its items
+        can be read at once): resolve_many([(item, since), ...]) answers one
+        result (None where the entry no longer stands) per entry, in order."""
+        for batch in self._batches(book, start, limit):
+            yield from zip((n for n, _item, _since in batch),
+                           resolve_many([(item, since) for _n, item, since in batch]))
+
+    def newest_first(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]]
+                     ) -> Iterator[tuple[int, T | None]]:
+        """As `walk_many`, from the book's last entry back to its first."""
+        n, _doc = self.chain.top(book)
+        while n > 0:
+            batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1))
+            yield from zip((number for number, _item, _since in batch),
+                           resolve_many([(item, since) for _n, item, since in batch]))
+            n -= WALK_BATCH
+
+    def _batches(self, book: str, start: int, limit: int | None) -> Iterator[list[tuple[int, str, datetime]]]:
+        """Consecutive entries from `start`, WALK_BATCH a read, up to the end
+        of the book (its first missing number: a chain has no gaps) or `limit`."""
+        n, end = start, None if limit is None else start + limit
+        while end is None or n < end:
+            count = WALK_BATCH if end is None else min(WALK_BATCH, end - n)
+            # Up to the first missing number (one being written right now ends the walk, as before).
+            batch = [entry for i, entry in enumerate(self.entries(book, range(n, n + count))) if entry[0] == n + i]
+            if batch:
+                yield batch
+            if len(batch) < count:
                 return
-            yield n, resolve(*entry)
-            n += 1
+            n += count
 
     def page(self, book: str, resolve: Callable[[str, datetime], T | None], size: int, start: int = 1,
              scan_limit: int = SCAN_LIMIT) -> tuple[list[T], int | None]:
         """Up to `size` standing items from entry `start` on, in the order
         they came, and the entry to go on from (None at the end of the book).
         Arrivals during paging come at the end: nothing skipped or repeated."""
-        found: list[tuple[int, T]] = []
-        last = start - 1
-        for last, item in self.walk(book, resolve, start, scan_limit):
-            if item is not None:
-                found.append((last, item))
-                if len(found) > size:
-                    return [i for _n, i in found[:size]], found[size][0]
-        if last < start + scan_limit - 1:
-            return [i for _n, i in found], None  # the end of the book
-        return [i for _n, i in found], last + 1
+        return _page(self.walk(book, resolve, start, scan_limit), size, start, scan_limit)
+
+    def page_many(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]],
+                  size: int, start: int = 1, scan_limit: int = SCAN_LIMIT) -> tuple[list[T], int | None]:
+        """As `page`, with the entries resolved a batch at once (see walk_many)."""
+        return _page(self.walk_many(book, resolve_many, start, scan_limit), size, start, scan_limit)
+
+
+def _page(walked: Iterator[tuple[int, T | None]], size: int, start: int, scan_limit: int
+          ) -> tuple[list[T], int | None]:
+    found: list[tuple[int, T]] = []
+    last = start - 1
+    for last, item in walked:
+        if item is not None:
+            found.append((last, item))
+            if len(found) > size:
+                return [i for _n, i in found[:size]], found[size][0]
+    if last < start + scan_limit - 1:
+        return [i for _n, i in found], None  # the end of the book
+    return [i for _n, i in found], last + 1

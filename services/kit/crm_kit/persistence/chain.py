@@ -20,14 +20,14 @@ one document returned 80 distinct values for 400 calls, and concurrent
 - `on_new(keys)`, when given, runs before new chains' hints are written, so
   whatever it records (a `presence.Presence` mark) precedes every link.
 
-Every read and write goes by `_id` alone, which FerretDB serves without a
-scan. On MongoDB the same code is correct (and could use $inc; one code path
+Every read and write goes by `_id` alone (a lone `_id`, or a list of them
+read at once with `find_by_ids`), which FerretDB serves without a scan. On MongoDB the same code is correct (and could use $inc; one code path
 for both is worth the extra read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import DeleteOne
@@ -35,7 +35,7 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_kit.errors import Aborted
-from crm_kit.mongo import duplicate_positions
+from crm_kit.mongo import duplicate_positions, find_by_ids
 
 MAX_ATTEMPTS = 100
 # Hints read and moved a few at once when a bulk append touches this many chains or more.
@@ -63,10 +63,23 @@ class Chain:
     def link(self, key: str, n: int) -> dict | None:
         return self.links.find_one({"_id": link_id(key, n)}) if n > 0 else None
 
+    def links_of(self, key: str, numbers: Iterable[int]) -> dict[int, dict]:
+        """The links with these numbers that exist, by number, in one read."""
+        ids = {link_id(key, n): n for n in numbers if n > 0}
+        return {ids[found]: doc for found, doc in find_by_ids(self.links, ids).items()} if ids else {}
+
     def top(self, key: str) -> tuple[int, dict | None]:
-        """(number, document) of the newest link; (0, None) for an empty chain."""
+        """(number, document) of the newest link; (0, None) for an empty chain.
+        The hinted link and the one after it are read at once (the hint is
+        rarely behind), so a chain costs two reads, not three."""
         n = self._hint(key)
-        return (0, None) if n is None else self._forward(key, n, self.link(key, n))
+        return (0, None) if n is None else self._from_hint(key, n)
+
+    def _from_hint(self, key: str, n: int) -> tuple[int, dict | None]:
+        if n == 0:
+            return self._forward(key, 0, None)
+        found = self.links_of(key, (n, n + 1))
+        return self._forward(key, n + 1, found[n + 1]) if n + 1 in found else (n, found.get(n))
 
     def _hint(self, key: str) -> int | None:
         """Where the hint says the chain ends; None without a hint (an empty chain)."""
@@ -82,7 +95,7 @@ class Chain:
         if n is None:
             self._start([key])
             return 0, None
-        return self._forward(key, n, self.link(key, n))
+        return self._from_hint(key, n)
 
     def _forward(self, key: str, n: int, doc: dict | None) -> tuple[int, dict | None]:
         while True:
