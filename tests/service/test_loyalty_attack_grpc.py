@@ -210,7 +210,8 @@ def test_racing_redemptions_of_one_account_never_overdraw_its_points(loyalty, ph
     rewards = [reward(loyalty, cost=100, stock=10) for _ in range(2)]
     outcomes = race(12, lambda i: redeem(loyalty, cid, rewards[i % 2].reward_id))
     assert sum(1 for o in outcomes if isinstance(o, lpb.Redemption)) == 2
-    assert all(o == grpc.StatusCode.FAILED_PRECONDITION for o in outcomes if not isinstance(o, lpb.Redemption))
+    refused = [o for o in outcomes if not isinstance(o, lpb.Redemption)]
+    assert all(o == grpc.StatusCode.FAILED_PRECONDITION for o in refused), refused
     assert loyalty.account(cid).balance == 50
     stocks = [loyalty.stub.GetReward(lpb.GetRewardRequest(reward_id=r.reward_id), metadata=ADMIN).stock
               for r in rewards]

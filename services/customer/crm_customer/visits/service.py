@@ -150,8 +150,8 @@ class VisitService:
         query = {"customer": customer.id, "due_before": due_before.isoformat() if due_before else ""}
         position = paging.decode(page_token, query)
         after = _cursor(position) if position is not None else None
-        visits = {vid: v for vid in self.store.open_of_customer(customer.id)
-                  if (v := self.store.get(vid)) is not None and v.state == "scheduled" and v.customer_id == customer.id}
+        visits = {vid: v for vid, v in self.store.get_many(self.store.open_of_customer(customer.id)).items()
+                  if v.state == "scheduled" and v.customer_id == customer.id}
         ordered, more = rules.due_page({vid: v.scheduled_at for vid, v in visits.items()},
                                        due_before=due_before, after=after, limit=size)
         page = [visits[vid] for vid in ordered]

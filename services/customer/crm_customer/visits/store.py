@@ -30,6 +30,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from crm_kit.mongo import find_by_ids
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.once import DecideOnce
 
@@ -76,6 +77,10 @@ class VisitStore:
     def get(self, visit_id: str) -> Visit | None:
         doc = self.visits.find_one({"_id": visit_id})
         return _from_doc(doc) if doc else None
+
+    def get_many(self, visit_ids: list[str]) -> dict[str, Visit]:
+        """The visits with these ids that exist, by id, in one read."""
+        return {vid: _from_doc(doc) for vid, doc in find_by_ids(self.visits, visit_ids).items()}
 
     def of_customer(self, customer_id: str) -> list[Visit]:
         """All visits of a customer, in time order. The one query here not by

@@ -32,7 +32,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from crm_kit.money import Money
-from crm_kit.mongo import duplicate_positions
+from crm_kit.mongo import duplicate_positions, find_by_ids
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.keys import KeyHolder, NaturalKeys
@@ -110,6 +110,11 @@ class OrderStore:
         doc = self.orders.find_one({"_id": order_id})
         return from_doc(doc) if doc else None
 
+    def _listed(self, entries: list[tuple[str, datetime]]) -> list[Order | None]:
+        """The orders a batch of book entries names, read at once (None where gone)."""
+        docs = find_by_ids(self.orders, [order_id for order_id, _since in entries])
+        return [from_doc(docs[order_id]) if order_id in docs else None for order_id, _since in entries]
+
     def every_order(self) -> Iterator[Order]:
         """Every order: a scan, for rebuilds only (the profit roll-ups)."""
         return (from_doc(doc) for doc in self.orders.find({}, batch_size=1000))
@@ -141,18 +146,15 @@ class OrderStore:
         self.books.add([(customer_book(o.customer_id), o.id, o.created_at) for o in orders])
 
     def book_page(self, customer_id: str, start: int, size: int) -> tuple[list[Order], int | None]:
-        return self.books.page(customer_book(customer_id), lambda order_id, _since: self.get(order_id), size, start)
+        return self.books.page_many(customer_book(customer_id), self._listed, size, start)
 
     def newest_first(self, customer_id: str) -> Iterator[Order]:
-        book = customer_book(customer_id)
-        top, _doc = self.books.chain.top(book)
-        for n in range(top, 0, -1):
-            entry = self.books.entry(book, n)
-            if entry is not None and (order := self.get(entry[0])) is not None:
+        for _n, order in self.books.newest_first(customer_book(customer_id), self._listed):
+            if order is not None:
                 yield order
 
     def all_of(self, customer_id: str) -> Iterator[Order]:
-        for _n, order in self.books.walk(customer_book(customer_id), lambda order_id, _since: self.get(order_id)):
+        for _n, order in self.books.walk_many(customer_book(customer_id), self._listed):
             if order is not None:
                 yield order
 

@@ -41,7 +41,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from crm_kit.ids import new_id
-from crm_kit.mongo import duplicate_positions
+from crm_kit.mongo import duplicate_positions, find_by_ids
 from crm_kit.persistence.books import Books
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
@@ -110,17 +110,19 @@ class PaymentStore:
         seen: set[str] = set()
         out: list[Plan] = []
 
-        def resolve(plan_id: str, _since: datetime) -> Plan | None:
-            if plan_id in seen:
-                return None
-            seen.add(plan_id)
-            plan = self.get(plan_id)
-            if plan is None:
-                return None
-            holder = {"customer": plan.customer_id, "rep": plan.owner_id, "team": plan.team_id}[kind]
-            return plan if holder == key else None
+        def resolve(entries: list[tuple[str, datetime]]) -> list[Plan | None]:
+            docs = find_by_ids(self.revisions.documents, [plan_id for plan_id, _since in entries if plan_id not in seen])
+            plans: list[Plan | None] = []
+            for plan_id, _since in entries:
+                doc = None if plan_id in seen else docs.get(plan_id)
+                seen.add(plan_id)
+                plan = from_doc(doc) if doc else None
+                standing = plan is not None and \
+                    {"customer": plan.customer_id, "rep": plan.owner_id, "team": plan.team_id}[kind] == key
+                plans.append(plan if standing else None)
+            return plans
 
-        for _n, plan in self.books.walk(book, resolve):
+        for _n, plan in self.books.walk_many(book, resolve):
             if plan is not None:
                 out.append(plan)
         return out
