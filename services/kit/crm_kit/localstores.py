@@ -150,21 +150,27 @@ def start_events_redis(data_dir: Path, *, port: int | None = None, log_path: Pat
 
 
 def _wait_for_redis(proc: subprocess.Popen, url: str, port: int, wait_seconds: float) -> None:
-    import redis
-
     deadline = time.monotonic() + wait_seconds
     while True:
         if proc.poll() is not None:
             raise StoreStartError(f"{proc.args[0]} exited with {proc.returncode}")
-        if _port_answers(port):
-            try:
-                redis.Redis.from_url(url, socket_timeout=1).ping()
-                return
-            except redis.exceptions.BusyLoadingError:
-                pass
+        if _port_answers(port) and _redis_ready(url):
+            return
         if time.monotonic() > deadline:
             raise StoreStartError(f"redis on port {port} did not answer within {wait_seconds:.0f}s")
         time.sleep(0.05)
+
+
+def _redis_ready(url: str) -> bool:
+    """Whether Redis answers; False while it loads its data set (a restart
+    with a large append-only file answers LOADING for a while)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+        return True
+    except redis.exceptions.BusyLoadingError:
+        return False
 
 
 def _spawn(argv: list[str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen:
@@ -177,7 +183,6 @@ def _spawn(argv: list[str], log_path: Path, cwd: Path | None = None) -> subproce
 
 def _wait_until_ready(stores: LocalStores, mongo_port: int, redis_port: int, wait_seconds: float) -> None:
     import pymongo
-    import redis
 
     deadline = time.monotonic() + wait_seconds
     pending = {"ferretdb": mongo_port, "redis": redis_port}
@@ -189,8 +194,7 @@ def _wait_until_ready(stores: LocalStores, mongo_port: int, redis_port: int, wai
             with pymongo.MongoClient(stores.mongodb_uri, serverSelectionTimeoutMS=1000) as client:
                 client.admin.command("ping")
             pending.pop("ferretdb")
-        if "redis" in pending and _port_answers(redis_port):
-            redis.Redis.from_url(stores.redis_url, socket_timeout=1).ping()
+        if "redis" in pending and _port_answers(redis_port) and _redis_ready(stores.redis_url):
             pending.pop("redis")
         if pending and time.monotonic() > deadline:
             raise StoreStartError(f"{', '.join(pending)} did not answer within {wait_seconds:.0f}s")

@@ -77,13 +77,21 @@ class Books:
 
     def newest_first(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]]
                      ) -> Iterator[tuple[int, T | None]]:
-        """As `walk_many`, from the book's last entry back to its first."""
-        n, _doc = self.chain.top(book)
-        while n > 0:
+        """As `walk_many`, from the book's last entry back to its first. The
+        first read takes the entry after the hint too: only when that one
+        exists (the hint lags) is the real end looked for."""
+        n = self.chain.hinted(book)
+        if n is None:
+            return
+        batch = self.entries(book, range(n + 1, max(n - WALK_BATCH, 0), -1))
+        if batch and batch[0][0] == n + 1:
+            n, _doc = self.chain.top(book)
             batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1))
+        while n > 0:
             yield from zip((number for number, _item, _since in batch),
                            resolve_many([(item, since) for _n, item, since in batch]))
             n -= WALK_BATCH
+            batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1)) if n > 0 else []
 
     def _batches(self, book: str, start: int, limit: int | None) -> Iterator[list[tuple[int, str, datetime]]]:
         """Consecutive entries from `start`, WALK_BATCH a read, up to the end

@@ -72,7 +72,7 @@ class Chain:
         """(number, document) of the newest link; (0, None) for an empty chain.
         The hinted link and the one after it are read at once (the hint is
         rarely behind), so a chain costs two reads, not three."""
-        n = self._hint(key)
+        n = self.hinted(key)
         return (0, None) if n is None else self._from_hint(key, n)
 
     def _from_hint(self, key: str, n: int) -> tuple[int, dict | None]:
@@ -81,7 +81,7 @@ class Chain:
         found = self.links_of(key, (n, n + 1))
         return self._forward(key, n + 1, found[n + 1]) if n + 1 in found else (n, found.get(n))
 
-    def _hint(self, key: str) -> int | None:
+    def hinted(self, key: str) -> int | None:
         """Where the hint says the chain ends; None without a hint (an empty chain)."""
         hint = self.hints.find_one({"_id": key})
         return hint["top"] if hint else None
@@ -91,7 +91,7 @@ class Chain:
         the module's docstring: no link before its chain's hint). A new
         chain is not probed: a writer that took link 1 meanwhile makes the
         insert fail as a duplicate, and the caller goes forward from there."""
-        n = self._hint(key)
+        n = self.hinted(key)
         if n is None:
             self._start([key])
             return 0, None
@@ -199,7 +199,7 @@ class Chain:
         self._in_parallel(lambda key: self._advance_hint(key, 0), keys)
 
     def _hint_tops(self, keys: list[str]) -> dict[str, int | None]:
-        return dict(zip(keys, self._in_parallel(self._hint, keys)))
+        return dict(zip(keys, self._in_parallel(self.hinted, keys)))
 
     @staticmethod
     def _in_parallel(fn, items: list) -> list:
