@@ -15,6 +15,13 @@ from crm.common.v1 import common_pb2
 from crm.customer.v1 import customer_service_pb2 as cpb
 from crm.customer.v1 import interaction_service_pb2 as ipb
 from crm.customer.v1 import visit_service_pb2 as vpb
+from crm_customer.customers.service import CustomerService
+from crm_customer.customers.store import CustomerStore
+from crm_customer.interactions.model import build_draft
+from crm_customer.interactions.service import InteractionService
+from crm_customer.interactions.store import InteractionStore
+from crm_kit.auth import Principal
+from crm_kit.errors import NotFound
 from crm_kit.persistence.chain import link_id
 from tests.service.support import all_pages, as_in, code_of, create, ts
 
@@ -140,42 +147,32 @@ def test_an_erase_that_stopped_part_way_is_finished_by_the_next(stub, log, visit
     assert customer_db.interaction_heads.find_one({"_id": cid}) is None
 
 
+def _recorded_after_the_erase(customer_db, cid, summary, store_class=InteractionStore) -> None:
+    """Record an entry on an erased customer the way a recording that read
+    the customer just before the erase does (its check comes after its
+    write): it is refused, and leaves nothing behind."""
+    service = InteractionService(store_class(customer_db), CustomerService(CustomerStore(customer_db)))
+    draft = build_draft(channel="call", direction="inbound", summary=summary, occurred_at=None, rep_id=REP_ID,
+                        now=datetime.now(timezone.utc))
+    with pytest.raises(NotFound):
+        service.write(Principal(REP_ID, "rep", TEAM), cid, draft)
+    assert raw_docs_holding(customer_db, summary) == []
+    assert customer_db.interaction_heads.find_one({"_id": cid}) is None
+
+
 def test_an_entry_written_while_its_customer_is_erased_does_not_outlive_the_erase(stub, phone, customer_db):
     """A recording that read the customer just before the erase and writes
     just after it: the write notices (the customer is gone) and takes its
     entry with it."""
-    from crm_customer.interactions.service import InteractionService
-    from crm_customer.interactions.store import InteractionStore
-    from crm_customer.interactions.model import build_draft
-    from crm_customer.customers.service import CustomerService
-    from crm_customer.customers.store import CustomerStore
-    from crm_kit.auth import Principal
-    from crm_kit.errors import NotFound
-
     cid = create(stub, phone(), REP).id
     erase(stub, cid)
-    late = secret("迟到")
-    service = InteractionService(InteractionStore(customer_db), CustomerService(CustomerStore(customer_db)))
-    draft = build_draft(channel="call", direction="inbound", summary=late, occurred_at=None, rep_id=REP_ID,
-                        now=datetime.now(timezone.utc))
-    with pytest.raises(NotFound):
-        service.write(Principal(REP_ID, "rep", TEAM), cid, draft)
-    assert raw_docs_holding(customer_db, late) == []
-    assert customer_db.interaction_heads.find_one({"_id": cid}) is None
+    _recorded_after_the_erase(customer_db, cid, secret("迟到"))
 
 
 def test_an_entry_outlives_no_erase_that_deleted_the_log_head_under_it(stub, phone, customer_db):
     """The erasure found the log empty, and deleted its head just after a
     recording had written its first entry and moved the head (CI once saw it
     at random): the recording still finds its entry, and takes it along."""
-    from crm_customer.interactions.service import InteractionService
-    from crm_customer.interactions.store import InteractionStore
-    from crm_customer.interactions.model import build_draft
-    from crm_customer.customers.service import CustomerService
-    from crm_customer.customers.store import CustomerStore
-    from crm_kit.auth import Principal
-    from crm_kit.errors import NotFound
-
     cid = create(stub, phone(), REP).id
     erase(stub, cid)  # the erasure marks the customer and finds its log empty...
 
@@ -185,14 +182,7 @@ def test_an_entry_outlives_no_erase_that_deleted_the_log_head_under_it(stub, pho
             self.chain.hints.delete_one({"_id": cid})  # ...and deletes its head only now
             return entry
 
-    late = secret("竞态")
-    service = InteractionService(ErasedUnderIt(customer_db), CustomerService(CustomerStore(customer_db)))
-    draft = build_draft(channel="call", direction="inbound", summary=late, occurred_at=None, rep_id=REP_ID,
-                        now=datetime.now(timezone.utc))
-    with pytest.raises(NotFound):
-        service.write(Principal(REP_ID, "rep", TEAM), cid, draft)
-    assert raw_docs_holding(customer_db, late) == []
-    assert customer_db.interaction_heads.find_one({"_id": cid}) is None
+    _recorded_after_the_erase(customer_db, cid, secret("竞态"), ErasedUnderIt)
 
 
 def test_only_admins_export_and_erase(stub, log, phone):
