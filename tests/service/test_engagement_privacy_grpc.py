@@ -185,6 +185,26 @@ def test_an_entry_outlives_no_erase_that_deleted_the_log_head_under_it(stub, pho
     _recorded_after_the_erase(customer_db, cid, secret("竞态"), ErasedUnderIt)
 
 
+def test_a_retry_whose_entry_the_erasure_took_is_not_found_not_an_internal_error(stub, phone, customer_db):
+    """The first attempt wrote its entry and pointed its request key at it;
+    the customer's erasure then took the entry (a key's claim may outlive
+    it). The retry finds the key answered but no entry: the customer is gone."""
+    from crm_customer.interactions.model import fingerprint
+    from crm_customer.interactions.service import request_key
+
+    cid = create(stub, phone(), REP).id
+    draft = build_draft(channel="call", direction="inbound", summary=secret("重试"), occurred_at=None,
+                        rep_id=REP_ID, now=datetime.now(timezone.utc))
+    store = InteractionStore(customer_db)
+    key = request_key(REP_ID, "retry-after-erase")
+    assert store.claim_request(cid, key, fingerprint(draft), datetime.now(timezone.utc)) is None
+    store.finish_request(cid, key, 1)  # entry 1 was written, then erased with the customer
+    erase(stub, cid)
+    service = InteractionService(store, CustomerService(CustomerStore(customer_db)))
+    with pytest.raises(NotFound):
+        service.write(Principal(REP_ID, "rep", TEAM), cid, draft, key)
+
+
 def test_only_admins_export_and_erase(stub, log, phone):
     cid = create(stub, phone(), REP).id
     record(log, cid, secret("普通"))

@@ -163,13 +163,17 @@ def _wait_for_redis(proc: subprocess.Popen, url: str, port: int, wait_seconds: f
 
 def _redis_ready(url: str) -> bool:
     """Whether Redis answers; False while it loads its data set (a restart
-    with a large append-only file answers LOADING for a while)."""
+    with a large append-only file answers LOADING for a while) or drops
+    the connection while it starts."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    try:
-        redis.Redis.from_url(url, socket_timeout=1).ping()
+    try:  # one probe, no retries of its own: the callers' loops wait, up to their deadline
+        with redis.Redis.from_url(url, socket_timeout=1, retry=Retry(NoBackoff(), 0)) as client:
+            client.ping()
         return True
-    except redis.exceptions.BusyLoadingError:
+    except redis.exceptions.ConnectionError:  # BusyLoadingError among them
         return False
 
 

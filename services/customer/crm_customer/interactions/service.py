@@ -99,7 +99,10 @@ class InteractionService:
                 raise _request_conflict(customer_id, "this request id was already used for a different interaction")
             claim = self._await_entry(customer_id, key, claim)
             if claim.result:
-                return self.store.entry(customer_id, claim.result)
+                entry = self.store.entry(customer_id, claim.result)
+                if entry is None:  # written, then taken away by the customer's erasure
+                    raise NotFound("customer", customer_id)
+                return entry
             if now - claim.created_at <= ABANDONED_AFTER:
                 raise _request_conflict(customer_id, "a request with this id is still being processed; retry shortly")
             # The first attempt died: finish what it wrote, or write it now.

@@ -73,7 +73,7 @@ class Books:
         result (None where the entry no longer stands) per entry, in order."""
         for batch in self._batches(book, start, limit):
             yield from zip((n for n, _item, _since in batch),
-                           resolve_many([(item, since) for _n, item, since in batch]))
+                           resolve_many([(item, since) for _n, item, since in batch]), strict=True)
 
     def newest_first(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]]
                      ) -> Iterator[tuple[int, T | None]]:
@@ -89,7 +89,7 @@ class Books:
             batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1))
         while n > 0:
             yield from zip((number for number, _item, _since in batch),
-                           resolve_many([(item, since) for _n, item, since in batch]))
+                           resolve_many([(item, since) for _n, item, since in batch]), strict=True)
             n -= WALK_BATCH
             batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1)) if n > 0 else []
 

@@ -21,8 +21,9 @@ one document returned 80 distinct values for 400 calls, and concurrent
   whatever it records (a `presence.Presence` mark) precedes every link.
 
 Every read and write goes by `_id` alone (a lone `_id`, or a list of them
-read at once with `find_by_ids`), which FerretDB serves without a scan. On MongoDB the same code is correct (and could use $inc; one code path
-for both is worth the extra read).
+read at once with `find_by_ids`), which FerretDB serves without a scan. On
+MongoDB the same code is correct (and could use $inc; one code path for
+both is worth the extra read).
 """
 
 from __future__ import annotations
