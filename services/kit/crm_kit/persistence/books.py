@@ -20,9 +20,12 @@ from typing import TypeVar
 
 from pymongo.collection import Collection
 
+from crm_kit.mongo import find_by_ids
 from crm_kit.persistence.chain import Chain
 
 T = TypeVar("T")
+# Resolves a batch of (item id, since) entries: one result per entry, None where it no longer stands.
+ResolveMany = Callable[[list[tuple[str, datetime]]], list]
 
 SCAN_LIMIT = 2000
 # Entries read at once by a walk (one `find_by_ids`).
@@ -43,10 +46,6 @@ class Books:
             by_book.setdefault(book, []).append({self.item_field: item_id, "since": since})
         self.chain.append_to_many(by_book)
 
-    def entry(self, book: str, n: int) -> tuple[str, datetime] | None:
-        link = self.chain.link(book, n)
-        return (link[self.item_field], link["since"]) if link else None
-
     def entries(self, book: str, numbers: range) -> list[tuple[int, str, datetime]]:
         """(number, item id, since) of the entries with these numbers that
         exist, in the order of `numbers`, in one read."""
@@ -66,32 +65,29 @@ class Books:
             for n, item_id, since in batch:
                 yield n, resolve(item_id, since)
 
-    def walk_many(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]],
-                  start: int = 1, limit: int | None = None) -> Iterator[tuple[int, T | None]]:
+    def walk_many(self, book: str, resolve_many: ResolveMany, start: int = 1,
+                  limit: int | None = None) -> Iterator[tuple[int, T | None]]:
         """As `walk`, each batch of entries resolved by one call (so its items
         can be read at once): resolve_many([(item, since), ...]) answers one
         result (None where the entry no longer stands) per entry, in order."""
         for batch in self._batches(book, start, limit):
-            yield from zip((n for n, _item, _since in batch),
-                           resolve_many([(item, since) for _n, item, since in batch]), strict=True)
+            yield from _resolved(batch, resolve_many)
 
-    def newest_first(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]]
-                     ) -> Iterator[tuple[int, T | None]]:
+    def newest_first(self, book: str, resolve_many: ResolveMany) -> Iterator[tuple[int, T | None]]:
         """As `walk_many`, from the book's last entry back to its first. The
         first read takes the entry after the hint too: only when that one
         exists (the hint lags) is the real end looked for."""
         n = self.chain.hinted(book)
         if n is None:
             return
-        batch = self.entries(book, range(n + 1, max(n - WALK_BATCH, 0), -1))
+        batch = self.entries(book, range(n + 1, _back_from(n).stop, -1))  # one batch and the number after it
         if batch and batch[0][0] == n + 1:
             n, _doc = self.chain.top(book)
-            batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1))
+            batch = self.entries(book, _back_from(n))
         while n > 0:
-            yield from zip((number for number, _item, _since in batch),
-                           resolve_many([(item, since) for _n, item, since in batch]), strict=True)
+            yield from _resolved(batch, resolve_many)
             n -= WALK_BATCH
-            batch = self.entries(book, range(n, max(n - WALK_BATCH, 0), -1)) if n > 0 else []
+            batch = self.entries(book, _back_from(n)) if n > 0 else []
 
     def _batches(self, book: str, start: int, limit: int | None) -> Iterator[list[tuple[int, str, datetime]]]:
         """Consecutive entries from `start`, WALK_BATCH a read, up to the end
@@ -114,10 +110,31 @@ class Books:
         Arrivals during paging come at the end: nothing skipped or repeated."""
         return _page(self.walk(book, resolve, start, scan_limit), size, start, scan_limit)
 
-    def page_many(self, book: str, resolve_many: Callable[[list[tuple[str, datetime]]], list[T | None]],
-                  size: int, start: int = 1, scan_limit: int = SCAN_LIMIT) -> tuple[list[T], int | None]:
+    def page_many(self, book: str, resolve_many: ResolveMany, size: int, start: int = 1,
+                  scan_limit: int = SCAN_LIMIT) -> tuple[list[T], int | None]:
         """As `page`, with the entries resolved a batch at once (see walk_many)."""
         return _page(self.walk_many(book, resolve_many, start, scan_limit), size, start, scan_limit)
+
+
+def read_by_ids(collection: Collection, from_doc: Callable[[dict], T]) -> ResolveMany:
+    """A `resolve_many` for books whose entries name documents of
+    `collection` by `_id`: the batch's items read at once (find_by_ids),
+    None where one is gone."""
+    def resolve(entries: list[tuple[str, datetime]]) -> list[T | None]:
+        docs = find_by_ids(collection, [item for item, _since in entries])
+        return [from_doc(docs[item]) if item in docs else None for item, _since in entries]
+
+    return resolve
+
+
+def _back_from(n: int) -> range:
+    """Entry numbers n, n - 1, ... down to one batch's worth (or to 1)."""
+    return range(n, max(n - WALK_BATCH, 0), -1)
+
+
+def _resolved(batch: list[tuple[int, str, datetime]], resolve_many: ResolveMany) -> Iterator[tuple[int, T | None]]:
+    return zip((n for n, _item, _since in batch), resolve_many([(item, since) for _n, item, since in batch]),
+               strict=True)
 
 
 def _page(walked: Iterator[tuple[int, T | None]], size: int, start: int, scan_limit: int

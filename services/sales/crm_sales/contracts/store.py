@@ -27,8 +27,7 @@ from collections.abc import Iterator
 from pymongo.database import Database
 
 from crm_kit.money import Money
-from crm_kit.mongo import find_by_ids
-from crm_kit.persistence.books import Books
+from crm_kit.persistence.books import Books, read_by_ids
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
@@ -101,10 +100,10 @@ class ContractStore:
         self.books.add([(book, contract.id, since) for book in books if book])
 
     def of_customer(self, customer_id: str, start: int, size: int) -> tuple[list[Contract], int | None]:
+        read = read_by_ids(self.contracts, _from_doc)
+
         def resolve(entries: list[tuple[str, dt.datetime]]) -> list[Contract | None]:
-            docs = find_by_ids(self.contracts, [contract_id for contract_id, _since in entries])
-            found = [_from_doc(docs[contract_id]) if contract_id in docs else None for contract_id, _since in entries]
-            return [c if c is not None and c.customer_id == customer_id else None for c in found]
+            return [c if c is not None and c.customer_id == customer_id else None for c in read(entries)]
 
         return self.books.page_many(customer_book(customer_id), resolve, size, start)
 

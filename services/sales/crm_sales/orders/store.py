@@ -32,8 +32,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from crm_kit.money import Money
-from crm_kit.mongo import duplicate_positions, find_by_ids
-from crm_kit.persistence.books import Books
+from crm_kit.mongo import duplicate_positions
+from crm_kit.persistence.books import Books, read_by_ids
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.keys import KeyHolder, NaturalKeys
 from crm_kit.persistence.numbers import NumberBlocks
@@ -67,6 +67,7 @@ NUMBER_BLOCK = 20
 class OrderStore:
     def __init__(self, db: Database, outbox=None, abandoned_after: timedelta = ABANDONED_AFTER):
         self.orders = db["orders"]
+        self._listed = read_by_ids(self.orders, from_doc)  # a book batch's orders, read at once
         self.revisions = Revisions(self.orders, db["order_versions"], state_field="order", outbox=outbox,
                                    abandoned_after=abandoned_after)
         # One shared chain append per block: a chain append per order made the year's chain the hot spot.
@@ -109,11 +110,6 @@ class OrderStore:
     def get(self, order_id: str) -> Order | None:
         doc = self.orders.find_one({"_id": order_id})
         return from_doc(doc) if doc else None
-
-    def _listed(self, entries: list[tuple[str, datetime]]) -> list[Order | None]:
-        """The orders a batch of book entries names, read at once (None where gone)."""
-        docs = find_by_ids(self.orders, [order_id for order_id, _since in entries])
-        return [from_doc(docs[order_id]) if order_id in docs else None for order_id, _since in entries]
 
     def every_order(self) -> Iterator[Order]:
         """Every order: a scan, for rebuilds only (the profit roll-ups)."""

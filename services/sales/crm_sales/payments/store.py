@@ -41,8 +41,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from crm_kit.ids import new_id
-from crm_kit.mongo import duplicate_positions, find_by_ids
-from crm_kit.persistence.books import Books
+from crm_kit.mongo import duplicate_positions
+from crm_kit.persistence.books import Books, read_by_ids
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
 
@@ -110,14 +110,14 @@ class PaymentStore:
         seen: set[str] = set()
         out: list[Plan] = []
 
+        read = read_by_ids(self.revisions.documents, from_doc)
+
         def resolve(entries: list[tuple[str, datetime]]) -> list[Plan | None]:
-            docs = find_by_ids(self.revisions.documents, [plan_id for plan_id, _since in entries if plan_id not in seen])
             plans: list[Plan | None] = []
-            for plan_id, _since in entries:
-                doc = None if plan_id in seen else docs.get(plan_id)
+            for (plan_id, _since), plan in zip(entries, read(entries), strict=True):
+                first = plan_id not in seen
                 seen.add(plan_id)
-                plan = from_doc(doc) if doc else None
-                standing = plan is not None and \
+                standing = first and plan is not None and \
                     {"customer": plan.customer_id, "rep": plan.owner_id, "team": plan.team_id}[kind] == key
                 plans.append(plan if standing else None)
             return plans
