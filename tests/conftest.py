@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from crm_kit.auth import AuthSettings, mint_dev_token, new_grant_keys
+from crm_kit.clock import local_date, now_ms
 from crm_kit.grpc_server import ServerSettings, ServiceHost
 from crm_kit.localstores import start_local_stores
 from crm_kit.mongo import MongoSettings
@@ -23,6 +24,15 @@ AUTH_WITHOUT_GRANTS = AuthSettings(issuer="crm", audience="crm", dev_secret=SECR
 # The services' (the customer service signs grants, sales and loyalty read them; tests give all the pair).
 AUTH = AuthSettings(issuer="crm", audience="crm", dev_secret=SECRET, jwks_file=None,
                     grant_signing_key=GRANT_SIGNING_KEY, grant_verify_key=GRANT_VERIFY_KEY)
+
+
+def business_today():
+    """Today in the sales service's default business time zone (SALES_TIMEZONE,
+    Asia/Shanghai): the day its due dates, overdue counts and contract states
+    go by. From 16:00 UTC on it is already tomorrow there."""
+    from crm_sales.profitability.months import DEFAULT_ZONE
+
+    return local_date(now_ms(), DEFAULT_ZONE)
 
 
 @dataclass

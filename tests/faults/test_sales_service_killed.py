@@ -38,7 +38,7 @@ from crm_kit.mongo import connect
 from crm_sales.payments.model import Debt
 from crm_sales.payments.service import PaymentService
 from crm_sales.payments.store import PaymentStore
-from tests.conftest import SECRET, token
+from tests.conftest import SECRET, token, business_today
 
 ROUNDS = 3
 WRITERS = 6
@@ -115,7 +115,7 @@ def test_killed_between_a_receipts_write_and_its_relay_yields_each_event_once(st
     orders = [f"ord_fault{run}{n:02d}" for n in range(ORDERS)]
     for order_id in orders:
         plans.ensure_plan(Debt("order", order_id, f"cus_fault{run}", "rep-fault", "team-fault",
-                               Money(TOTAL, "CNY"), date.today()))
+                               Money(TOTAL, "CNY"), business_today()))
     port = free_port()
     writers = [Writer(orders) for _ in range(WRITERS)]
     try:

@@ -19,13 +19,14 @@ from crm_kit.localstores import free_port
 from tests.gateway.conftest import auth, gateway_settings
 from tests.gateway.test_openapi import _check
 from tests.service.support import as_
+from tests.conftest import business_today
 
 CARD = "/api/v1/customers/360"
 TEAM = f"team-card-sales-{uuid.uuid4().hex[:6]}"
 REP = auth("rep-card-sales", team=TEAM)
 MANAGER = auth("boss-card-sales", "manager", team=TEAM)
 FINANCE = auth("fin-card-sales", "finance", team="finance")
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = business_today()
 
 
 def cny(minor: int) -> dict:

@@ -16,6 +16,7 @@ from crm.common.v1 import common_pb2
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from tests.gateway.conftest import auth
 from tests.service.support import as_
+from tests.conftest import business_today
 
 TEAM, OTHER_TEAM = f"team-atk-{uuid.uuid4().hex[:6]}", f"team-atk-x-{uuid.uuid4().hex[:6]}"
 REP_A, REP_B, REP_C = (f"rep-atk-{n}-{uuid.uuid4().hex[:4]}" for n in "abc")  # A, B in TEAM; C in OTHER_TEAM
@@ -40,7 +41,7 @@ def manager(team=TEAM):
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return business_today()
 
 
 def cny(minor) -> dict:

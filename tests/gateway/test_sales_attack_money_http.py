@@ -15,11 +15,12 @@ import pytest
 from crm_kit.money import Money
 from crm_sales.payments.model import Debt
 from tests.gateway.conftest import auth
+from tests.conftest import business_today
 
 TEAM = f"team-atk-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-atk-pay-{uuid.uuid4().hex[:6]}"
 FINANCE = auth("fin-atk", "finance", team="finance")
-TODAY = datetime.now(timezone.utc).date()
+TODAY = business_today()
 
 
 def cny(minor) -> dict:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.gateway.conftest import auth
 from tests.gateway.test_openapi import _check
+from tests.conftest import business_today
 
 TEAM = "team-http-contracts"
 PROBLEM = "application/problem+json"
@@ -20,7 +21,7 @@ def who(subject="rep-hc-a", role="rep", **kw):
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return business_today()
 
 
 @pytest.fixture

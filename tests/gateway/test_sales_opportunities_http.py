@@ -12,10 +12,11 @@ import pytest
 
 from tests.gateway.conftest import auth
 from tests.gateway.test_openapi import _check
+from tests.conftest import business_today
 
 PROBLEM = "application/problem+json"
 OPPS, OPP = "/api/v1/opportunities", "/api/v1/opportunities/{opportunity_id}"
-CLOSE = (dt.date.today().replace(day=1) + dt.timedelta(days=75)).replace(day=10)
+CLOSE = (business_today().replace(day=1) + dt.timedelta(days=75)).replace(day=10)
 
 
 @pytest.fixture

@@ -13,12 +13,13 @@ from crm_kit.money import Money
 from crm_sales.payments.model import Debt
 from tests.gateway.conftest import auth
 from tests.gateway.test_openapi import _check
+from tests.conftest import business_today
 
 PROBLEM = "application/problem+json"
 TEAM = f"team-http-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-http-pay-{uuid.uuid4().hex[:6]}"
 FINANCE = auth("fin-http", "finance", team="finance")
-TODAY = datetime.now(timezone.utc).date()
+TODAY = business_today()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from crm.sales.v1 import order_service_pb2 as orpb, order_service_pb2_grpc
 from crm.sales.v1 import payment_service_pb2 as paypb, payment_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from tests.service.support import as_in, code_of, create, race
+from tests.conftest import business_today
 
 TEAM = f"team-atk-grpc-{uuid.uuid4().hex[:6]}"
 as_ = as_in(TEAM)
@@ -56,7 +57,7 @@ def day(d: dt.date) -> common_pb2.Date:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return business_today()
 
 
 @pytest.fixture

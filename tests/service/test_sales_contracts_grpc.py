@@ -22,6 +22,7 @@ from crm.sales.v1 import order_service_pb2_grpc
 from crm_kit.events import envelope as ev
 from crm_kit.grpc_errors import details_of
 from tests.service.support import as_in, code_of, create, race
+from tests.conftest import business_today
 
 TEAM = "team-contracts"
 as_ = as_in(TEAM)
@@ -57,7 +58,7 @@ def day(d: dt.date) -> common_pb2.Date:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return business_today()
 
 
 def customer_of(stub, phone, who=REP):

@@ -21,6 +21,7 @@ from crm.sales.v1 import expense_service_pb2_grpc
 from crm.sales.v1 import opportunity_service_pb2 as opb, opportunity_service_pb2_grpc
 from crm_kit.events import envelope as ev
 from tests.service.support import all_pages, as_in, code_of, create
+from tests.conftest import business_today
 
 TAG = uuid.uuid4().hex[:6]
 TEAM = f"team-exp-{TAG}"
@@ -29,7 +30,7 @@ REP, OTHER_REP = as_(f"rep-exp-{TAG}"), as_(f"rep-exp-o-{TAG}")
 MANAGER = as_(f"boss-exp-{TAG}", "manager")
 OTHER_MANAGER = as_(f"boss-exp-x-{TAG}", "manager", team=f"team-x-{TAG}")
 FINANCE = as_("fin-exp", "finance", team="finance")
-TODAY = date.today()
+TODAY = business_today()
 
 
 def cny(minor: int) -> common_pb2.Money:

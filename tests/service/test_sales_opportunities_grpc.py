@@ -20,8 +20,9 @@ from crm.sales.v1 import opportunity_service_pb2_grpc
 from crm_kit.grpc_errors import details_of
 from crm_kit.money import Money
 from tests.service.support import all_pages, as_, code_of, create, race
+from tests.conftest import business_today
 
-NEXT_MONTH = dt.date.today().replace(day=1) + dt.timedelta(days=40)
+NEXT_MONTH = business_today().replace(day=1) + dt.timedelta(days=40)
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +176,8 @@ def test_a_stale_revision_is_refused_and_concurrent_moves_are_each_recorded_once
 def test_forecast_per_rep_team_and_month_in_integer_arithmetic(pipeline, stub, phone, team):
     first = create(stub, phone(), team["a"])
     second = create(stub, phone(), team["b"])
-    march, april = dt.date.today().replace(day=1) + dt.timedelta(days=70), \
-        dt.date.today().replace(day=1) + dt.timedelta(days=100)
+    march, april = business_today().replace(day=1) + dt.timedelta(days=70), \
+        business_today().replace(day=1) + dt.timedelta(days=100)
     open_(pipeline, first.id, team["a"], amount=333, close=march)                       # 10 %: 33.3
     p = open_(pipeline, first.id, team["a"], amount=335, close=march)
     move(pipeline, p.id, "propose", team["a"])                                          # 40 %: 134
@@ -191,7 +192,7 @@ def test_forecast_per_rep_team_and_month_in_integer_arithmetic(pipeline, stub, p
                  r.won_amount.minor_units)
                 for r in pipeline.GetForecast(pb.GetForecastRequest(**query), metadata=who).rows]
 
-    m, a, now = march.strftime("%Y-%m"), april.strftime("%Y-%m"), dt.date.today().strftime("%Y-%m")
+    m, a, now = march.strftime("%Y-%m"), april.strftime("%Y-%m"), business_today().strftime("%Y-%m")
     # Σ(amount × p) / 100 rounded down once: (333×10 + 335×40) / 100 = 167.3 -> 167
     assert rows(team["a"]) == [(m, team["rep_a"], 2, 668, 167, 0)]
     assert sorted(rows(team["boss"], group_by=pb.FORECAST_GROUPING_OWNER)) == sorted([

@@ -25,6 +25,8 @@ from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from crm_kit.events import envelope as ev
 from crm_kit.mongo import connect
 from tests.service.support import as_in, code_of, create, race, ts
+from crm_kit.clock import local_date
+from crm_sales.profitability.months import DEFAULT_ZONE
 
 TEAM = f"team-import-{uuid.uuid4().hex[:6]}"
 as_ = as_in(TEAM)
@@ -207,10 +209,11 @@ def test_an_imported_order_owes_its_plan_from_the_order_date_and_is_overdue_in_t
     [result] = imported(orders, [item(customer.id, [line(goods, 2)], ordered)])
 
     plan = payments.GetPaymentPlan(paypb.GetPaymentPlanRequest(order_id=result.order_id), metadata=FINANCE)
+    ordered_on = local_date(ordered, DEFAULT_ZONE)  # the business's day of the order, not UTC's
     assert (plan.start_date.year, plan.start_date.month, plan.start_date.day) == \
-        (ordered.year, ordered.month, ordered.day)
+        (ordered_on.year, ordered_on.month, ordered_on.day)
     [due] = plan.instalments
-    due_on = ordered.date() + timedelta(days=TERMS_DAYS)
+    due_on = ordered_on + timedelta(days=TERMS_DAYS)
     assert (due.due_date.year, due.due_date.month, due.due_date.day) == (due_on.year, due_on.month, due_on.day)
     assert due.amount.minor_units == 20000
 

@@ -25,8 +25,9 @@ from crm_sales.payments import model
 from crm_sales.payments.model import Debt
 from crm_sales.payments.servicer import ageing_to_pb
 from tests.service.support import as_, create
+from tests.conftest import business_today
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = business_today()
 FINANCE = as_("fin-sum", "finance", team="finance")
 
 

@@ -21,8 +21,9 @@ from crm_kit.events import envelope as ev
 from crm_kit.money import Money
 from crm_sales.payments.model import Debt
 from tests.service.support import as_, code_of, create, race
+from tests.conftest import business_today
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = business_today()
 TEAM = f"team-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-pay-{uuid.uuid4().hex[:6]}"
 OTHER_REP = f"rep-pay-other-{uuid.uuid4().hex[:6]}"

@@ -25,6 +25,7 @@ from crm_kit.mongo import connect
 from crm_sales.payments.service import PaymentService
 from crm_sales.payments.store import PaymentStore
 from tests.service.support import as_in, code_of, create
+from tests.conftest import business_today
 
 TEAM = f"team-payord-{uuid.uuid4().hex[:6]}"
 as_ = as_in(TEAM)
@@ -122,7 +123,7 @@ def test_a_receipt_before_the_event_makes_the_plan_from_the_order(services, stub
         plan, receipt = payments.record_receipt(Principal("fin-payord", "finance", "finance"), "order", order.id,
                                                 method="cash", amount=Money(6000, "CNY"))
         assert plan.total == 6000 and plan.fully_paid and receipt.amount == 6000
-        assert plan.starts_on == datetime.now(timezone.utc).date()
+        assert plan.starts_on == business_today()
         draft = stubs[0].CreateOrder(opb.CreateOrderRequest(customer_id=order.customer_id, lines=[
             opb.OrderLineInput(product=order.lines[0].product_id, quantity=1)]), metadata=REP)
         with pytest.raises(NotFound):  # a draft owes nothing yet

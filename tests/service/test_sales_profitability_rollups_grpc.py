@@ -23,7 +23,8 @@ from crm.sales.v1 import order_service_pb2_grpc, payment_service_pb2 as pb, paym
 from crm.sales.v1 import expense_service_pb2 as xpb, expense_service_pb2_grpc
 from crm.sales.v1 import product_service_pb2 as ppb, product_service_pb2_grpc
 from crm_kit.events import envelope as ev
-from crm_sales.profitability.months import Month
+from crm_kit.clock import local_date
+from crm_sales.profitability.months import DEFAULT_ZONE, Month
 from crm_sales.profitability.rollups import events as rollup_events
 from crm_sales.profitability.rollups.changes import OrderFacts, LineFacts
 from crm_sales.profitability.rollups.model import Figures
@@ -78,8 +79,8 @@ def ours(docs: dict[str, dict[str, Row]], members: set[str]) -> dict[str, dict[s
 
 def received_on(order, rng):
     """A day from the order's confirmation to today (a plan takes no money dated before it)."""
-    start = order.confirm_time.ToDatetime(tzinfo=timezone.utc).date()
-    return start + timedelta(days=rng.randint(0, (NOW.date() - start).days))
+    start = local_date(order.confirm_time.ToDatetime(tzinfo=timezone.utc), DEFAULT_ZONE)  # the business's day
+    return start + timedelta(days=rng.randint(0, (local_date(NOW, DEFAULT_ZONE) - start).days))
 
 
 def incremental(rollups, doc_ids) -> dict[str, dict[str, Row]]:

@@ -12,6 +12,7 @@ from crm_kit.money import Money
 from crm_kit.settings import SettingsError
 from crm_sales.opportunities import model as rules
 from crm_sales.opportunities.model import Stage
+from crm_sales.profitability.months import DEFAULT_ZONE
 
 STAGES = rules.parse_stages("qualify:10,propose:40,negotiate:70")
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc)
@@ -66,7 +67,7 @@ def test_following_the_owner_skips_closed_ones_and_older_changes():
 
 def test_forecast_totals_round_once_per_row_not_per_item():
     opps = [opp(335, oid="a"), opp(335, oid="b"), opp(335, oid="c")]  # 33.5 each at 10 %
-    (row,) = rules.forecast(opps, STAGES, "owner")
+    (row,) = rules.forecast(opps, STAGES, "owner", zone=DEFAULT_ZONE)
     assert (row.month, row.group, row.count, row.amount) == ("2026-04", "rep-a", 3, Money(1005, "CNY"))
     assert row.weighted == Money(100, "CNY")  # 100.5 rounded down once; per item it would be 3 × 33 = 99
 
@@ -77,12 +78,12 @@ def test_forecast_groups_by_month_owner_team_and_currency_and_skips_lost():
             opp(2000, stage="won", close=dt.date(2026, 9, 1), oid="e"),
             opp(4000, stage="negotiate", close=dt.date(2026, 5, 2), oid="f")]
     by_owner = [(r.month, r.group, r.currency, r.count, r.weighted.minor_units, r.won.minor_units)
-                for r in rules.forecast(opps, STAGES, "owner")]
+                for r in rules.forecast(opps, STAGES, "owner", zone=DEFAULT_ZONE)]
     won_month = "2026-03"  # the won one counts when it was won (T0 + 3 days), not its planned close
     assert by_owner == [(won_month, "rep-a", "CNY", 1, 2000, 2000), ("2026-04", "rep-a", "CNY", 1, 100, 0),
                         ("2026-04", "rep-b", "CNY", 1, 100, 0), ("2026-04", "rep-b", "USD", 1, 50, 0),
                         ("2026-05", "rep-a", "CNY", 1, 2800, 0)]
-    by_team = rules.forecast(opps, STAGES, "team", from_month="2026-04", to_month="2026-04")
+    by_team = rules.forecast(opps, STAGES, "team", from_month="2026-04", to_month="2026-04", zone=DEFAULT_ZONE)
     assert [(r.group, r.currency, r.count, r.amount.minor_units) for r in by_team] == \
         [("t1", "CNY", 2, 2000), ("t1", "USD", 1, 500)]
 
@@ -128,3 +129,12 @@ def test_stage_and_grade_settings_come_from_the_environment(monkeypatch):
     settings = SalesSettings.from_env()
     assert settings.opportunity_stages.names == ("lead", "demo", "trial")
     assert [b.grade for b in settings.margin_grades] == ["HIGH", "LOW"]
+
+
+def test_a_won_opportunity_counts_in_the_month_of_the_business_day_it_was_won():
+    late_on_the_31st = dt.datetime(2026, 3, 31, 20, tzinfo=dt.timezone.utc)  # 04:00 on 1 April in Shanghai
+    won = rules.move_stage(opp(2000, stage="negotiate", close=dt.date(2026, 9, 1)), "won", "签了", STAGES, "rep-a",
+                           late_on_the_31st)
+    assert won.closed_at == late_on_the_31st
+    assert rules.forecast_month(won, DEFAULT_ZONE) == "2026-04"
+    assert rules.forecast_month(won, dt.timezone.utc) == "2026-03"

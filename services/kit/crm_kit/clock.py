@@ -6,7 +6,7 @@ was written, and what a service returns equals what it stored.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 
 
 def to_ms(dt: datetime) -> datetime:
@@ -16,3 +16,13 @@ def to_ms(dt: datetime) -> datetime:
 
 def now_ms() -> datetime:
     return to_ms(datetime.now(timezone.utc))
+
+
+def local_date(at: datetime, zone: tzinfo) -> date:
+    """The calendar day `at` falls on in `zone`: the business's day. At 01:00
+    in Shanghai it is still yesterday in UTC; a due date, an overdue count or
+    a contract's last day must not wait eight hours for UTC to catch up. A
+    naive `at` is UTC, as the stores keep time."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(zone).date()

@@ -139,6 +139,8 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     abandoned = timedelta(seconds=settings.abandoned_write_seconds)
     events = settings.events.open() if settings.events.enabled else None
     consumer = f"{socket.gethostname()}-{os.getpid()}"
+    # The business's time zone decides which day and month a moment belongs to (SALES_TIMEZONE).
+    zone = business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE))
     # --- features are wired below, one block each -------------------------------
     # products: the catalogue, graded by margin (orders price their lines from it)
     products = ProductService(ProductStore(db, abandoned),
@@ -149,7 +151,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # opportunities: pipeline, forecast, funnel; open ones follow the customer's owner (customer.owner_changed)
     opportunities = OpportunityService(
         OpportunityStore(db, abandoned), customers,
-        settings.opportunity_stages)
+        settings.opportunity_stages, zone=zone)
     app.features["opportunities"] = opportunities
     app.registrations.append(lambda server: opportunity_service_pb2_grpc.add_OpportunityServiceServicer_to_server(
         OpportunityServicer(opportunities), server))
@@ -158,7 +160,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # contracts: terms, signing (a payment plan), the expiry check (reminders, renewal opportunities)
     contracts = ContractService(
         contract_store.ContractStore(db, outbox, abandoned), customers,
-        app.features, reminder_days=settings.contract_reminder_days)
+        app.features, reminder_days=settings.contract_reminder_days, zone=zone)
     app.features["contracts"] = contracts
     app.registrations.append(lambda server: contract_service_pb2_grpc.add_ContractServiceServicer_to_server(
         ContractServicer(contracts), server))
@@ -171,7 +173,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     orders = OrderService(order_store.OrderStore(db, outbox, abandoned),
                           customers, lambda ref: app.features["products"].for_order(ref),
                           plans_for_imported=lambda imported: app.features["payments"].ensure_plans(
-                              [debt_of_order(order, order.confirmed_at) for order in imported]))
+                              [debt_of_order(order, order.confirmed_at, zone) for order in imported]))
     app.features["orders"] = orders
     app.registrations.append(lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(orders), server))
@@ -179,7 +181,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(order_events.erasure_consumer(events, orders.erase_customer, consumer))
     # payments: plans of instalments per order or contract, receipts, refunds, ageing; plans follow orders
     payments = PaymentService(payment_store.PaymentStore(db, outbox, abandoned),
-                              customers, app.features, terms_days=settings.payment_terms_days)
+                              customers, app.features, terms_days=settings.payment_terms_days, zone=zone)
     app.features["payments"] = payments
     app.registrations.append(lambda server: payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
         PaymentServicer(payments), server))
@@ -190,7 +192,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(payment_events.ageing_follower(events, payments.store.summaries, consumer))
     # profitability roll-ups: figures per customer, product and rep and month, kept from order, payment and
     # expense events (group sales-profitability); rebuilt from the orders, plans and approved expenses
-    rollups = RollupService(RollupStore(db, abandoned), business_zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
+    rollups = RollupService(RollupStore(db, abandoned), zone,
                             orders=orders.store.every_order, plans=payments.store.every_plan)
     app.features["rollups"] = rollups
     app.registrations.append(lambda server: profitability_service_pb2_grpc.add_ProfitabilityServiceServicer_to_server(
@@ -212,7 +214,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # day of interactions and completed visits (interaction.recorded, customer.erased: group sales-daily-reports)
     daily_reports = DailyReportService(
         DailyReportStore(db, abandoned),
-        zone=business_zone(settings.timezone),
+        zone=zone,
         deadline=Deadline.parse(settings.daily_report_deadline), late_days=settings.daily_report_late_days)
     app.features["daily_reports"] = daily_reports
     app.registrations.append(lambda server: daily_report_service_pb2_grpc.add_DailyReportServiceServicer_to_server(
@@ -223,7 +225,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     # customer.value_grade_changed goes out in the grade's own write (the customer service shows the grade)
     value_grades = GradeService(grade_store.GradeStore(db, outbox, abandoned), app.features,
                                 settings.value_grade_bands, settings.value_grade_currency,
-                                business_zone(settings.timezone), customers)
+                                zone, customers)
     app.features["value_grades"] = value_grades
     app.registrations.append(lambda server: value_grade_service_pb2_grpc.add_ValueGradeServiceServicer_to_server(
         ValueGradeServicer(value_grades), server))
@@ -249,7 +251,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
         app.jobs.append(commission_events.commission_follower(events, commission, consumer))
     # expenses: recorded by reps, decided by their managers; expense.approved rides in the approval's claim
     expenses = ExpenseService(expense_store.ExpenseStore(db, outbox, abandoned), customers, app.features,
-                              settings.expense_categories, business_zone(settings.timezone))
+                              settings.expense_categories, zone)
     app.features["expenses"] = expenses
     rollups.expenses_source = expenses.approved_for_rebuild  # the roll-up rebuild counts approved expenses too
     app.registrations.append(lambda server: expense_service_pb2_grpc.add_ExpenseServiceServicer_to_server(

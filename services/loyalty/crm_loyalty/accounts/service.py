@@ -19,6 +19,7 @@ from prometheus_client import Counter
 
 from crm_kit import paging
 from crm_kit.auth import Principal
+from crm_kit.clock import local_date
 from crm_kit.customer_directory import CustomerDirectory
 from crm_kit.errors import (Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound,
                             PermissionDenied, PreconditionViolation)
@@ -127,7 +128,7 @@ class AccountService:
     # -- time ------------------------------------------------------------------
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
-        return (now or self.clock()).astimezone(self.zone).date()
+        return local_date(now or self.clock(), self.zone)
 
     def _run(self, name: str, customer_id: str, *args):
         now = self.clock()

@@ -38,6 +38,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from crm_kit.auth import Principal
+from crm_kit.clock import local_date
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied, \
     PreconditionViolation, Unavailable
 
@@ -89,7 +90,7 @@ class GreetingService:
         return (*BUILT_IN_OCCASIONS, *self.settings.solar_holidays)
 
     def today(self) -> date:
-        return self.clock().astimezone(self.settings.zone).date()
+        return local_date(self.clock(), self.settings.zone)
 
     # -- the run -----------------------------------------------------------------------
 

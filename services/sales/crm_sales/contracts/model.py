@@ -169,19 +169,21 @@ def _refused(c: Contract, message: str) -> FailedPrecondition:
     return FailedPrecondition([PreconditionViolation("STATE", f"contracts/{c.id}", message)], message)
 
 
-def signed(c: Contract, *, by: str, now: dt.datetime, owner_id: str, team_id: str) -> Contract | None:
-    """The signed contract; None when it is signed already (signing again changes nothing)."""
+def signed(c: Contract, *, by: str, now: dt.datetime, today: dt.date, owner_id: str,
+           team_id: str) -> Contract | None:
+    """The signed contract; None when it is signed already (signing again changes nothing).
+    `today` is the business's day of `now`."""
     if c.state == "signed":
         return None
     if c.state != "draft":
         raise _refused(c, f"a {c.state} contract cannot be signed")
-    if c.end < now.date():
+    if c.end < today:
         raise _refused(c, f"its term ended on {c.end.isoformat()}: draft a new contract")
     return replace(c, state="signed", signed_at=now, signed_by=by, owner_id=owner_id, team_id=team_id)
 
 
-def terminated(c: Contract, *, reason: str, now: dt.datetime) -> Contract:
-    state = c.state_on(now.date())
+def terminated(c: Contract, *, reason: str, now: dt.datetime, today: dt.date) -> Contract:
+    state = c.state_on(today)
     if state != "signed":
         raise _refused(c, f"only a signed contract can be terminated; this one is {state}")
     return replace(c, state="terminated", terminated_at=now, termination_reason=reason)

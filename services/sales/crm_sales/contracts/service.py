@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.clock import now_ms, to_ms
+from crm_kit.clock import local_date, now_ms, to_ms
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from crm_kit.ids import matches, new_id, not_found
 from crm_kit.persistence.revisions import Contended, write_with_retries
@@ -40,6 +40,7 @@ from crm_sales.contracts import events as contract_events
 from crm_sales.contracts import model as rules
 from crm_sales.contracts.model import Contract, ContractDraft
 from crm_sales.contracts.store import ContractStore
+from crm_sales.profitability.months import DEFAULT_ZONE
 from crm_kit.customer_directory import CustomerDirectory, CustomerRef
 
 log = logging.getLogger("crm.sales.contracts")
@@ -56,12 +57,17 @@ RENEWAL_LOOKBACK_DAYS = 62
 
 class ContractService:
     def __init__(self, store: ContractStore, customers: CustomerDirectory, features: dict, *,
-                 reminder_days: int = 30, clock: Callable[[], dt.datetime] = now_ms):
+                 reminder_days: int = 30, clock: Callable[[], dt.datetime] = now_ms,
+                 zone: dt.tzinfo = DEFAULT_ZONE):
         self.store = store
         self.customers = customers
         self.features = features
         self.reminder_days = reminder_days
         self.clock = clock
+        self.zone = zone  # the business's day decides a contract's state: its last day is the whole day
+
+    def today(self) -> dt.date:
+        return local_date(self.clock(), self.zone)
 
     # --- drafting and reading -------------------------------------------------------
 
@@ -140,8 +146,8 @@ class ContractService:
         now = self.clock()
 
         def change(current: Contract) -> Contract:
-            updated = rules.signed(current, by=principal.subject, now=now, owner_id=customer.owner_id,
-                                   team_id=customer.team_id)
+            updated = rules.signed(current, by=principal.subject, now=now, today=local_date(now, self.zone),
+                                   owner_id=customer.owner_id, team_id=customer.team_id)
             if updated is None:
                 return current
             return self._commit(replace(updated, revision=current.revision + 1), principal.subject, "sign",
@@ -168,7 +174,7 @@ class ContractService:
         now = self.clock()
 
         def change(current: Contract) -> Contract:
-            updated = rules.terminated(current, reason=reason, now=now)
+            updated = rules.terminated(current, reason=reason, now=now, today=local_date(now, self.zone))
             return self._commit(replace(updated, revision=current.revision + 1), principal.subject, "terminate")
 
         return self._unless_erased(write_with_retries("contract", contract_id, lambda: self.store.get(contract_id),
@@ -244,7 +250,7 @@ class ContractService:
         access.require_any_read(principal)
         window = rules.validate_window(within_days, self.reminder_days)
         owner, team = _expiring_scope(principal, owner_id)
-        today = self.clock().date()
+        today = self.today()
         found: list[Contract] = []
         complete = True
         for month in rules.months_between(today, today + dt.timedelta(days=window)):
@@ -269,7 +275,7 @@ class ContractService:
         months in the window are walked, through the end-month books."""
         if principal is not None and principal.role != "admin":
             raise PermissionDenied("only admins run the contract expiry check")
-        today = today or self.clock().date()
+        today = today or self.today()
         renewed = sum(self._renew(c, today) for month in rules.months_between(
             today - dt.timedelta(days=RENEWAL_LOOKBACK_DAYS), today) for c in self.store.ending_in(month)[0]
             if rules.renewed(c, today) is not None)

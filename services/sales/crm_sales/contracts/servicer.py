@@ -50,7 +50,7 @@ class ContractServicer(pb_grpc.ContractServiceServicer):
         return pb.RunExpiryCheckResponse(reminded_count=reminded, renewed_count=renewed)
 
     def _to_pb(self, c: Contract) -> pb.Contract:
-        return to_pb(c, c.state_on(self.service.clock().date()))
+        return to_pb(c, c.state_on(self.service.today()))
 
 
 def draft_from_pb(c: pb.Contract) -> ContractDraft:

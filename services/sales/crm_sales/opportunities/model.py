@@ -25,6 +25,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 
+from crm_kit.clock import local_date
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
 from crm_kit.money import MAX_MINOR_UNITS, Money, validate_money
 from crm_kit.settings import SettingsError
@@ -306,9 +307,9 @@ def parse_month(raw: str, field_name: str) -> str:
     return raw
 
 
-def forecast_month(opp: Opportunity) -> str:
-    """Open ones by when they are expected to close, won ones by when they were won."""
-    return month_of(opp.closed_at.date() if opp.stage == WON else opp.expected_close)
+def forecast_month(opp: Opportunity, zone: dt.tzinfo) -> str:
+    """Open ones by when they are expected to close, won ones by the business day they were won."""
+    return month_of(local_date(opp.closed_at, zone) if opp.stage == WON else opp.expected_close)
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ class ForecastRow:
 
 
 def forecast(opps: list[Opportunity], stages: StageSet, by: str, from_month: str = "",
-             to_month: str = "") -> list[ForecastRow]:
+             to_month: str = "", *, zone: dt.tzinfo) -> list[ForecastRow]:
     """Open and won opportunities per (month, owner or team, currency);
     lost and abandoned ones forecast nothing. Rows in month, group,
     currency order."""
@@ -331,7 +332,7 @@ def forecast(opps: list[Opportunity], stages: StageSet, by: str, from_month: str
     for opp in opps:
         if opp.stage in (LOST, ABANDONED):
             continue
-        month = forecast_month(opp)
+        month = forecast_month(opp, zone)
         if from_month and month < from_month or to_month and month > to_month:
             continue
         group = opp.owner_id if by == "owner" else opp.team_id

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.clock import now_ms, to_ms
+from crm_kit.clock import local_date, now_ms, to_ms
 from crm_kit.errors import (FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied,
                             PreconditionViolation)
 from crm_kit.ids import id_pattern, matches, new_id, not_found
@@ -38,6 +38,7 @@ from crm_sales.opportunities import store as books
 from crm_sales.opportunities.model import (FunnelStage, ForecastRow, Opportunity, OpportunityChanges,
                                            OpportunityDraft, StageSet)
 from crm_sales.opportunities.store import OpportunityStore, TooMany
+from crm_sales.profitability.months import DEFAULT_ZONE
 
 ID_PREFIX = "opp"
 OPPORTUNITY_ID = id_pattern(ID_PREFIX)
@@ -57,14 +58,16 @@ def _may_assign(principal: Principal) -> bool:
 
 
 class OpportunityService:
-    def __init__(self, store: OpportunityStore, customers: CustomerDirectory, stages: StageSet, clock=now_ms):
+    def __init__(self, store: OpportunityStore, customers: CustomerDirectory, stages: StageSet, clock=now_ms,
+                 zone: dt.tzinfo = DEFAULT_ZONE):
         self.store = store
         self.customers = customers
         self.stages = stages
         self.clock = clock
+        self.zone = zone  # the business's day decides "today" and a won opportunity's month
 
     def today(self) -> dt.date:
-        return self.clock().date()
+        return local_date(self.clock(), self.zone)
 
     # --- opening --------------------------------------------------------------
 
@@ -164,7 +167,8 @@ class OpportunityService:
             violations.append(FieldViolation("to_month", "must not be before from_month"))
         if violations:
             raise InvalidArgument(violations)
-        return rules.forecast(self._scope(principal, owner_id, team_id), self.stages, group_by, *months)
+        return rules.forecast(self._scope(principal, owner_id, team_id), self.stages, group_by, *months,
+                              zone=self.zone)
 
     def funnel(self, principal: Principal, *, owner_id: str = "", team_id: str = "") -> list[FunnelStage]:
         access.require_any_read(principal)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 
 from crm.common.v1 import common_pb2
 from crm.events.v1 import events_pb2 as pb
+from crm_kit.clock import local_date
 from crm_kit.events import envelope as ev
 
 from crm_sales.payments.model import AgeingCells, Plan, Receipt, Refund
@@ -80,7 +81,7 @@ def order_follower(events_redis, payments, consumer_name: str):
             started = p.confirmed_at.ToDatetime(tzinfo=timezone.utc) if p.HasField("confirmed_at") \
                 else ev.occurred_at(envelope)
             payments.ensure_plan(Debt("order", p.order_id, p.customer_id, p.owner_id, p.team_id, money(p.total),
-                                      started.date()))
+                                      local_date(started, payments.zone)))
         elif envelope.type == ev.ORDER_AMENDED:
             p = ev.payload_of(envelope)
             payments.adjust_total("order", p.order_id, money(p.total), amendment=p.amendment,

@@ -15,9 +15,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 
 from crm_kit.auth import Principal
+from crm_kit.clock import local_date
 from crm_kit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from crm_kit.ids import new_id
 from crm_kit.money import Money, validate_money
@@ -28,6 +29,7 @@ from crm_sales.payments import events as payment_events
 from crm_sales.payments import model
 from crm_sales.payments.model import Ageing, Debt, Plan, Receipt, Refund
 from crm_sales.payments.store import PaymentStore
+from crm_sales.profitability.months import DEFAULT_ZONE
 
 SYSTEM = "system"
 # Orders in these states owe their total (a receipt may create the plan on demand).
@@ -53,15 +55,16 @@ def _fingerprint(*parts) -> str:
 
 class PaymentService:
     def __init__(self, store: PaymentStore, customers, features: dict, terms_days: int = 30,
-                 clock: Callable[[], datetime] = now_utc):
+                 clock: Callable[[], datetime] = now_utc, zone: tzinfo = DEFAULT_ZONE):
         self.store = store
         self.customers = customers  # crm_kit.customer_directory.CustomerDirectory, asked as the caller
         self.features = features  # the app's feature services: orders are read on demand
         self.terms_days = terms_days
         self.clock = clock
+        self.zone = zone  # the business's day decides "today": due, overdue, no receipt dated tomorrow
 
     def today(self) -> date:
-        return self.clock().date()
+        return local_date(self.clock(), self.zone)
 
     # --- plans follow their debts (no caller: events, other features) ---------------
 
@@ -354,7 +357,7 @@ class PaymentService:
         order = orders.load(debt_id) if kind == "order" and orders is not None else None
         if order is None or order.state not in OWING_ORDER_STATES:
             raise NotFound("payment plan", debt_id)
-        return self.ensure_plan(debt_of_order(order, self.clock()))
+        return self.ensure_plan(debt_of_order(order, self.clock(), self.zone))
 
     def _change_if_exists(self, plan_id: str, subject: str, mutate) -> Plan | None:
         if self.store.get(plan_id) is None:
@@ -390,7 +393,8 @@ def _refund_in(receipt: Receipt, refund_id: str) -> Refund:
     return next(f for f in receipt.refunds if f.id == refund_id)
 
 
-def debt_of_order(order, now: datetime) -> Debt:
-    """The debt a confirmed order is (crm_sales.orders' Order)."""
+def debt_of_order(order, now: datetime, zone: tzinfo) -> Debt:
+    """The debt a confirmed order is (crm_sales.orders' Order), from the business day it was confirmed."""
     started = order.confirmed_at or now
-    return Debt("order", order.id, order.customer_id, order.owner_id, order.team_id, order.total, started.date())
+    return Debt("order", order.id, order.customer_id, order.owner_id, order.team_id, order.total,
+                local_date(started, zone))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from crm_kit.errors import FieldViolation, InvalidArgument
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # where no zone is given (SALES_TIMEZONE's default)
 _PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only (\d takes any script's)
 # Months outside these years are refused (no figure predates the earliest order date).
 FIRST_YEAR, LAST_YEAR = 2000, 2999

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
+from crm_kit.clock import local_date
 from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, PreconditionViolation
 
 from crm_sales.profitability.months import FIRST_YEAR, LAST_YEAR
@@ -124,9 +125,7 @@ def report_key(rep_id: str, day: date) -> str:
 
 
 def local_day(at: datetime, zone: tzinfo) -> date:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(zone).date()
+    return local_date(at, zone)
 
 
 def valid_day(day: date, field_name: str = "day") -> date:

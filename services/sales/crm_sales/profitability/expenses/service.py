@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from crm_kit import paging
 from crm_kit.auth import Principal
+from crm_kit.clock import local_date
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from crm_kit.ids import id_pattern, matches, new_id
 from crm_kit.persistence.revisions import Contended, write_with_retries
@@ -51,7 +52,7 @@ class ExpenseService:
         self.now = now
 
     def today(self) -> dt.date:
-        return self.now().astimezone(self.zone).date()
+        return local_date(self.now(), self.zone)
 
     # --- writing --------------------------------------------------------------------
 
