@@ -1,12 +1,15 @@
 """Leased rate-limit budgets (ratelimit.py): a worker takes several requests
 of a large budget in one Redis round trip. Each RateLimiter below stands for
 one gunicorn worker; they share the test Redis as workers do. What must hold:
-together they never serve more than the budget, nothing leased is lost to a
-principal who keeps calling, the headers count down as without a lease, and
-small budgets lease nothing."""
+together they never serve more than the budget, a worker holds one lease of
+a budget at a time, what a lease did not serve goes back with the next round
+trip, the headers count down as without a lease, small budgets lease
+nothing, and a check that timed out is not sent again (a second run would
+give a refund back twice)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -101,3 +104,40 @@ def test_small_budgets_lease_nothing(stores):
     worker.check("rep", key)
     assert counted(stores, key) == 1
     assert worker.lease_size(10**7) == RateLimiter.LEASE_MAX
+
+
+def test_a_worker_holds_one_lease_of_a_budget_while_its_threads_miss_at_once(stores):
+    away_from_the_turn()
+    budget, key, threads = 1000, principal(), 8
+    worker = limiter(stores, budget)
+    start = threading.Barrier(threads)
+
+    def one(_):
+        start.wait()
+        return worker.check("rep", key)
+
+    with ThreadPoolExecutor(threads) as pool:
+        decisions = list(pool.map(one, range(threads)))
+    assert all(d.allowed for d in decisions)
+    # one lease of 10 and, at most, the other threads' own requests while it was being taken
+    assert counted(stores, key) <= worker.lease_size(budget) + threads - 1
+
+
+def test_a_check_that_timed_out_is_served_and_not_sent_again(stores):
+    """Redis busy for longer than the limiter's socket timeout (a script of
+    0.8 s holds it): the check fails open, and the script it sent runs once
+    when Redis is free again, so the lease is counted once, not per retry."""
+    worker = limiter(stores, 1000)
+    worker.check("rep", principal())  # connected, script loaded
+    key, busy = principal(), redis.Redis.from_url(stores.redis_url)
+    hold = threading.Thread(target=lambda: busy.eval(
+        "local t = redis.call('TIME') local t0 = t[1] + t[2] / 1e6 local now = t0 "
+        "while now - t0 < 0.8 do t = redis.call('TIME') now = t[1] + t[2] / 1e6 end return 1", 0))
+    try:
+        hold.start()
+        time.sleep(0.1)  # the script is running
+        assert worker.check("rep", key) is None  # fail open: served without a check
+    finally:
+        hold.join()
+        busy.close()
+    assert counted(stores, key) == worker.lease_size(1000)

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 from crm_kit.errors import InvalidArgument
 from crm_sales.profitability.months import Month, business_zone, covering, months_between
 from crm_sales.profitability.rollups.changes import (
-    LineFacts, OrderFacts, amendment_changes, cash_changes, expense_changes, midday, order_changes)
+    LineFacts, OrderFacts, amendment_changes, cash_changes, expense_changes, order_changes)
 from crm_sales.profitability.rollups.model import Figures, change_ppm, ppm_text, rate_ppm
 from crm_sales.profitability.rollups.store import Row, apply_change, merge_text, rows_from, rows_text
 
@@ -22,7 +22,6 @@ SHANGHAI = business_zone("Asia/Shanghai")
 def test_a_timestamp_counts_in_its_month_in_the_business_time_zone():
     assert Month.of(datetime(2026, 3, 31, 15, 59, tzinfo=timezone.utc), SHANGHAI) == Month(2026, 3)
     assert Month.of(datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc), SHANGHAI) == Month(2026, 4)
-    assert Month.of(midday(date(2026, 1, 31)), SHANGHAI) == Month(2026, 1)  # payments' dates stay their day
 
 
 def test_months_parse_order_and_step():
@@ -106,8 +105,8 @@ def test_an_amendment_changes_by_the_difference_and_a_cancellation_takes_all_bac
 
 
 def test_cash_counts_when_money_moves_and_expenses_when_spent():
-    got = _figures(_apply(cash_changes("cus_a", "rep-a", "CNY", 700, midday(date(2026, 2, 27)), SHANGHAI)
-                          + cash_changes("cus_a", "rep-a", "CNY", -200, midday(date(2026, 3, 2)), SHANGHAI)
+    got = _figures(_apply(cash_changes("cus_a", "rep-a", "CNY", 700, date(2026, 2, 27))
+                          + cash_changes("cus_a", "rep-a", "CNY", -200, date(2026, 3, 2))
                           + expense_changes("rep-a", "cus_a", "CNY", 150, date(2026, 3, 31))
                           + expense_changes("rep-b", "", "CNY", 90, date(2026, 3, 1))))
     assert got[("customer", "cus_a|2026-02")] == Figures(cash=700)
@@ -162,7 +161,7 @@ def test_events_applied_one_by_one_equal_the_rebuild_from_the_final_state(histor
                 live = False
             elif kind in ("receipt", "refund"):
                 money = cash_changes(order.customer_id, order.owner_id, "CNY", amount if kind == "receipt" else -amount,
-                                     midday(on), SHANGHAI)
+                                     on)
                 incremental += money
                 final += money
         if live:
@@ -173,3 +172,24 @@ def test_events_applied_one_by_one_equal_the_rebuild_from_the_final_state(histor
                 for key, row in rows.items() if not row.figures.is_zero}
 
     assert figures(incremental) == figures(final)
+
+
+def test_a_receipt_counts_in_the_month_of_its_date_in_any_zone():
+    """Payments publish a receipt's date as noon UTC of it. Read back through a zone from UTC+12 on, that
+    is the next day: a receipt of 31 March in Auckland counted in April. Its date is its month."""
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from crm_sales.payments import events as payment_events
+    from crm_sales.profitability.rollups.events import changes_of
+
+    plan = SimpleNamespace(kind="order", debt_id="ord_1", customer_id="cus_a", owner_id="rep-a", team_id="t1",
+                           currency="NZD")
+    receipt = SimpleNamespace(id="rcp_1", amount=500, method="bank_transfer", received_on=date(2026, 3, 31))
+    refund = SimpleNamespace(id="rfd_1", amount=200, void=False, refunded_on=date(2026, 12, 31))
+    auckland = ZoneInfo("Pacific/Auckland")
+    got = _figures(_apply(changes_of(payment_events.received(plan, receipt), auckland)
+                          + changes_of(payment_events.refunded(plan, receipt, refund), auckland)))
+    assert got[("customer", "cus_a|2026-03")] == Figures(cash=500)
+    assert got[("customer", "cus_a|2026-12")] == Figures(cash=-200)  # not next year's
+    assert ("customer", "cus_a|2026-04") not in got and ("customer", "cus_a|2027-01") not in got

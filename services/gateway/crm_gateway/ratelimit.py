@@ -14,18 +14,22 @@ agree. `limits` itself needs two round trips per request (hit, then window
 stats for the headers).
 
 A round trip per request still cost about a sixth of a floor request's CPU
-(client and Redis together), so a large budget is leased: a worker takes
-up to `LEASE_MAX` requests at once (never more than a hundredth of the
-budget), serves them from memory for at most `LEASE_SECONDS` or until the
-window turns, and gives back what it did not use in its next round trip
-for that budget. Redis counts leased requests as used, so all workers
-together never serve more than the budget; a principal may meet a 429
-while another worker holds a few of its leased requests (at most a
-hundredth of the budget per worker, for at most a second). Budgets under
-200 a window lease nothing: every request is a round trip, exact.
+(client and Redis together), so a large budget is leased: one thread of a
+worker at a time takes up to `LEASE_MAX` requests (never more than a
+hundredth of the budget) in a round trip; the worker serves them from
+memory for at most `LEASE_SECONDS` or until the window turns, and gives
+back what it did not use with its next round trip for that budget. Redis
+counts leased requests as used, so all workers together never serve more
+than the budget; a principal may meet a 429 while other workers hold a few
+of its leased requests (at most one lease each, for at most a second).
+What a worker held when Redis failed, or when its lease table was full (an
+expired lease of a quiet principal is dropped), is not given back: counted,
+never served, the safe way. Budgets
+under 200 a window lease nothing: every request is a round trip, exact.
+The client never retries: a timed-out script may still run, and a second
+run would give its refund back twice.
 
-Every limited answer
-carries the IETF headers
+Every limited answer carries the IETF headers
 (draft-ietf-httpapi-ratelimit-headers, structured-field form):
 
     RateLimit-Policy: "rep";q=600;w=60
@@ -47,6 +51,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from prometheus_client import Counter
 
 from crm_kit.auth import ROLES
@@ -203,11 +209,15 @@ class RateLimiter:
 
     def __init__(self, settings: RateLimitSettings, redis_url: str):
         self.settings = settings
-        # Short socket timeouts: a Redis that hangs must not hang every request.
-        self.client = redis.Redis.from_url(redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        # Short socket timeouts: a Redis that hangs must not hang every request. Never retried, whatever
+        # redis-py's default: a timed-out script may still run, and a second run would give its refund back
+        # twice.
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=0.25, socket_connect_timeout=0.25,
+                                           retry=Retry(NoBackoff(), 0))
         self.script = self.client.register_script(SLIDING_WINDOW)
         self.quotas = dict(settings.per_role, anonymous=settings.anonymous, expensive=settings.expensive)
         self._leases: dict[str, _Lease] = {}
+        self._refilling: set[str] = set()  # budgets a thread of this worker is taking a lease of
         self._lock = threading.Lock()  # gunicorn's gthread workers check from several threads
         self._skip_until = 0.0
         self._logged_at = 0.0
@@ -225,42 +235,47 @@ class RateLimiter:
         refund, refund_index = 0, 0
         with self._lock:
             lease = self._leases.get(bucket)
-            if lease is not None:
-                if now < lease.ends and lease.left > 0:
-                    lease.left -= 1
-                    return Decision(policy, quota, window, lease.beyond + lease.left,
-                                    max(1, math.ceil(lease.turn - now)), True)
-                del self._leases[bucket]  # spent or over: what is left goes back with this round trip
-                refund, refund_index = lease.left, lease.index
-        if now < self._skip_until:
-            RATE_LIMIT_UNAVAILABLE.inc()
-            return None
+            if lease is not None and now < lease.ends and lease.left > 0:
+                lease.left -= 1
+                return Decision(policy, quota, window, lease.beyond + lease.left,
+                                max(1, math.ceil(lease.turn - now)), True)
+            if now < self._skip_until:
+                RATE_LIMIT_UNAVAILABLE.inc()
+                return None
+            # One thread at a time takes a budget's lease, so a worker holds at most one; the others ask
+            # for their own request alone meanwhile.
+            want = 1 if bucket in self._refilling else self.lease_size(quota)
+            if want > 1:
+                self._refilling.add(bucket)
+                if lease is not None:  # spent or over: what is left goes back with this round trip
+                    del self._leases[bucket]
+                    refund, refund_index = lease.left, lease.index
+        granted = 0
         try:
             granted, beyond, millis, index = self.script(
-                keys=[bucket], args=[quota, window, self.lease_size(quota), refund, refund_index])
+                keys=[bucket], args=[quota, window, want, refund, refund_index])
         except redis.RedisError as err:
             self._fail_open(err)
             return None
+        finally:
+            if want > 1:
+                with self._lock:
+                    if granted > 1:
+                        self._keep(bucket, _Lease(index, granted - 1, beyond,
+                                                  now + min(self.LEASE_SECONDS, millis / 1000), now + millis / 1000),
+                                   now)
+                    self._refilling.discard(bucket)
         seconds = max(1, math.ceil(millis / 1000))
         if not granted:
             return Decision(policy, quota, window, 0, seconds, False)
-        if granted > 1:
-            self._keep(bucket, _Lease(index, granted - 1, beyond, now + min(self.LEASE_SECONDS, millis / 1000),
-                                      now + millis / 1000))
         return Decision(policy, quota, window, beyond + granted - 1, seconds, True)
 
-    def _keep(self, bucket: str, lease: _Lease) -> None:
-        with self._lock:
-            held = self._leases.get(bucket)
-            if held is not None and held.index == lease.index:  # two threads took a lease at once: pool them
-                held.left += lease.left
-                held.beyond = min(held.beyond, lease.beyond)
-                return
-            if len(self._leases) >= self.MAX_LEASES:
-                now = time.monotonic()
-                for stale in [b for b, other in self._leases.items() if other.ends <= now]:
-                    del self._leases[stale]
-            self._leases[bucket] = lease
+    def _keep(self, bucket: str, lease: _Lease, now: float) -> None:
+        """Hold a lease (the lock held)."""
+        if len(self._leases) >= self.MAX_LEASES:  # expired ones go, unreturned: principals that went quiet
+            for stale in [b for b, held in self._leases.items() if held.ends <= now]:
+                del self._leases[stale]
+        self._leases[bucket] = lease
 
     def _fail_open(self, err: Exception) -> None:
         now = time.monotonic()

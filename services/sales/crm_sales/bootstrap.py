@@ -173,7 +173,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     orders = OrderService(order_store.OrderStore(db, outbox, abandoned),
                           customers, lambda ref: app.features["products"].for_order(ref),
                           plans_for_imported=lambda imported: app.features["payments"].ensure_plans(
-                              [debt_of_order(order, order.confirmed_at, zone) for order in imported]))
+                              [debt_of_order(order, order.confirmed_at, zone) for order in imported]), zone=zone)
     app.features["orders"] = orders
     app.registrations.append(lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(orders), server))

@@ -27,11 +27,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from crm_kit import paging
 from crm_kit.auth import Principal
-from crm_kit.clock import now_ms
+from crm_kit.clock import local_date, now_ms
 from crm_kit.errors import (Aborted, DomainError, FailedPrecondition, FieldViolation, InvalidArgument, NotFound,
                             PreconditionViolation)
 from crm_kit.ids import id_pattern, new_id
@@ -44,6 +44,7 @@ from crm_sales.orders import events as order_events
 from crm_sales.orders import model as rules
 from crm_sales.orders.model import Delivery, ImportItem, LineInput, Order, OrderDraft, PricedProduct, Shipment
 from crm_sales.orders.store import OrderStore
+from crm_sales.profitability.months import DEFAULT_ZONE
 
 ORDER_ID = id_pattern("ord")
 SYSTEM = "system:erasure"
@@ -71,8 +72,9 @@ class Imported:
 class OrderService:
     def __init__(self, store: OrderStore, customers: CustomerDirectory,
                  product_for_order: Callable[[str], object], clock=now_ms,
-                 plans_for_imported: Callable[[list[Order]], None] | None = None):
+                 plans_for_imported: Callable[[list[Order]], None] | None = None, zone: tzinfo = DEFAULT_ZONE):
         self.store = store
+        self.zone = zone  # an order is numbered in the business's year: 1 January there, not in UTC
         self.customers = customers
         # crm_sales.products' ProductService.for_order: by id or SKU; NotFound / FailedPrecondition (inactive).
         self.product_for_order = product_for_order
@@ -166,7 +168,8 @@ class OrderService:
         now = self.clock()
         # Listed first (a crash leaves a book entry without an order, never an unlisted order), then numbered.
         self.store.add_to_book(customer.id, order_id, now)
-        number = rules.order_number(now.year, self.store.take_number(now.year, order_id))
+        year = local_date(now, self.zone).year
+        number = rules.order_number(year, self.store.take_number(year, order_id))
         order = Order(id=order_id, number=number, customer_id=customer.id, owner_id=customer.owner_id,
                       team_id=customer.team_id, state=rules.DRAFT,
                       currency_code=lines[0].unit_price.currency_code if lines else "", lines=lines,
@@ -281,10 +284,11 @@ class OrderService:
             return {}
         self.store.add_many_to_books(orders)
         by_year: dict[int, list[str]] = {}
+        year_of = {o.id: local_date(o.confirmed_at, self.zone).year for o in orders}
         for o in orders:
-            by_year.setdefault(o.confirmed_at.year, []).append(o.id)
+            by_year.setdefault(year_of[o.id], []).append(o.id)
         numbers = self.store.take_numbers(by_year)
-        numbered = [replace(o, number=rules.order_number(o.confirmed_at.year, numbers[o.id])) for o in orders]
+        numbered = [replace(o, number=rules.order_number(year_of[o.id], numbers[o.id])) for o in orders]
         taken_meanwhile = self.store.insert_imported(numbered, [order_events.confirmed(o) for o in numbered])
         outcomes = {o.id: Imported(o) for o in numbered}
         for order_id in taken_meanwhile:  # a concurrent re-send finished the same abandoned import

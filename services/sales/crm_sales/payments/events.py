@@ -21,7 +21,8 @@ def _money(minor: int, currency: str) -> common_pb2.Money:
 
 
 def _midday(on: date) -> datetime:
-    """A calendar date as a time (noon UTC: the same day in every time zone we sell in)."""
+    """A calendar date as a time: noon UTC, read back as its UTC date (roll-ups and commission do), never
+    through a zone: from UTC+12 on, noon UTC is already the next day."""
     return datetime.combine(on, time(12), tzinfo=timezone.utc)
 
 

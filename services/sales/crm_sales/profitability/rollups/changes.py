@@ -18,7 +18,7 @@ customer's series document gets the customer's changes keyed by month.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 
 from crm_sales.profitability.months import Month
 from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, Figures
@@ -98,15 +98,10 @@ def amendment_changes(before: OrderFacts, after: OrderFacts, tz: tzinfo) -> DocC
     return order_changes(before, tz, -1) + order_changes(after, tz, 1)
 
 
-def midday(on: date) -> datetime:
-    """A calendar date as payments publish it (noon UTC: the same day in every zone we sell in)."""
-    return datetime.combine(on, time(12), tzinfo=timezone.utc)
-
-
-def cash_changes(customer_id: str, owner_id: str, currency: str, amount: int, at: datetime, tz: tzinfo
-                 ) -> DocChanges:
-    """`amount` collected (negative: paid back) at `at`."""
-    month = Month.of(at, tz)
+def cash_changes(customer_id: str, owner_id: str, currency: str, amount: int, on: date) -> DocChanges:
+    """`amount` collected (negative: paid back) on the business day `on`: a receipt's date is a calendar
+    day already, so its month is that day's, in whatever zone the business keeps."""
+    month = Month.of_date(on)
     cash = Figures(cash=amount)
     out: DocChanges = [*buckets(CUSTOMER, currency, month, Change(customer_id, cash)),
                        (series_id(currency, customer_id), Change(series_key(customer_id, month), cash))]

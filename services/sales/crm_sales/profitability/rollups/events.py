@@ -56,10 +56,10 @@ def changes_of(envelope, tz: tzinfo) -> DocChanges:
         return order_changes(_facts(p, p.lines, p.total.currency_code), tz, -1)
     if kind == ev.PAYMENT_RECEIVED:
         return cash_changes(p.customer_id, p.owner_id, p.amount.currency_code, p.amount.minor_units,
-                            p.received_at.ToDatetime(tzinfo=timezone.utc), tz)
+                            p.received_at.ToDatetime(tzinfo=timezone.utc).date())  # noon UTC of the receipt's date
     if kind == ev.PAYMENT_REFUNDED:
         return cash_changes(p.customer_id, p.owner_id, p.amount.currency_code, -p.amount.minor_units,
-                            p.refunded_at.ToDatetime(tzinfo=timezone.utc), tz)
+                            p.refunded_at.ToDatetime(tzinfo=timezone.utc).date())
     spent_on = date(p.spent_on.year, p.spent_on.month, p.spent_on.day)
     return expense_changes(p.owner_id, p.customer_id, p.amount.currency_code, p.amount.minor_units, spent_on)
 

@@ -18,7 +18,7 @@ from crm_kit.errors import FieldViolation, InvalidArgument
 
 from crm_sales.profitability.months import Month, covering, months_between
 from crm_sales.profitability.rollups.changes import (
-    LineFacts, OrderFacts, cash_changes, expense_changes, midday, order_changes)
+    LineFacts, OrderFacts, cash_changes, expense_changes, order_changes)
 from crm_sales.profitability.rollups.model import CUSTOMER, PRODUCT, REP, ZERO, Attributed, Figures
 from crm_sales.profitability.rollups.store import SHARDS, RollupStore, Row, apply_change, bucket_id, merge_text
 
@@ -160,10 +160,10 @@ class RollupService:
         for plan in (self._plans() if self._plans else ()):
             for receipt in plan.receipts:
                 add(cash_changes(plan.customer_id, plan.owner_id, plan.currency, receipt.amount,
-                                 midday(receipt.received_on), self.tz))
+                                 receipt.received_on))
                 for refund in receipt.refunds:
                     add(cash_changes(plan.customer_id, plan.owner_id, plan.currency, -refund.amount,
-                                     midday(refund.refunded_on), self.tz))
+                                     refund.refunded_on))
         for e in (self.expenses_source() if self.expenses_source else ()):
             add(expense_changes(e.owner_id, e.customer_id, e.currency, e.amount, e.spent_on))
         return docs
