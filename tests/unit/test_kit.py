@@ -132,3 +132,21 @@ def test_not_found_never_echoes_a_name_longer_than_any_id():
     huge = NotFound("order", "x" * 100_000)
     assert huge.resource_name == "" and to_status(huge).code.name == "NOT_FOUND"
     assert sum(len(value) for _key, value in to_status(huge).trailing_metadata) < 1000
+
+
+def test_a_job_with_a_number_of_runs_ends_after_them_and_a_failed_run_does_not_count():
+    from crm_kit.jobs import PeriodicJob
+
+    calls = []
+
+    def run():
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("the store was away")  # retried at the next tick
+        return len(calls)
+
+    job = PeriodicJob("bounded", 0.01, run, first_run_after=0, runs=2)
+    job.start()
+    job._thread.join(10)
+    assert not job._thread.is_alive()  # ended by itself, not stopped
+    assert calls == [0, 1, 2]  # one failure, then the two runs it was given

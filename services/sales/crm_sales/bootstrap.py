@@ -34,6 +34,7 @@ from crm_sales.contracts import store as contract_store
 from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
+from crm_kit.persistence.presence import RUNS as PRESENCE_RUNS
 from crm_sales.customer_sales.store import INDEXES as PRESENCE_INDEXES, customer_presence
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_kit.customer_directory import CustomerDirectory, CustomerGrants
@@ -206,7 +207,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     books = [orders.store.books.chain, payments.store.books.chain, contracts.store.books.chain]
     app.jobs.append(PeriodicJob("sales_presence_backfill", settings.presence_backfill_seconds,
                                 lambda: presence.backfill([c.hints for c in books], [c.links for c in books]),
-                                first_run_after=0))
+                                first_run_after=0, runs=PRESENCE_RUNS))
     app.features["customer_sales"] = customer_sales
     app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(
         CustomerSalesServicer(customer_sales), server))

@@ -126,12 +126,16 @@ class VisitService:
         seen: dict[str, Customer | None] = {}
         page: list[Visit] = []
         last, more = "", False
-        for vid in ordered:
+        read: dict[str, Visit] = {}
+        read_to = 0  # the entries before this index are read (a page's worth at a time, in one read)
+        for i, vid in enumerate(ordered):
             if len(page) == size:
                 more = True
                 break
+            if i >= read_to:
+                read, read_to = self.store.get_many(ordered[i:i + size]), i + size
             last = vid
-            visit = self.store.get(vid)
+            visit = read.get(vid)
             if visit is not None and visit.state == "scheduled" and visit.rep_id == rep:
                 if visit.customer_id not in seen:
                     seen[visit.customer_id] = self._customer_seen_by(principal, visit.customer_id)
