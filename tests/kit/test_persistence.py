@@ -261,11 +261,11 @@ def test_presence_marks_every_id_with_a_book_and_none_without(db):
     reads as certainly absent once the marks are backfilled."""
     from crm_kit.persistence.presence import Presence
 
-    presence = Presence(db["mark_marks"], "customer:")
-    books = Books(db["mark_links"], db["mark_hints"], on_new_book=presence.mark_books)
+    presence = Presence(db["mark_marks"])
+    books = Books(db["mark_links"], db["mark_hints"], on_new_book=presence.marker("customer:"))
     now = datetime.now(timezone.utc)
     assert presence.may_have("nobody")  # not backfilled yet: the books must be read
-    presence.backfill([books.chain.hints])
+    presence.backfill([(books.chain, "customer:")])
     books.add([("customer:one", "o1", now), ("rep:r1", "o1", now)])
     books.add([(f"customer:bulk{b}", f"o{b}", now) for b in range(40)])  # hints started in parallel
     books.chain.append("customer:single", lambda _n, _prev: {"item_id": "o2", "since": now})
@@ -278,12 +278,32 @@ def test_presence_marks_every_id_with_a_book_and_none_without(db):
     assert db["mark_marks"].count_documents({"_id": "raced"}) == 1
 
 
+def test_one_presence_serves_chains_of_two_kinds_of_key(db):
+    """One marks collection for chains keyed "<id>" and "customer:<id>" (an
+    interaction log and a customer's visit list): each chain's hook and the
+    backfill read the id after that chain's own prefix."""
+    from crm_kit.persistence.chain import Chain
+    from crm_kit.persistence.presence import Presence
+
+    presence = Presence(db["kinds_marks"])
+    Chain(db["kinds_list_links"], db["kinds_list_hints"]).append(  # an older writer: no hook
+        "customer:before", lambda _n, _prev: {"v": 1})
+    logs = Chain(db["kinds_log_links"], db["kinds_log_hints"], on_new=presence.marker(""))
+    lists = Chain(db["kinds_list_links"], db["kinds_list_hints"], on_new=presence.marker("customer:"))
+    assert presence.backfill([(logs, ""), (lists, "customer:")]) == 1
+    logs.append("talked", lambda _n, _prev: {"v": 1})
+    lists.append("customer:visited", lambda _n, _prev: {"v": 1})
+    lists.append("rep:r1", lambda _n, _prev: {"v": 1})  # not a customer's list
+    assert all(presence.may_have(i) for i in ("before", "talked", "visited"))
+    assert not any(presence.may_have(i) for i in ("customer:before", "customer:visited", "r1", "rep:r1", "nobody"))
+
+
 def test_a_mark_comes_before_its_books_first_entry(db):
     """A writer that dies while marking leaves no entry behind (neither hint
     nor link), so a missing mark never hides an entry."""
     from crm_kit.persistence.presence import Presence
 
-    presence = Presence(db["early_marks"], "customer:")
+    presence = Presence(db["early_marks"])
 
     def die_while_marking(books: list[str]) -> None:
         raise ConnectionError("the writer died here")
@@ -295,7 +315,7 @@ def test_a_mark_comes_before_its_books_first_entry(db):
                   lambda: books.chain.append_many("customer:a", [{"item_id": "o1", "since": now}])]:
         with pytest.raises(ConnectionError):
             write()
-    presence.backfill([books.chain.hints])
+    presence.backfill([(books.chain, "customer:")])
     assert not presence.may_have("a")
     assert db["early_links"].count_documents({}) == 0 and db["early_hints"].count_documents({}) == 0
 
@@ -312,20 +332,20 @@ def test_presence_backfill_marks_books_written_without_marks(db):
     now = datetime.now(timezone.utc)
     old_books.add([("customer:before", "o1", now), ("team:t1", "o1", now)])
     db["old_links"].insert_one({"_id": "customer:hintless#0000000001", "item_id": "o0", "since": now})
-    hints, links = [db["old_hints"]], [db["old_links"]]
-    reader, other_process = Presence(db["old_marks"], "customer:"), Presence(db["old_marks"], "customer:")
-    assert other_process.backfill(hints, links) == 2
+    chains = [(old_books.chain, "customer:")]
+    reader, other_process = Presence(db["old_marks"]), Presence(db["old_marks"])
+    assert other_process.backfill(chains) == 2
     assert reader.may_have("nobody")  # another process's run does not make this one skip books
-    assert reader.backfill(hints, links) == 0  # marked already: nothing written again
+    assert reader.backfill(chains) == 0  # marked already: nothing written again
     assert reader.may_have("before") and reader.may_have("hintless") and not reader.may_have("nobody")
     assert not reader.may_have("t1")
     old_books.add([("customer:during_upgrade", "o2", now)])
     assert not reader.may_have("during_upgrade")  # the window: until the next run
-    assert reader.backfill(hints, links) == 1
+    assert reader.backfill(chains) == 1
     assert reader.may_have("during_upgrade")
-    assert reader.backfill(hints, links) == 0  # two runs a process: at start and one interval later
-    switched_off = Presence(db["old_marks"], "customer:", enabled=False)
-    assert switched_off.backfill(hints, links) == 0 and switched_off.may_have("nobody")
+    assert reader.backfill(chains) == 0  # two runs a process: at start and one interval later
+    switched_off = Presence(db["old_marks"], enabled=False)
+    assert switched_off.backfill(chains) == 0 and switched_off.may_have("nobody")
 
 
 def test_book_pages_cover_every_standing_item_once_within_a_bounded_walk(db):

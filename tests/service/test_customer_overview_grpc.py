@@ -100,3 +100,33 @@ def test_an_erased_customer_is_not_found(overview, stub, customer):
                                     {"phone": "13800138000", "open_visits_limit": 201}])
 def test_bad_requests_are_invalid_arguments(overview, fields):
     assert code_of(lambda: ask(overview, REP, **fields)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_card_skips_the_log_and_visit_list_of_a_customer_with_no_activity_mark(overview, stub, log, visits,
+                                                                                    phone, customer_db):
+    """A customer's first interaction or first listed visit marks it first
+    (crm_customer.activity), so one of either is enough to be read; a
+    customer with neither has no mark, and its card reads neither (empty
+    parts, not refused ones). The service trusts the marks once its own
+    backfill at start has run."""
+    talked, visited, bare = (create(stub, phone(), REP, display_name=name) for name in ("韩梅梅", "林涛", "魏华"))
+    log.RecordInteraction(ipb.RecordInteractionRequest(customer_id=talked.id, interaction=ipb.Interaction(
+        channel=ipb.INTERACTION_CHANNEL_CALL, direction=ipb.INTERACTION_DIRECTION_INBOUND, summary="asked the price",
+        commitments=["send the list"])), metadata=REP)
+    visit = visits.ScheduleVisit(vpb.ScheduleVisitRequest(visit=vpb.Visit(
+        customer_id=visited.id, schedule_time=ts(NOW + timedelta(days=3)), purpose="measure the room")), metadata=REP)
+    a, b, c = (ask(overview, REP, id=x.id) for x in (talked, visited, bare))
+    assert a.interactions.last_commitment.commitments == ["send the list"] and list(a.open_visits) == []
+    assert [v.id for v in b.open_visits] == [visit.id] and list(b.interactions.recent) == []
+    assert c.HasField("interactions") and list(c.interactions.recent) == [] and list(c.open_visits) == []
+    assert not c.interactions.HasField("last_commitment") and list(c.not_permitted) == list(c.failed) == []
+    marks = customer_db["customer_activity"]
+    assert {m["_id"] for m in marks.find({"_id": {"$in": [talked.id, visited.id, bare.id]}})} == {talked.id, visited.id}
+
+
+def test_without_a_mark_a_caller_who_may_not_see_the_parts_is_refused_them_all_the_same(overview, stub, phone):
+    """The skipped reads are not a way around the parts' rights: an agent is
+    refused a bare customer's open visits as any customer's."""
+    bare = create(stub, phone(), REP, display_name="李明")
+    o = ask(overview, as_("agent-overview", "agent"), id=bare.id)
+    assert list(o.not_permitted) == ["open_visits"] and o.HasField("interactions")

@@ -20,7 +20,9 @@ from crm_kit.customer_directory import CustomerGrants
 from crm_kit.events.outbox import Outbox
 from crm_kit.grpc_server import ServiceHost
 from crm_kit.jobs import PeriodicJob
+from crm_kit.persistence.presence import RUNS as PRESENCE_RUNS, Presence
 
+from crm_customer import activity
 from crm_customer.customers import events as customer_events
 from crm_customer.customers import store as customer_store
 from crm_customer.customers.events import PRODUCER
@@ -37,7 +39,7 @@ from crm_customer.visits import store as visit_store
 from crm_customer.visits.service import VisitService
 from crm_customer.visits.servicer import VisitServicer
 
-INDEXES = {**customer_store.INDEXES, **interaction_store.INDEXES, **visit_store.INDEXES}
+INDEXES = {**customer_store.INDEXES, **interaction_store.INDEXES, **visit_store.INDEXES, **activity.INDEXES}
 SERVICE_NAMES = [
     customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
     interaction_service_pb2.DESCRIPTOR.services_by_name["InteractionService"].full_name,
@@ -56,6 +58,7 @@ class CustomerApp:
     visits: VisitService
     jobs: tuple
     grants: CustomerGrants | None = None  # signs the overview's customer grant
+    activity: Presence | None = None  # who has an interaction or a listed visit (crm_customer.activity)
 
     def register(self, server: grpc.Server) -> None:
         customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
@@ -64,7 +67,8 @@ class CustomerApp:
             InteractionServicer(self.interactions), server)
         visit_service_pb2_grpc.add_VisitServiceServicer_to_server(VisitServicer(self.visits), server)
         overview_service_pb2_grpc.add_CustomerOverviewServiceServicer_to_server(
-            OverviewServicer(OverviewService(self.customers, self.interactions, self.visits), self.grants), server)
+            OverviewServicer(OverviewService(self.customers, self.interactions, self.visits, self.activity),
+                             self.grants), server)
 
 
 def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox | None = None) -> CustomerApp:
@@ -86,14 +90,20 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
     # Every replica runs it; the release is idempotent (revision claims), so overlaps are harmless.
     pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
                                lambda: customers.release_inactive(None))
-    jobs = [outbox, pool_release]
+    # Activity marks (crm_customer.activity) are trusted after this process's first backfill, which runs at start.
+    presence = activity.activity_presence(db, enabled=settings.presence_backfill_seconds > 0)
+    backfill = PeriodicJob("customer_activity_backfill", settings.presence_backfill_seconds,
+                           lambda: presence.backfill([(interactions.store.chain, interaction_store.LOG_PREFIX),
+                                                      (visits.store.customer_lists, visit_store.CUSTOMER_PREFIX)]),
+                           first_run_after=0, runs=PRESENCE_RUNS)
+    jobs = [outbox, pool_release, backfill]
     if settings.events.enabled:
         # the value grade sales gives each customer (customer.value_grade_changed, group customer-value-grades)
         jobs.append(customer_events.value_grade_follower(settings.events.open(), customers,
                                                          f"{socket.gethostname()}-{os.getpid()}"))
     # The outbox relay starts and stops with the server (it drains on SIGTERM).
     return CustomerApp(db, outbox, customers, CustomerImport(customers), interactions, visits,
-                       jobs=tuple(jobs), grants=CustomerGrants.of(settings.server.auth))
+                       jobs=tuple(jobs), grants=CustomerGrants.of(settings.server.auth), activity=presence)
 
 
 def build_host(settings: CustomerSettings) -> ServiceHost:

@@ -23,6 +23,11 @@ class CustomerSettings:
     # A revision claimed this long ago whose write never landed was left by a
     # writer that died: the next writer, or the outbox sweep, completes it.
     abandoned_write_seconds: int = 30
+    # The 360 card skips the interaction log and visit list of a customer without an activity mark once this
+    # process has backfilled the marks (crm_customer.activity): at start, and once more this long after, which
+    # marks what an older replica began while this one rolled out (CUSTOMER_PRESENCE_BACKFILL_SECONDS; a paced
+    # scan of the logs' and lists' hints and of the marks; 0: no skipping, the card reads both).
+    presence_backfill_seconds: int = 900
     # Built in code (tests, tools) without events unless given; from the environment they are on.
     events: EventsSettings = field(default_factory=lambda: EventsSettings(enabled=False))
 
@@ -39,5 +44,6 @@ class CustomerSettings:
             protection_days=env_int("CUSTOMER_PROTECTION_DAYS", 30, minimum=1, maximum=3650),
             pool_release_interval_seconds=env_int("CUSTOMER_POOL_RELEASE_INTERVAL_SECONDS", 3600, minimum=0),
             abandoned_write_seconds=env_int("CUSTOMER_ABANDONED_WRITE_SECONDS", 30, minimum=1, maximum=3600),
+            presence_backfill_seconds=env_int("CUSTOMER_PRESENCE_BACKFILL_SECONDS", 900, minimum=0, maximum=86400),
             events=EventsSettings.from_env(),
         )

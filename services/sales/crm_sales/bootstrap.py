@@ -35,7 +35,7 @@ from crm_sales.contracts.service import ContractService
 from crm_sales.contracts.servicer import ContractServicer
 from crm_sales.customer_sales.service import CustomerSalesService
 from crm_kit.persistence.presence import RUNS as PRESENCE_RUNS
-from crm_sales.customer_sales.store import INDEXES as PRESENCE_INDEXES, customer_presence
+from crm_sales.customer_sales.store import CUSTOMER_BOOKS, INDEXES as PRESENCE_INDEXES, customer_presence
 from crm_sales.customer_sales.servicer import CustomerSalesServicer
 from crm_kit.customer_directory import CustomerDirectory, CustomerGrants
 from crm_sales.payments import events as payment_events
@@ -206,7 +206,7 @@ def build(settings: SalesSettings, db: Database | None = None, outbox: Outbox | 
     customer_sales = CustomerSalesService(customers, orders, payments, contracts, presence)
     books = [orders.store.books.chain, payments.store.books.chain, contracts.store.books.chain]
     app.jobs.append(PeriodicJob("sales_presence_backfill", settings.presence_backfill_seconds,
-                                lambda: presence.backfill([c.hints for c in books], [c.links for c in books]),
+                                lambda: presence.backfill([(chain, CUSTOMER_BOOKS) for chain in books]),
                                 first_run_after=0, runs=PRESENCE_RUNS))
     app.features["customer_sales"] = customer_sales
     app.registrations.append(lambda server: customer_sales_service_pb2_grpc.add_CustomerSalesServiceServicer_to_server(

@@ -38,7 +38,7 @@ from crm_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, 
 
 from crm_customer.interactions import model as rules
 from crm_customer.interactions.store import InteractionStore, RequestClaim
-from crm_customer.interactions.model import Interaction, InteractionDraft, InteractionSummary
+from crm_customer.interactions.model import Interaction, InteractionDraft, InteractionSummary, LogState
 from crm_customer.customers.service import CustomerService
 from crm_customer.interactions import events as interaction_events
 
@@ -142,14 +142,18 @@ class InteractionService:
         more = len(page) == size and page[-1].sequence > 1
         return page, (paging.encode({"below": page[-1].sequence}, query) if more else "")
 
-    def summary(self, principal: Principal, customer_id: str, recent: int = 0) -> InteractionSummary:
+    def summary(self, principal: Principal, customer_id: str, recent: int = 0,
+                nothing_recorded: bool = False) -> InteractionSummary:
         """The last quote, commitment and follow-up, and with `recent` the
-        newest few entries too (read once: a slot among them is not read again)."""
+        newest few entries too (read once: a slot among them is not read again).
+        `nothing_recorded`: the caller knows the log is empty (the customer has
+        no activity mark, crm_customer.activity): the rights are checked all the
+        same, the log is not read."""
         if isinstance(recent, bool) or not 0 <= recent <= MAX_RECENT:
             raise InvalidArgument(FieldViolation("recent", f"must be 0..{MAX_RECENT}"))
         customer = self.customers.get(principal, customer_id)
         rules.require_read_right(principal, customer)
-        newest, state = self.store.newest(customer.id)
+        newest, state = (None, LogState()) if nothing_recorded else self.store.newest(customer.id)
         latest = tuple(itertools.islice(self.store.newest_first(customer.id, newest.sequence + 1), recent)) \
             if recent and newest is not None else ()
         known = {entry.sequence: entry for entry in (*latest, *([newest] if newest else []))}

@@ -36,10 +36,12 @@ from pymongo.errors import DuplicateKeyError
 from crm_kit.persistence.chain import Chain, link_id
 from crm_kit.persistence.once import RequestClaim, RequestKeys
 
+from crm_customer.activity import marks_activity
 from crm_customer.interactions.model import BUCKET_SIZE, Interaction, LogState, Money, QuoteLine, Slot, bucket_of, \
     bucket_range, seals_bucket
 
 ENTRIES_PER_READ = 10
+LOG_PREFIX = ""  # a log's chain key is the bare customer id
 
 INDEXES = {
     "interaction_entries": [],  # by _id only
@@ -51,7 +53,8 @@ INDEXES = {
 
 class InteractionStore:
     def __init__(self, db: Database, outbox=None):
-        self.chain = Chain(db["interaction_entries"], db["interaction_heads"])
+        # A log's key is its customer's id; its first entry marks the customer (crm_customer.activity).
+        self.chain = Chain(db["interaction_entries"], db["interaction_heads"], on_new=marks_activity(db, LOG_PREFIX))
         self.buckets = db["interaction_buckets"]
         self.requests = RequestKeys(db["interaction_requests"], result_field="seq", pending=0)
         self.outbox = outbox

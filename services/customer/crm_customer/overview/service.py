@@ -4,9 +4,11 @@ customer, what we told them last, their open visits.
 Each part keeps the rules of its own feature (it calls that feature's use
 case with the caller); the customer is read once for all of them
 (CustomerService.one_read_each), so the card pays for one customer read
-and one call where it paid for three of each. A part the caller may not
-have is named, not an error, and so is one that could not be read: the
-card shows the rest.
+and one call where it paid for three of each. A customer without an
+activity mark (crm_customer.activity) has no log and no listed visit: both
+parts answer empty after the caller's rights are checked, unread. A part
+the caller may not have is named, not an error, and so is one that could
+not be read: the card shows the rest.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from pymongo.errors import PyMongoError
+
 from crm_kit import paging
 from crm_kit.auth import Principal
 from crm_kit.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from crm_kit.persistence.presence import Presence
 
 from crm_customer.customers.model.record import Customer
 from crm_customer.customers.service import CustomerService
@@ -41,10 +46,12 @@ class Overview:
 
 
 class OverviewService:
-    def __init__(self, customers: CustomerService, interactions: InteractionService, visits: VisitService):
+    def __init__(self, customers: CustomerService, interactions: InteractionService, visits: VisitService,
+                 activity: Presence | None = None):
         self.customers = customers
         self.interactions = interactions
         self.visits = visits
+        self.activity = activity  # who has an interaction or a listed visit (crm_customer.activity)
 
     def overview(self, principal: Principal, *, customer_id: str = "", phone: str = "", email: str = "",
                  interactions: bool = False, recent: int = 0, open_visits: bool = False,
@@ -72,10 +79,21 @@ class OverviewService:
         with self.customers.one_read_each():
             customer = self.customers.get(principal, customer_id) if customer_id \
                 else self.customers.lookup(principal, phone=phone, email=email)
-            summary = part(INTERACTIONS, lambda: self.interactions.summary(principal, customer.id, recent=recent)) \
-                if interactions else None
+            # No activity mark: neither part has anything to read (each still checks the caller's rights).
+            idle = bool(interactions or open_visits) and not self._may_have_activity(customer.id)
+            summary = part(INTERACTIONS, lambda: self.interactions.summary(
+                principal, customer.id, recent=recent, nothing_recorded=idle)) if interactions else None
             visits = part(OPEN_VISITS, lambda: self.visits.list(
                 principal, rep_id="", due_before=None, page_size=visits_limit, page_token="",
-                customer_id=customer.id)) if open_visits else None
+                customer_id=customer.id, nothing_listed=idle)) if open_visits else None
         page, token = visits or ([], "")
         return Overview(customer, summary, tuple(page), bool(token), tuple(refused), tuple(failed))
+
+    def _may_have_activity(self, customer_id: str) -> bool:
+        if self.activity is None:
+            return True
+        try:
+            return self.activity.may_have(customer_id)
+        except PyMongoError:  # the parts read for themselves (and are named if they fail too)
+            log.warning("activity mark unread", exc_info=True)
+            return True

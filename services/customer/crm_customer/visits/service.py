@@ -105,16 +105,19 @@ class VisitService:
         return customer if rules.may_see(principal, customer) else None
 
     def list(self, principal: Principal, *, rep_id: str, due_before: datetime | None, page_size: int,
-             page_token: str, customer_id: str = "") -> tuple[list[Visit], str]:
+             page_token: str, customer_id: str = "", nothing_listed: bool = False) -> tuple[list[Visit], str]:
         """The rep's open visits whose customers the caller may see now. After
         a transfer the visits have moved to the new owner's list (see
         `follow_owner`); one the move has not reached yet is hidden from the
-        old rep all the same. With `customer_id`: that customer's open visits."""
+        old rep all the same. With `customer_id`: that customer's open visits;
+        with `nothing_listed` too, the caller knows the customer has none (no
+        activity mark, crm_customer.activity): the rights are checked all the
+        same, the list is not read."""
         size = paging.page_size(page_size)
         if customer_id:
             if rep_id:
                 raise InvalidArgument(FieldViolation("rep_id", "give rep_id or customer_id, not both"))
-            return self._list_of_customer(principal, customer_id, due_before, size, page_token)
+            return self._list_of_customer(principal, customer_id, due_before, size, page_token, nothing_listed)
         rep = rules.rep_to_list(principal, rep_id)
         query = {"rep": rep, "due_before": due_before.isoformat() if due_before else ""}
         position = paging.decode(page_token, query)
@@ -147,14 +150,15 @@ class VisitService:
         return page, token
 
     def _list_of_customer(self, principal: Principal, customer_id: str, due_before: datetime | None, size: int,
-                          page_token: str) -> tuple[list[Visit], str]:
+                          page_token: str, nothing_listed: bool = False) -> tuple[list[Visit], str]:
         customer = self._customer_seen_by(principal, customer_id)
         if customer is None:
             raise NotFound("customer", customer_id)
         query = {"customer": customer.id, "due_before": due_before.isoformat() if due_before else ""}
         position = paging.decode(page_token, query)
         after = _cursor(position) if position is not None else None
-        visits = {vid: v for vid, v in self.store.get_many(self.store.open_of_customer(customer.id)).items()
+        listed = [] if nothing_listed else self.store.open_of_customer(customer.id)
+        visits = {vid: v for vid, v in self.store.get_many(listed).items()
                   if v.state == "scheduled" and v.customer_id == customer.id}
         ordered, more = rules.due_page({vid: v.scheduled_at for vid, v in visits.items()},
                                        due_before=due_before, after=after, limit=size)

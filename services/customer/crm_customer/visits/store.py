@@ -34,6 +34,7 @@ from crm_kit.mongo import find_by_ids
 from crm_kit.persistence.chain import Chain
 from crm_kit.persistence.once import DecideOnce
 
+from crm_customer.activity import marks_activity
 from crm_customer.visits.model import Visit
 
 INDEXES = {
@@ -55,15 +56,20 @@ def _rep_key(rep_id: str) -> str:
     return f"rep:{rep_id}"
 
 
+CUSTOMER_PREFIX = "customer:"
+
+
 def _customer_key(customer_id: str) -> str:
-    return f"customer:{customer_id}"
+    return f"{CUSTOMER_PREFIX}{customer_id}"
 
 
 class VisitStore:
     def __init__(self, db: Database):
         self.visits = db["visits"]
         self.rep_lists = Chain(db["visit_rep_lists"], db["visit_reps"])
-        self.customer_lists = Chain(db["visit_customer_lists"], db["visit_customers"])
+        # A customer's first listed visit marks the customer (crm_customer.activity); a rep's list does not.
+        self.customer_lists = Chain(db["visit_customer_lists"], db["visit_customers"],
+                                    on_new=marks_activity(db, CUSTOMER_PREFIX))
         self.outcomes = DecideOnce(db["visit_outcomes"])
 
     def insert(self, visit: Visit) -> bool:

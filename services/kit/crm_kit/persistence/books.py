@@ -35,7 +35,7 @@ WALK_BATCH = 50
 class Books:
     def __init__(self, links: Collection, hints: Collection, item_field: str = "item_id",
                  on_new_book: Callable[[list[str]], None] | None = None):
-        # on_new_book(books) runs before the first entry of each new book (a Presence's mark_books)
+        # on_new_book(books) runs before the first entry of each new book (a Presence's marker)
         self.chain = Chain(links, hints, on_new_book)
         self.item_field = item_field
 

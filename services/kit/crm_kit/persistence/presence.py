@@ -3,8 +3,10 @@ skips the books of an id with nothing in them (the 360 card of a customer
 without orders, plans or contracts: one read, not one per book).
 
 - A mark `_id: <id>` is inserted before the id's first book entry: the
-  books' `on_new_book` hook runs before a new chain's hint, so before any
-  link. Marks are never removed (book entries are not either).
+  books' `on_new_book` (a chain's `on_new`) hook, `marker(prefix)`, runs
+  before a new chain's hint, so before any link. One marks collection can
+  serve chains of several kinds, each naming its id after its own prefix
+  ("customer:<id>", or the bare id). Marks are never removed.
 - A process trusts a missing mark (nothing to read) only after a backfill
   of its own has finished: `backfill` marks every id that has a book
   already, from the books' hints and, in a process's first run, from their
@@ -26,13 +28,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from crm_kit.mongo import duplicate_positions
-from crm_kit.persistence.chain import link_id
+from crm_kit.persistence.chain import Chain, link_id
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +45,17 @@ FIRST_LINK = link_id("", 1)  # "#0000000001"
 
 
 class Presence:
-    def __init__(self, marks: Collection, prefix: str, enabled: bool = True):
+    def __init__(self, marks: Collection, enabled: bool = True):
         self.marks = marks
-        self.prefix = prefix  # the books of an id are "<prefix><id>"
         self.enabled = enabled
         self.runs = 0  # finished backfills of this process: it trusts missing marks after the first
 
-    def mark_books(self, books: list[str]) -> None:
-        """The Books hook: mark the ids of the new books that have the prefix."""
-        self._mark([book[len(self.prefix):] for book in books if book.startswith(self.prefix)])
+    def marker(self, prefix: str) -> Callable[[list[str]], None]:
+        """The hook of chains whose keys are "<prefix><id>": it marks the ids
+        of the new ones that have the prefix (others, a rep's, are not an id's)."""
+        def mark(keys: list[str]) -> None:
+            self._mark([key[len(prefix):] for key in keys if key.startswith(prefix)])
+        return mark
 
     def may_have(self, id_: str) -> bool:
         """False only when `id_` certainly has no entry in the books."""
@@ -59,19 +63,18 @@ class Presence:
             return True
         return self.marks.find_one({"_id": id_}) is not None
 
-    def backfill(self, hints: Iterable[Collection], links: Iterable[Collection] = ()) -> int:
-        """Mark every id with a book that has no mark yet (a scan of each
-        hints collection, of the marks, and in the first run of the links'
-        first links); returns how many were marked."""
+    def backfill(self, chains: Iterable[tuple[Chain, str]]) -> int:
+        """Mark every id with a chain that has no mark yet: for each (chain,
+        its keys' prefix), a scan of its hints and, in the first run, of its
+        first links; then of the marks. Returns how many were marked."""
         if not self.enabled or self.runs >= RUNS:
             return 0
         ids: set[str] = set()
-        for collection in hints:
-            ids.update(self._ids(_paced(collection.find({}, {"_id": 1})), ""))
-        if not self.runs:
-            first_links = {"_id": {"$regex": f"^{re.escape(self.prefix)}.*{re.escape(FIRST_LINK)}$"}}
-            for collection in links:
-                ids.update(self._ids(_paced(collection.find(first_links, {"_id": 1})), FIRST_LINK))
+        for chain, prefix in chains:
+            ids.update(_ids(_paced(chain.hints.find({}, {"_id": 1})), prefix, ""))
+            if not self.runs:
+                first_links = {"_id": {"$regex": f"^{re.escape(prefix)}.*{re.escape(FIRST_LINK)}$"}}
+                ids.update(_ids(_paced(chain.links.find(first_links, {"_id": 1})), prefix, FIRST_LINK))
         marked = {doc["_id"] for doc in _paced(self.marks.find({}, {"_id": 1}))}
         missing = sorted(ids - marked)
         for start in range(0, len(missing), BATCH):
@@ -81,12 +84,6 @@ class Presence:
                  extra={"fields": {"marks": self.marks.name, "ids": len(ids), "marked": len(missing)}})
         return len(missing)
 
-    def _ids(self, docs, suffix: str) -> Iterable[str]:
-        for doc in docs:
-            key = doc["_id"]
-            if isinstance(key, str) and key.startswith(self.prefix) and key.endswith(suffix):
-                yield key[len(self.prefix):len(key) - len(suffix)]
-
     def _mark(self, ids: list[str]) -> None:
         if not ids:
             return
@@ -94,6 +91,13 @@ class Presence:
             self.marks.insert_many([{"_id": id_} for id_ in ids], ordered=False)
         except BulkWriteError as err:
             duplicate_positions(err)  # marked already is fine; anything else is raised
+
+
+def _ids(docs, prefix: str, suffix: str) -> Iterable[str]:
+    for doc in docs:
+        key = doc["_id"]
+        if isinstance(key, str) and key.startswith(prefix) and key.endswith(suffix):
+            yield key[len(prefix):len(key) - len(suffix)]
 
 
 def _paced(cursor):

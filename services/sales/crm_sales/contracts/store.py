@@ -33,7 +33,7 @@ from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
 from crm_sales.contracts import model as rules
 from crm_sales.contracts.model import Contract, RenewalTerms
-from crm_sales.customer_sales.store import customer_presence
+from crm_sales.customer_sales.store import marks_customers
 
 INDEXES = {
     "contracts": [],  # by _id only
@@ -62,7 +62,7 @@ class ContractStore:
         self.revisions = Revisions(self.contracts, db["contract_versions"], state_field="contract", outbox=outbox,
                                    abandoned_after=abandoned_after)
         self.books = Books(db["contract_book_links"], db["contract_books"], item_field="contract_id",
-                           on_new_book=customer_presence(db).mark_books)
+                           on_new_book=marks_customers(db))
         self.erasures = DecideOnce(db["contract_erasures"])
 
     def insert(self, contract: Contract, changed_by: str) -> bool:

@@ -17,4 +17,9 @@ INDEXES: dict = {"sales_customers": []}  # by _id only
 
 
 def customer_presence(db: Database, enabled: bool = True) -> Presence:
-    return Presence(db["sales_customers"], CUSTOMER_BOOKS, enabled)
+    return Presence(db["sales_customers"], enabled)
+
+
+def marks_customers(db: Database):
+    """The hook of the books that mark their customer (`on_new_book`)."""
+    return customer_presence(db).marker(CUSTOMER_BOOKS)

@@ -40,7 +40,7 @@ from crm_kit.persistence.numbers import NumberBlocks
 from crm_kit.persistence.once import DecideOnce, RequestClaim, RequestKeys
 from crm_kit.persistence.revisions import ABANDONED_AFTER, Revisions
 
-from crm_sales.customer_sales.store import customer_presence
+from crm_sales.customer_sales.store import marks_customers
 from crm_sales.orders.model import Amendment, Delivery, LineChange, Order, OrderLine
 
 INDEXES = {
@@ -73,7 +73,7 @@ class OrderStore:
         # One shared chain append per block: a chain append per order made the year's chain the hot spot.
         self.numbers = NumberBlocks(Chain(db["order_number_links"], db["order_numbers"]), NUMBER_BLOCK)
         self.books = Books(db["order_book_links"], db["order_books"], item_field="order_id",
-                           on_new_book=customer_presence(db).mark_books)
+                           on_new_book=marks_customers(db))
         self.requests = RequestKeys(db["order_requests"], result_field="order_id", pending="")
         self.erasures = DecideOnce(db["order_erasures"])
         self.imports = NaturalKeys(db["order_imports"], holder_field="order_id")

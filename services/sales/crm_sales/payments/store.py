@@ -46,7 +46,7 @@ from crm_kit.persistence.books import Books, read_by_ids
 from crm_kit.persistence.once import DecideOnce
 from crm_kit.persistence.revisions import Contended, Revisions, claim_id, write_with_retries
 
-from crm_sales.customer_sales.store import customer_presence
+from crm_sales.customer_sales.store import marks_customers
 from crm_sales.payments import events as payment_events
 from crm_sales.payments.model import AgeingCells, Allocation, Instalment, Plan, Receipt, Refund, cells_change
 
@@ -78,7 +78,7 @@ class PaymentStore:
                                    abandoned_after=abandoned_after)
         self.receipts = DecideOnce(db["payment_receipts"])
         self.books = Books(db["payment_book_links"], db["payment_book_hints"], item_field="plan_id",
-                           on_new_book=customer_presence(db).mark_books)
+                           on_new_book=marks_customers(db))
         self.summaries = AgeingSummaries(db, abandoned_after)
         self.outbox = outbox
         self.batches = db[BATCHES]
