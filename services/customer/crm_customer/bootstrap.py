@@ -91,10 +91,13 @@ def build(settings: CustomerSettings, db: Database | None = None, outbox: Outbox
     pool_release = PeriodicJob("pool_release", settings.pool_release_interval_seconds,
                                lambda: customers.release_inactive(None))
     # Activity marks (crm_customer.activity) are trusted after this process's first backfill, which runs at start.
+    # Logs and visit lists are read through their hints only, so a first link an old writer left without one
+    # reads as empty with or without a mark: the backfill scans the hints, not the largest collection's links.
     presence = activity.activity_presence(db, enabled=settings.presence_backfill_seconds > 0)
     backfill = PeriodicJob("customer_activity_backfill", settings.presence_backfill_seconds,
                            lambda: presence.backfill([(interactions.store.chain, interaction_store.LOG_PREFIX),
-                                                      (visits.store.customer_lists, visit_store.CUSTOMER_PREFIX)]),
+                                                      (visits.store.customer_lists, visit_store.CUSTOMER_PREFIX)],
+                                                     first_links=False),
                            first_run_after=0, runs=PRESENCE_RUNS)
     jobs = [outbox, pool_release, backfill]
     if settings.events.enabled:

@@ -63,16 +63,18 @@ class Presence:
             return True
         return self.marks.find_one({"_id": id_}) is not None
 
-    def backfill(self, chains: Iterable[tuple[Chain, str]]) -> int:
+    def backfill(self, chains: Iterable[tuple[Chain, str]], first_links: bool = True) -> int:
         """Mark every id with a chain that has no mark yet: for each (chain,
         its keys' prefix), a scan of its hints and, in the first run, of its
-        first links; then of the marks. Returns how many were marked."""
+        first links (`first_links=False`: not, for chains only ever read
+        through their hint, where such a link reads as empty anyway); then of
+        the marks. Returns how many were marked."""
         if not self.enabled or self.runs >= RUNS:
             return 0
         ids: set[str] = set()
         for chain, prefix in chains:
             ids.update(_ids(_paced(chain.hints.find({}, {"_id": 1})), prefix, ""))
-            if not self.runs:
+            if first_links and not self.runs:
                 first_links = {"_id": {"$regex": f"^{re.escape(prefix)}.*{re.escape(FIRST_LINK)}$"}}
                 ids.update(_ids(_paced(chain.links.find(first_links, {"_id": 1})), prefix, FIRST_LINK))
         marked = {doc["_id"] for doc in _paced(self.marks.find({}, {"_id": 1}))}
