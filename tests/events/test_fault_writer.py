@@ -30,6 +30,9 @@ def test_writer_killed_anywhere_loses_no_event(producer_db, events_redis, stores
         finally:
             proc.kill()
             proc.wait()
+    # A write the killed writer had sent may still be landing in FerretDB (its handler outlives the client):
+    # "the next start-up" comes once the store has settled, as a restart would.
+    settled(lambda: (producer_db["claims"].count_documents({}), producer_db["outbox"].count_documents({})))
     claimed = {d["id"] for c in producer_db["claims"].find({}) for d in c.get("events", [])}
     assert claimed
     counts = Outbox(producer_db, events_redis, producer, sweep_min_age=timedelta(0)).sweep()  # the next start-up
@@ -39,3 +42,13 @@ def test_writer_killed_anywhere_loses_no_event(producer_db, events_redis, stores
     assert published <= claimed  # nothing from a write that did not happen
     left = list(producer_db["outbox"].find({}))
     assert all(producer_db["claims"].find_one({"_id": i["claim"]}) is None for i in left)  # only unclaimed intents
+
+
+def settled(read, quiet_polls: int = 3, every: float = 0.2, seconds: float = 15.0) -> None:
+    """Until read() has answered the same `quiet_polls` times in a row (at most `seconds`)."""
+    deadline, last, same = time.monotonic() + seconds, None, 0
+    while time.monotonic() < deadline and same < quiet_polls:
+        now = read()
+        same = same + 1 if now == last else 0
+        last = now
+        time.sleep(every)
