@@ -195,9 +195,11 @@ def seed_story(sales_target: str, token: str, products: dict[str, str], x: str, 
         if failed:
             raise SystemExit(f"demo story orders failed: {failed[0]}")
         wanted[customer_id] = count
-        # Paid in full twenty days after each order (an imported order's plan is made with it).
+        # Paid in full twenty days after each order (an imported order's plan is made with it), or today when
+        # that is still to come (a December order seeded in early January): a receipt is never dated ahead.
+        today = datetime.now(zone).date()
         for item, result in zip(items, results):
-            paid_on = (item.ordered_at.ToDatetime() + timedelta(days=20)).date()
+            paid_on = min((item.ordered_at.ToDatetime() + timedelta(days=20)).date(), today)
             payments.RecordReceipt(paypb.RecordReceiptRequest(
                 order_id=result.order_id, method=paypb.PAYMENT_METHOD_BANK_TRANSFER,
                 amount=_cny(PRICES[sku] * quantity), received_date=_date(paid_on),
