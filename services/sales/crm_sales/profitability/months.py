@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from crm_kit.clock import local_date
 from crm_kit.errors import FieldViolation, InvalidArgument
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -43,10 +44,7 @@ class Month:
     @classmethod
     def of(cls, at: datetime, tz: tzinfo) -> "Month":
         """The month of `at` (aware; a naive time is taken as UTC) in `tz`."""
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
-        local = at.astimezone(tz)
-        return cls(local.year, local.month)
+        return cls.of_date(local_date(at, tz))
 
     @classmethod
     def of_date(cls, day: date) -> "Month":

@@ -124,8 +124,7 @@ def report_key(rep_id: str, day: date) -> str:
     return f"{rep_id}|{day.isoformat()}"
 
 
-def local_day(at: datetime, zone: tzinfo) -> date:
-    return local_date(at, zone)
+local_day = local_date  # the day of a moment in the business zone: the kit's one rule
 
 
 def valid_day(day: date, field_name: str = "day") -> date:
