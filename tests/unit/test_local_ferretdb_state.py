@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_kit.localstores import REPO_ROOT, start_local_stores
+from crm_kit.localstores import FERRETDB_GOGC, REPO_ROOT, start_local_stores
 
 
 def test_ferretdb_keeps_its_state_in_its_data_folder_even_for_a_relative_one(tmp_path, monkeypatch):
@@ -29,3 +29,25 @@ def test_no_state_file_is_tracked_at_the_repository_root():
     if listed.returncode != 0:
         pytest.skip("not a git checkout")
     assert listed.stdout == ""
+
+
+def _environ_of(proc: subprocess.Popen) -> dict[str, str]:
+    raw = Path(f"/proc/{proc.pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+
+@pytest.mark.parametrize("override, expected", [(None, FERRETDB_GOGC), ("250", "250")])
+def test_ferretdb_runs_with_the_gc_goal_chosen_for_it(tmp_path, monkeypatch, override, expected):
+    """FerretDB's Go collector runs at FERRETDB_GOGC (400 unless set), not at Go's default of 100."""
+    monkeypatch.delenv("GOGC", raising=False)
+    if override is None:
+        monkeypatch.delenv("FERRETDB_GOGC", raising=False)
+    else:
+        monkeypatch.setenv("FERRETDB_GOGC", override)
+    stores = start_local_stores(tmp_path)
+    try:
+        ferretdb = stores.processes[0]
+        assert Path(f"/proc/{ferretdb.pid}/exe").resolve().name == "ferretdb"
+        assert _environ_of(ferretdb)["GOGC"] == expected
+    finally:
+        stores.stop()
