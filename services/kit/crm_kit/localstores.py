@@ -21,10 +21,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
-# Go's garbage-collector goal for FerretDB (GOGC, FERRETDB_GOGC overrides): each find allocates
-# a fresh copy of the document it decodes, and at Go's default of 100 FerretDB spent about a
-# fifth of its CPU collecting them (0.48 ms of CPU per find by `_id` here, 0.39 at 400). Its live
-# heap is small, so 400 costs little memory (about 150 MB resident under the bench's load).
+# Go's garbage-collector goal for FerretDB (GOGC; FERRETDB_GOGC overrides): each find allocates
+# a fresh copy of the document it decodes, and at Go's default of 100 FerretDB collects often
+# (0.48 ms of its CPU per find by `_id` here, 0.39 at 400). Its live heap is small, so 400 costs
+# little memory (118 MB resident after the bench's customer suite).
 FERRETDB_GOGC = "400"
 
 
