@@ -26,7 +26,6 @@ TEAM = f"team-card-sales-{uuid.uuid4().hex[:6]}"
 REP = auth("rep-card-sales", team=TEAM)
 MANAGER = auth("boss-card-sales", "manager", team=TEAM)
 FINANCE = auth("fin-card-sales", "finance", team="finance")
-TODAY = business_today()
 
 
 def cny(minor: int) -> dict:
@@ -47,6 +46,7 @@ def product(services):
 def customer(app, product):
     """A customer with a confirmed order, half shipped and partly paid, and a
     signed contract ending in 20 days whose only instalment is long overdue."""
+    today = business_today()
     client = app.test_client()
     made = client.post("/api/v1/customers", headers=REP,
                        json={"display_name": "李雷", "phones": [f"+86136{uuid.uuid4().int % 10**8:08d}"]})
@@ -64,8 +64,8 @@ def customer(app, product):
                        json={"order_id": oid, "method": "alipay", "amount": cny(50_00)})
     assert paid.status_code == 201, paid.get_json()
     contract = client.post("/api/v1/contracts", headers=REP, json={
-        "customer_id": cid, "title": "年度维保", "start_date": (TODAY - dt.timedelta(days=345)).isoformat(),
-        "end_date": (TODAY + dt.timedelta(days=20)).isoformat(), "value": cny(1200_00)})
+        "customer_id": cid, "title": "年度维保", "start_date": (today - dt.timedelta(days=345)).isoformat(),
+        "end_date": (today + dt.timedelta(days=20)).isoformat(), "value": cny(1200_00)})
     assert contract.status_code == 201, contract.get_json()
     kid = contract.get_json()["id"]
     assert client.post(f"/api/v1/contracts/{kid}/sign", headers=REP).status_code == 200
@@ -139,12 +139,13 @@ def test_a_customer_with_only_a_contract_shows_it_and_one_with_nothing_shows_an_
     """The card skips the sales books of a customer without a presence mark
     (once the sales service has backfilled the marks, at its start): each
     feature marks its customer first, so a contract alone is enough to be read."""
+    today = business_today()
     ids = [client.post("/api/v1/customers", headers=REP, json={
         "display_name": name, "phones": [f"+86137{uuid.uuid4().int % 10**8:08d}"]}).get_json()["id"]
         for name in ("王芳", "张伟")]
     contract = client.post("/api/v1/contracts", headers=REP, json={
-        "customer_id": ids[0], "title": "安装服务", "start_date": (TODAY - dt.timedelta(days=300)).isoformat(),
-        "end_date": (TODAY + dt.timedelta(days=10)).isoformat(), "value": cny(800_00)})
+        "customer_id": ids[0], "title": "安装服务", "start_date": (today - dt.timedelta(days=300)).isoformat(),
+        "end_date": (today + dt.timedelta(days=10)).isoformat(), "value": cny(800_00)})
     assert contract.status_code == 201, contract.get_json()
     assert client.post(f"/api/v1/contracts/{contract.get_json()['id']}/sign", headers=REP).status_code == 200
     with_contract, bare = (card(client, cid, REP).get_json()["sales"] for cid in ids)
@@ -162,12 +163,13 @@ def test_a_customer_with_only_a_contract_shows_it_and_one_with_nothing_shows_an_
 def test_a_rep_learns_nothing_of_a_pool_customers_sales_with_or_without_them(client):
     """Released to the pool, a customer's sales are not the former owner's
     to read: the section is refused alike whether there are any or not."""
+    today = business_today()
     ids = [client.post("/api/v1/customers", headers=REP, json={
         "display_name": name, "phones": [f"+86139{uuid.uuid4().int % 10**8:08d}"]}).get_json()["id"]
         for name in ("赵敏", "周芷若")]
     contract = client.post("/api/v1/contracts", headers=REP, json={
-        "customer_id": ids[0], "title": "巡检", "start_date": TODAY.isoformat(),
-        "end_date": (TODAY + dt.timedelta(days=200)).isoformat(), "value": cny(300_00)})
+        "customer_id": ids[0], "title": "巡检", "start_date": today.isoformat(),
+        "end_date": (today + dt.timedelta(days=200)).isoformat(), "value": cny(300_00)})
     assert contract.status_code == 201, contract.get_json()
     for cid in ids:
         released = client.post(f"/api/v1/customers/{cid}/release", json={"reason": "客户暂无需求"}, headers=REP)

@@ -20,7 +20,6 @@ from tests.conftest import business_today
 TEAM = f"team-atk-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-atk-pay-{uuid.uuid4().hex[:6]}"
 FINANCE = auth("fin-atk", "finance", team="finance")
-TODAY = business_today()
 
 
 def cny(minor) -> dict:
@@ -30,13 +29,15 @@ def cny(minor) -> dict:
 @pytest.fixture
 def order(client, phone, services):
     """A confirmed order (made up) of a fresh customer of REP's, with a plan of one instalment."""
+    today = business_today()
+
     def make(total: int = 1000) -> tuple[str, str]:
         made = client.post("/api/v1/customers", json={"display_name": "赵敏", "phones": [phone()]},
                            headers=auth(REP, team=TEAM))
         assert made.status_code == 201, made.get_json()
         order_id = f"ord_atk{uuid.uuid4().hex[:16]}"
         services.hosts["sales"].app.features["payments"].ensure_plan(Debt(
-            "order", order_id, made.get_json()["id"], REP, TEAM, Money(total, "CNY"), TODAY))
+            "order", order_id, made.get_json()["id"], REP, TEAM, Money(total, "CNY"), today))
         return order_id, made.get_json()["id"]
     return make
 
@@ -53,6 +54,7 @@ def receipt(client, order_id: str, amount: int, **extra):
 
 
 def test_receipts_naming_the_wrong_thing_are_refused_and_write_nothing(client, order):
+    today = business_today()
     order_id, customer_id = order(1000)
     before = plan(client, order_id)
     for body in ({"order_id": customer_id}, {"contract_id": order_id}, {"order_id": "con_xxxxxxxxxxxxxxxxxxxxxxxx"},
@@ -60,7 +62,7 @@ def test_receipts_naming_the_wrong_thing_are_refused_and_write_nothing(client, o
                  {"order_id": order_id, "amount": {"minor_units": 100, "currency_code": "USD"}},
                  {"order_id": order_id, "amount": cny(0)}, {"order_id": order_id, "amount": cny(-5)},
                  {"order_id": order_id, "amount": cny(10**15 + 1)}, {"order_id": order_id, "amount": cny(1.5)},
-                 {"order_id": order_id, "received_date": (TODAY + timedelta(days=2)).isoformat()},
+                 {"order_id": order_id, "received_date": (today + timedelta(days=2)).isoformat()},
                  {"order_id": order_id, "allocations": [{"instalment": 9, "minor_units": 100}]},
                  {"order_id": order_id, "allocations": [{"instalment": 1, "minor_units": 600}]},
                  {"order_id": order_id, "method": "bitcoin"}):
@@ -72,10 +74,11 @@ def test_receipts_naming_the_wrong_thing_are_refused_and_write_nothing(client, o
 
 
 def test_the_same_instalment_twice_in_one_allocation_does_not_overpay_it(client, order):
+    today = business_today()
     order_id, _ = order(1000)
     split = client.put(f"/api/v1/orders/{order_id}/payment-plan", json={"instalments": [
-        {"due_date": TODAY.isoformat(), "amount": cny(400)},
-        {"due_date": (TODAY + timedelta(days=30)).isoformat(), "amount": cny(600)}]}, headers=FINANCE)
+        {"due_date": today.isoformat(), "amount": cny(400)},
+        {"due_date": (today + timedelta(days=30)).isoformat(), "amount": cny(600)}]}, headers=FINANCE)
     assert split.status_code == 200, split.get_json()
     got = receipt(client, order_id, 800, allocations=[{"instalment": 1, "minor_units": 400},
                                                       {"instalment": 1, "minor_units": 400}])
@@ -114,13 +117,14 @@ def test_racing_refunds_never_pay_back_more_than_was_received(client, order, app
 
 
 def test_refunds_beyond_the_receipt_and_odd_amounts_are_refused(client, order):
+    today = business_today()
     order_id, _ = order(1000)
     rid = receipt(client, order_id, 500).get_json()["receipt"]["id"]
     for amount in (cny(501), cny(0), cny(-1), {"minor_units": 100, "currency_code": "USD"}, cny(10**16)):
         got = client.post(f"/api/v1/receipts/{rid}/refunds", json={"amount": amount}, headers=FINANCE)
         assert got.status_code in (409, 422), (amount, got.get_json())
     future = client.post(f"/api/v1/receipts/{rid}/refunds", json={
-        "amount": cny(1), "refund_date": (TODAY + timedelta(days=3)).isoformat()}, headers=FINANCE)
+        "amount": cny(1), "refund_date": (today + timedelta(days=3)).isoformat()}, headers=FINANCE)
     assert future.status_code == 422, future.get_json()
     assert plan(client, order_id)["collected"] == cny(500)
     for url in ("/api/v1/receipts/rcp_nope/refunds", f"/api/v1/receipts/{order_id}/refunds"):
@@ -143,11 +147,12 @@ def test_only_finance_admins_and_money_integrations_record_money(client, order, 
 
 
 def test_another_teams_manager_and_rep_cannot_see_or_replace_a_plan(client, order):
+    today = business_today()
     order_id, _ = order(1000)
     for headers in (auth("rep-atk-pay-x", team=TEAM), auth("boss-atk-x", "manager", team="team-atk-pay-x")):
         assert client.get(f"/api/v1/orders/{order_id}/payment-plan", headers=headers).status_code == 404
         replaced = client.put(f"/api/v1/orders/{order_id}/payment-plan", json={"instalments": [
-            {"due_date": TODAY.isoformat(), "amount": cny(1000)}]}, headers=headers)
+            {"due_date": today.isoformat(), "amount": cny(1000)}]}, headers=headers)
         assert replaced.status_code in (403, 404), replaced.get_json()
 
 

@@ -19,13 +19,13 @@ PROBLEM = "application/problem+json"
 TEAM = f"team-http-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-http-pay-{uuid.uuid4().hex[:6]}"
 FINANCE = auth("fin-http", "finance", team="finance")
-TODAY = business_today()
 
 
 @pytest.fixture
 def order(client, phone, services):
     """A made-up confirmed order of a fresh customer of REP's, with its plan."""
-    def make(total: int = 1000, starts_on=TODAY) -> str:
+    def make(total: int = 1000, starts_on=None) -> str:
+        starts_on = starts_on or business_today()
         made = client.post("/api/v1/customers", json={"display_name": "赵敏", "phones": [phone()]},
                            headers=auth(REP, team=TEAM))
         assert made.status_code == 201, made.get_json()
@@ -41,13 +41,14 @@ def cny(minor: int) -> dict:
 
 
 def test_split_pay_refund_and_void_through_the_gateway(client, order, spec):
-    order_id = order(1000)
+    today = business_today()
+    order_id = order(1000, today)
     plan_url = f"/api/v1/orders/{order_id}/payment-plan"
     got = client.get(plan_url, headers=auth(REP, team=TEAM))
     _check(spec, got, "/api/v1/orders/{order_id}/payment-plan", "get")
     assert got.status_code == 200 and got.get_json()["balance"] == cny(1000)
 
-    due = [(TODAY + timedelta(days=n)).isoformat() for n in (0, 30)]
+    due = [(today + timedelta(days=n)).isoformat() for n in (0, 30)]
     bad = client.put(plan_url, json={"instalments": [{"due_date": due[0], "amount": cny(400)}]}, headers=FINANCE)
     assert bad.status_code == 422 and bad.mimetype == PROBLEM
     assert "off by -600" in bad.get_json()["detail"]
@@ -97,7 +98,8 @@ def test_allocating_a_receipt_beyond_its_remainder_is_409(client, order, spec):
 
 
 def test_ageing_for_a_reps_own_book_and_not_anothers(client, order, spec):
-    order(900, TODAY - timedelta(days=45))  # due 15 days ago
+    today = business_today()
+    order(900, today - timedelta(days=45))  # due 15 days ago
     deadline = time.monotonic() + 20  # the rep's summary follows the plan within the event lag
     while True:
         mine = client.get("/api/v1/receivables/ageing", headers=auth(REP, team=TEAM))

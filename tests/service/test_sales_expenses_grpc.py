@@ -30,7 +30,6 @@ REP, OTHER_REP = as_(f"rep-exp-{TAG}"), as_(f"rep-exp-o-{TAG}")
 MANAGER = as_(f"boss-exp-{TAG}", "manager")
 OTHER_MANAGER = as_(f"boss-exp-x-{TAG}", "manager", team=f"team-x-{TAG}")
 FINANCE = as_("fin-exp", "finance", team="finance")
-TODAY = business_today()
 
 
 def cny(minor: int) -> common_pb2.Money:
@@ -58,8 +57,9 @@ def customer_of(stubs, phone):
 
 
 def details(customer_id: str = "", **kw) -> pb.ExpenseDetails:
+    spent_on = kw.pop("spent_on") if "spent_on" in kw else day(business_today() - timedelta(days=1))
     return pb.ExpenseDetails(category=kw.pop("category", "entertainment"), amount=kw.pop("amount", cny(38_800)),
-                             spent_on=kw.pop("spent_on", day(TODAY - timedelta(days=1))), customer_id=customer_id,
+                             spent_on=spent_on, customer_id=customer_id,
                              receipt_reference=kw.pop("receipt_reference", "发票 No.0012345"), **kw)
 
 
@@ -116,12 +116,13 @@ def test_the_rollup_rebuild_counts_approved_expenses_only(services, stubs):
 
 def test_an_expense_on_an_opportunity_is_its_customers(stubs, customer_of):
     expenses, opportunities, _customers = stubs
+    today = business_today()
     customer_id = customer_of()
     opp = opportunities.CreateOpportunity(opb.CreateOpportunityRequest(opportunity=opb.Opportunity(
-        customer_id=customer_id, title="年度采购", amount=cny(1_000_000), expected_close=day(TODAY + timedelta(days=30)),
+        customer_id=customer_id, title="年度采购", amount=cny(1_000_000), expected_close=day(today + timedelta(days=30)),
         stage="qualify")), metadata=REP)
     made = expenses.RecordExpense(pb.RecordExpenseRequest(expense=pb.ExpenseDetails(
-        category="travel", amount=cny(120_000), spent_on=day(TODAY), opportunity_id=opp.id)), metadata=REP)
+        category="travel", amount=cny(120_000), spent_on=day(today), opportunity_id=opp.id)), metadata=REP)
     assert (made.customer_id, made.opportunity_id) == (customer_id, opp.id)
 
 
@@ -183,10 +184,11 @@ def test_lists_show_the_reps_own_and_the_managers_team_by_state(stubs):
 
 def test_bad_input_names_the_field(stubs):
     expenses = stubs[0]
+    today = business_today()
     cases = {
         "category": dict(category="yacht"),
         "amount.minor_units": dict(amount=cny(0)),
-        "spent_on": dict(spent_on=day(TODAY + timedelta(days=2))),
+        "spent_on": dict(spent_on=day(today + timedelta(days=2))),
         "receipt_reference": dict(receipt_reference="x" * 121),
     }
     for field, kw in cases.items():
@@ -227,7 +229,7 @@ def test_an_approved_expense_lowers_its_customers_net_contribution_in_the_roll_u
 
     expenses = stubs[0]
     customer_id = customer_of()
-    spent = TODAY - timedelta(days=1)
+    spent = business_today() - timedelta(days=1)
     made = record(expenses, customer_id=customer_id, amount=cny(12_345), spent_on=day(spent))
     rollups = services.hosts["sales"].app.features["rollups"]
     month = Month.of_date(spent)

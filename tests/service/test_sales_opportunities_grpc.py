@@ -22,7 +22,10 @@ from crm_kit.money import Money
 from tests.service.support import all_pages, as_, code_of, create, race
 from tests.conftest import business_today
 
-NEXT_MONTH = business_today().replace(day=1) + dt.timedelta(days=40)
+
+def next_month() -> dt.date:
+    """A day early next month, counted from the business day when called."""
+    return business_today().replace(day=1) + dt.timedelta(days=40)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,8 @@ def date(d: dt.date) -> common_pb2.Date:
     return common_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
-def open_(pipeline, customer_id, who, amount=100000, close=NEXT_MONTH, title="两台空调", **fields):
+def open_(pipeline, customer_id, who, amount=100000, close=None, title="两台空调", **fields):
+    close = close or next_month()
     opp = pb.Opportunity(customer_id=customer_id, title=title, amount=money(amount) if amount is not None else None,
                          expected_close=date(close), **fields)
     return pipeline.CreateOpportunity(pb.CreateOpportunityRequest(opportunity=opp), metadata=who)
@@ -176,8 +180,8 @@ def test_a_stale_revision_is_refused_and_concurrent_moves_are_each_recorded_once
 def test_forecast_per_rep_team_and_month_in_integer_arithmetic(pipeline, stub, phone, team):
     first = create(stub, phone(), team["a"])
     second = create(stub, phone(), team["b"])
-    march, april = business_today().replace(day=1) + dt.timedelta(days=70), \
-        business_today().replace(day=1) + dt.timedelta(days=100)
+    today = business_today()
+    march, april = today.replace(day=1) + dt.timedelta(days=70), today.replace(day=1) + dt.timedelta(days=100)
     open_(pipeline, first.id, team["a"], amount=333, close=march)                       # 10 %: 33.3
     p = open_(pipeline, first.id, team["a"], amount=335, close=march)
     move(pipeline, p.id, "propose", team["a"])                                          # 40 %: 134
@@ -192,7 +196,7 @@ def test_forecast_per_rep_team_and_month_in_integer_arithmetic(pipeline, stub, p
                  r.won_amount.minor_units)
                 for r in pipeline.GetForecast(pb.GetForecastRequest(**query), metadata=who).rows]
 
-    m, a, now = march.strftime("%Y-%m"), april.strftime("%Y-%m"), business_today().strftime("%Y-%m")
+    m, a, now = march.strftime("%Y-%m"), april.strftime("%Y-%m"), today.strftime("%Y-%m")
     # Σ(amount × p) / 100 rounded down once: (333×10 + 335×40) / 100 = 167.3 -> 167
     assert rows(team["a"]) == [(m, team["rep_a"], 2, 668, 167, 0)]
     assert sorted(rows(team["boss"], group_by=pb.FORECAST_GROUPING_OWNER)) == sorted([
@@ -293,10 +297,11 @@ def test_a_system_open_happens_once_per_dedupe_key_even_when_raced(services, pip
     opportunities = services.hosts["sales"].app.features["opportunities"]
     customer = create(stub, phone(), team["a"])
     key = f"renewal:{uuid.uuid4().hex}"
+    close = next_month()
 
     def open_renewal(_i):
         return opportunities.open_system(customer_id=customer.id, owner_id=team["rep_a"], team_id=team["id"],
-                                         amount=Money(880000, "CNY"), expected_close=NEXT_MONTH,
+                                         amount=Money(880000, "CNY"), expected_close=close,
                                          title="续约", dedupe_key=key)
 
     ids = set(race(8, open_renewal))
@@ -344,8 +349,9 @@ def test_erasing_a_customer_strips_the_free_text_of_its_opportunities(services, 
 def test_a_forecast_over_a_book_too_large_to_add_up_is_refused(pipeline, stub, phone, team, monkeypatch):
     from crm_sales.opportunities import service as opportunity_service
     customer = create(stub, phone(), team["a"])
+    close = next_month()  # one month for all three: the forecast's rows are by month
     for _ in range(3):
-        open_(pipeline, customer.id, team["a"])
+        open_(pipeline, customer.id, team["a"], close=close)
     monkeypatch.setattr(opportunity_service, "SCOPE_LIMIT", 2)
     assert code_of(lambda: pipeline.GetForecast(pb.GetForecastRequest(), metadata=team["a"])) == \
         grpc.StatusCode.FAILED_PRECONDITION

@@ -27,7 +27,6 @@ from crm_sales.payments.servicer import ageing_to_pb
 from tests.service.support import as_, create
 from tests.conftest import business_today
 
-TODAY = business_today()
 FINANCE = as_("fin-sum", "finance", team="finance")
 
 
@@ -77,12 +76,13 @@ def by_plans(plans, book: str, as_of: date) -> list:
 DAYS = (-400, -95, -40, -6, -5, 0, 30, 400)
 
 
-def assert_summaries_follow(payments, plans, books: dict[str, dict], seconds: float = 20.0):
+def assert_summaries_follow(payments, plans, today: date, books: dict[str, dict], seconds: float = 20.0):
     """Each {book: request} report equals the plan-by-plan one, as of every
-    day in DAYS, once the summaries caught up with the writes."""
+    day in DAYS from `today` (the test's business day), once the summaries
+    caught up with the writes."""
     deadline = time.monotonic() + seconds
     while True:
-        pairs = [(report(payments, TODAY + timedelta(days=n), **which), by_plans(plans, book, TODAY + timedelta(days=n)))
+        pairs = [(report(payments, today + timedelta(days=n), **which), by_plans(plans, book, today + timedelta(days=n)))
                  for book, which in books.items() for n in DAYS]
         if all(got == want for got, want in pairs) or time.monotonic() > deadline:
             break
@@ -94,18 +94,19 @@ def assert_summaries_follow(payments, plans, books: dict[str, dict], seconds: fl
 def test_rep_and_team_reports_follow_receipts_refunds_amendments_and_a_change_of_hands(payments, plans, book,
                                                                                         customer):
     team, rep, other = book
+    today = business_today()
     orders = [f"ord_sum{uuid.uuid4().hex[:16]}" for _ in range(4)]
     for n, order_id in enumerate(orders):
         plans.ensure_plan(Debt("order", order_id, customer, rep, team, Money(1000 * (n + 1), "CNY"),
-                               TODAY - timedelta(days=150 - 30 * n)))
+                               today - timedelta(days=150 - 30 * n)))
     payments.ReplaceInstalments(pb.ReplaceInstalmentsRequest(order_id=orders[0], instalments=[
-        pb.Instalment(due_date=d(TODAY - timedelta(days=100)), amount=cny(400)),
-        pb.Instalment(due_date=d(TODAY + timedelta(days=10)), amount=cny(600))]), metadata=FINANCE)
+        pb.Instalment(due_date=d(today - timedelta(days=100)), amount=cny(400)),
+        pb.Instalment(due_date=d(today + timedelta(days=10)), amount=cny(600))]), metadata=FINANCE)
     first = payments.RecordReceipt(pb.RecordReceiptRequest(
         order_id=orders[0], method=pb.PAYMENT_METHOD_CASH, amount=cny(700),
-        received_date=d(TODAY - timedelta(days=5))), metadata=FINANCE).receipt
+        received_date=d(today - timedelta(days=5))), metadata=FINANCE).receipt
     payments.RefundReceipt(pb.RefundReceiptRequest(receipt_id=first.id, amount=cny(200),
-                                                   refund_date=d(TODAY - timedelta(days=2))), metadata=FINANCE)
+                                                   refund_date=d(today - timedelta(days=2))), metadata=FINANCE)
     second = payments.RecordReceipt(pb.RecordReceiptRequest(
         order_id=orders[1], method=pb.PAYMENT_METHOD_ALIPAY, amount=cny(2000)), metadata=FINANCE).receipt
     payments.VoidReceipt(pb.VoidReceiptRequest(receipt_id=second.id), metadata=FINANCE)
@@ -113,40 +114,42 @@ def test_rep_and_team_reports_follow_receipts_refunds_amendments_and_a_change_of
     plans.adjust_total("order", orders[3], Money(5000, "CNY"), amendment=1, owner_id=other,
                        team_id=f"{team}-x")  # changes hands, to another team too
     plans.cancel_plan("order", orders[1])
-    assert_summaries_follow(payments, plans, {
+    assert_summaries_follow(payments, plans, today, {
         f"rep:{rep}": {"rep_id": rep}, f"rep:{other}": {"rep_id": other}, f"team:{team}": {"team_id": team},
         f"team:{team}-x": {"team_id": f"{team}-x"}})
-    mine = report(payments, TODAY, rep_id=rep)
+    mine = report(payments, today, rep_id=rep)
     # #1: 700 paid 400 + 300 oldest first, the refund of 200 off the later instalment: 500 unpaid; #2 cancelled;
     # #3 cut to 2500; #4 moved away.
     assert mine[0].outstanding.minor_units == 500 + 2500 and mine[0].plans == 2
-    moved = report(payments, TODAY, rep_id=other)
+    moved = report(payments, today, rep_id=other)
     assert moved[0].outstanding.minor_units == 5000 and moved[0].plans == 1
 
 
 def test_a_manager_sees_of_a_reps_book_what_is_their_teams(payments, plans, book, customer):
     team, rep, _other = book
+    today = business_today()
     here, there = f"ord_sum{uuid.uuid4().hex[:16]}", f"ord_sum{uuid.uuid4().hex[:16]}"
-    plans.ensure_plan(Debt("order", here, customer, rep, team, Money(300, "CNY"), TODAY))
-    plans.ensure_plan(Debt("order", there, customer, rep, f"{team}-y", Money(700, "CNY"), TODAY))
+    plans.ensure_plan(Debt("order", here, customer, rep, team, Money(300, "CNY"), today))
+    plans.ensure_plan(Debt("order", there, customer, rep, f"{team}-y", Money(700, "CNY"), today))
     manager = as_("mgr-sum", "manager", team=team)
     deadline = time.monotonic() + 20
-    while [c.outstanding.minor_units for c in report(payments, TODAY, rep_id=rep)] != [1000] \
+    while [c.outstanding.minor_units for c in report(payments, today, rep_id=rep)] != [1000] \
             and time.monotonic() < deadline:
         time.sleep(0.1)
     seen = payments.GetAgeing(pb.GetAgeingRequest(rep_id=rep), metadata=manager).currencies
     assert [c.outstanding.minor_units for c in seen] == [300]
-    assert [c.outstanding.minor_units for c in report(payments, TODAY, rep_id=rep)] == [1000]
+    assert [c.outstanding.minor_units for c in report(payments, today, rep_id=rep)] == [1000]
 
 
 def test_an_event_delivered_twice_counts_once(services, payments, plans, book, customer):
     team, rep, _other = book
+    today = business_today()
     order_id = f"ord_sum{uuid.uuid4().hex[:16]}"
-    plans.ensure_plan(Debt("order", order_id, customer, rep, team, Money(900, "CNY"), TODAY - timedelta(days=40)))
+    plans.ensure_plan(Debt("order", order_id, customer, rep, team, Money(900, "CNY"), today - timedelta(days=40)))
     payments.RecordReceipt(pb.RecordReceiptRequest(order_id=order_id, method=pb.PAYMENT_METHOD_CASH,
                                                    amount=cny(250)), metadata=FINANCE)
-    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}})
-    before = report(payments, TODAY, team_id=team)
+    assert_summaries_follow(payments, plans, today, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}})
+    before = report(payments, today, team_id=team)
     # The receipt's claim holds its events: publish them again (what an outbox sweep racing its relay does).
     db = services.hosts["sales"].app.db
     claim = db["payment_plan_claims"].find_one({"_id": f"order:{order_id}#2"})
@@ -159,8 +162,8 @@ def test_an_event_delivered_twice_counts_once(services, payments, plans, book, c
     while time.monotonic() < deadline and not _done(redis, stream, entry):
         time.sleep(0.1)
     assert _done(redis, stream, entry)
-    assert report(payments, TODAY, team_id=team) == before
-    assert report(payments, TODAY, rep_id=rep)[0].outstanding.minor_units == 650
+    assert report(payments, today, team_id=team) == before
+    assert report(payments, today, rep_id=rep)[0].outstanding.minor_units == 650
 
 
 def _done(redis, stream: str, entry) -> bool:
@@ -181,13 +184,14 @@ def _key(entry_id: str) -> tuple[int, int]:
 
 def test_a_bulk_creation_counts_each_plan_once_even_one_made_meanwhile(payments, plans, book, customer):
     team, rep, other = book
+    today = business_today()
     debts = [Debt("order", f"ord_sum{uuid.uuid4().hex[:16]}", customer, rep if n % 2 else other, team,
-                  Money(100 + n, "CNY"), TODAY - timedelta(days=n * 7)) for n in range(40)]
+                  Money(100 + n, "CNY"), today - timedelta(days=n * 7)) for n in range(40)]
     plans.ensure_plan(debts[3])  # made by order.confirmed before the bulk insert
     plans.ensure_plans(debts)
-    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"rep:{other}": {"rep_id": other},
-                                              f"team:{team}": {"team_id": team}})
-    (total,) = report(payments, TODAY, team_id=team)
+    assert_summaries_follow(payments, plans, today, {f"rep:{rep}": {"rep_id": rep}, f"rep:{other}": {"rep_id": other},
+                                                     f"team:{team}": {"team_id": team}})
+    (total,) = report(payments, today, team_id=team)
     assert total.outstanding.minor_units == sum(100 + n for n in range(40)) and total.plans == 40
 
 
@@ -199,8 +203,9 @@ def test_a_bulk_creation_whose_writer_died_midway_is_settled_by_the_outbox_sweep
     from crm_sales.payments.store import BATCHES, book_names, to_doc
 
     team, rep, _other = book
+    today = business_today()
     debts = [Debt("order", f"ord_sum{uuid.uuid4().hex[:16]}", customer, rep, team, Money(1000 + n, "CNY"),
-                  TODAY - timedelta(days=n * 20)) for n in range(5)]
+                  today - timedelta(days=n * 20)) for n in range(5)]
     made = [model.default_plan(debt, 30, datetime.now(timezone.utc)) for debt in debts]
     plans.ensure_plan(debts[0])  # existed already
     store = plans.store
@@ -214,20 +219,21 @@ def test_a_bulk_creation_whose_writer_died_midway_is_settled_by_the_outbox_sweep
     app.db["outbox"].update_one({"_id": f"{BATCHES}:{batch['_id']}"}, {"$set": {"at": long_ago}})
     app.outbox.sweep()
     assert app.db[BATCHES].find_one({"_id": batch["_id"]})["settled"]
-    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}})
-    (mine,) = report(payments, TODAY, rep_id=rep)
+    assert_summaries_follow(payments, plans, today, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}})
+    (mine,) = report(payments, today, rep_id=rep)
     assert mine.outstanding.minor_units == sum(1000 + n for n in range(4)) and mine.plans == 4
     assert store.get(made[4].id) is None
 
 
 def test_a_rebuild_repairs_a_summary_from_the_plans(payments, plans, book, customer):
     team, rep, _other = book
+    today = business_today()
     for n in range(3):
         plans.ensure_plan(Debt("order", f"ord_sum{uuid.uuid4().hex[:16]}", customer, rep, team,
-                               Money(500 + n, "CNY"), TODAY - timedelta(days=45 * n)))
-    assert_summaries_follow(payments, plans, {f"team:{team}": {"team_id": team}})
+                               Money(500 + n, "CNY"), today - timedelta(days=45 * n)))
+    assert_summaries_follow(payments, plans, today, {f"team:{team}": {"team_id": team}})
     plans.store.summaries.replace(f"team:{team}", model.AgeingCells())  # damaged
-    assert report(payments, TODAY, team_id=team) == []
+    assert report(payments, today, team_id=team) == []
     plans.rebuild_ageing_summaries()
-    assert_summaries_follow(payments, plans, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}},
+    assert_summaries_follow(payments, plans, today, {f"rep:{rep}": {"rep_id": rep}, f"team:{team}": {"team_id": team}},
                             seconds=0)

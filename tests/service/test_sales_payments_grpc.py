@@ -23,7 +23,6 @@ from crm_sales.payments.model import Debt
 from tests.service.support import as_, code_of, create, race
 from tests.conftest import business_today
 
-TODAY = business_today()
 TEAM = f"team-pay-{uuid.uuid4().hex[:6]}"
 REP = f"rep-pay-{uuid.uuid4().hex[:6]}"
 OTHER_REP = f"rep-pay-other-{uuid.uuid4().hex[:6]}"
@@ -66,7 +65,8 @@ def customer_id(customers):
 @pytest.fixture
 def new_order(plans, customer_id):
     """A plan for a fresh made-up order of REP's customer: make(total, starts_on)."""
-    def make(total: int = 1000, starts_on: date = TODAY, owner: str = REP) -> str:
+    def make(total: int = 1000, starts_on: date | None = None, owner: str = REP) -> str:
+        starts_on = starts_on or business_today()
         order_id = f"ord_pay{uuid.uuid4().hex[:16]}"
         plans.ensure_plan(Debt("order", order_id, customer_id, owner, TEAM, Money(total, "CNY"), starts_on))
         return order_id
@@ -96,12 +96,14 @@ def aged(payments, request: pb.GetAgeingRequest, who=FINANCE, until=lambda repor
 
 
 def as_its_plans(plans, book: str, as_of: date | None = None):
-    """`until` for `aged`: the report equals the book's plans aged one by one."""
+    """`until` for `aged`: the report equals the book's plans aged one by one
+    (as of `as_of`, by default the business day when this is called)."""
     from crm_sales.payments import model
     from crm_sales.payments.servicer import ageing_to_pb
 
+    as_of = as_of or business_today()
     return lambda report: list(report.currencies) == [
-        ageing_to_pb(a) for a in model.ageing(plans.store.in_book(book), as_of or TODAY)]
+        ageing_to_pb(a) for a in model.ageing(plans.store.in_book(book), as_of)]
 
 
 def split(payments, order_id: str, *parts: tuple[date, int], who=FINANCE) -> pb.PaymentPlan:
@@ -112,44 +114,49 @@ def split(payments, order_id: str, *parts: tuple[date, int], who=FINANCE) -> pb.
 # --- the plan ---------------------------------------------------------------------------
 
 def test_a_confirmed_order_gets_one_instalment_due_after_the_payment_terms(payments, new_order):
-    order_id = new_order(1000, TODAY - timedelta(days=5))
+    today = business_today()
+    order_id = new_order(1000, today - timedelta(days=5))
     plan = plan_of(payments, order_id)
     assert [(i.number, i.amount.minor_units) for i in plan.instalments] == [(1, 1000)]
     due = plan.instalments[0].due_date
-    assert date(due.year, due.month, due.day) == TODAY - timedelta(days=5) + timedelta(days=30)
+    assert date(due.year, due.month, due.day) == today - timedelta(days=5) + timedelta(days=30)
     assert plan.balance.minor_units == 1000 and not plan.paid
 
 
 def test_instalments_must_add_up_to_the_total_exactly(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
-    err = code_of(lambda: split(payments, order_id, (TODAY, 400), (TODAY + timedelta(days=30), 500)))
+    err = code_of(lambda: split(payments, order_id, (today, 400), (today + timedelta(days=30), 500)))
     assert err == grpc.StatusCode.INVALID_ARGUMENT
     assert len(plan_of(payments, order_id).instalments) == 1  # nothing written
-    plan = split(payments, order_id, (TODAY + timedelta(days=30), 600), (TODAY, 400))
+    plan = split(payments, order_id, (today + timedelta(days=30), 600), (today, 400))
     assert [(i.number, i.amount.minor_units) for i in plan.instalments] == [(1, 400), (2, 600)]  # by due date
 
 
 def test_a_plan_is_replaced_only_before_money_is_applied(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
     receipt(payments, order_id, 100)
     with pytest.raises(grpc.RpcError) as err:
-        split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
+        split(payments, order_id, (today, 500), (today + timedelta(days=30), 500))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "already applied" in err.value.details()
 
 
 def test_the_teams_manager_may_replace_a_plan_but_a_rep_may_not(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
-    assert code_of(lambda: split(payments, order_id, (TODAY, 1000), who=as_(REP, team=TEAM))) == \
+    assert code_of(lambda: split(payments, order_id, (today, 1000), who=as_(REP, team=TEAM))) == \
         grpc.StatusCode.PERMISSION_DENIED
-    assert len(split(payments, order_id, (TODAY, 300), (TODAY, 700), who=MANAGER).instalments) == 2
+    assert len(split(payments, order_id, (today, 300), (today, 700), who=MANAGER).instalments) == 2
 
 
 # --- receipts and allocation --------------------------------------------------------------
 
 def test_receipts_pay_instalments_oldest_due_first_partially_and_across(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
-    split(payments, order_id, (TODAY, 300), (TODAY + timedelta(days=30), 300), (TODAY + timedelta(days=60), 400))
+    split(payments, order_id, (today, 300), (today + timedelta(days=30), 300), (today + timedelta(days=60), 400))
     first = receipt(payments, order_id, 450).plan  # pays #1 and half of #2
     assert [i.paid.minor_units for i in first.instalments] == [300, 150, 0]
     second = receipt(payments, order_id, 100).plan  # several receipts pay one instalment
@@ -169,8 +176,9 @@ def test_a_receipt_over_the_outstanding_amount_is_refused_saying_by_how_much(pay
 
 
 def test_explicit_allocation_and_allocating_one_receipt_twice(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
-    split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
+    split(payments, order_id, (today, 500), (today + timedelta(days=30), 500))
     recorded = receipt(payments, order_id, 400, allocations=[pb.AllocationRequest(instalment=2, minor_units=100)])
     assert recorded.receipt.unallocated.minor_units == 300
     assert [i.paid.minor_units for i in recorded.plan.instalments] == [0, 100]
@@ -187,8 +195,9 @@ def test_explicit_allocation_and_allocating_one_receipt_twice(payments, new_orde
 
 
 def test_an_allocation_beyond_an_instalment_or_the_receipt_is_refused(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
-    split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
+    split(payments, order_id, (today, 500), (today + timedelta(days=30), 500))
     over_instalment = lambda: receipt(payments, order_id, 600,
                                       allocations=[pb.AllocationRequest(instalment=1, minor_units=600)])
     assert code_of(over_instalment) == grpc.StatusCode.FAILED_PRECONDITION
@@ -199,11 +208,12 @@ def test_an_allocation_beyond_an_instalment_or_the_receipt_is_refused(payments, 
 
 
 def test_bad_receipts_name_the_field(payments, new_order):
+    today = business_today()
     order_id = new_order(1000)
     cases = {
         "method": lambda: receipt(payments, order_id, 100, method=pb.PAYMENT_METHOD_UNSPECIFIED),
         "amount.minor_units": lambda: receipt(payments, order_id, 0),
-        "received_date": lambda: receipt(payments, order_id, 100, received_date=d(TODAY + timedelta(days=1))),
+        "received_date": lambda: receipt(payments, order_id, 100, received_date=d(today + timedelta(days=1))),
         "amount.currency_code": lambda: payments.RecordReceipt(pb.RecordReceiptRequest(
             order_id=order_id, method=pb.PAYMENT_METHOD_CASH,
             amount=common_pb2.Money(minor_units=100, currency_code="USD")), metadata=FINANCE),
@@ -260,9 +270,10 @@ def test_two_concurrent_receipts_that_together_overpay_exactly_one_is_refused(pa
 
 
 def test_racing_allocations_and_refunds_of_one_receipt_never_spend_it_twice(payments, new_order):
+    today = business_today()
     for _round in range(3):
         order_id = new_order(1000)
-        split(payments, order_id, (TODAY, 500), (TODAY + timedelta(days=30), 500))
+        split(payments, order_id, (today, 500), (today + timedelta(days=30), 500))
         rid = receipt(payments, order_id, 600, allocations=[pb.AllocationRequest(instalment=1, minor_units=200)]
                       ).receipt.id
         allocations = race(2, lambda i: payments.AllocateReceipt(pb.AllocateReceiptRequest(
@@ -320,13 +331,14 @@ def test_order_paid_goes_out_once_under_racing_receipts_and_a_refund_and_repayme
 # --- ageing ---------------------------------------------------------------------------
 
 def test_ageing_buckets_by_days_past_due_and_as_of_a_date(payments, plans, customer_id):
+    today = business_today()
     rep = f"rep-age-{uuid.uuid4().hex[:6]}"
     order_id = f"ord_age{uuid.uuid4().hex[:16]}"
-    start = TODAY - timedelta(days=200)
+    start = today - timedelta(days=200)
     plans.ensure_plan(Debt("order", order_id, customer_id, rep, TEAM, Money(1500, "CNY"), start))
-    split(payments, order_id, (TODAY - timedelta(days=100), 100), (TODAY - timedelta(days=70), 200),
-          (TODAY - timedelta(days=40), 300), (TODAY - timedelta(days=10), 400), (TODAY + timedelta(days=20), 500))
-    receipt(payments, order_id, 150, received_date=d(TODAY - timedelta(days=5)))  # pays #1, half of #2
+    split(payments, order_id, (today - timedelta(days=100), 100), (today - timedelta(days=70), 200),
+          (today - timedelta(days=40), 300), (today - timedelta(days=10), 400), (today + timedelta(days=20), 500))
+    receipt(payments, order_id, 150, received_date=d(today - timedelta(days=5)))  # pays #1, half of #2
     report = aged(payments, pb.GetAgeingRequest(rep_id=rep),
                   until=lambda r: bool(r.currencies) and r.currencies[0].outstanding.minor_units == 1350)
     (cur,) = report.currencies
@@ -334,7 +346,7 @@ def test_ageing_buckets_by_days_past_due_and_as_of_a_date(payments, plans, custo
             cur.days_1_30.minor_units, cur.not_yet_due.minor_units) == (0, 150, 300, 400, 500)
     assert cur.outstanding.minor_units == 1350 and cur.overdue.minor_units == 850
     # As of 6 days ago the receipt had not come in.
-    before = payments.GetAgeing(pb.GetAgeingRequest(rep_id=rep, as_of=d(TODAY - timedelta(days=6))),
+    before = payments.GetAgeing(pb.GetAgeingRequest(rep_id=rep, as_of=d(today - timedelta(days=6))),
                                 metadata=FINANCE).currencies[0]
     assert before.outstanding.minor_units == 1500
     # #1 was 94 days past due then, #2 64, #3 34, #4 4; #5 not yet due.
@@ -343,7 +355,8 @@ def test_ageing_buckets_by_days_past_due_and_as_of_a_date(payments, plans, custo
 
 
 def test_a_customers_receivables_for_the_360_card(new_order, payments, customer_id):
-    order_id = new_order(800, TODAY - timedelta(days=60))  # due 30 days ago
+    today = business_today()
+    order_id = new_order(800, today - timedelta(days=60))  # due 30 days ago
     receipt(payments, order_id, 300)
     card = payments.GetAgeing(pb.GetAgeingRequest(customer_id=customer_id), metadata=as_(REP, team=TEAM))
     (cur,) = card.currencies
@@ -416,11 +429,13 @@ def test_an_amendment_moves_the_total_and_a_cancellation_frees_the_money_to_refu
 def test_the_overdue_gauge_and_the_receipts_counter(payments, plans, new_order):
     from prometheus_client import REGISTRY
 
+    today = business_today()
+
     def sample(name: str, **labels) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0
 
     before = sample("crm_sales_receipts_minor_units_total", currency="CNY")
-    order_id = new_order(700, TODAY - timedelta(days=40))  # due 10 days ago
+    order_id = new_order(700, today - timedelta(days=40))  # due 10 days ago
     receipt(payments, order_id, 200, request_id=f"gauge-{order_id}")
     receipt(payments, order_id, 200, request_id=f"gauge-{order_id}")  # a retry counts once
     assert sample("crm_sales_receipts_minor_units_total", currency="CNY") - before == 200
@@ -432,9 +447,10 @@ def test_the_overdue_gauge_and_the_receipts_counter(payments, plans, new_order):
 def test_an_erased_customer_leaves_the_money_history_without_its_free_text(payments, plans, customers, phone):
     from crm.customer.v1 import customer_service_pb2 as cpb
 
+    today = business_today()
     gone = create(customers, phone(), who=as_(REP, team=TEAM))
     order_id = f"ord_erase{uuid.uuid4().hex[:16]}"
-    plans.ensure_plan(Debt("order", order_id, gone.id, REP, TEAM, Money(1000, "CNY"), TODAY))
+    plans.ensure_plan(Debt("order", order_id, gone.id, REP, TEAM, Money(1000, "CNY"), today))
     rid = receipt(payments, order_id, 600, reference="张三 工商银行 6222").receipt.id
     payments.RefundReceipt(pb.RefundReceiptRequest(receipt_id=rid, amount=cny(100), reason="张三说多付了"),
                            metadata=FINANCE)
