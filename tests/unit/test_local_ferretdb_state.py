@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_kit.localstores import FERRETDB_GOGC, REPO_ROOT, start_local_stores
+from crm_kit.localstores import FERRETDB_GOGC, FERRETDB_GOMEMLIMIT, REPO_ROOT, start_local_stores
 
 
 def test_ferretdb_keeps_its_state_in_its_data_folder_even_for_a_relative_one(tmp_path, monkeypatch):
@@ -36,18 +36,21 @@ def _environ_of(proc: subprocess.Popen) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
 
 
-@pytest.mark.parametrize("override, expected", [(None, FERRETDB_GOGC), ("250", "250")])
-def test_ferretdb_runs_with_the_gc_goal_chosen_for_it(tmp_path, monkeypatch, override, expected):
-    """FerretDB's Go collector runs at FERRETDB_GOGC (400 unless set), not at Go's default of 100."""
-    monkeypatch.delenv("GOGC", raising=False)
-    if override is None:
-        monkeypatch.delenv("FERRETDB_GOGC", raising=False)
-    else:
-        monkeypatch.setenv("FERRETDB_GOGC", override)
+@pytest.mark.parametrize("override", [None, {"FERRETDB_GOGC": "250", "FERRETDB_GOMEMLIMIT": "1GiB"}])
+def test_ferretdb_runs_with_the_gc_settings_chosen_for_it(tmp_path, monkeypatch, override):
+    """FerretDB's Go collector runs at FERRETDB_GOGC (400 unless set, not Go's 100) under the soft
+    memory limit FERRETDB_GOMEMLIMIT (150MiB unless set); an operator's values win."""
+    for name in ("GOGC", "GOMEMLIMIT", "FERRETDB_GOGC", "FERRETDB_GOMEMLIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (override or {}).items():
+        monkeypatch.setenv(name, value)
+    expected = {"GOGC": "250", "GOMEMLIMIT": "1GiB"} if override else {"GOGC": FERRETDB_GOGC,
+                                                                        "GOMEMLIMIT": FERRETDB_GOMEMLIMIT}
     stores = start_local_stores(tmp_path)
     try:
         ferretdb = stores.processes[0]
         assert Path(f"/proc/{ferretdb.pid}/exe").resolve().name == "ferretdb"
-        assert _environ_of(ferretdb)["GOGC"] == expected
+        environ = _environ_of(ferretdb)
+        assert {name: environ[name] for name in expected} == expected
     finally:
         stores.stop()
