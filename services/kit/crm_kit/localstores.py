@@ -25,8 +25,8 @@ FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
 # a fresh copy of the document it decodes, and at Go's default of 100 FerretDB collects often
 # (0.48 ms of its CPU per find by `_id` here, 0.39 at 400). At 400 a heap may grow to five times
 # what is live; the soft limit (GOMEMLIMIT; FERRETDB_GOMEMLIMIT overrides) makes Go collect
-# sooner near it. After the bench's sales suite FerretDB held 223 MB at 100 and 288-292 MB at
-# 400, with or without the limit: most of it is SQLite's memory, which Go does not manage.
+# sooner near it. After the bench's sales suite FerretDB held 223 MB at 100 (Go's own memory
+# 90-99 MB, the rest SQLite's, which Go does not manage) and 288-292 MB at 400, limit or not.
 FERRETDB_GOGC = "400"
 FERRETDB_GOMEMLIMIT = "150MiB"
 
