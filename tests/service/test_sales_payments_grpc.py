@@ -97,13 +97,12 @@ def aged(payments, request: pb.GetAgeingRequest, who=FINANCE, until=lambda repor
 
 def as_its_plans(plans, book: str, as_of: date | None = None):
     """`until` for `aged`: the report equals the book's plans aged one by one
-    (as of `as_of`, by default the business day when this is called)."""
+    (as of `as_of`, by default the business day of each check, as the service ages by its own today)."""
     from crm_sales.payments import model
     from crm_sales.payments.servicer import ageing_to_pb
 
-    as_of = as_of or business_today()
     return lambda report: list(report.currencies) == [
-        ageing_to_pb(a) for a in model.ageing(plans.store.in_book(book), as_of)]
+        ageing_to_pb(a) for a in model.ageing(plans.store.in_book(book), as_of or business_today())]
 
 
 def split(payments, order_id: str, *parts: tuple[date, int], who=FINANCE) -> pb.PaymentPlan:

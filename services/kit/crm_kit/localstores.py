@@ -21,14 +21,15 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
-# Go's garbage-collector goal for FerretDB (GOGC; FERRETDB_GOGC overrides): each find allocates
-# a fresh copy of the document it decodes, and at Go's default of 100 FerretDB collects often
-# (0.48 ms of its CPU per find by `_id` here, 0.39 at 400). At 400 a heap may grow to five times
-# what is live; the soft limit (GOMEMLIMIT; FERRETDB_GOMEMLIMIT overrides) makes Go collect
-# sooner near it. After the bench's sales suite FerretDB held 223 MB at 100 (Go's own memory
-# 90-99 MB, the rest SQLite's, which Go does not manage) and 288-292 MB at 400, limit or not.
-FERRETDB_GOGC = "400"
-FERRETDB_GOMEMLIMIT = "150MiB"
+# FerretDB's Go garbage collector. Each find allocates a fresh copy of the document it decodes,
+# and at Go's default GOGC of 100 FerretDB collects often (0.48 ms of its CPU per find by `_id`
+# here, 0.39 at 400). At 400 a heap may grow to five times what is live, so a soft limit
+# (GOMEMLIMIT) makes Go collect sooner near it. FERRETDB_GOGC and FERRETDB_GOMEMLIMIT ("off" for
+# none) override these defaults; a GOGC set for the whole environment does not reach FerretDB.
+# After the bench's sales suite FerretDB held 223 MB at 100 (Go's own memory 90-99 MB, the rest
+# SQLite's, which Go does not manage) and 288-292 MB at 400, with the limit or without.
+DEFAULT_FERRETDB_GOGC = "400"
+DEFAULT_FERRETDB_GOMEMLIMIT = "150MiB"
 
 
 class StoreStartError(RuntimeError):
@@ -119,8 +120,8 @@ def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_p
             f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={ferretdb_dir}",
             "--log-level=warn",
         ], data_dir / "logs" / "ferretdb.log", cwd=ferretdb_dir,
-            env={**os.environ, "GOGC": os.environ.get("FERRETDB_GOGC", FERRETDB_GOGC),
-                 "GOMEMLIMIT": os.environ.get("FERRETDB_GOMEMLIMIT", FERRETDB_GOMEMLIMIT)}))
+            env={**os.environ, "GOGC": os.environ.get("FERRETDB_GOGC", DEFAULT_FERRETDB_GOGC),
+                 "GOMEMLIMIT": os.environ.get("FERRETDB_GOMEMLIMIT", DEFAULT_FERRETDB_GOMEMLIMIT)}))
         stores.processes.append(_spawn([
             redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(data_dir / "redis"),
             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
