@@ -57,9 +57,9 @@ def customer_of(stubs, phone):
 
 
 def details(customer_id: str = "", **kw) -> pb.ExpenseDetails:
-    spent_on = kw.pop("spent_on") if "spent_on" in kw else day(business_today() - timedelta(days=1))
     return pb.ExpenseDetails(category=kw.pop("category", "entertainment"), amount=kw.pop("amount", cny(38_800)),
-                             spent_on=spent_on, customer_id=customer_id,
+                             spent_on=kw.pop("spent_on", day(business_today() - timedelta(days=1))),
+                             customer_id=customer_id,
                              receipt_reference=kw.pop("receipt_reference", "发票 No.0012345"), **kw)
 
 

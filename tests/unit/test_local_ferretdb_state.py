@@ -37,9 +37,12 @@ def _environ_of(proc: subprocess.Popen) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.decode(errors="surrogateescape").split("\0") if "=" in item)
 
 
+_DEFAULTS = {"GOGC": DEFAULT_FERRETDB_GOGC, "GOMEMLIMIT": DEFAULT_FERRETDB_GOMEMLIMIT}
+
+
 @pytest.mark.parametrize("environment, expected", [
-    ({}, {"GOGC": DEFAULT_FERRETDB_GOGC, "GOMEMLIMIT": DEFAULT_FERRETDB_GOMEMLIMIT}),
-    ({"GOGC": "50", "GOMEMLIMIT": "4GiB"}, {"GOGC": DEFAULT_FERRETDB_GOGC, "GOMEMLIMIT": DEFAULT_FERRETDB_GOMEMLIMIT}),
+    ({}, _DEFAULTS),
+    ({"GOGC": "50", "GOMEMLIMIT": "4GiB"}, _DEFAULTS),
     ({"FERRETDB_GOGC": "250", "FERRETDB_GOMEMLIMIT": "1GiB"}, {"GOGC": "250", "GOMEMLIMIT": "1GiB"}),
 ], ids=["defaults", "the-environment-s-own-gogc-does-not-reach-it", "operator-overrides"])
 def test_ferretdb_runs_with_the_gc_settings_chosen_for_it(tmp_path, monkeypatch, environment, expected):

@@ -119,9 +119,7 @@ def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_p
             "--telemetry=disable", f"--listen-addr=127.0.0.1:{mongo_port}",
             f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={ferretdb_dir}",
             "--log-level=warn",
-        ], data_dir / "logs" / "ferretdb.log", cwd=ferretdb_dir,
-            env={**os.environ, "GOGC": os.environ.get("FERRETDB_GOGC", DEFAULT_FERRETDB_GOGC),
-                 "GOMEMLIMIT": os.environ.get("FERRETDB_GOMEMLIMIT", DEFAULT_FERRETDB_GOMEMLIMIT)}))
+        ], data_dir / "logs" / "ferretdb.log", cwd=ferretdb_dir, env=_ferretdb_environment()))
         stores.processes.append(_spawn([
             redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(data_dir / "redis"),
             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
@@ -186,6 +184,11 @@ def _redis_ready(url: str) -> bool:
         return True
     except redis.exceptions.ConnectionError:  # BusyLoadingError among them
         return False
+
+
+def _ferretdb_environment() -> dict[str, str]:
+    return {**os.environ, "GOGC": os.environ.get("FERRETDB_GOGC", DEFAULT_FERRETDB_GOGC),
+            "GOMEMLIMIT": os.environ.get("FERRETDB_GOMEMLIMIT", DEFAULT_FERRETDB_GOMEMLIMIT)}
 
 
 def _spawn(argv: list[str], log_path: Path, cwd: Path | None = None,
