@@ -38,13 +38,15 @@
 #   every read (a third of its CPU under the bench's GET by id). The patch
 #   decodes each value with one Unmarshal of github.com/goccy/go-json v0.10.5,
 #   which, like the decoder, refuses anything after the value; writing stays
-#   with encoding/json. A document's schema (`$s`, the largest part left) is
-#   decoded once per distinct schema and kept (at most 4,096; only read).
-#   CPU per find by `_id` fell from 0.37-0.39 to 0.29-0.31 ms here with the
-#   decoding, and to 0.25-0.28 ms with the schemas and the log lines above.
-#   FerretDB's own sjson tests pass but for ten that compare the words of
-#   the error for truncated or trailing stored JSON. One difference for data
-#   FerretDB never writes: an integer past int64 wraps instead of failing.
+#   with encoding/json. With the log lines above, CPU per find by `_id` fell
+#   from 0.37-0.39 to 0.28-0.31 ms here. FerretDB's own sjson tests pass
+#   but for ten that compare the words of the error for truncated or
+#   trailing stored JSON. Two differences, neither for data FerretDB
+#   writes: an integer past int64 wraps instead of failing, and a top-level
+#   key holding a raw control character (written unescaped, so unreadable
+#   before) now reads back. Keeping decoded schemas was tried and dropped:
+#   3-5% here, but documents of many shapes (orders) filled it with large
+#   schemas and FerretDB's collector worked against its memory limit.
 set -euo pipefail
 VERSION="${FERRETDB_VERSION:-v1.24.2}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
