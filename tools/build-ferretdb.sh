@@ -8,8 +8,9 @@
 # So: download the pinned module, write version.txt, build from that copy.
 #
 # Four patches are applied (tools/ferretdb-*.patch), none changing what
-# a command answers (a leaked iterator no longer panics in a release build;
-# stored JSON that cannot be decoded is refused with other words):
+# a command answers for documents FerretDB could read before (a leaked
+# iterator no longer panics in a release build; stored JSON that cannot be
+# decoded is refused with other words; see the last patch for two cases):
 # - ferretdb-sqlite-id-index.patch: v1.24.2's SQLite back end filters `_id`
 #   with `->'$._id'` while its `_id_` index is on `->"_id"`; SQLite only uses
 #   an index whose expression matches, so every lookup by `_id` scanned the
