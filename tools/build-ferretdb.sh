@@ -46,7 +46,7 @@
 #   writes: an integer past int64 wraps instead of failing, and a top-level
 #   key holding a raw control character (written unescaped, so unreadable
 #   before) now reads back. Keeping decoded schemas was tried and dropped:
-#   3-5% here, but documents of many shapes (orders) filled it with large
+#   2-5% here, but documents of many shapes (orders) filled it with large
 #   schemas and FerretDB's collector worked against its memory limit.
 set -euo pipefail
 VERSION="${FERRETDB_VERSION:-v1.24.2}"
