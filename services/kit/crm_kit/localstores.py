@@ -22,12 +22,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
 # FerretDB's Go garbage collector. Each find allocates a fresh copy of the document it decodes,
-# and at Go's default GOGC of 100 FerretDB collects often (0.48 ms of its CPU per find by `_id`
-# here, 0.39 at 400). At 400 a heap may grow to five times what is live, so a soft limit
-# (GOMEMLIMIT) makes Go collect sooner near it. FERRETDB_GOGC and FERRETDB_GOMEMLIMIT ("off" for
-# none) override these defaults; a GOGC set for the whole environment does not reach FerretDB.
-# After the bench's sales suite FerretDB held 223 MB at 100 (Go's own memory 90-99 MB, the rest
-# SQLite's, which Go does not manage) and 288-292 MB at 400, with the limit or without.
+# and at Go's default GOGC of 100 FerretDB collects often. At 400 a heap may grow to five times
+# what is live, so a soft limit (GOMEMLIMIT) makes Go collect sooner near it. FERRETDB_GOGC and
+# FERRETDB_GOMEMLIMIT ("off" for none) override these defaults; a GOGC set for the whole
+# environment does not reach FerretDB. What each costs in CPU and memory, as measured, is in the
+# README's "Performance on FerretDB".
 DEFAULT_FERRETDB_GOGC = "400"
 DEFAULT_FERRETDB_GOMEMLIMIT = "150MiB"
 
