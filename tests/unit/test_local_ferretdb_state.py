@@ -7,10 +7,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pymongo
 import pytest
 
-from crm_kit.localstores import (DEFAULT_FERRETDB_GOGC, DEFAULT_FERRETDB_GOMEMLIMIT, REPO_ROOT, ensure_ferretdb,
-                                 start_local_stores)
+from crm_kit.localstores import (DEFAULT_FERRETDB_GOGC, DEFAULT_FERRETDB_GOMEMLIMIT, DEFAULT_FERRETDB_SQLITE_CACHE_KIB,
+                                 REPO_ROOT, StoreStartError, ensure_ferretdb, start_local_stores)
 
 
 def test_ferretdb_keeps_its_state_in_its_data_folder_even_for_a_relative_one(tmp_path, monkeypatch):
@@ -60,3 +61,30 @@ def test_ferretdb_runs_with_the_gc_settings_chosen_for_it(tmp_path, monkeypatch,
         assert {name: environ.get(name) for name in expected} == expected
     finally:
         stores.stop()
+
+
+@pytest.mark.parametrize("environment, expected_kib", [({}, DEFAULT_FERRETDB_SQLITE_CACHE_KIB),
+                                                      ({"FERRETDB_SQLITE_CACHE_KIB": "2000"}, 2000)],
+                         ids=["default", "operator-override"])
+def test_ferretdb_opens_sqlite_with_the_page_cache_chosen_for_it(tmp_path, monkeypatch, environment, expected_kib):
+    """Each SQLite connection FerretDB opens gets a page cache of 512 KiB (SQLite's own default is
+    2,000 KiB, and FerretDB opens up to 100 connections a database), and the store still answers."""
+    monkeypatch.delenv("FERRETDB_SQLITE_CACHE_KIB", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    stores = start_local_stores(tmp_path)
+    try:
+        url = next(a for a in stores.processes[0].args if a.startswith("--sqlite-url="))
+        assert url == f"--sqlite-url=file:{(tmp_path / 'ferretdb').resolve()}/?_pragma=cache_size(-{expected_kib})"
+        with pymongo.MongoClient(stores.mongodb_uri, serverSelectionTimeoutMS=5000) as client:
+            client.check.things.insert_one({"_id": 1})
+            assert client.check.things.find_one({"_id": 1}) == {"_id": 1}
+    finally:
+        stores.stop()
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_a_bad_sqlite_cache_setting_stops_the_start_with_its_name(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("FERRETDB_SQLITE_CACHE_KIB", value)
+    with pytest.raises(StoreStartError, match="FERRETDB_SQLITE_CACHE_KIB"):
+        start_local_stores(tmp_path)
