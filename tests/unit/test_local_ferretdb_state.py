@@ -83,7 +83,7 @@ def test_ferretdb_opens_sqlite_with_the_page_cache_chosen_for_it(tmp_path, monke
         stores.stop()
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "²"])
 def test_a_bad_sqlite_cache_setting_stops_the_start_with_its_name(tmp_path, monkeypatch, value):
     monkeypatch.setenv("FERRETDB_SQLITE_CACHE_KIB", value)
     with pytest.raises(StoreStartError, match="FERRETDB_SQLITE_CACHE_KIB"):

@@ -192,7 +192,7 @@ def _redis_ready(url: str) -> bool:
 
 def _ferretdb_sqlite_url(ferretdb_dir: Path) -> str:
     raw = os.environ.get("FERRETDB_SQLITE_CACHE_KIB", str(DEFAULT_FERRETDB_SQLITE_CACHE_KIB))
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise StoreStartError(f"FERRETDB_SQLITE_CACHE_KIB must be a whole number of KiB >= 1, got {raw!r}")
     # A negative cache_size is in KiB (a positive one would count pages).
     return f"file:{ferretdb_dir}/?_pragma=cache_size(-{int(raw)})"
