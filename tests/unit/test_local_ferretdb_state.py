@@ -11,7 +11,8 @@ import pymongo
 import pytest
 
 from crm_kit.localstores import (DEFAULT_FERRETDB_GOGC, DEFAULT_FERRETDB_GOMEMLIMIT, DEFAULT_FERRETDB_SQLITE_CACHE_KIB,
-                                 REPO_ROOT, StoreStartError, ensure_ferretdb, start_local_stores)
+                                 MAX_FERRETDB_SQLITE_CACHE_KIB, REPO_ROOT, StoreStartError, ensure_ferretdb,
+                                 start_local_stores)
 
 
 def test_ferretdb_keeps_its_state_in_its_data_folder_even_for_a_relative_one(tmp_path, monkeypatch):
@@ -67,8 +68,9 @@ def test_ferretdb_runs_with_the_gc_settings_chosen_for_it(tmp_path, monkeypatch,
                                                       ({"FERRETDB_SQLITE_CACHE_KIB": "2000"}, 2000)],
                          ids=["default", "operator-override"])
 def test_ferretdb_opens_sqlite_with_the_page_cache_chosen_for_it(tmp_path, monkeypatch, environment, expected_kib):
-    """Each SQLite connection FerretDB opens gets a page cache of 512 KiB (SQLite's own default is
-    2,000 KiB, and FerretDB opens up to 100 connections a database), and the store still answers."""
+    """FerretDB is started with a SQLite page cache of 512 KiB a connection in its URL (SQLite's own
+    default is 2,000 KiB, and FerretDB opens up to 100 connections a database), or the operator's
+    size, and the store still answers."""
     monkeypatch.delenv("FERRETDB_SQLITE_CACHE_KIB", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -83,8 +85,13 @@ def test_ferretdb_opens_sqlite_with_the_page_cache_chosen_for_it(tmp_path, monke
         stores.stop()
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "lots", "²"])
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "²", " 512", "512&_pragma=journal_mode(off)",
+                                   str(MAX_FERRETDB_SQLITE_CACHE_KIB + 1), "2147483649", "9" * 5000])
 def test_a_bad_sqlite_cache_setting_stops_the_start_with_its_name(tmp_path, monkeypatch, value):
+    """Refused before anything starts or is created: values SQLite would misread too (past 32 bits it
+    reads no cache at all), and anything that is not plain digits, so nothing reaches the URL."""
     monkeypatch.setenv("FERRETDB_SQLITE_CACHE_KIB", value)
     with pytest.raises(StoreStartError, match="FERRETDB_SQLITE_CACHE_KIB"):
-        start_local_stores(tmp_path)
+        started = start_local_stores(tmp_path / "stores")
+        started.stop()  # reached only when the check is broken: leave nothing running
+    assert not (tmp_path / "stores").exists()

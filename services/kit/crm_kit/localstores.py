@@ -30,10 +30,12 @@ FERRETDB_BIN = REPO_ROOT / ".tools" / "bin" / "ferretdb"
 DEFAULT_FERRETDB_GOGC = "400"
 DEFAULT_FERRETDB_GOMEMLIMIT = "150MiB"
 # SQLite's page cache, per connection. FerretDB opens up to 100 connections to each database, and
-# at SQLite's default of 2,000 KiB each they held most of FerretDB's memory under the sales suite's
-# concurrency; the pages they drop are still in the OS's file cache, so a read of one costs a
-# syscall, not a disk read. FERRETDB_SQLITE_CACHE_KIB overrides it.
+# at SQLite's default of 2,000 KiB each they held over a third of FerretDB's memory under the sales
+# suite's concurrency; the pages they drop are still in the OS's file cache, so a read of one costs
+# a syscall, not a disk read. FERRETDB_SQLITE_CACHE_KIB overrides it, within 1 KiB..1 GiB (SQLite
+# reads the pragma as a 32-bit number: a larger one would silently give no cache at all).
 DEFAULT_FERRETDB_SQLITE_CACHE_KIB = 512
+MAX_FERRETDB_SQLITE_CACHE_KIB = 1024 * 1024
 
 
 class StoreStartError(RuntimeError):
@@ -102,6 +104,7 @@ def terminate(processes: list[subprocess.Popen], grace: float) -> None:
 def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_port: int | None = None,
                        events_redis_port: int | None = None, wait_seconds: float = 30.0) -> LocalStores:
     data_dir = Path(data_dir)
+    sqlite_cache_kib = _ferretdb_sqlite_cache_kib()  # a bad setting stops the start before anything is made
     (data_dir / "ferretdb").mkdir(parents=True, exist_ok=True)
     (data_dir / "redis").mkdir(parents=True, exist_ok=True)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -119,7 +122,7 @@ def start_local_stores(data_dir: Path, *, mongo_port: int | None = None, redis_p
         # absolute path, and runs there: nothing it writes lands in the cwd.
         ferretdb_dir = (data_dir / "ferretdb").resolve()
         stores.processes.append(_spawn([
-            str(ferretdb), "--handler=sqlite", f"--sqlite-url={_ferretdb_sqlite_url(ferretdb_dir)}",
+            str(ferretdb), "--handler=sqlite", f"--sqlite-url={_ferretdb_sqlite_url(ferretdb_dir, sqlite_cache_kib)}",
             "--telemetry=disable", f"--listen-addr=127.0.0.1:{mongo_port}",
             f"--debug-addr=127.0.0.1:{free_port()}", f"--state-dir={ferretdb_dir}",
             "--log-level=warn",
@@ -190,12 +193,18 @@ def _redis_ready(url: str) -> bool:
         return False
 
 
-def _ferretdb_sqlite_url(ferretdb_dir: Path) -> str:
+def _ferretdb_sqlite_cache_kib() -> int:
     raw = os.environ.get("FERRETDB_SQLITE_CACHE_KIB", str(DEFAULT_FERRETDB_SQLITE_CACHE_KIB))
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise StoreStartError(f"FERRETDB_SQLITE_CACHE_KIB must be a whole number of KiB >= 1, got {raw!r}")
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= 10  # int() of a 5,000-digit string raises
+    if not digits or not 1 <= int(raw) <= MAX_FERRETDB_SQLITE_CACHE_KIB:
+        raise StoreStartError(f"FERRETDB_SQLITE_CACHE_KIB must be a whole number of KiB from 1 to "
+                              f"{MAX_FERRETDB_SQLITE_CACHE_KIB}, got {raw[:40]!r}")
+    return int(raw)
+
+
+def _ferretdb_sqlite_url(ferretdb_dir: Path, cache_kib: int) -> str:
     # A negative cache_size is in KiB (a positive one would count pages).
-    return f"file:{ferretdb_dir}/?_pragma=cache_size(-{int(raw)})"
+    return f"file:{ferretdb_dir}/?_pragma=cache_size(-{cache_kib})"
 
 
 def _ferretdb_environment() -> dict[str, str]:
