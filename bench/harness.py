@@ -132,9 +132,10 @@ def parse_wrk(output: str, seconds: float) -> LoadStats:
                      p50_ms=_wrk_ms(grab(r"^\s+50%\s+(\S+)")[1]), p99_ms=_wrk_ms(grab(r"^\s+99%\s+(\S+)")[1]))
 
 
-def wrk_load(wrk: str, base_url: str, paths_file: Path, token: str, seconds: float) -> LoadStats:
-    argv = [wrk, f"-t{WRK_THREADS}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
-            "-s", str(WRK_SCRIPT), f"{base_url}/", "--", str(paths_file), token]
+def wrk_load(wrk: str, base_url: str, paths_file: Path, token: str, seconds: float,
+             clients: int = CONCURRENCY) -> LoadStats:
+    argv = [wrk, f"-t{min(WRK_THREADS, clients)}", f"-c{clients}", f"-d{seconds:g}s", "--latency",
+            "--timeout", "5s", "-s", str(WRK_SCRIPT), f"{base_url}/", "--", str(paths_file), token]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return parse_wrk(out.stdout, seconds)
 
@@ -373,9 +374,10 @@ class Bench:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def http(self, paths: list[str], name: str):
+    def http(self, paths: list[str], name: str, clients: int = CONCURRENCY):
         paths_file = self.lines_file(name, paths)
-        return "wrk", functools.partial(wrk_load, self.wrk, self.platform.gateway_url, paths_file, self.token)
+        return "wrk", functools.partial(wrk_load, self.wrk, self.platform.gateway_url, paths_file, self.token,
+                                        clients=clients)
 
     def http_post(self, paths: list[str], name: str, body: dict):
         paths_file = self.lines_file(name, paths)
@@ -413,7 +415,7 @@ class Bench:
             log(f"waited {waited:.0f}s for the platform to go idle")
 
     def measure(self, key: str, label: str, prepare: Callable, *, floor: str | None = None, suite: str = "",
-                warmup: bool = True) -> Result:
+                warmup: bool = True, clients: int = CONCURRENCY) -> Result:
         """Warm up, settle, run `duration` seconds; CPU per process group (and of
         this process: an in-process event consumer) over the measured run."""
         tool, run = prepare()
@@ -421,7 +423,8 @@ class Bench:
             self.settle()
             run(self.args.warmup)
         self.settle()
-        log(f"({key}) {label}: {self.args.duration:g}s with {CONCURRENCY} clients via {tool}")
+        # `clients` only names what `prepare` was given (Bench.http's clients).
+        log(f"({key}) {label}: {self.args.duration:g}s with {clients} client{'s' if clients != 1 else ''} via {tool}")
         groups = {**self.groups(), "bench": [os.getpid()]}
         cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
         started, wall_start = time.monotonic(), time.time()
@@ -541,7 +544,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# Benchmark results", "",
         f"{cfg['date']}, {cfg['cpus']} CPUs, loopback only, suites: {', '.join(cfg.get('suites', []))}. "
-        f"{CONCURRENCY} concurrent clients per scenario, "
+        f"{CONCURRENCY} concurrent clients per scenario (one where its row says so), "
         f"{cfg['duration_s']:g} s each after a {cfg['warmup_s']:g} s warm-up. "
         f"Tools: {', '.join(f'{k}: {v}' for k, v in cfg['tools'].items())}.", "",
         f"**Seeding:** {seeding['customers']:,} customers in {seeding['seconds']:.1f} s = "

@@ -20,7 +20,9 @@
   (i) during (h): now - occurred_at of every customer.created event an
       EventConsumer (group "bench") in this process handles: p50, p99 < 1 s
   (k) gateway GET /api/v1/customers/360?phone=: p99 <= 2x p99 of (a); measured
-      when the gateway's OpenAPI lists the route, otherwise left out (said so)
+      when the gateway's OpenAPI lists the route, otherwise left out (said so);
+      then (k0) GET by id and (k1) the card, one client each: their p99s
+      side by side, without queueing (no target)
   (j) CSV import with events on: `crm import`'s own function, --import-rows
       new demo customers (default as many as seeded), rows/s >= 2,000
 """
@@ -363,6 +365,19 @@ def card_360(bench: Bench, report: Report, a: Result) -> None:
         [f"{CARD_360_ROUTE}?phone={quote(p, safe='')}" for p in phones], "paths-360.txt"), suite=NAME))
     report.check("(k) p99 / (a) p99", ratio(k.p99_ms, a.p99_ms), "<=", CARD_360_P99_RATIO_MAX, row="k",
                  against="(a) p99")
+    # The same two with one client: each request's own latency, no queue. At 32 clients on two cores a
+    # p99 follows CPU per request; with one it shows the card's chain (by phone: the lookup, then the
+    # sections side by side) against a GET's single call.
+    one = functools.partial(bench.measure, suite=NAME, clients=1)
+    k0 = report.add(one("k0", "gateway GET /api/v1/customers/{id}, one client", lambda: bench.http(
+        [f"/api/v1/customers/{cid}" for cid in bench.ids], "paths-by-id.txt", clients=1)))
+    k1 = report.add(one("k1", f"gateway GET {CARD_360_ROUTE}?phone=, one client", lambda: bench.http(
+        [f"{CARD_360_ROUTE}?phone={quote(demo_phone(n), safe='')}" for n in range(bench.args.customers)],
+        "paths-360.txt", clients=1)))
+    report.notes.append(f"(k0) and (k1) are one client sending one request at a time, no queue: the 360 card's p99 "
+                        f"is {ratio(k1.p99_ms, k0.p99_ms):.2f}× a GET's ({k1.p99_ms:g} against {k0.p99_ms:g} ms; "
+                        f"p50 {k1.p50_ms:g} against {k0.p50_ms:g} ms). No target: it shows what (k) is made of "
+                        f"without queueing, where at {harness.CONCURRENCY} clients its p99 follows CPU per request.")
 
 
 # --- CSV import -----------------------------------------------------------------------------
