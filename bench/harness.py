@@ -417,13 +417,13 @@ class Bench:
     def measure(self, key: str, label: str, prepare: Callable, *, floor: str | None = None, suite: str = "",
                 warmup: bool = True, clients: int = CONCURRENCY) -> Result:
         """Warm up, settle, run `duration` seconds; CPU per process group (and of
-        this process: an in-process event consumer) over the measured run."""
+        this process: an in-process event consumer) over the measured run.
+        `clients` is what `prepare` was given (Bench.http's), for the log."""
         tool, run = prepare()
         if warmup and self.args.warmup > 0:
             self.settle()
             run(self.args.warmup)
         self.settle()
-        # `clients` only names what `prepare` was given (Bench.http's clients).
         log(f"({key}) {label}: {self.args.duration:g}s with {clients} client{'s' if clients != 1 else ''} via {tool}")
         groups = {**self.groups(), "bench": [os.getpid()]}
         cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
@@ -544,7 +544,8 @@ def render_markdown(report: Report) -> str:
     lines = [
         "# Benchmark results", "",
         f"{cfg['date']}, {cfg['cpus']} CPUs, loopback only, suites: {', '.join(cfg.get('suites', []))}. "
-        f"{CONCURRENCY} concurrent clients per scenario (one where its row says so), "
+        f"{CONCURRENCY} concurrent clients per scenario, except those read one at a time and those whose row "
+        f"says one client, "
         f"{cfg['duration_s']:g} s each after a {cfg['warmup_s']:g} s warm-up. "
         f"Tools: {', '.join(f'{k}: {v}' for k, v in cfg['tools'].items())}.", "",
         f"**Seeding:** {seeding['customers']:,} customers in {seeding['seconds']:.1f} s = "
