@@ -415,11 +415,12 @@ class Bench:
             log(f"waited {waited:.0f}s for the platform to go idle")
 
     def measure(self, key: str, label: str, prepare: Callable, *, floor: str | None = None, suite: str = "",
-                warmup: bool = True, clients: int = CONCURRENCY) -> Result:
+                warmup: bool = True) -> Result:
         """Warm up, settle, run `duration` seconds; CPU per process group (and of
-        this process: an in-process event consumer) over the measured run.
-        `clients` is what `prepare` was given (Bench.http's), for the log."""
+        this process: an in-process event consumer) over the measured run."""
         tool, run = prepare()
+        # The load's own setting where it takes one (Bench.http's clients); the others run CONCURRENCY.
+        clients = getattr(run, "keywords", {}).get("clients", CONCURRENCY)
         if warmup and self.args.warmup > 0:
             self.settle()
             run(self.args.warmup)

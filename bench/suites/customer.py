@@ -374,11 +374,10 @@ def card_360(bench: Bench, report: Report, a: Result) -> None:
     # The same two with one client: each request's own latency, no queue. At 32 clients on two cores a
     # p99 follows CPU per request; with one it shows the card's own time: its work, and by phone its
     # chain (the overview with the lookup, then the sections side by side), against a GET's one call.
-    one_client = functools.partial(bench.measure, suite=NAME, clients=1)
-    k0 = report.add(one_client("k0", "gateway GET /api/v1/customers/{id}, one client",
-                               lambda: gateway_get_by_id(bench, clients=1)))
-    k1 = report.add(one_client("k1", f"gateway GET {CARD_360_ROUTE}?phone=, one client",
-                               lambda: gateway_card(bench, clients=1)))
+    k0 = report.add(bench.measure("k0", "gateway GET /api/v1/customers/{id}, one client",
+                                  lambda: gateway_get_by_id(bench, clients=1), suite=NAME))
+    k1 = report.add(bench.measure("k1", f"gateway GET {CARD_360_ROUTE}?phone=, one client",
+                                  lambda: gateway_card(bench, clients=1), suite=NAME))
     report.notes.append(f"(k0) and (k1) are one client sending one request at a time, no queue: the 360 card's p99 "
                         f"is {ratio(k1.p99_ms, k0.p99_ms):.2f}× a GET's ({k1.p99_ms:g} against {k0.p99_ms:g} ms; "
                         f"p50 {k1.p50_ms:g} against {k0.p50_ms:g} ms). No target: it shows what (k) is made of "
